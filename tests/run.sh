@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# The whole test suite, in one command:
+#
+#   bash tests/run.sh
+#
+# Builds build/ (normal) and build-asan/ (ASan + UBSan), starts a throwaway
+# MariaDB (tests/server/mariadb.sh, stopped on any exit), runs `meson test` in
+# both builds against it and closes with "N passed, N failed" over both runs.
+# Exits non-zero if a build or any test failed. Benchmarks are not run (they
+# are not meson tests; see tests/bench/run.sh).
+#
+# Environment: MYWIRE_JOBS (default 2) build jobs and parallel tests.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+jobs=${MYWIRE_JOBS:-2}
+started=$SECONDS
+
+step() {
+    echo "== $* ($((SECONDS - started))s)"
+}
+
+# Configure DIR with the given options (or apply them to an existing build)
+# and build everything the tests need.
+build() {
+    local dir=$1
+    shift
+    if [[ -f $dir/build.ninja ]]; then
+        if [[ $# -gt 0 ]]; then
+            meson configure "$dir" "$@" >/dev/null
+        fi
+    else
+        meson setup "$dir" "$@"
+    fi
+    ninja -C "$dir" -j "$jobs" all meson-test-prereq
+}
+
+step "building build/"
+build build
+step "building build-asan/ (ASan + UBSan)"
+build build-asan -Db_sanitize=address,undefined -Db_lundef=false
+
+server_dir=$(mktemp -d "${TMPDIR:-/tmp}/mywire-server.XXXXXX")
+stop_server() {
+    bash "$root/tests/server/mariadb.sh" stop "$server_dir" || true
+}
+trap stop_server EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+step "starting the test server"
+bash tests/server/mariadb.sh start "$server_dir"
+# shellcheck source=/dev/null
+source "$server_dir/env"
+
+passed=0 failed=0 skipped=0
+
+# meson test in DIR, then add its results (meson-logs/testlog.json) to the totals.
+run_tests() {
+    local dir=$1
+    shift
+    local log=$dir/meson-logs/testlog.json
+    rm -f "$log"
+    local rc=0
+    meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes "$jobs" \
+        --no-suite bench "$@" || rc=$?
+    if [[ ! -s $log ]]; then
+        echo "run.sh: meson test in $dir exited with $rc and wrote no $log" >&2
+        failed=$((failed + 1))
+        return
+    fi
+    local counts
+    counts=$(python3 - "$log" <<'PY'
+import json, sys
+passed = failed = skipped = 0
+with open(sys.argv[1]) as f:
+    for line in f:
+        if not line.strip():
+            continue
+        result = json.loads(line)['result']
+        if result in ('OK', 'EXPECTEDFAIL'):
+            passed += 1
+        elif result == 'SKIP':
+            skipped += 1
+        else:  # FAIL, TIMEOUT, ERROR, UNEXPECTEDPASS, INTERRUPT
+            failed += 1
+print(passed, failed, skipped)
+PY
+    )
+    local p f s
+    read -r p f s <<<"$counts"
+    # meson test failing with no failed test in its log (say, it could not
+    # start a test) still counts as a failure.
+    if [[ $rc -ne 0 && $f -eq 0 ]]; then
+        echo "run.sh: meson test in $dir exited with $rc" >&2
+        f=1
+    fi
+    echo "run.sh: $dir: $p passed, $f failed, $s skipped"
+    passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+
+step "meson test -C build"
+run_tests build
+step "meson test -C build-asan"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    run_tests build-asan --timeout-multiplier 3
+step "done"
+
+if [[ $((passed + failed)) -eq 0 ]]; then
+    echo "run.sh: no test ran" >&2
+    failed=1
+fi
+summary="$passed passed, $failed failed"
+[[ $skipped -eq 0 ]] || summary+=", $skipped skipped"
+echo "$summary"
+[[ $failed -eq 0 ]]
