@@ -1,0 +1,367 @@
+// The exported C shell: validate arguments, call the core, turn exceptions
+// into result codes. Nothing C++ crosses this file's functions.
+#include "mywire.h"
+
+#include <new>
+#include <string>
+
+#include "connection.hpp"
+
+using mywire::Connection;
+using mywire::Errc;
+using mywire::Result;
+
+struct mywire_conn {};
+struct mywire_result {};
+
+namespace {
+
+Connection *C(mywire_conn *c) { return reinterpret_cast<Connection *>(c); }
+const Connection *C(const mywire_conn *c) { return reinterpret_cast<const Connection *>(c); }
+Result *R(mywire_result *r) { return reinterpret_cast<Result *>(r); }
+const Result *R(const mywire_result *r) { return reinterpret_cast<const Result *>(r); }
+
+// Run f() with exceptions mapped to result codes (recorded on the handle).
+template <class F>
+int guarded(Connection *c, F &&f) {
+    try {
+        return static_cast<int>(f());
+    } catch (const std::bad_alloc &) {
+        if (c) c->err().set(Errc::nomem, "out of memory");
+        return MYWIRE_ERROR_NOMEM;
+    } catch (...) {
+        if (c) c->err().set(Errc::internal, "internal error");
+        return MYWIRE_ERROR_INTERNAL;
+    }
+}
+
+// Option setters: only before connecting.
+template <class F>
+int set_opt(mywire_conn *conn, F &&f) {
+    if (!conn) return MYWIRE_ERROR_ARGUMENT;
+    Connection *c = C(conn);
+    return guarded(c, [&]() -> Errc {
+        c->err().clear();
+        if (c->connected()) return c->err().set(Errc::state, "options cannot change while connected");
+        return f(*c);
+    });
+}
+
+int set_string(mywire_conn *conn, std::string mywire::Options::*field, const char *value) {
+    return set_opt(conn, [&](Connection &c) {
+        if (value)
+            (c.opts.*field).assign(value);
+        else
+            (c.opts.*field).clear();
+        return Errc::ok;
+    });
+}
+
+constexpr const char *codes[] = {
+    "no error",
+    "the server returned an error",
+    "invalid argument",
+    "invalid option",
+    "invalid connection URI",
+    "out of memory",
+    "cannot connect to the server",
+    "timed out",
+    "lost connection to the server",
+    "protocol error: malformed or unexpected packet from the server",
+    "authentication failed on the client side",
+    "commands out of sync",
+    "the connection is not usable in its current state",
+    "a limit was exceeded",
+    "not supported by the server",
+    "internal error",
+    "TLS error",
+};
+
+}  // namespace
+
+extern "C" {
+
+unsigned mywire_version_number(void) { return MYWIRE_VERSION_NUMBER; }
+const char *mywire_version(void) { return MYWIRE_VERSION_STRING; }
+
+const char *mywire_errstr(int code) {
+    if (code >= 0 && code < static_cast<int>(sizeof codes / sizeof codes[0])) return codes[code];
+    if (code == MYWIRE_ROW) return "a row is available";
+    if (code == MYWIRE_DONE) return "no more rows or results";
+    return "unknown result code";
+}
+
+int mywire_conn_new(mywire_conn **out) {
+    if (!out) return MYWIRE_ERROR_ARGUMENT;
+    *out = nullptr;
+    auto *c = new (std::nothrow) Connection();
+    if (!c) return MYWIRE_ERROR_NOMEM;
+    *out = reinterpret_cast<mywire_conn *>(c);
+    return MYWIRE_OK;
+}
+
+void mywire_conn_free(mywire_conn *conn) {
+    try {
+        delete C(conn);
+    } catch (...) {
+    }
+}
+
+int mywire_set_host(mywire_conn *c, const char *v) { return set_string(c, &mywire::Options::host, v); }
+int mywire_set_unix_socket(mywire_conn *c, const char *v) {
+    return set_string(c, &mywire::Options::unix_socket, v);
+}
+int mywire_set_user(mywire_conn *c, const char *v) { return set_string(c, &mywire::Options::user, v); }
+int mywire_set_password(mywire_conn *c, const char *v) {
+    return set_string(c, &mywire::Options::password, v);
+}
+int mywire_set_database(mywire_conn *c, const char *v) {
+    return set_string(c, &mywire::Options::database, v);
+}
+
+int mywire_set_port(mywire_conn *conn, unsigned port) {
+    return set_opt(conn, [&](Connection &c) { return mywire::set_port(c.opts, port, c.err()); });
+}
+int mywire_set_connect_timeout(mywire_conn *conn, unsigned ms) {
+    return set_opt(conn, [&](Connection &c) { return c.opts.connect_timeout_ms = ms, Errc::ok; });
+}
+int mywire_set_read_timeout(mywire_conn *conn, unsigned ms) {
+    return set_opt(conn, [&](Connection &c) { return c.opts.read_timeout_ms = ms, Errc::ok; });
+}
+int mywire_set_write_timeout(mywire_conn *conn, unsigned ms) {
+    return set_opt(conn, [&](Connection &c) { return c.opts.write_timeout_ms = ms, Errc::ok; });
+}
+int mywire_set_max_allowed_packet(mywire_conn *conn, uint64_t bytes) {
+    return set_opt(conn,
+                   [&](Connection &c) { return mywire::set_max_allowed_packet(c.opts, bytes, c.err()); });
+}
+int mywire_set_max_result_bytes(mywire_conn *conn, uint64_t bytes) {
+    return set_opt(conn, [&](Connection &c) { return c.opts.max_result_bytes = bytes, Errc::ok; });
+}
+int mywire_set_max_columns(mywire_conn *conn, unsigned columns) {
+    return set_opt(conn, [&](Connection &c) { return mywire::set_max_columns(c.opts, columns, c.err()); });
+}
+int mywire_set_multi_statements(mywire_conn *conn, int enable) {
+    return set_opt(conn, [&](Connection &c) { return c.opts.multi_statements = enable != 0, Errc::ok; });
+}
+int mywire_set_charset(mywire_conn *conn, unsigned id) {
+    return set_opt(conn, [&](Connection &c) { return mywire::set_charset(c.opts, id, c.err()); });
+}
+int mywire_set_connect_attr(mywire_conn *conn, const char *key, const char *value) {
+    return set_opt(conn, [&](Connection &c) {
+        if (!key || !*key || !value) return c.err().set(Errc::argument, "connect attribute needs a key and a value");
+        c.opts.connect_attrs.emplace_back(key, value);
+        return Errc::ok;
+    });
+}
+int mywire_set_option(mywire_conn *conn, const char *key, const char *value) {
+    return set_opt(conn, [&](Connection &c) {
+        if (!key || !value) return c.err().set(Errc::argument, "option key and value must not be NULL");
+        return mywire::set_option_by_name(c.opts, key, value, c.err());
+    });
+}
+int mywire_set_uri(mywire_conn *conn, const char *uri) {
+    return set_opt(conn, [&](Connection &c) {
+        if (!uri) return c.err().set(Errc::argument, "URI must not be NULL");
+        return mywire::apply_uri(c.opts, uri, c.err());
+    });
+}
+
+int mywire_connect(mywire_conn *conn) {
+    if (!conn) return MYWIRE_ERROR_ARGUMENT;
+    Connection *c = C(conn);
+    return guarded(c, [&] { return c->connect(); });
+}
+
+int mywire_connect_to(mywire_conn *conn, const char *host, const char *user, const char *password,
+                      const char *database, unsigned port, const char *unix_socket) {
+    if (!conn) return MYWIRE_ERROR_ARGUMENT;
+    int rc = set_opt(conn, [&](Connection &c) {
+        if (host) c.opts.host = host;
+        if (user) c.opts.user = user;
+        if (password) c.opts.password = password;
+        if (database) c.opts.database = database;
+        if (unix_socket) c.opts.unix_socket = unix_socket;
+        if (port) return mywire::set_port(c.opts, port, c.err());
+        return Errc::ok;
+    });
+    return rc != MYWIRE_OK ? rc : mywire_connect(conn);
+}
+
+int mywire_connect_uri(mywire_conn *conn, const char *uri) {
+    int rc = mywire_set_uri(conn, uri);
+    return rc != MYWIRE_OK ? rc : mywire_connect(conn);
+}
+
+void mywire_close(mywire_conn *conn) {
+    if (!conn) return;
+    try {
+        C(conn)->close();
+    } catch (...) {
+    }
+}
+
+int mywire_errcode(const mywire_conn *conn) {
+    return conn ? static_cast<int>(C(conn)->session.err.code) : MYWIRE_ERROR_ARGUMENT;
+}
+unsigned mywire_errno(const mywire_conn *conn) { return conn ? C(conn)->session.err.server_errno : 0; }
+const char *mywire_sqlstate(const mywire_conn *conn) {
+    return conn ? C(conn)->session.err.sqlstate : "HY000";
+}
+const char *mywire_errmsg(const mywire_conn *conn) {
+    return conn ? C(conn)->session.err.message.c_str() : "invalid connection handle (NULL)";
+}
+
+const char *mywire_server_version(const mywire_conn *conn) {
+    return conn ? C(conn)->server.version.c_str() : "";
+}
+unsigned long mywire_thread_id(const mywire_conn *conn) {
+    return conn ? C(conn)->server.connection_id : 0;
+}
+unsigned mywire_server_status(const mywire_conn *conn) {
+    return conn ? C(conn)->session.status_flags : 0;
+}
+const char *mywire_auth_plugin(const mywire_conn *conn) {
+    return conn ? C(conn)->server.auth_plugin.c_str() : "";
+}
+int mywire_is_mariadb(const mywire_conn *conn) {
+    return conn && C(conn)->connected() && C(conn)->server.is_mariadb ? 1 : 0;
+}
+int mywire_socket(const mywire_conn *conn) {
+    return conn && C(conn)->connected() ? C(conn)->socket_fd() : -1;
+}
+
+int mywire_ping(mywire_conn *conn) {
+    if (!conn) return MYWIRE_ERROR_ARGUMENT;
+    Connection *c = C(conn);
+    return guarded(c, [&] { return c->simple_command(mywire::proto::command::ping, {}); });
+}
+
+int mywire_select_db(mywire_conn *conn, const char *database) {
+    if (!conn) return MYWIRE_ERROR_ARGUMENT;
+    Connection *c = C(conn);
+    if (!database || !*database)
+        return static_cast<int>(c->err().set(Errc::argument, "database name must not be empty"));
+    return guarded(c, [&] {
+        Errc rc = c->simple_command(mywire::proto::command::init_db, database);
+        if (rc == Errc::ok) c->opts.database = database;
+        return rc;
+    });
+}
+
+int mywire_reset_connection(mywire_conn *conn) {
+    if (!conn) return MYWIRE_ERROR_ARGUMENT;
+    Connection *c = C(conn);
+    return guarded(c, [&] { return c->simple_command(mywire::proto::command::reset_connection, {}); });
+}
+
+int mywire_set_server_multi_statements(mywire_conn *conn, int enable) {
+    if (!conn) return MYWIRE_ERROR_ARGUMENT;
+    Connection *c = C(conn);
+    return guarded(c, [&] {
+        return c->simple_command(mywire::proto::command::set_option, enable ? "1" : "");
+    });
+}
+
+int mywire_statistics(mywire_conn *conn, const char **text, size_t *len) {
+    if (text) *text = nullptr;
+    if (len) *len = 0;
+    if (!conn || !text) return MYWIRE_ERROR_ARGUMENT;
+    Connection *c = C(conn);
+    return guarded(c, [&] {
+        Errc rc = c->statistics(c->statistics_text);
+        if (rc == Errc::ok) {
+            *text = c->statistics_text.c_str();
+            if (len) *len = c->statistics_text.size();
+        }
+        return rc;
+    });
+}
+
+int mywire_query(mywire_conn *conn, const char *sql, size_t len, int mode, mywire_result **out) {
+    if (out) *out = nullptr;
+    if (!conn) return MYWIRE_ERROR_ARGUMENT;
+    Connection *c = C(conn);
+    if (!out || (!sql && len) || (mode != MYWIRE_BUFFERED && mode != MYWIRE_STREAMING))
+        return static_cast<int>(c->err().set(Errc::argument, "invalid argument to mywire_query"));
+    return guarded(c, [&] {
+        Result *r = nullptr;
+        Errc rc = c->query(std::string_view(sql ? sql : "", len), mode == MYWIRE_STREAMING, r);
+        *out = reinterpret_cast<mywire_result *>(r);
+        return rc;
+    });
+}
+
+int mywire_more_results(const mywire_conn *conn) { return conn && C(conn)->more_results() ? 1 : 0; }
+
+int mywire_next_result(mywire_conn *conn, int mode, mywire_result **out) {
+    if (out) *out = nullptr;
+    if (!conn) return MYWIRE_ERROR_ARGUMENT;
+    Connection *c = C(conn);
+    if (!out || (mode != MYWIRE_BUFFERED && mode != MYWIRE_STREAMING))
+        return static_cast<int>(c->err().set(Errc::argument, "invalid argument to mywire_next_result"));
+    try {
+        Result *r = nullptr;
+        int rc = c->next_result(mode == MYWIRE_STREAMING, r);
+        *out = reinterpret_cast<mywire_result *>(r);
+        return rc;
+    } catch (const std::bad_alloc &) {
+        c->err().set(Errc::nomem, "out of memory");
+        return MYWIRE_ERROR_NOMEM;
+    } catch (...) {
+        c->err().set(Errc::internal, "internal error");
+        return MYWIRE_ERROR_INTERNAL;
+    }
+}
+
+void mywire_result_free(mywire_result *res) {
+    try {
+        delete R(res);
+    } catch (...) {
+    }
+}
+
+unsigned mywire_column_count(const mywire_result *res) { return res ? R(res)->column_count() : 0; }
+uint64_t mywire_affected_rows(const mywire_result *res) { return res ? R(res)->head.ok.affected_rows : 0; }
+uint64_t mywire_insert_id(const mywire_result *res) { return res ? R(res)->head.ok.last_insert_id : 0; }
+unsigned mywire_warning_count(const mywire_result *res) { return res ? R(res)->head.ok.warnings : 0; }
+unsigned mywire_status_flags(const mywire_result *res) { return res ? R(res)->head.ok.status_flags : 0; }
+const char *mywire_info(const mywire_result *res) { return res ? R(res)->head.info.c_str() : ""; }
+uint64_t mywire_row_count(const mywire_result *res) { return res ? R(res)->row_count() : 0; }
+
+const mywire_column *mywire_column_at(const mywire_result *res, unsigned index) {
+    if (!res || index >= R(res)->column_count()) return nullptr;
+    return &R(res)->head.columns[index];
+}
+
+int mywire_fetch(mywire_result *res) {
+    if (!res) return MYWIRE_ERROR_ARGUMENT;
+    try {
+        return R(res)->fetch();
+    } catch (...) {
+        return MYWIRE_ERROR_INTERNAL;
+    }
+}
+
+int mywire_seek(mywire_result *res, uint64_t row_index) {
+    if (!res) return MYWIRE_ERROR_ARGUMENT;
+    return static_cast<int>(R(res)->seek(row_index));
+}
+
+const mywire_value *mywire_row(const mywire_result *res) { return res ? R(res)->row() : nullptr; }
+
+const char *mywire_get(const mywire_result *res, unsigned index, size_t *len) {
+    if (len) *len = 0;
+    if (!res || index >= R(res)->column_count()) return nullptr;
+    const mywire_value *row = R(res)->row();
+    if (!row) return nullptr;
+    if (len) *len = row[index].len;
+    return row[index].data;
+}
+
+int mywire_is_null(const mywire_result *res, unsigned index) {
+    if (!res || index >= R(res)->column_count() || !R(res)->row()) return 1;
+    return R(res)->row()[index].data == nullptr ? 1 : 0;
+}
+
+}  // extern "C"

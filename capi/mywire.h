@@ -1,0 +1,365 @@
+/*
+ * mywire.h - the public C API of libmywire, a MySQL/MariaDB client library.
+ *
+ * This header is the contract: what is not declared here is not API.
+ *
+ * Conventions
+ * - Handles are opaque. Constructors return a result code and hand the handle
+ *   back through an out-parameter. Destructors accept NULL and may be called
+ *   once per handle.
+ * - Functions that can fail return an int result code (MYWIRE_OK on success).
+ *   Result codes are only ever added, never renumbered.
+ * - After a failure, the connection handle carries the error: mywire_errcode(),
+ *   mywire_errno(), mywire_sqlstate(), mywire_errmsg(). The text is valid until
+ *   the next call that takes the same connection handle.
+ * - Client-side errors (MYWIRE_ERROR_* other than MYWIRE_ERROR_SERVER) have a
+ *   message written by mywire that never contains server-supplied text, errno 0
+ *   and SQLSTATE "HY000". Server errors (MYWIRE_ERROR_SERVER) carry the
+ *   server's error number, SQLSTATE and message; that message is untrusted
+ *   input (bounded to 512 bytes, but may contain any byte except NUL).
+ * - Strings passed in are copied; the caller keeps ownership of them.
+ * - Pointers handed out are borrowed; each function documents how long one
+ *   stays valid.
+ *
+ * Threads: no global initialisation is needed. Different connection handles
+ * may be used from different threads at the same time. One connection handle
+ * (and the results it produced) must be used by one thread at a time.
+ */
+#ifndef MYWIRE_H
+#define MYWIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(MYWIRE_BUILDING) && defined(__GNUC__)
+#define MYWIRE_API __attribute__((visibility("default")))
+#else
+#define MYWIRE_API
+#endif
+
+/* ---------------------------------------------------------------- version */
+
+#define MYWIRE_VERSION_MAJOR 0
+#define MYWIRE_VERSION_MINOR 1
+#define MYWIRE_VERSION_PATCH 0
+/* MAJOR * 10000 + MINOR * 100 + PATCH */
+#define MYWIRE_VERSION_NUMBER 100
+#define MYWIRE_VERSION_STRING "0.1.0"
+
+/* The version of the library actually loaded, to compare with the macros. */
+MYWIRE_API unsigned mywire_version_number(void);
+MYWIRE_API const char *mywire_version(void);
+
+/* ----------------------------------------------------------- result codes */
+
+#define MYWIRE_OK 0
+/* The server answered with an error packet; see mywire_errno/sqlstate/errmsg. */
+#define MYWIRE_ERROR_SERVER 1
+/* A NULL handle or pointer, an index out of range, or an invalid argument. */
+#define MYWIRE_ERROR_ARGUMENT 2
+/* An unknown option name or an option value out of range. */
+#define MYWIRE_ERROR_OPTION 3
+/* A connection URI that cannot be parsed (or has an unknown key). */
+#define MYWIRE_ERROR_URI 4
+/* Memory could not be allocated. */
+#define MYWIRE_ERROR_NOMEM 5
+/* The server could not be reached (name resolution, refused, unreachable). */
+#define MYWIRE_ERROR_CONNECT 6
+/* A connect, read or write deadline passed. The connection is unusable. */
+#define MYWIRE_ERROR_TIMEOUT 7
+/* The connection was lost (closed by the peer or a socket error). */
+#define MYWIRE_ERROR_LOST 8
+/* The server sent something that does not follow the protocol (truncated
+ * or malformed packet, wrong sequence number). The connection is unusable. */
+#define MYWIRE_ERROR_PROTOCOL 9
+/* Authentication cannot proceed on the client side (unsupported or refused
+ * plugin, too many round trips). */
+#define MYWIRE_ERROR_AUTH 10
+/* A command was issued while a streaming result is still unread, or a
+ * result was used after a later command. */
+#define MYWIRE_ERROR_OUT_OF_SYNC 11
+/* The handle is not connected, or was closed, or failed earlier. */
+#define MYWIRE_ERROR_STATE 12
+/* A limit was exceeded: max_allowed_packet, max_columns, max_result_bytes. */
+#define MYWIRE_ERROR_LIMIT 13
+/* The server lacks a capability the client needs. */
+#define MYWIRE_ERROR_UNSUPPORTED 14
+/* An internal error (a bug in mywire). */
+#define MYWIRE_ERROR_INTERNAL 15
+/* TLS setup or handshake failed (reserved for the TLS release). */
+#define MYWIRE_ERROR_TLS 16
+
+/* Not errors: the outcomes of mywire_fetch() and mywire_next_result(). */
+#define MYWIRE_ROW 100
+#define MYWIRE_DONE 101
+
+/* A static English text for a result code; never NULL. */
+MYWIRE_API const char *mywire_errstr(int code);
+
+/* ------------------------------------------------------------ connections */
+
+typedef struct mywire_conn mywire_conn;
+typedef struct mywire_result mywire_result;
+
+/* Allocate an unconnected handle with default options. */
+MYWIRE_API int mywire_conn_new(mywire_conn **out);
+
+/* Send COM_QUIT if connected, close the socket and free the handle and all
+ * results still open on it. Accepts NULL. */
+MYWIRE_API void mywire_conn_free(mywire_conn *conn);
+
+/* Options. Set them before connecting; they are copied. Each setter returns
+ * MYWIRE_ERROR_OPTION for a value out of range, MYWIRE_ERROR_STATE once
+ * connected. NULL clears a string option. */
+MYWIRE_API int mywire_set_host(mywire_conn *conn, const char *host);
+MYWIRE_API int mywire_set_port(mywire_conn *conn, unsigned port);
+MYWIRE_API int mywire_set_unix_socket(mywire_conn *conn, const char *path);
+MYWIRE_API int mywire_set_user(mywire_conn *conn, const char *user);
+MYWIRE_API int mywire_set_password(mywire_conn *conn, const char *password);
+MYWIRE_API int mywire_set_database(mywire_conn *conn, const char *database);
+/* Timeouts in milliseconds; 0 means none. Defaults: connect 10000, read and
+ * write 0. Each applies to one whole operation (connect handshake, or one
+ * read/write call), measured on a monotonic clock. */
+MYWIRE_API int mywire_set_connect_timeout(mywire_conn *conn, unsigned ms);
+MYWIRE_API int mywire_set_read_timeout(mywire_conn *conn, unsigned ms);
+MYWIRE_API int mywire_set_write_timeout(mywire_conn *conn, unsigned ms);
+/* The largest packet accepted from the server, in bytes, after reassembly of
+ * split packets. Default 64 MiB, range 1 KiB .. 1 GiB. */
+MYWIRE_API int mywire_set_max_allowed_packet(mywire_conn *conn, uint64_t bytes);
+/* The most bytes one buffered result may hold. Default 1 GiB; 0 = no limit. */
+MYWIRE_API int mywire_set_max_result_bytes(mywire_conn *conn, uint64_t bytes);
+/* The most columns a result may announce. Default 4096, range 1 .. 65535. */
+MYWIRE_API int mywire_set_max_columns(mywire_conn *conn, unsigned columns);
+/* Allow several statements separated by ';' in one query. Default off. */
+MYWIRE_API int mywire_set_multi_statements(mywire_conn *conn, int enable);
+/* Character set (collation) number sent in the handshake. Default 45
+ * (utf8mb4_general_ci). */
+MYWIRE_API int mywire_set_charset(mywire_conn *conn, unsigned collation_id);
+/* Add a connection attribute (sent when the server supports them). mywire
+ * always sends _client_name, _client_version, _os and _pid. */
+MYWIRE_API int mywire_set_connect_attr(mywire_conn *conn, const char *key, const char *value);
+
+/* Set any option by name, with the value as text: the same keys as the URI
+ * query string (see README): host, port, socket, user, password, database,
+ * connect_timeout, read_timeout, write_timeout, max_allowed_packet,
+ * max_result_bytes, max_columns, multi_statements, charset.
+ * Unknown keys give MYWIRE_ERROR_OPTION. */
+MYWIRE_API int mywire_set_option(mywire_conn *conn, const char *key, const char *value);
+
+/* Parse a URI without connecting and apply it as options:
+ *   mysql://user:password@host:port/database?key=value&key=value
+ * Every part is optional and percent-decoded. "[::1]" brackets an IPv6
+ * address. The key "socket" selects a unix socket. An unknown key, a bad
+ * value or a bad escape gives MYWIRE_ERROR_URI. */
+MYWIRE_API int mywire_set_uri(mywire_conn *conn, const char *uri);
+
+/* Connect and authenticate with the options set so far. With a unix socket
+ * set, host and port are ignored. Host defaults to "localhost" (TCP to
+ * localhost), port to 3306. */
+MYWIRE_API int mywire_connect(mywire_conn *conn);
+
+/* Shorthand: set the given options (NULL / 0 keeps the current one) and
+ * connect. */
+MYWIRE_API int mywire_connect_to(mywire_conn *conn, const char *host, const char *user,
+                                 const char *password, const char *database, unsigned port,
+                                 const char *unix_socket);
+
+/* Shorthand: mywire_set_uri() then mywire_connect(). */
+MYWIRE_API int mywire_connect_uri(mywire_conn *conn, const char *uri);
+
+/* Send COM_QUIT and close. The handle can then only be freed or inspected
+ * (other calls give MYWIRE_ERROR_STATE). Idempotent. */
+MYWIRE_API void mywire_close(mywire_conn *conn);
+
+/* ------------------------------------------------------------------ errors */
+
+/* The result code of the last call that failed on this handle, or MYWIRE_OK
+ * if the last call succeeded. NULL gives MYWIRE_ERROR_ARGUMENT. */
+MYWIRE_API int mywire_errcode(const mywire_conn *conn);
+/* The server's error number (e.g. 1045) for MYWIRE_ERROR_SERVER; 0 otherwise. */
+MYWIRE_API unsigned mywire_errno(const mywire_conn *conn);
+/* Five characters; "00000" after success, "HY000" for client errors. */
+MYWIRE_API const char *mywire_sqlstate(const mywire_conn *conn);
+/* A message, "" after success. Never NULL, even for a NULL handle. */
+MYWIRE_API const char *mywire_errmsg(const mywire_conn *conn);
+
+/* ------------------------------------------------------ connection status */
+
+/* Valid until the handle is freed; "" before connecting. */
+MYWIRE_API const char *mywire_server_version(const mywire_conn *conn);
+MYWIRE_API unsigned long mywire_thread_id(const mywire_conn *conn);
+/* Server status flags (SERVER_STATUS_*) from the last OK/EOF packet. */
+MYWIRE_API unsigned mywire_server_status(const mywire_conn *conn);
+/* The authentication plugin that completed the login, "" before. */
+MYWIRE_API const char *mywire_auth_plugin(const mywire_conn *conn);
+/* 1 for MariaDB, 0 for MySQL (or not connected). */
+MYWIRE_API int mywire_is_mariadb(const mywire_conn *conn);
+/* The socket descriptor, -1 if not connected. For poll() only: reading or
+ * writing it breaks the protocol. */
+MYWIRE_API int mywire_socket(const mywire_conn *conn);
+
+/* ---------------------------------------------------------------- commands */
+
+/* Each command needs a connected handle with no unread streaming result
+ * (else MYWIRE_ERROR_OUT_OF_SYNC). */
+MYWIRE_API int mywire_ping(mywire_conn *conn);
+MYWIRE_API int mywire_select_db(mywire_conn *conn, const char *database);
+MYWIRE_API int mywire_reset_connection(mywire_conn *conn);
+/* Turn multi-statements on or off for this session (COM_SET_OPTION). */
+MYWIRE_API int mywire_set_server_multi_statements(mywire_conn *conn, int enable);
+/* COM_STATISTICS: *text is valid until the next call on the handle. */
+MYWIRE_API int mywire_statistics(mywire_conn *conn, const char **text, size_t *len);
+
+/* ----------------------------------------------------------------- queries */
+
+/* Buffered: all rows are read into memory before the call returns.
+ * Streaming: rows are read one at a time by mywire_fetch(); until the result
+ * is read to its end (or freed, which drains it), no other command can run on
+ * the connection. */
+#define MYWIRE_BUFFERED 0
+#define MYWIRE_STREAMING 1
+
+/* Send a text query (COM_QUERY) of len bytes (it may contain NUL bytes) and
+ * read the first result. *out receives a result handle for every outcome that
+ * is not an error: a result set (mywire_column_count() > 0) or an OK
+ * (column count 0, with affected rows etc.). On error *out is NULL.
+ * A server error in a later statement of a multi-statement query is reported
+ * by mywire_next_result(). */
+MYWIRE_API int mywire_query(mywire_conn *conn, const char *sql, size_t len, int mode,
+                            mywire_result **out);
+
+/* 1 if the server announced another result for the current query. */
+MYWIRE_API int mywire_more_results(const mywire_conn *conn);
+
+/* Read the next result of a multi-result query. The previous result must have
+ * been read to its end (a buffered one always is; a streaming one is drained
+ * if not). Returns MYWIRE_OK with *out set, MYWIRE_DONE with *out NULL when
+ * there are no more, or an error. */
+MYWIRE_API int mywire_next_result(mywire_conn *conn, int mode, mywire_result **out);
+
+/* Free a result. A streaming result not read to its end is drained first
+ * (errors while draining are kept on the connection). Accepts NULL. A result
+ * may be freed after its connection was freed. */
+MYWIRE_API void mywire_result_free(mywire_result *res);
+
+/* ---------------------------------------------------------------- results */
+
+/* Number of columns; 0 for an OK result (no rows). */
+MYWIRE_API unsigned mywire_column_count(const mywire_result *res);
+MYWIRE_API uint64_t mywire_affected_rows(const mywire_result *res);
+MYWIRE_API uint64_t mywire_insert_id(const mywire_result *res);
+MYWIRE_API unsigned mywire_warning_count(const mywire_result *res);
+MYWIRE_API unsigned mywire_status_flags(const mywire_result *res);
+/* The OK packet's human readable info ("Rows matched: 1 ..."), "" if none.
+ * Server-supplied text. Valid until the result is freed. */
+MYWIRE_API const char *mywire_info(const mywire_result *res);
+/* Buffered: the number of rows. Streaming: the rows fetched so far. */
+MYWIRE_API uint64_t mywire_row_count(const mywire_result *res);
+
+/* Column metadata. Strings are NUL-terminated server-supplied text and valid
+ * until the result is freed. Fields may be added at the end of this struct in
+ * later versions; it is only ever handed out by pointer. */
+typedef struct mywire_column {
+    const char *name;       /* alias as in the select list */
+    const char *org_name;   /* column name in the table */
+    const char *table;      /* table alias */
+    const char *org_table;  /* table name */
+    const char *schema;     /* database */
+    unsigned type;          /* MYWIRE_TYPE_* (the protocol's field type) */
+    unsigned flags;         /* MYWIRE_FLAG_* */
+    unsigned charset;       /* collation id; 63 is binary */
+    unsigned decimals;
+    uint32_t length;        /* display length */
+    size_t name_len, org_name_len, table_len, org_table_len, schema_len;
+} mywire_column;
+
+/* NULL when res is NULL or index >= column count. */
+MYWIRE_API const mywire_column *mywire_column_at(const mywire_result *res, unsigned index);
+
+/* Read the next row. Returns MYWIRE_ROW when a row is available, MYWIRE_DONE
+ * after the last one (mywire_more_results() then tells whether another result
+ * follows), or an error code (the error is on the connection, too). */
+MYWIRE_API int mywire_fetch(mywire_result *res);
+
+/* Buffered results only: position before row index so that the next
+ * mywire_fetch() returns it. */
+MYWIRE_API int mywire_seek(mywire_result *res, uint64_t row_index);
+
+/* A value of the current row. SQL NULL is data == NULL; an empty string is a
+ * non-NULL data with len 0. Data is followed by a NUL byte (so text values are
+ * C strings), but may itself contain NUL bytes. */
+typedef struct mywire_value {
+    const char *data;
+    size_t len;
+} mywire_value;
+
+/* The current row's values, an array of mywire_column_count() entries.
+ * Streaming: valid until the next mywire_fetch() or mywire_result_free().
+ * Buffered: the data stays valid until the result is freed; the array itself
+ * until the next mywire_fetch(). */
+MYWIRE_API const mywire_value *mywire_row(const mywire_result *res);
+
+/* One value of the current row: its data (NULL for SQL NULL or an index out
+ * of range) and, if len is not NULL, its length. Same lifetime as mywire_row(). */
+MYWIRE_API const char *mywire_get(const mywire_result *res, unsigned index, size_t *len);
+/* 1 if the value is SQL NULL (or the index is out of range), else 0. */
+MYWIRE_API int mywire_is_null(const mywire_result *res, unsigned index);
+
+/* Field types (protocol values). */
+#define MYWIRE_TYPE_DECIMAL 0
+#define MYWIRE_TYPE_TINY 1
+#define MYWIRE_TYPE_SHORT 2
+#define MYWIRE_TYPE_LONG 3
+#define MYWIRE_TYPE_FLOAT 4
+#define MYWIRE_TYPE_DOUBLE 5
+#define MYWIRE_TYPE_NULL 6
+#define MYWIRE_TYPE_TIMESTAMP 7
+#define MYWIRE_TYPE_LONGLONG 8
+#define MYWIRE_TYPE_INT24 9
+#define MYWIRE_TYPE_DATE 10
+#define MYWIRE_TYPE_TIME 11
+#define MYWIRE_TYPE_DATETIME 12
+#define MYWIRE_TYPE_YEAR 13
+#define MYWIRE_TYPE_VARCHAR 15
+#define MYWIRE_TYPE_BIT 16
+#define MYWIRE_TYPE_JSON 245
+#define MYWIRE_TYPE_NEWDECIMAL 246
+#define MYWIRE_TYPE_ENUM 247
+#define MYWIRE_TYPE_SET 248
+#define MYWIRE_TYPE_TINY_BLOB 249
+#define MYWIRE_TYPE_MEDIUM_BLOB 250
+#define MYWIRE_TYPE_LONG_BLOB 251
+#define MYWIRE_TYPE_BLOB 252
+#define MYWIRE_TYPE_VAR_STRING 253
+#define MYWIRE_TYPE_STRING 254
+#define MYWIRE_TYPE_GEOMETRY 255
+
+/* Column flags. */
+#define MYWIRE_FLAG_NOT_NULL 0x0001
+#define MYWIRE_FLAG_PRI_KEY 0x0002
+#define MYWIRE_FLAG_UNIQUE_KEY 0x0004
+#define MYWIRE_FLAG_MULTIPLE_KEY 0x0008
+#define MYWIRE_FLAG_BLOB 0x0010
+#define MYWIRE_FLAG_UNSIGNED 0x0020
+#define MYWIRE_FLAG_ZEROFILL 0x0040
+#define MYWIRE_FLAG_BINARY 0x0080
+#define MYWIRE_FLAG_ENUM 0x0100
+#define MYWIRE_FLAG_AUTO_INCREMENT 0x0200
+#define MYWIRE_FLAG_TIMESTAMP 0x0400
+#define MYWIRE_FLAG_SET 0x0800
+#define MYWIRE_FLAG_NUM 0x8000
+
+/* Server status flags. */
+#define MYWIRE_STATUS_IN_TRANS 0x0001
+#define MYWIRE_STATUS_AUTOCOMMIT 0x0002
+#define MYWIRE_STATUS_MORE_RESULTS_EXISTS 0x0008
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MYWIRE_H */

@@ -1,0 +1,393 @@
+#include "connection.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace mywire {
+
+using proto::Action;
+using proto::FrameStatus;
+
+// ------------------------------------------------------------------ arena
+
+char *RowArena::allocate(std::size_t n) {
+    if (n > left_) {
+        std::size_t size = std::max(n, next_block_);
+        blocks_.push_back(std::unique_ptr<char[]>(new char[size]));
+        cur_ = blocks_.back().get();
+        left_ = size;
+        bytes_ += size;
+        if (next_block_ < (4u << 20)) next_block_ *= 2;
+    }
+    char *p = cur_;
+    cur_ += n;
+    left_ -= n;
+    return p;
+}
+
+namespace {
+
+// Stored form of a row (see RowArena): its size, then the encoding.
+std::size_t stored_size(const mywire_value *v, std::size_t n) {
+    std::size_t size = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        size += v[i].data ? proto::lenenc_size(v[i].len) + v[i].len + 1 : 1;
+    return size;
+}
+
+void store_row(char *out, const mywire_value *v, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!v[i].data) {
+            *out++ = static_cast<char>(0xFB);
+            continue;
+        }
+        std::uint64_t len = v[i].len;
+        if (len < 251) {
+            *out++ = static_cast<char>(len);
+        } else {
+            int bytes = len < (1u << 16) ? 2 : len < (1u << 24) ? 3 : 8;
+            *out++ = static_cast<char>(bytes == 2 ? 0xFC : bytes == 3 ? 0xFD : 0xFE);
+            for (int k = 0; k < bytes; ++k) *out++ = static_cast<char>(len >> (8 * k));
+        }
+        if (len) std::memcpy(out, v[i].data, len);
+        out += len;
+        *out++ = '\0';
+    }
+}
+
+void load_row(const char *p, mywire_value *v, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+        auto first = static_cast<std::uint8_t>(*p++);
+        if (first == 0xFB) {
+            v[i] = {nullptr, 0};
+            continue;
+        }
+        std::uint64_t len = first;
+        if (first >= 0xFC) {
+            int bytes = first == 0xFC ? 2 : first == 0xFD ? 3 : 8;
+            len = 0;
+            for (int k = 0; k < bytes; ++k) len |= std::uint64_t(static_cast<std::uint8_t>(*p++)) << (8 * k);
+        }
+        v[i] = {p, static_cast<std::size_t>(len)};
+        p += len + 1;
+    }
+}
+
+bool fatal(Errc code) {
+    return code != Errc::ok && code != Errc::server && code != Errc::argument &&
+           code != Errc::option && code != Errc::uri && code != Errc::out_of_sync &&
+           code != Errc::state;
+}
+
+}  // namespace
+
+// ----------------------------------------------------------------- result
+
+Result::~Result() {
+    if (conn_) conn_->detach(*this);
+}
+
+int Result::fetch() {
+    has_row_ = false;
+    if (!streaming_) {
+        if (cursor_ >= rows_.size()) return MYWIRE_DONE;
+        load_row(rows_[cursor_++], values_.data(), values_.size());
+        has_row_ = true;
+        return MYWIRE_ROW;
+    }
+    if (finished_) return MYWIRE_DONE;
+    if (!conn_) {
+        finished_ = true;
+        return MYWIRE_ERROR_STATE;
+    }
+    return conn_->fetch_streaming(*this);
+}
+
+Errc Result::seek(std::uint64_t index) {
+    if (streaming_ || index > rows_.size()) return Errc::argument;
+    cursor_ = static_cast<std::size_t>(index);
+    has_row_ = false;
+    return Errc::ok;
+}
+
+// ------------------------------------------------------------- connection
+
+Connection::~Connection() {
+    close();
+}
+
+template <class Op>
+Errc Connection::run(Op &op, io::Deadline overall) {
+    for (;;) {
+        switch (op.resume(session)) {
+        case Action::done:
+            return Errc::ok;
+        case Action::error:
+            return fail(session.err.code);
+        case Action::write: {
+            io::Deadline d = overall.none ? io::Deadline::after_ms(opts.write_timeout_ms) : overall;
+            Errc rc = socket_.write_all(session.wbuf.data(), session.wbuf.size(), d, session.err);
+            session.wbuf.clear();
+            if (rc != Errc::ok) return fail(rc);
+            break;
+        }
+        case Action::read: {
+            io::Deadline d = overall.none ? io::Deadline::after_ms(opts.read_timeout_ms) : overall;
+            session.rbuf.prepare(std::max<std::size_t>(session.read_hint(), 16 * 1024));
+            Errc rc = socket_.read_some(session.rbuf, d, session.err);
+            if (rc != Errc::ok) return fail(rc);
+            break;
+        }
+        }
+    }
+}
+
+Errc Connection::fail(Errc code) {
+    if (fatal(code)) {
+        socket_.close();
+        state = State::broken;
+        if (active_) {
+            active_->finished_ = true;
+            active_->conn_ = nullptr;
+            active_ = nullptr;
+        }
+        session.packets.reset();
+    }
+    return code;
+}
+
+Errc Connection::connect() {
+    if (connected()) return session.err.set(Errc::state, "already connected");
+    session = proto::Session{};
+    session.max_packet = static_cast<std::size_t>(opts.max_allowed_packet);
+    server = proto::ServerInfo{};
+    io::Deadline d = io::Deadline::after_ms(opts.connect_timeout_ms);
+    Errc rc;
+    bool secure;
+    if (!opts.unix_socket.empty()) {
+        rc = socket_.connect_unix(opts.unix_socket, d, session.err);
+        secure = true;
+    } else {
+        rc = socket_.connect_tcp(opts.host.empty() ? "localhost" : opts.host, opts.port, d, session.err);
+        secure = false;
+    }
+    if (rc != Errc::ok) {
+        state = State::broken;
+        return rc;
+    }
+    proto::HandshakeOp op(opts, secure, server);
+    rc = run(op, d);
+    if (rc != Errc::ok) {
+        // A server error during login also ends the connection.
+        socket_.close();
+        state = State::broken;
+        return rc;
+    }
+    state = State::ready;
+    session.err.clear();
+    return Errc::ok;
+}
+
+Errc Connection::ready_for_command() {
+    switch (state) {
+    case State::ready:
+        return Errc::ok;
+    case State::streaming:
+        return session.err.set(Errc::out_of_sync,
+                               "commands out of sync: a streaming result is still being read");
+    case State::more_results:
+        return session.err.set(Errc::out_of_sync,
+                               "commands out of sync: read the remaining results with "
+                               "mywire_next_result first");
+    case State::idle:
+        return session.err.set(Errc::state, "not connected");
+    case State::closed:
+        return session.err.set(Errc::state, "the connection was closed");
+    case State::broken:
+        break;
+    }
+    return session.err.set(Errc::state, "the connection failed earlier; connect again");
+}
+
+void Connection::finish_result(std::uint16_t status) {
+    state = (status & proto::status::more_results) ? State::more_results : State::ready;
+}
+
+Errc Connection::query(std::string_view sql, bool streaming, Result *&out) {
+    out = nullptr;
+    if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
+    auto res = std::make_unique<Result>(this, streaming);
+    proto::ResultHeadOp op(res->head, opts.max_columns);
+    op.set_query(sql);
+    if (Errc rc = read_result(op, *res); rc != Errc::ok) return rc;
+    out = res.release();
+    return Errc::ok;
+}
+
+int Connection::next_result(bool streaming, Result *&out) {
+    out = nullptr;
+    if (state == State::streaming && active_) {
+        // Drain the unread rows of the previous result first.
+        Result *prev = active_;
+        int rc;
+        while ((rc = prev->fetch()) == MYWIRE_ROW) {
+        }
+        if (rc != MYWIRE_DONE) return rc;
+    }
+    if (state == State::ready) return MYWIRE_DONE;
+    if (state != State::more_results) return static_cast<int>(ready_for_command());
+    auto res = std::make_unique<Result>(this, streaming);
+    proto::ResultHeadOp op(res->head, opts.max_columns);
+    if (Errc rc = read_result(op, *res); rc != Errc::ok) return static_cast<int>(rc);
+    out = res.release();
+    return MYWIRE_OK;
+}
+
+Errc Connection::read_result(proto::ResultHeadOp &op, Result &r) {
+    state = State::ready;  // an ERR ends the command and leaves the connection usable
+    if (Errc rc = run(op); rc != Errc::ok) return rc;
+    session.err.clear();
+    if (r.head.columns.empty()) {
+        r.finished_ = true;
+        r.conn_ = nullptr;
+        finish_result(r.head.ok.status_flags);
+        return Errc::ok;
+    }
+    r.values_.resize(r.head.columns.size());
+    if (r.streaming_) {
+        state = State::streaming;
+        active_ = &r;
+        return Errc::ok;
+    }
+    r.conn_ = nullptr;  // a buffered result owns everything it needs
+    return store_rows(r);
+}
+
+Errc Connection::store_rows(Result &r) {
+    const std::size_t n = r.values_.size();
+    mywire_value *v = r.values_.data();
+    bool over_limit = false;
+    for (;;) {
+        proto::RowOp op;
+        if (Errc rc = run(op); rc != Errc::ok) return rc;
+        if (op.end) {
+            r.finished_ = true;
+            r.head.ok.status_flags = op.end_ok.status_flags;
+            r.head.ok.warnings = op.end_ok.warnings;
+            finish_result(op.end_ok.status_flags);
+            if (over_limit)
+                return session.err.set(Errc::limit,
+                                       "the buffered result exceeds max_result_bytes (" +
+                                           std::to_string(opts.max_result_bytes) +
+                                           "); use a streaming result or raise the limit");
+            return Errc::ok;
+        }
+        if (proto::parse_text_row(op.payload, n, v) != Errc::ok)
+            return fail(session.err.set(Errc::protocol, "malformed row packet"));
+        if (over_limit) continue;  // drain the rest so the connection stays usable
+        std::size_t size = stored_size(v, n);
+        if (opts.max_result_bytes &&
+            r.arena_.bytes() + size + (r.rows_.size() + 1) * sizeof(char *) > opts.max_result_bytes) {
+            over_limit = true;
+            r.rows_.clear();
+            r.rows_.shrink_to_fit();
+            continue;
+        }
+        char *dst = r.arena_.allocate(size);
+        store_row(dst, v, n);
+        r.rows_.push_back(dst);
+    }
+}
+
+int Connection::fetch_streaming(Result &r) {
+    proto::RowOp op;
+    if (Errc rc = run(op); rc != Errc::ok) {
+        r.finished_ = true;
+        if (active_ == &r) {
+            active_ = nullptr;
+            r.conn_ = nullptr;
+            if (state == State::streaming) state = State::ready;  // an ERR ended the result
+        }
+        return static_cast<int>(rc);
+    }
+    if (op.end) {
+        r.finished_ = true;
+        r.head.ok.status_flags = op.end_ok.status_flags;
+        r.head.ok.warnings = op.end_ok.warnings;
+        active_ = nullptr;
+        r.conn_ = nullptr;
+        finish_result(op.end_ok.status_flags);
+        return MYWIRE_DONE;
+    }
+    mywire_value *v = r.values_.data();
+    const std::size_t n = r.values_.size();
+    if (proto::parse_text_row(op.payload, n, v) != Errc::ok) {
+        r.finished_ = true;
+        return static_cast<int>(fail(session.err.set(Errc::protocol, "malformed row packet")));
+    }
+    // NUL-terminate each value in place: the byte after a value is the length
+    // prefix of the next (already parsed), or for the last value the spare
+    // byte after the packet.
+    const char *end = op.payload.data() + op.payload.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!v[i].data) continue;
+        char *after = const_cast<char *>(v[i].data) + v[i].len;
+        if (after == end)
+            session.packets.terminate_payload(session.rbuf, op.payload);
+        else
+            *after = '\0';
+    }
+    ++r.fetched_;
+    r.has_row_ = true;
+    return MYWIRE_ROW;
+}
+
+void Connection::detach(Result &r) {
+    if (active_ != &r) return;
+    // Drain unread rows so the connection can run the next command.
+    while (!r.finished_ && fetch_streaming(r) == MYWIRE_ROW) {
+    }
+    if (active_ == &r) active_ = nullptr;
+    r.conn_ = nullptr;
+}
+
+Errc Connection::simple_command(std::uint8_t cmd, std::string_view arg) {
+    if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
+    proto::SimpleCommandOp op(cmd, arg, proto::SimpleCommandOp::Reply::ok);
+    Errc rc = run(op);
+    if (rc == Errc::ok) session.err.clear();
+    return rc;
+}
+
+Errc Connection::statistics(std::string &text) {
+    if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
+    proto::SimpleCommandOp op(proto::command::statistics, {}, proto::SimpleCommandOp::Reply::text);
+    Errc rc = run(op);
+    if (rc == Errc::ok) {
+        session.err.clear();
+        text = std::move(op.text);
+    }
+    return rc;
+}
+
+void Connection::close() {
+    if (active_) {
+        active_->finished_ = true;
+        active_->conn_ = nullptr;
+        active_ = nullptr;
+    }
+    if (socket_.fd() >= 0 && (state == State::ready || state == State::more_results ||
+                              state == State::streaming)) {
+        // Best effort: COM_QUIT has no reply and a short deadline.
+        session.begin_command();
+        session.write_packet(
+            [](std::vector<std::uint8_t> &out) { proto::build_command(out, proto::command::quit); });
+        Error ignored;
+        socket_.write_all(session.wbuf.data(), session.wbuf.size(), io::Deadline::after_ms(1000), ignored);
+        session.wbuf.clear();
+    }
+    socket_.close();
+    if (state != State::idle) state = State::closed;
+}
+
+}  // namespace mywire

@@ -1,0 +1,116 @@
+// A connection and its results: the blocking driver over the sans-io
+// operations in proto/operations.hpp, and the row storage of results.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "io/socket.hpp"
+#include "options.hpp"
+#include "proto/operations.hpp"
+#include "proto/reader.hpp"
+
+namespace mywire {
+
+class Connection;
+
+// Buffered rows: stored back to back in large blocks, each value as 0xFB
+// (NULL) or its length-encoded length, its bytes and a NUL. One pointer per
+// row indexes them. Memory stays close to the size of the rows' payloads.
+class RowArena {
+public:
+    // Room for n bytes; valid until the arena is destroyed.
+    char *allocate(std::size_t n);
+    std::uint64_t bytes() const { return bytes_; }
+
+private:
+    std::vector<std::unique_ptr<char[]>> blocks_;
+    char *cur_ = nullptr;
+    std::size_t left_ = 0;
+    std::size_t next_block_ = 64 * 1024;
+    std::uint64_t bytes_ = 0;
+};
+
+class Result {
+public:
+    Result(Connection *conn, bool streaming) : conn_(conn), streaming_(streaming) {}
+    ~Result();
+
+    proto::ResultHead head;
+    std::uint64_t affected_rows() const { return head.ok.affected_rows; }
+
+    unsigned column_count() const { return static_cast<unsigned>(head.columns.size()); }
+    bool streaming() const { return streaming_; }
+    std::uint64_t row_count() const { return streaming_ ? fetched_ : rows_.size(); }
+    const mywire_value *row() const { return has_row_ ? values_.data() : nullptr; }
+
+    // MYWIRE_ROW, MYWIRE_DONE or an error code.
+    int fetch();
+    Errc seek(std::uint64_t index);
+
+private:
+    friend class Connection;
+    Connection *conn_;  // null once the connection is gone
+    bool streaming_;
+    bool finished_ = false;  // all rows (and the end marker) read
+    bool has_row_ = false;
+    std::uint64_t fetched_ = 0;
+    std::vector<mywire_value> values_;
+    // buffered
+    RowArena arena_;
+    std::vector<const char *> rows_;
+    std::size_t cursor_ = 0;
+};
+
+class Connection {
+public:
+    Connection() = default;
+    ~Connection();
+
+    enum class State { idle, ready, streaming, more_results, broken, closed };
+
+    Options opts;
+    proto::Session session;
+    proto::ServerInfo server;
+    State state = State::idle;
+    std::string statistics_text;  // mywire_statistics' answer
+
+    Error &err() { return session.err; }
+    bool connected() const { return state != State::idle && state != State::broken && state != State::closed; }
+
+    Errc connect();
+    // Returns ok with *out set, or an error.
+    Errc query(std::string_view sql, bool streaming, Result *&out);
+    // ok with *out set, or MYWIRE_DONE as Errc (see capi), or an error.
+    int next_result(bool streaming, Result *&out);
+    Errc simple_command(std::uint8_t cmd, std::string_view arg);
+    Errc statistics(std::string &text);
+    void close();
+
+    bool more_results() const { return state == State::more_results; }
+    int socket_fd() const { return socket_.fd(); }
+
+    // For Result.
+    int fetch_streaming(Result &r);
+    void detach(Result &r);
+
+private:
+    // Checks that a new command may start.
+    Errc ready_for_command();
+    // Reads the result head, and all rows when buffered.
+    Errc read_result(proto::ResultHeadOp &op, Result &r);
+    Errc store_rows(Result &r);
+    // After a result's end: more results pending or ready.
+    void finish_result(std::uint16_t status);
+    template <class Op>
+    Errc run(Op &op, io::Deadline overall = {});
+    Errc fail(Errc code);  // marks the connection broken for fatal errors
+
+    io::Socket socket_;
+    Result *active_ = nullptr;  // the streaming result still reading rows
+};
+
+}  // namespace mywire

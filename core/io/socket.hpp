@@ -1,0 +1,50 @@
+// The I/O edge: TCP and unix-socket transport with deadlines. The only code
+// in mywire that makes socket system calls.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "proto/errors.hpp"
+#include "proto/framing.hpp"
+
+namespace mywire::io {
+
+using Clock = std::chrono::steady_clock;
+
+// An absolute point on the monotonic clock; `none` means wait forever.
+struct Deadline {
+    Clock::time_point at{};
+    bool none = true;
+    static Deadline after_ms(unsigned ms) {
+        if (ms == 0) return {};
+        return {Clock::now() + std::chrono::milliseconds(ms), false};
+    }
+};
+
+class Socket {
+public:
+    Socket() = default;
+    Socket(const Socket &) = delete;
+    Socket &operator=(const Socket &) = delete;
+    ~Socket() { close(); }
+
+    Errc connect_tcp(const std::string &host, unsigned port, Deadline d, Error &err);
+    Errc connect_unix(const std::string &path, Deadline d, Error &err);
+    // Read what is available (at least one byte, at most the buffer's free
+    // space after prepare()) into buf.
+    Errc read_some(proto::ReadBuffer &buf, Deadline d, Error &err);
+    Errc write_all(const std::uint8_t *data, std::size_t len, Deadline d, Error &err);
+    void close();
+    int fd() const { return fd_; }
+    bool is_unix() const { return unix_; }
+
+private:
+    // Wait until fd is ready for `events` or the deadline passes.
+    Errc wait(short events, Deadline d, const char *what, Error &err);
+    int fd_ = -1;
+    bool unix_ = false;
+};
+
+}  // namespace mywire::io

@@ -1,0 +1,207 @@
+#include "options.hpp"
+
+#include <openssl/crypto.h>
+
+#include <charconv>
+
+namespace mywire {
+
+Options::~Options() {
+    if (!password.empty()) OPENSSL_cleanse(password.data(), password.size());
+}
+
+namespace {
+
+bool parse_uint(std::string_view s, std::uint64_t &v) {
+    if (s.empty()) return false;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    return ec == std::errc() && p == s.data() + s.size();
+}
+
+bool parse_bool(std::string_view s, bool &v) {
+    if (s == "1" || s == "true" || s == "on" || s == "yes") return v = true, true;
+    if (s == "0" || s == "false" || s == "off" || s == "no") return v = false, true;
+    return false;
+}
+
+Errc bad_value(std::string_view key, Error &err) {
+    return err.set(Errc::option, "invalid value for option '" + std::string(key) + "'");
+}
+
+int hex(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+bool percent_decode(std::string_view in, std::string &out) {
+    out.clear();
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        if (in[i] != '%') {
+            out.push_back(in[i]);
+            continue;
+        }
+        if (i + 2 >= in.size()) return false;
+        int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
+        if (hi < 0 || lo < 0) return false;
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+    }
+    return true;
+}
+
+}  // namespace
+
+Errc set_max_allowed_packet(Options &o, std::uint64_t v, Error &err) {
+    if (v < min_packet_limit || v > max_packet_limit)
+        return err.set(Errc::option, "max_allowed_packet must be between 1024 and 1073741824");
+    o.max_allowed_packet = v;
+    return Errc::ok;
+}
+
+Errc set_max_columns(Options &o, std::uint64_t v, Error &err) {
+    if (v < 1 || v > 65535) return err.set(Errc::option, "max_columns must be between 1 and 65535");
+    o.max_columns = static_cast<unsigned>(v);
+    return Errc::ok;
+}
+
+Errc set_port(Options &o, std::uint64_t v, Error &err) {
+    if (v < 1 || v > 65535) return err.set(Errc::option, "port must be between 1 and 65535");
+    o.port = static_cast<unsigned>(v);
+    return Errc::ok;
+}
+
+Errc set_charset(Options &o, std::uint64_t v, Error &err) {
+    if (v < 1 || v > 255)
+        return err.set(Errc::option, "charset must be a collation id between 1 and 255");
+    o.charset = static_cast<unsigned>(v);
+    return Errc::ok;
+}
+
+Errc set_option_by_name(Options &o, std::string_view key, std::string_view value, Error &err) {
+    std::uint64_t n = 0;
+    auto timeout = [&](unsigned &field) {
+        if (!parse_uint(value, n) || n > 86400000u) return bad_value(key, err);
+        field = static_cast<unsigned>(n);
+        return Errc::ok;
+    };
+    if (key == "host") return o.host.assign(value), Errc::ok;
+    if (key == "socket") return o.unix_socket.assign(value), Errc::ok;
+    if (key == "user") return o.user.assign(value), Errc::ok;
+    if (key == "password") return o.password.assign(value), Errc::ok;
+    if (key == "database") return o.database.assign(value), Errc::ok;
+    if (key == "port") return parse_uint(value, n) ? set_port(o, n, err) : bad_value(key, err);
+    if (key == "connect_timeout") return timeout(o.connect_timeout_ms);
+    if (key == "read_timeout") return timeout(o.read_timeout_ms);
+    if (key == "write_timeout") return timeout(o.write_timeout_ms);
+    if (key == "max_allowed_packet")
+        return parse_uint(value, n) ? set_max_allowed_packet(o, n, err) : bad_value(key, err);
+    if (key == "max_result_bytes") {
+        if (!parse_uint(value, n)) return bad_value(key, err);
+        o.max_result_bytes = n;
+        return Errc::ok;
+    }
+    if (key == "max_columns")
+        return parse_uint(value, n) ? set_max_columns(o, n, err) : bad_value(key, err);
+    if (key == "charset")
+        return parse_uint(value, n) ? set_charset(o, n, err) : bad_value(key, err);
+    if (key == "multi_statements") {
+        bool b;
+        if (!parse_bool(value, b)) return bad_value(key, err);
+        o.multi_statements = b;
+        return Errc::ok;
+    }
+    return err.set(Errc::option, "unknown option '" + std::string(key.substr(0, 64)) + "'");
+}
+
+Errc apply_uri(Options &target, std::string_view uri, Error &err) {
+    auto fail = [&](std::string_view why) {
+        return err.set(Errc::uri, "invalid URI: " + std::string(why));
+    };
+    constexpr std::string_view scheme = "mysql://";
+    if (uri.substr(0, scheme.size()) != scheme) return fail("it must start with mysql://");
+    std::string_view rest = uri.substr(scheme.size());
+    Options o = target;
+    std::string decoded;
+
+    std::string_view query;
+    if (auto q = rest.find('?'); q != std::string_view::npos) {
+        query = rest.substr(q + 1);
+        rest = rest.substr(0, q);
+    }
+    std::string_view path;
+    if (auto s = rest.find('/'); s != std::string_view::npos) {
+        path = rest.substr(s + 1);
+        rest = rest.substr(0, s);
+    }
+    // userinfo@hostport; the last '@' separates them (a raw '@' in a
+    // password is tolerated, though it should be %40).
+    if (auto at = rest.rfind('@'); at != std::string_view::npos) {
+        std::string_view userinfo = rest.substr(0, at);
+        rest = rest.substr(at + 1);
+        std::string_view user = userinfo, password;
+        bool has_password = false;
+        if (auto c = userinfo.find(':'); c != std::string_view::npos) {
+            user = userinfo.substr(0, c);
+            password = userinfo.substr(c + 1);
+            has_password = true;
+        }
+        if (!percent_decode(user, decoded)) return fail("bad %-escape in the user name");
+        o.user = decoded;
+        if (has_password) {
+            if (!percent_decode(password, decoded)) return fail("bad %-escape in the password");
+            o.password = decoded;
+        }
+    }
+    // host[:port], with [v6-address] in brackets
+    std::string_view host = rest, port;
+    if (!rest.empty() && rest.front() == '[') {
+        auto close = rest.find(']');
+        if (close == std::string_view::npos) return fail("unterminated [ in the host");
+        host = rest.substr(1, close - 1);
+        std::string_view after = rest.substr(close + 1);
+        if (!after.empty()) {
+            if (after.front() != ':') return fail("unexpected text after ]");
+            port = after.substr(1);
+        }
+    } else if (auto c = rest.rfind(':'); c != std::string_view::npos) {
+        host = rest.substr(0, c);
+        port = rest.substr(c + 1);
+    }
+    if (!host.empty()) {
+        if (!percent_decode(host, decoded)) return fail("bad %-escape in the host");
+        o.host = decoded;
+    }
+    if (!port.empty()) {
+        std::uint64_t n;
+        if (!parse_uint(port, n) || n < 1 || n > 65535) return fail("the port must be 1..65535");
+        o.port = static_cast<unsigned>(n);
+    }
+    if (!path.empty()) {
+        if (!percent_decode(path, decoded)) return fail("bad %-escape in the database");
+        o.database = decoded;
+    }
+    while (!query.empty()) {
+        std::string_view pair = query;
+        if (auto amp = query.find('&'); amp != std::string_view::npos) {
+            pair = query.substr(0, amp);
+            query = query.substr(amp + 1);
+        } else {
+            query = {};
+        }
+        if (pair.empty()) continue;
+        auto eq = pair.find('=');
+        if (eq == std::string_view::npos) return fail("a query parameter has no '='");
+        std::string key, value;
+        if (!percent_decode(pair.substr(0, eq), key) || !percent_decode(pair.substr(eq + 1), value))
+            return fail("bad %-escape in a query parameter");
+        Error option_err;
+        if (set_option_by_name(o, key, value, option_err) != Errc::ok)
+            return err.set(Errc::uri, "invalid URI: " + option_err.message);
+    }
+    target = std::move(o);
+    return Errc::ok;
+}
+
+}  // namespace mywire

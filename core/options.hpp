@@ -1,0 +1,52 @@
+// Connection options, and setting them by name (shared by the URI parser and
+// mywire_set_option).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "proto/errors.hpp"
+
+namespace mywire {
+
+struct Options {
+    std::string host;  // empty: "localhost"
+    unsigned port = 3306;
+    std::string unix_socket;
+    std::string user;
+    std::string password;
+    std::string database;
+    unsigned connect_timeout_ms = 10000;
+    unsigned read_timeout_ms = 0;
+    unsigned write_timeout_ms = 0;
+    std::uint64_t max_allowed_packet = 64u << 20;
+    std::uint64_t max_result_bytes = 1u << 30;
+    unsigned max_columns = 4096;
+    bool multi_statements = false;
+    unsigned charset = 45;  // utf8mb4_general_ci
+    std::vector<std::pair<std::string, std::string>> connect_attrs;
+
+    ~Options();  // wipes the password
+};
+
+// Range checks shared by the typed setters and the by-name setter.
+inline constexpr std::uint64_t min_packet_limit = 1024;
+inline constexpr std::uint64_t max_packet_limit = 1u << 30;
+
+Errc set_max_allowed_packet(Options &o, std::uint64_t v, Error &err);
+Errc set_max_columns(Options &o, std::uint64_t v, Error &err);
+Errc set_port(Options &o, std::uint64_t v, Error &err);
+Errc set_charset(Options &o, std::uint64_t v, Error &err);
+
+// Set an option by its URI key from text. Unknown keys and bad values give
+// Errc::option with a message naming the key.
+Errc set_option_by_name(Options &o, std::string_view key, std::string_view value, Error &err);
+
+// Apply mysql://user:password@host:port/database?key=value&... to o.
+// Errors are Errc::uri. o is only changed when the whole URI is valid.
+Errc apply_uri(Options &o, std::string_view uri, Error &err);
+
+}  // namespace mywire

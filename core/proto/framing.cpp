@@ -1,0 +1,146 @@
+#include "proto/framing.hpp"
+
+#include <cstring>
+#include <string>
+
+namespace mywire::proto {
+
+ReadBuffer::ReadBuffer(std::size_t initial) : buf_(initial + 1), initial_(initial) {}
+
+void ReadBuffer::prepare(std::size_t want) {
+    restore();
+    if (space_size() >= want) return;
+    std::size_t pending_bytes = end_ - begin_;
+    if (begin_ > 0) {
+        if (pending_bytes) std::memmove(buf_.data(), buf_.data() + begin_, pending_bytes);
+        begin_ = 0;
+        end_ = pending_bytes;
+    }
+    std::size_t needed = end_ + want + 1;
+    if (buf_.size() < needed) {
+        std::size_t grown = buf_.size() * 2;
+        buf_.resize(grown > needed ? grown : needed);
+    } else if (buf_.size() > 4 * initial_ + 1 && needed <= initial_ + 1) {
+        // A large packet passed; give the memory back.
+        buf_.resize(initial_ + 1);
+        buf_.shrink_to_fit();
+    }
+}
+
+void ReadBuffer::append(std::string_view bytes) {
+    prepare(bytes.size());
+    std::memcpy(space(), bytes.data(), bytes.size());
+    commit(bytes.size());
+}
+
+void ReadBuffer::terminate_at(const char *payload_end) {
+    restore();
+    auto *p = reinterpret_cast<std::uint8_t *>(const_cast<char *>(payload_end));
+    saved_ = *p;
+    *p = 0;
+    patched_ = p;
+}
+
+void ReadBuffer::restore() {
+    if (patched_) {
+        *patched_ = saved_;
+        patched_ = nullptr;
+    }
+}
+
+FrameStatus PacketReader::next(ReadBuffer &buf, std::uint8_t &seq, std::size_t max_packet,
+                               std::string_view &payload, Error &err) {
+    buf.restore();
+    if (big_returned_) {
+        big_.clear();
+        big_returned_ = false;
+    }
+    for (;;) {
+        std::string_view in = buf.pending();
+        if (in.size() < header_size) {
+            need_ = header_size - in.size();
+            return FrameStatus::need_more;
+        }
+        auto *h = reinterpret_cast<const std::uint8_t *>(in.data());
+        std::size_t len = h[0] | (std::size_t(h[1]) << 8) | (std::size_t(h[2]) << 16);
+        if (h[3] != seq) {
+            reset();
+            err.set(Errc::protocol, "packets out of order: expected sequence id " +
+                                        std::to_string(seq) + ", got " + std::to_string(h[3]));
+            return FrameStatus::error;
+        }
+        std::size_t total = (assembling_ ? big_.size() : 0) + len;
+        if (total > max_packet) {
+            reset();
+            err.set(Errc::limit, "packet of " + std::to_string(total) +
+                                     (len == max_frame ? "+" : "") +
+                                     " bytes from the server exceeds max_allowed_packet (" +
+                                     std::to_string(max_packet) + ")");
+            return FrameStatus::error;
+        }
+        if (in.size() < header_size + len) {
+            need_ = header_size + len - in.size();
+            return FrameStatus::need_more;
+        }
+        ++seq;
+        const char *data = in.data() + header_size;
+        buf.consume(header_size + len);
+        if (!assembling_ && len < max_frame) {
+            payload = std::string_view(data, len);
+            return FrameStatus::packet;
+        }
+        if (big_.capacity() < total + 1) big_.reserve(len == max_frame ? total * 2 + 1 : total + 1);
+        big_.insert(big_.end(), data, data + len);
+        assembling_ = true;
+        if (len == max_frame) continue;  // more frames follow (maybe an empty one)
+        assembling_ = false;
+        big_returned_ = true;  // capacity > size: room for terminate_payload's NUL
+        payload = std::string_view(reinterpret_cast<const char *>(big_.data()), big_.size());
+        return FrameStatus::packet;
+    }
+}
+
+void PacketReader::terminate_payload(ReadBuffer &buf, std::string_view payload) {
+    if (big_returned_ && payload.data() == reinterpret_cast<const char *>(big_.data())) {
+        // capacity > size: next() reserved total + 1
+        big_.data()[big_.size()] = 0;
+        return;
+    }
+    buf.terminate_at(payload.data() + payload.size());
+}
+
+void PacketReader::reset() {
+    big_.clear();
+    big_.shrink_to_fit();
+    assembling_ = false;
+    big_returned_ = false;
+}
+
+void frame_payload(std::vector<std::uint8_t> &out, std::size_t start, std::uint8_t &seq) {
+    std::size_t len = out.size() - start - header_size;
+    if (len < max_frame) {
+        out[start] = static_cast<std::uint8_t>(len);
+        out[start + 1] = static_cast<std::uint8_t>(len >> 8);
+        out[start + 2] = static_cast<std::uint8_t>(len >> 16);
+        out[start + 3] = seq++;
+        return;
+    }
+    // Split: rebuild the tail with a header in front of every frame.
+    std::vector<std::uint8_t> payload(out.begin() + static_cast<std::ptrdiff_t>(start + header_size),
+                                      out.end());
+    out.resize(start);
+    std::size_t off = 0;
+    for (;;) {
+        std::size_t n = payload.size() - off < max_frame ? payload.size() - off : max_frame;
+        out.push_back(static_cast<std::uint8_t>(n));
+        out.push_back(static_cast<std::uint8_t>(n >> 8));
+        out.push_back(static_cast<std::uint8_t>(n >> 16));
+        out.push_back(seq++);
+        out.insert(out.end(), payload.begin() + static_cast<std::ptrdiff_t>(off),
+                   payload.begin() + static_cast<std::ptrdiff_t>(off + n));
+        off += n;
+        if (n < max_frame) break;  // the last frame is shorter, possibly empty
+    }
+}
+
+}  // namespace mywire::proto

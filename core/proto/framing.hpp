@@ -1,0 +1,85 @@
+// Packet framing: a 3-byte little-endian length and a 1-byte sequence id in
+// front of every payload. Payloads of 0xFFFFFF bytes or more are split into
+// 0xFFFFFF-byte frames, ending with a shorter (possibly empty) frame.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "proto/errors.hpp"
+
+namespace mywire::proto {
+
+inline constexpr std::size_t max_frame = 0xFFFFFF;
+inline constexpr std::size_t header_size = 4;
+
+// A contiguous, reusable buffer that the I/O layer reads into and the framing
+// layer takes packets out of. Bytes [begin, end) are pending; after end there
+// is always at least one spare byte, so a payload ending at end can be
+// NUL-terminated in place.
+class ReadBuffer {
+public:
+    ReadBuffer() : ReadBuffer(64 * 1024) {}
+    explicit ReadBuffer(std::size_t initial);
+
+    std::string_view pending() const {
+        return {reinterpret_cast<const char *>(buf_.data() + begin_), end_ - begin_};
+    }
+    void consume(std::size_t n) { begin_ += n; }
+    // Make room for at least `want` more bytes (compacting, then growing).
+    void prepare(std::size_t want);
+    std::uint8_t *space() { return buf_.data() + end_; }
+    // Free bytes after end, less the spare byte.
+    std::size_t space_size() const { return buf_.size() - 1 - end_; }
+    void commit(std::size_t n) { end_ += n; }
+    // Feed bytes directly (tests, in-memory transports).
+    void append(std::string_view bytes);
+
+    // Write a NUL right after `payload_end` (which must lie in this buffer's
+    // pending or consumed region), remembering the byte it replaces; the next
+    // restore() puts it back.
+    void terminate_at(const char *payload_end);
+    void restore();
+    std::size_t capacity() const { return buf_.size(); }
+
+private:
+    std::vector<std::uint8_t> buf_;
+    std::size_t initial_;
+    std::size_t begin_ = 0;
+    std::size_t end_ = 0;
+    std::uint8_t *patched_ = nullptr;
+    std::uint8_t saved_ = 0;
+};
+
+enum class FrameStatus { packet, need_more, error };
+
+// Takes whole logical packets out of a ReadBuffer, reassembling split ones,
+// checking sequence ids and the size limit. A returned payload view is valid
+// until the next call to next() or any change to the buffer.
+class PacketReader {
+public:
+    // Returns packet with `payload` set; need_more when the buffer lacks bytes
+    // (need_hint() then tells how many more would complete the current frame);
+    // error with `err` set.
+    FrameStatus next(ReadBuffer &buf, std::uint8_t &seq, std::size_t max_packet,
+                     std::string_view &payload, Error &err);
+    std::size_t need_hint() const { return need_; }
+    // NUL-terminate the payload last returned by next(), in place.
+    void terminate_payload(ReadBuffer &buf, std::string_view payload);
+    // Forget a partially reassembled packet (after an error).
+    void reset();
+
+private:
+    std::vector<std::uint8_t> big_;  // reassembly of split packets
+    bool assembling_ = false;
+    bool big_returned_ = false;
+    std::size_t need_ = 0;
+};
+
+// Frame the payload at out[start + 4, out.end()) whose 4 header bytes at
+// out[start] were reserved, splitting it when it is 0xFFFFFF bytes or more.
+// seq is the id of the first frame and is advanced past the last one.
+void frame_payload(std::vector<std::uint8_t> &out, std::size_t start, std::uint8_t &seq);
+
+}  // namespace mywire::proto

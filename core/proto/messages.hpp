@@ -1,0 +1,159 @@
+// Parsers and builders for the packets of the client/server protocol.
+//
+// Parsers are pure functions over one payload (no framing header). They return
+// Errc::ok or Errc::protocol and never read past the payload; strings in the
+// parsed structs are views into the payload. Builders append a payload to a
+// byte vector.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "proto/errors.hpp"
+
+namespace mywire::proto {
+
+// Capability flags (the low 32 bits; MariaDB's extended ones are separate).
+namespace cap {
+inline constexpr std::uint32_t long_password = 1u << 0;
+inline constexpr std::uint32_t found_rows = 1u << 1;
+inline constexpr std::uint32_t long_flag = 1u << 2;
+inline constexpr std::uint32_t connect_with_db = 1u << 3;
+inline constexpr std::uint32_t compress = 1u << 5;
+inline constexpr std::uint32_t local_files = 1u << 7;
+inline constexpr std::uint32_t protocol_41 = 1u << 9;
+inline constexpr std::uint32_t interactive = 1u << 10;
+inline constexpr std::uint32_t ssl = 1u << 11;
+inline constexpr std::uint32_t transactions = 1u << 13;
+inline constexpr std::uint32_t secure_connection = 1u << 15;
+inline constexpr std::uint32_t multi_statements = 1u << 16;
+inline constexpr std::uint32_t multi_results = 1u << 17;
+inline constexpr std::uint32_t ps_multi_results = 1u << 18;
+inline constexpr std::uint32_t plugin_auth = 1u << 19;
+inline constexpr std::uint32_t connect_attrs = 1u << 20;
+inline constexpr std::uint32_t plugin_auth_lenenc_data = 1u << 21;
+inline constexpr std::uint32_t session_track = 1u << 23;
+inline constexpr std::uint32_t deprecate_eof = 1u << 24;
+// Set by MariaDB servers (in the slot MySQL calls CLIENT_LONG_PASSWORD) to
+// say "I am MariaDB"; a MariaDB client clears it to use extended caps.
+inline constexpr std::uint32_t mysql = 1u << 0;
+}  // namespace cap
+
+namespace status {
+inline constexpr std::uint16_t in_trans = 0x0001;
+inline constexpr std::uint16_t autocommit = 0x0002;
+inline constexpr std::uint16_t more_results = 0x0008;
+inline constexpr std::uint16_t session_state_changed = 0x4000;
+}  // namespace status
+
+namespace command {
+inline constexpr std::uint8_t quit = 0x01;
+inline constexpr std::uint8_t init_db = 0x02;
+inline constexpr std::uint8_t query = 0x03;
+inline constexpr std::uint8_t statistics = 0x09;
+inline constexpr std::uint8_t ping = 0x0E;
+inline constexpr std::uint8_t set_option = 0x1B;
+inline constexpr std::uint8_t reset_connection = 0x1F;
+}  // namespace command
+
+// ---- server greeting
+struct Handshake {
+    std::uint8_t protocol_version = 0;
+    std::string_view server_version;  // without MariaDB's "5.5.5-" prefix
+    std::uint32_t connection_id = 0;
+    std::string scramble;             // auth plugin data, 20 bytes typically
+    std::uint32_t capabilities = 0;
+    std::uint32_t mariadb_capabilities = 0;  // only when the server is MariaDB
+    std::uint8_t charset = 0;
+    std::uint16_t status_flags = 0;
+    std::string_view auth_plugin;  // may be empty
+    bool is_mariadb = false;
+};
+Errc parse_handshake(std::string_view payload, Handshake &out);
+
+// ---- handshake response (HandshakeResponse41)
+struct HandshakeResponse {
+    std::uint32_t capabilities = 0;
+    std::uint32_t mariadb_capabilities = 0;  // sent in the filler when MariaDB
+    std::uint32_t max_packet = 0;
+    std::uint8_t charset = 45;
+    std::string_view user;
+    std::string_view auth_response;
+    std::string_view database;     // sent when capabilities has connect_with_db
+    std::string_view auth_plugin;  // sent when capabilities has plugin_auth
+    const std::vector<std::pair<std::string, std::string>> *attributes = nullptr;
+};
+void build_handshake_response(std::vector<std::uint8_t> &out, const HandshakeResponse &r);
+
+// ---- generic responses
+struct OkPacket {
+    std::uint64_t affected_rows = 0;
+    std::uint64_t last_insert_id = 0;
+    std::uint16_t status_flags = 0;
+    std::uint16_t warnings = 0;
+    std::string_view info;
+};
+// An OK packet (header 0x00, or 0xFE when it ends a result under
+// DEPRECATE_EOF). Session-state information is skipped safely.
+Errc parse_ok(std::string_view payload, std::uint32_t capabilities, OkPacket &out);
+
+struct ErrPacket {
+    std::uint16_t code = 0;
+    std::string_view sqlstate;  // empty when the server sent none
+    std::string_view message;
+};
+Errc parse_err(std::string_view payload, std::uint32_t capabilities, ErrPacket &out);
+
+struct EofPacket {
+    std::uint16_t warnings = 0;
+    std::uint16_t status_flags = 0;
+};
+Errc parse_eof(std::string_view payload, EofPacket &out);
+
+inline bool is_ok(std::string_view p) { return !p.empty() && std::uint8_t(p[0]) == 0x00; }
+inline bool is_err(std::string_view p) { return !p.empty() && std::uint8_t(p[0]) == 0xFF; }
+// The packet that ends a column list or a result set: an EOF packet, or under
+// DEPRECATE_EOF an OK packet with the 0xFE header. A text row can also start
+// with 0xFE (a value of 16 MiB or more), but such a row is longer.
+inline bool is_end_marker(std::string_view p, bool deprecate_eof) {
+    if (p.empty() || std::uint8_t(p[0]) != 0xFE) return false;
+    return deprecate_eof ? p.size() < 0xFFFFFF : p.size() < 9;
+}
+
+// ---- auth exchange
+struct AuthSwitch {
+    std::string_view plugin;
+    std::string_view data;  // without the trailing NUL some servers add
+};
+Errc parse_auth_switch(std::string_view payload, AuthSwitch &out);
+// 0x01 + data.
+Errc parse_auth_more_data(std::string_view payload, std::string_view &data);
+
+// ---- result sets
+Errc parse_column_count(std::string_view payload, std::uint64_t &count);
+
+struct ColumnDef {
+    std::string_view catalog, schema, table, org_table, name, org_name;
+    std::uint16_t charset = 0;
+    std::uint32_t length = 0;
+    std::uint8_t type = 0;
+    std::uint16_t flags = 0;
+    std::uint8_t decimals = 0;
+};
+Errc parse_column_def(std::string_view payload, ColumnDef &out);
+
+// One value of a row: data == nullptr for SQL NULL. The public struct, so rows
+// parse straight into what the C API hands out.
+using Value = mywire_value;
+// A text-protocol row of `columns` values into out[0..columns).
+Errc parse_text_row(std::string_view payload, std::size_t columns, Value *out);
+
+// ---- commands (payloads, without framing)
+void build_command(std::vector<std::uint8_t> &out, std::uint8_t cmd);
+void build_command(std::vector<std::uint8_t> &out, std::uint8_t cmd, std::string_view arg);
+void build_set_option(std::vector<std::uint8_t> &out, std::uint16_t option);
+
+}  // namespace mywire::proto

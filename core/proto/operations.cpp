@@ -1,0 +1,343 @@
+#include "proto/operations.hpp"
+
+#include <unistd.h>
+
+#include <cstring>
+
+namespace mywire::proto {
+
+namespace {
+
+// Server-supplied names appear in client messages only when they are plain
+// identifiers, so a client message never carries arbitrary server text.
+std::string safe_name(std::string_view name) {
+    if (name.empty() || name.size() > 64) return "(unprintable name)";
+    for (char c : name) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '-' || c == '.';
+        if (!ok) return "(unprintable name)";
+    }
+    return std::string(name);
+}
+
+Action need_read_or_error(Session &, FrameStatus st) {
+    return st == FrameStatus::need_more ? Action::read : Action::error;
+}
+
+}  // namespace
+
+Errc Session::server_error(std::string_view payload) {
+    ErrPacket e;
+    if (parse_err(payload, capabilities | cap::protocol_41, e) != Errc::ok)
+        return err.set(Errc::protocol, "malformed error packet from the server");
+    return err.set_server(e.code, e.sqlstate, e.message);
+}
+
+// ---------------------------------------------------------------- handshake
+
+Action HandshakeOp::fail(Session &s, Errc code, std::string_view msg) {
+    s.err.set(code, msg);
+    return Action::error;
+}
+
+Action HandshakeOp::resume(Session &s) {
+    for (;;) {
+        if (phase_ == Phase::done) return Action::done;
+        std::string_view payload;
+        FrameStatus st = s.read_packet(payload);
+        if (st != FrameStatus::packet) return need_read_or_error(s, st);
+        Action a = phase_ == Phase::greeting ? on_greeting(s, payload) : on_auth_packet(s, payload);
+        if (a != Action::read) return a;
+    }
+}
+
+Action HandshakeOp::on_greeting(Session &s, std::string_view payload) {
+    if (is_err(payload)) {
+        // e.g. "Too many connections" or "Host is blocked", before any greeting.
+        s.server_error(payload);
+        return Action::error;
+    }
+    Handshake hs;
+    Errc rc = parse_handshake(payload, hs);
+    if (rc == Errc::unsupported)
+        return fail(s, Errc::unsupported, "the server does not speak protocol 4.1");
+    if (rc != Errc::ok) return fail(s, Errc::protocol, "malformed greeting from the server");
+    if (!(hs.capabilities & cap::secure_connection))
+        return fail(s, Errc::unsupported, "the server does not support secure authentication");
+
+    info_.version.assign(hs.server_version);
+    info_.connection_id = hs.connection_id;
+    info_.is_mariadb = hs.is_mariadb;
+
+    std::uint32_t want = cap::protocol_41 | cap::secure_connection | cap::long_flag |
+                         cap::transactions | cap::multi_results | cap::ps_multi_results |
+                         cap::plugin_auth | cap::plugin_auth_lenenc_data | cap::connect_attrs |
+                         cap::deprecate_eof;
+    if (!hs.is_mariadb) want |= cap::long_password;
+    if (!opts_.database.empty()) want |= cap::connect_with_db;
+    if (opts_.multi_statements) want |= cap::multi_statements;
+    s.capabilities = want & hs.capabilities;
+    if (!opts_.database.empty() && !(s.capabilities & cap::connect_with_db))
+        return fail(s, Errc::unsupported, "the server cannot select a database at connect time");
+
+    // Start with the server's default plugin when it can use the greeting's
+    // challenge; otherwise answer as mysql_native_password and let the
+    // server switch us to the plugin the account needs.
+    std::string_view first = hs.auth_plugin.empty() ? "mysql_native_password" : hs.auth_plugin;
+    plugin_ = make_auth_plugin(first);
+    if (!plugin_ || first == "client_ed25519") plugin_ = make_auth_plugin("mysql_native_password");
+
+    std::string response;
+    AuthContext ctx{opts_.password, secure_};
+    if (plugin_->start(ctx, hs.scramble, response, s.err) != Errc::ok) return Action::error;
+
+    HandshakeResponse r;
+    r.capabilities = s.capabilities;
+    r.max_packet = static_cast<std::uint32_t>(
+        opts_.max_allowed_packet > 0xFFFFFFFFu ? 0xFFFFFFFFu : opts_.max_allowed_packet);
+    r.charset = static_cast<std::uint8_t>(opts_.charset);
+    r.user = opts_.user;
+    r.auth_response = response;
+    r.database = opts_.database;
+    r.auth_plugin = plugin_->name();
+    std::vector<std::pair<std::string, std::string>> attrs = {
+        {"_client_name", "libmywire"},
+        {"_client_version", MYWIRE_VERSION_STRING},
+        {"_os", "Linux"},
+        {"_pid", std::to_string(static_cast<long>(getpid()))},
+    };
+    for (const auto &kv : opts_.connect_attrs) attrs.push_back(kv);
+    r.attributes = &attrs;
+    if (!(s.capabilities & cap::plugin_auth_lenenc_data) && response.size() > 255)
+        return fail(s, Errc::unsupported, "authentication response too long for this server");
+
+    s.wbuf.clear();
+    s.write_packet([&](std::vector<std::uint8_t> &out) { build_handshake_response(out, r); });
+    wipe(response);
+    phase_ = Phase::auth;
+    return Action::write;
+}
+
+Action HandshakeOp::send_auth_response(Session &s, std::string &response) {
+    s.wbuf.clear();
+    s.write_packet([&](std::vector<std::uint8_t> &out) {
+        out.insert(out.end(), response.begin(), response.end());
+    });
+    wipe(response);
+    return Action::write;
+}
+
+Action HandshakeOp::on_auth_packet(Session &s, std::string_view payload) {
+    if (++round_trips_ > max_auth_round_trips)
+        return fail(s, Errc::auth, "too many authentication round trips");
+    if (payload.empty()) return fail(s, Errc::protocol, "empty packet during authentication");
+    AuthContext ctx{opts_.password, secure_};
+    std::string response;
+    switch (std::uint8_t(payload[0])) {
+    case 0x00: {
+        OkPacket ok;
+        if (parse_ok(payload, s.capabilities, ok) != Errc::ok)
+            return fail(s, Errc::protocol, "malformed OK packet after authentication");
+        s.status_flags = ok.status_flags;
+        info_.auth_plugin.assign(plugin_->name());
+        phase_ = Phase::done;
+        return Action::done;
+    }
+    case 0xFF:
+        s.server_error(payload);
+        return Action::error;
+    case 0xFE: {
+        AuthSwitch sw;
+        Errc rc = parse_auth_switch(payload, sw);
+        if (rc == Errc::unsupported)
+            return fail(s, Errc::auth,
+                        "the server asks for mysql_old_password, which mywire refuses (insecure)");
+        if (rc != Errc::ok) return fail(s, Errc::protocol, "malformed auth switch request");
+        plugin_ = make_auth_plugin(sw.plugin);
+        if (!plugin_)
+            return fail(s, Errc::auth, "the server asks for authentication plugin " +
+                                           safe_name(sw.plugin) + ", which mywire does not support");
+        if (plugin_->start(ctx, sw.data, response, s.err) != Errc::ok) return Action::error;
+        return send_auth_response(s, response);
+    }
+    case 0x01: {
+        std::string_view data;
+        parse_auth_more_data(payload, data);
+        bool reply = false;
+        if (plugin_->more_data(ctx, data, response, reply, s.err) != Errc::ok) return Action::error;
+        return reply ? send_auth_response(s, response) : Action::read;
+    }
+    default:
+        return fail(s, Errc::protocol, "unexpected packet during authentication");
+    }
+}
+
+// ----------------------------------------------------------- simple commands
+
+Action SimpleCommandOp::resume(Session &s) {
+    if (!sent_) {
+        sent_ = true;
+        s.begin_command();
+        s.write_packet([&](std::vector<std::uint8_t> &out) {
+            if (cmd_ == command::set_option) {
+                build_set_option(out, arg_.empty() ? 1 : 0);  // arg "" = off, "1" = on
+            } else {
+                build_command(out, cmd_, arg_);
+            }
+        });
+        return Action::write;
+    }
+    std::string_view payload;
+    FrameStatus st = s.read_packet(payload);
+    if (st != FrameStatus::packet) return need_read_or_error(s, st);
+    if (reply_ == Reply::text) {
+        if (is_err(payload)) return s.server_error(payload), Action::error;
+        text.assign(payload);
+        return Action::done;
+    }
+    if (is_err(payload)) return s.server_error(payload), Action::error;
+    // COM_SET_OPTION is answered by an EOF packet on servers without
+    // DEPRECATE_EOF and by an OK on the others.
+    if (cmd_ == command::set_option && is_end_marker(payload, false)) {
+        EofPacket eof;
+        if (parse_eof(payload, eof) != Errc::ok)
+            return s.err.set(Errc::protocol, "malformed EOF packet"), Action::error;
+        s.status_flags = eof.status_flags;
+        return Action::done;
+    }
+    if (!is_ok(payload) || parse_ok(payload, s.capabilities, ok) != Errc::ok)
+        return s.err.set(Errc::protocol, "malformed reply to a command"), Action::error;
+    s.status_flags = ok.status_flags;
+    return Action::done;
+}
+
+// ------------------------------------------------------------- result heads
+
+Action ResultHeadOp::resume(Session &s) {
+    if (send_) {
+        send_ = false;
+        s.begin_command();
+        s.write_packet(
+            [&](std::vector<std::uint8_t> &out) { build_command(out, command::query, query_); });
+        return Action::write;
+    }
+    for (;;) {
+        std::string_view payload;
+        FrameStatus st = s.read_packet(payload);
+        if (st != FrameStatus::packet) return need_read_or_error(s, st);
+        if (phase_ == Phase::first) {
+            if (payload.empty()) return s.err.set(Errc::protocol, "empty result packet"), Action::error;
+            std::uint8_t first = std::uint8_t(payload[0]);
+            if (first == 0xFF) return s.server_error(payload), Action::error;
+            if (first == 0x00) {
+                if (parse_ok(payload, s.capabilities, head_.ok) != Errc::ok)
+                    return s.err.set(Errc::protocol, "malformed OK packet"), Action::error;
+                head_.info.assign(head_.ok.info);
+                head_.ok.info = {};
+                s.status_flags = head_.ok.status_flags;
+                return Action::done;
+            }
+            if (first == 0xFB)
+                return s.err.set(Errc::unsupported,
+                                 "the server asks for a LOCAL INFILE transfer, which is disabled"),
+                       Action::error;
+            if (parse_column_count(payload, expected_) != Errc::ok)
+                return s.err.set(Errc::protocol, "malformed column count"), Action::error;
+            if (expected_ > max_columns_)
+                return s.err.set(Errc::limit, "the result has " + std::to_string(expected_) +
+                                                  " columns, more than max_columns (" +
+                                                  std::to_string(max_columns_) + ")"),
+                       Action::error;
+            head_.columns.clear();
+            head_.columns.reserve(expected_);
+            head_.names.clear();
+            offsets_.clear();
+            phase_ = Phase::columns;
+            continue;
+        }
+        if (phase_ == Phase::columns) {
+            Action a = on_column(s, payload);
+            if (a != Action::read) return a;
+            continue;
+        }
+        // Phase::columns_eof
+        EofPacket eof;
+        if (!is_end_marker(payload, false) || parse_eof(payload, eof) != Errc::ok)
+            return s.err.set(Errc::protocol, "expected EOF after the column definitions"),
+                   Action::error;
+        return Action::done;
+    }
+}
+
+Action ResultHeadOp::on_column(Session &s, std::string_view payload) {
+    ColumnDef d;
+    if (parse_column_def(payload, d) != Errc::ok)
+        return s.err.set(Errc::protocol, "malformed column definition"), Action::error;
+    auto add = [&](std::string_view v) {
+        offsets_.push_back(head_.names.size());
+        head_.names.insert(head_.names.end(), v.begin(), v.end());
+        head_.names.push_back('\0');
+    };
+    add(d.name);
+    add(d.org_name);
+    add(d.table);
+    add(d.org_table);
+    add(d.schema);
+    mywire_column c{};
+    c.type = d.type;
+    c.flags = d.flags;
+    c.charset = d.charset;
+    c.decimals = d.decimals;
+    c.length = d.length;
+    c.name_len = d.name.size();
+    c.org_name_len = d.org_name.size();
+    c.table_len = d.table.size();
+    c.org_table_len = d.org_table.size();
+    c.schema_len = d.schema.size();
+    head_.columns.push_back(c);
+    if (head_.columns.size() < expected_) return Action::read;
+    const char *base = head_.names.data();
+    for (std::size_t i = 0; i < head_.columns.size(); ++i) {
+        mywire_column &col = head_.columns[i];
+        const std::size_t *o = &offsets_[i * 5];
+        col.name = base + o[0];
+        col.org_name = base + o[1];
+        col.table = base + o[2];
+        col.org_table = base + o[3];
+        col.schema = base + o[4];
+    }
+    if (s.deprecate_eof()) return Action::done;
+    phase_ = Phase::columns_eof;
+    return Action::read;
+}
+
+// --------------------------------------------------------------------- rows
+
+Action RowOp::resume(Session &s) {
+    FrameStatus st = s.read_packet(payload);
+    if (st != FrameStatus::packet) return need_read_or_error(s, st);
+    if (payload.empty()) return s.err.set(Errc::protocol, "empty row packet"), Action::error;
+    std::uint8_t first = std::uint8_t(payload[0]);
+    if (first == 0xFE && is_end_marker(payload, s.deprecate_eof())) {
+        end = true;
+        if (s.deprecate_eof()) {
+            if (parse_ok(payload, s.capabilities, end_ok) != Errc::ok)
+                return s.err.set(Errc::protocol, "malformed OK packet after the rows"), Action::error;
+            end_ok.info = {};
+        } else {
+            EofPacket eof;
+            if (parse_eof(payload, eof) != Errc::ok)
+                return s.err.set(Errc::protocol, "malformed EOF packet after the rows"), Action::error;
+            end_ok = OkPacket{};
+            end_ok.status_flags = eof.status_flags;
+            end_ok.warnings = eof.warnings;
+        }
+        s.status_flags = end_ok.status_flags;
+        return Action::done;
+    }
+    if (first == 0xFF) return s.server_error(payload), Action::error;
+    end = false;
+    return Action::done;
+}
+
+}  // namespace mywire::proto

@@ -1,0 +1,159 @@
+// The protocol's operations as resumable state machines (sans-io).
+//
+// A Session holds what the protocol needs between packets: the read buffer,
+// the write buffer, the sequence id and the negotiated capabilities. An
+// operation's resume() looks at what the session has and answers with the
+// next action for whoever drives it: write the session's write buffer, read
+// more bytes into its read buffer, or stop (done / error). Operations never
+// touch a socket, so the same machines serve the blocking driver in
+// core/connection.cpp, tests over in-memory transports and, later, a
+// non-blocking API.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "options.hpp"
+#include "proto/auth.hpp"
+#include "proto/framing.hpp"
+#include "proto/messages.hpp"
+
+namespace mywire::proto {
+
+enum class Action {
+    write,  // send session.wbuf, then resume
+    read,   // read more bytes into session.rbuf (read_hint() bytes would help), then resume
+    done,
+    error,  // session.err says what
+};
+
+struct Session {
+    ReadBuffer rbuf;
+    PacketReader packets;
+    std::vector<std::uint8_t> wbuf;
+    std::uint8_t seq = 0;
+    std::uint32_t capabilities = 0;  // negotiated
+    std::uint16_t status_flags = 0;
+    std::size_t max_packet = 64u << 20;
+    Error err;
+
+    bool deprecate_eof() const { return capabilities & cap::deprecate_eof; }
+    std::size_t read_hint() const { return packets.need_hint(); }
+
+    FrameStatus read_packet(std::string_view &payload) {
+        return packets.next(rbuf, seq, max_packet, payload, err);
+    }
+    // Start a new command: sequence ids restart at 0.
+    void begin_command() {
+        seq = 0;
+        wbuf.clear();
+    }
+    // Reserve a header, let build() append the payload, frame it.
+    template <class Build>
+    void write_packet(Build &&build) {
+        std::size_t start = wbuf.size();
+        wbuf.resize(start + header_size);
+        build(wbuf);
+        frame_payload(wbuf, start, seq);
+    }
+    // Turn an ERR packet into a server error (Errc::server), or a protocol
+    // error if it is malformed.
+    Errc server_error(std::string_view payload);
+};
+
+// Facts about the server learnt while connecting.
+struct ServerInfo {
+    std::string version;
+    std::uint32_t connection_id = 0;
+    bool is_mariadb = false;
+    std::string auth_plugin;  // the plugin that completed the login
+};
+
+// Greeting, handshake response, authentication exchange.
+class HandshakeOp {
+public:
+    HandshakeOp(const Options &opts, bool secure_transport, ServerInfo &info)
+        : opts_(opts), secure_(secure_transport), info_(info) {}
+    Action resume(Session &s);
+
+    static constexpr int max_auth_round_trips = 8;
+
+private:
+    Action on_greeting(Session &s, std::string_view payload);
+    Action on_auth_packet(Session &s, std::string_view payload);
+    Action send_auth_response(Session &s, std::string &response);
+    Action fail(Session &s, Errc code, std::string_view msg);
+
+    enum class Phase { greeting, auth, done } phase_ = Phase::greeting;
+    const Options &opts_;
+    bool secure_;
+    ServerInfo &info_;
+    std::unique_ptr<AuthPlugin> plugin_;
+    int round_trips_ = 0;
+};
+
+// A command answered by OK or ERR (ping, init_db, reset_connection,
+// set_option), or by one raw text packet (statistics).
+class SimpleCommandOp {
+public:
+    enum class Reply { ok, text };
+    SimpleCommandOp(std::uint8_t cmd, std::string_view arg, Reply reply)
+        : cmd_(cmd), arg_(arg), reply_(reply) {}
+    Action resume(Session &s);
+    OkPacket ok;           // when Reply::ok
+    std::string text;      // when Reply::text
+
+private:
+    std::uint8_t cmd_;
+    std::string_view arg_;
+    Reply reply_;
+    bool sent_ = false;
+};
+
+// What a result head leaves: either an OK (no columns) or the column list,
+// copied out of the packets into storage the result owns.
+struct ResultHead {
+    OkPacket ok;              // views are NOT kept: info is copied below
+    std::string info;
+    std::vector<mywire_column> columns;
+    std::vector<char> names;  // storage for the column strings
+};
+
+// Reads the first packets of a result: OK, ERR or a column count and the
+// column definitions (plus the EOF after them without DEPRECATE_EOF).
+// With a query, sends COM_QUERY first.
+class ResultHeadOp {
+public:
+    ResultHeadOp(ResultHead &head, std::size_t max_columns) : head_(head), max_columns_(max_columns) {}
+    // Send `sql` as COM_QUERY before reading.
+    void set_query(std::string_view sql) { query_ = sql, send_ = true; }
+    Action resume(Session &s);
+
+private:
+    Action on_column(Session &s, std::string_view payload);
+    ResultHead &head_;
+    std::size_t max_columns_;
+    std::string_view query_;
+    bool send_ = false;
+    enum class Phase { first, columns, columns_eof } phase_ = Phase::first;
+    std::uint64_t expected_ = 0;
+    // Offsets of each column's five strings in head_.names; the pointers are
+    // set once all columns have come (names may move while it grows).
+    std::vector<std::size_t> offsets_;
+};
+
+// Reads one row of a text result set. After done: `end` tells whether the
+// result ended (then `end_ok` holds the OK/EOF information) or `payload`
+// holds the row's packet (valid until the next read on the session).
+class RowOp {
+public:
+    Action resume(Session &s);
+    bool end = false;
+    OkPacket end_ok;
+    std::string_view payload;
+};
+
+}  // namespace mywire::proto
