@@ -1,0 +1,1124 @@
+/*
+ * mywire-bench: the client-side cost of mywire next to libmariadb, in one run
+ * against the same servers.
+ *
+ * Workloads
+ *   stream    N rows x 6 columns over the text protocol, read one row at a time
+ *             (MYWIRE_STREAMING + mywire_fetch / mysql_use_result + mysql_fetch_row)
+ *   buffered  the same rows stored first (MYWIRE_BUFFERED / mysql_store_result)
+ *   point     P one-row primary-key selects on the real MariaDB
+ *   connect   C connects + closes over the unix socket of the real MariaDB
+ * stream and buffered run against the replay server (replay_server.py answers
+ * from memory, so nearly all the work left is the client's) and, with --real,
+ * against a table of N rows on the real MariaDB.
+ *
+ * CPU
+ *   Client CPU is this process's user+sys time (CLOCK_PROCESS_CPUTIME_ID) over
+ *   the timed part only; the servers are other processes, so their CPU is not
+ *   counted. Wall time is shown too, for information.
+ *   The machines this runs on are shared and noisy: the same code can cost
+ *   several times more for a few seconds. So the two clients are interleaved
+ *   finely and both see the same noise:
+ *   - stream, point, connect: both clients hold their own connection at the
+ *     same time and take turns in blocks (10,000 rows, 100 selects, 10
+ *     connects) in the order A B B A A B ...; every block is one sample;
+ *   - buffered: every run is one sample, in a freshly forked child (for the
+ *     memory figure below), the clients alternating run by run.
+ *   Each workload is repeated --reps times. The table shows the MEDIAN sample
+ *   per row/op; the info table adds the minimum and the wall-clock median.
+ *   Every CPU nanosecond spent (query start, end of result, free) is inside
+ *   some sample.
+ *
+ * Memory (buffered)
+ *   In the forked child, after connecting, the RSS high-water mark is reset
+ *   (writing "5" to /proc/self/clear_refs) and VmRSS read; after the last row,
+ *   before the result is freed, VmHWM is read. Peak = VmHWM - VmRSS at start:
+ *   all memory the query made resident, transient buffers and allocator
+ *   overhead included, whatever allocator the client uses. A fresh child per
+ *   run keeps the clients (and the runs) from reusing each other's freed heap.
+ *   "held" is the malloc in-use delta (mallinfo2 uordblks + hblkhd) at the
+ *   same moment: what the stored result occupies in the heap.
+ *
+ * Every value is consumed (length + first byte summed); the two clients must
+ * agree on the sums and on the row counts, or the run fails.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <malloc.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mysql.h>
+
+#include "mywire.h"
+
+enum client { MYWIRE, MARIADB };
+static const char *const client_name[] = {"mywire", "libmariadb"};
+
+enum workload { W_STREAM, W_BUFFERED, W_POINT, W_CONNECT, W_COUNT };
+static const char *const workload_name[] = {"stream", "buffered", "point", "connect"};
+
+/* Units per interleaved block. */
+#define STREAM_BLOCK 10000
+#define POINT_BLOCK 100
+#define CONNECT_BLOCK 10
+/* Distinct ids in bench_point. */
+#define POINT_TABLE_ROWS 1000
+
+struct endpoint {
+    const char *label; /* "replay" or "mariadb" */
+    const char *socket;
+    const char *user;
+    const char *password;
+    const char *database;
+};
+
+struct config {
+    uint64_t rows;
+    unsigned points;
+    unsigned connects;
+    unsigned reps;
+    unsigned workloads; /* bit mask of enum workload */
+    int replay;         /* run stream/buffered against the replay server */
+    int real;           /* run stream/buffered against the real MariaDB */
+    int check_targets;  /* exit 3 when a target is missed */
+    int verbose;        /* print every sample */
+    struct endpoint replay_ep;
+    struct endpoint real_ep;
+};
+
+/* What one workload needs to know. */
+struct job {
+    enum workload workload;
+    const struct endpoint *ep;
+    const char *sql;        /* stream/buffered */
+    char (*point_sql)[64];  /* point: POINT_TABLE_ROWS queries, used in turn */
+    uint64_t count;         /* rows expected, or operations to do */
+};
+
+/* The samples of one client, in seconds per unit. */
+struct series {
+    double *cpu, *wall;
+    unsigned n, cap;
+    double peak_mib, held_mib; /* buffered: medians */
+};
+
+/* One line of the report. */
+struct line {
+    char label[64];
+    const char *unit; /* "row" or "op" */
+    double scale;     /* seconds -> shown unit */
+    const char *scale_name;
+    double target;    /* the cpu ratio to meet */
+    int has_mem;
+    int ok;
+    int peak_known;
+    struct series s[2];
+};
+
+static void fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("mywire-bench: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* ------------------------------------------------------------ measuring */
+
+static double clock_seconds(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double cpu_now(void) { return clock_seconds(CLOCK_PROCESS_CPUTIME_ID); }
+static double wall_now(void) { return clock_seconds(CLOCK_MONOTONIC); }
+
+/* A "Key:   123 kB" line of /proc/self/status, -1 if absent. */
+static long status_kb(const char *key)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    size_t keylen = strlen(key);
+    long kb = -1;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, key, keylen) == 0 && line[keylen] == ':') {
+            kb = strtol(line + keylen + 1, NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return kb;
+}
+
+static long long heap_in_use(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return (long long)(mi.uordblks + mi.hblkhd);
+}
+
+struct mem_probe {
+    long rss_start_kb; /* -1 when the high-water mark could not be reset */
+    long long heap_start;
+};
+
+static void mem_begin(struct mem_probe *m)
+{
+    m->rss_start_kb = -1;
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f) {
+        /* 5: reset the peak RSS (VmHWM) to the current RSS (Linux >= 4.0). */
+        int ok = fputs("5", f) >= 0;
+        ok = (fclose(f) == 0) && ok;
+        if (ok)
+            m->rss_start_kb = status_kb("VmRSS");
+    }
+    m->heap_start = heap_in_use();
+}
+
+static void mem_end(const struct mem_probe *m, long *peak_kb, long long *held)
+{
+    long hwm = status_kb("VmHWM");
+    *peak_kb = (m->rss_start_kb < 0 || hwm < 0) ? -1 : hwm - m->rss_start_kb;
+    *held = heap_in_use() - m->heap_start;
+}
+
+/* Consume one value: its length and first byte, so nothing can be skipped. */
+static inline uint64_t touch(const char *data, size_t len)
+{
+    return data ? (uint64_t)len + (unsigned char)data[0] : 1;
+}
+
+/* ------------------------------------------------------------ connecting */
+
+static mywire_conn *mw_open(const struct endpoint *ep)
+{
+    mywire_conn *conn = NULL;
+    int rc = mywire_conn_new(&conn);
+    if (rc != MYWIRE_OK) {
+        fail("mywire_conn_new: %s", mywire_errstr(rc));
+        return NULL;
+    }
+    if ((rc = mywire_set_unix_socket(conn, ep->socket)) != MYWIRE_OK ||
+        (rc = mywire_set_user(conn, ep->user)) != MYWIRE_OK ||
+        (rc = mywire_set_password(conn, ep->password)) != MYWIRE_OK ||
+        (rc = mywire_set_database(conn, ep->database)) != MYWIRE_OK ||
+        /* libmariadb has no such limit; lift it so that big --rows work. */
+        (rc = mywire_set_max_result_bytes(conn, 0)) != MYWIRE_OK ||
+        (rc = mywire_connect(conn)) != MYWIRE_OK) {
+        fail("mywire connect to %s (%s): %s: %s", ep->label, ep->socket, mywire_errstr(rc),
+             mywire_errmsg(conn));
+        mywire_conn_free(conn);
+        return NULL;
+    }
+    return conn;
+}
+
+static MYSQL *my_open(const struct endpoint *ep)
+{
+    MYSQL *m = mysql_init(NULL);
+    if (!m) {
+        fail("mysql_init failed");
+        return NULL;
+    }
+    /* The character set mywire asks for by default. */
+    mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    if (!mysql_real_connect(m, "localhost", ep->user, ep->password, ep->database, 0, ep->socket,
+                            0)) {
+        fail("libmariadb connect to %s (%s): %s", ep->label, ep->socket, mysql_error(m));
+        mysql_close(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* ------------------------------------------------- interleaved workloads */
+
+/* One client's side of stream, point or connect, driven a block at a time. */
+struct worker {
+    enum client client;
+    const struct job *job;
+    mywire_conn *mc;
+    mywire_result *mr;
+    MYSQL *m;
+    MYSQL_RES *r;
+    unsigned ncols;
+    int started, finished;
+    uint64_t units, checksum;
+};
+
+/* Untimed: the connection that stream and point use. */
+static int worker_begin(struct worker *w)
+{
+    if (w->job->workload == W_CONNECT)
+        return 0;
+    if (w->client == MYWIRE)
+        w->mc = mw_open(w->job->ep);
+    else
+        w->m = my_open(w->job->ep);
+    return (w->mc || w->m) ? 0 : -1;
+}
+
+static void worker_end(struct worker *w)
+{
+    mywire_result_free(w->mr);
+    mywire_conn_free(w->mc);
+    if (w->r)
+        mysql_free_result(w->r);
+    if (w->m)
+        mysql_close(w->m);
+    w->mr = NULL;
+    w->mc = NULL;
+    w->r = NULL;
+    w->m = NULL;
+}
+
+static int mw_stream_step(struct worker *w, uint64_t want, uint64_t *done)
+{
+    if (!w->started) {
+        int rc = mywire_query(w->mc, w->job->sql, strlen(w->job->sql), MYWIRE_STREAMING, &w->mr);
+        if (rc != MYWIRE_OK) {
+            fail("mywire_query: %s: %s", mywire_errstr(rc), mywire_errmsg(w->mc));
+            return -1;
+        }
+        w->ncols = mywire_column_count(w->mr);
+        w->checksum = w->ncols;
+        w->started = 1;
+    }
+    unsigned ncols = w->ncols;
+    uint64_t sum = 0, n = 0;
+    int rc = MYWIRE_ROW;
+    while (n < want && (rc = mywire_fetch(w->mr)) == MYWIRE_ROW) {
+        const mywire_value *v = mywire_row(w->mr);
+        for (unsigned i = 0; i < ncols; i++)
+            sum += touch(v[i].data, v[i].len);
+        n++;
+    }
+    w->checksum += sum;
+    *done = n;
+    if (rc == MYWIRE_DONE) {
+        mywire_result_free(w->mr);
+        w->mr = NULL;
+        w->finished = 1;
+    } else if (rc != MYWIRE_ROW) {
+        fail("mywire_fetch after %llu rows: %s: %s", (unsigned long long)(w->units + n),
+             mywire_errstr(rc), mywire_errmsg(w->mc));
+        return -1;
+    }
+    return 0;
+}
+
+static int my_stream_step(struct worker *w, uint64_t want, uint64_t *done)
+{
+    if (!w->started) {
+        if (mysql_real_query(w->m, w->job->sql, strlen(w->job->sql)) != 0 ||
+            !(w->r = mysql_use_result(w->m))) {
+            fail("libmariadb query: %s", mysql_error(w->m));
+            return -1;
+        }
+        w->ncols = mysql_num_fields(w->r);
+        w->checksum = w->ncols;
+        w->started = 1;
+    }
+    unsigned ncols = w->ncols;
+    uint64_t sum = 0, n = 0;
+    MYSQL_ROW row = NULL;
+    while (n < want && (row = mysql_fetch_row(w->r)) != NULL) {
+        unsigned long *len = mysql_fetch_lengths(w->r);
+        for (unsigned i = 0; i < ncols; i++)
+            sum += touch(row[i], len[i]);
+        n++;
+    }
+    w->checksum += sum;
+    *done = n;
+    if (!row && n < want) {
+        if (mysql_errno(w->m) != 0) {
+            fail("mysql_fetch_row after %llu rows: %s", (unsigned long long)(w->units + n),
+                 mysql_error(w->m));
+            return -1;
+        }
+        mysql_free_result(w->r);
+        w->r = NULL;
+        w->finished = 1;
+    }
+    return 0;
+}
+
+static int mw_point_step(struct worker *w, uint64_t want, uint64_t *done)
+{
+    uint64_t n = 0;
+    for (; n < want && w->units + n < w->job->count; n++) {
+        const char *sql = w->job->point_sql[(w->units + n) % POINT_TABLE_ROWS];
+        mywire_result *res = NULL;
+        int rc = mywire_query(w->mc, sql, strlen(sql), MYWIRE_BUFFERED, &res);
+        int got_row = 0;
+        if (rc == MYWIRE_OK && (rc = mywire_fetch(res)) == MYWIRE_ROW) {
+            size_t len = 0;
+            const char *c = mywire_get(res, 0, &len);
+            w->checksum += touch(c, len);
+            got_row = 1;
+            rc = mywire_fetch(res);
+        }
+        mywire_result_free(res);
+        if (rc != MYWIRE_DONE || !got_row) {
+            fail("mywire point select: %s: %s",
+                 rc == MYWIRE_DONE ? "not exactly one row" : mywire_errstr(rc),
+                 mywire_errmsg(w->mc));
+            return -1;
+        }
+    }
+    *done = n;
+    w->finished = w->units + n == w->job->count;
+    return 0;
+}
+
+static int my_point_step(struct worker *w, uint64_t want, uint64_t *done)
+{
+    uint64_t n = 0;
+    for (; n < want && w->units + n < w->job->count; n++) {
+        const char *sql = w->job->point_sql[(w->units + n) % POINT_TABLE_ROWS];
+        MYSQL_RES *res = NULL;
+        MYSQL_ROW row = NULL;
+        int ok = mysql_real_query(w->m, sql, strlen(sql)) == 0 &&
+                 (res = mysql_store_result(w->m)) != NULL && (row = mysql_fetch_row(res)) != NULL;
+        if (ok) {
+            unsigned long *len = mysql_fetch_lengths(res);
+            w->checksum += touch(row[0], len[0]);
+            ok = mysql_fetch_row(res) == NULL; /* exactly one row */
+        }
+        if (res)
+            mysql_free_result(res);
+        if (!ok) {
+            fail("libmariadb point select: %s",
+                 mysql_errno(w->m) ? mysql_error(w->m) : "not exactly one row");
+            return -1;
+        }
+    }
+    *done = n;
+    w->finished = w->units + n == w->job->count;
+    return 0;
+}
+
+static int connect_step(struct worker *w, uint64_t want, uint64_t *done)
+{
+    uint64_t n = 0;
+    for (; n < want && w->units + n < w->job->count; n++) {
+        if (w->client == MYWIRE) {
+            mywire_conn *c = mw_open(w->job->ep); /* new + options + connect */
+            if (!c)
+                return -1;
+            mywire_conn_free(c); /* COM_QUIT + close + free, like mysql_close */
+        } else {
+            MYSQL *m = my_open(w->job->ep); /* init + options + real_connect */
+            if (!m)
+                return -1;
+            mysql_close(m);
+        }
+        w->checksum++;
+    }
+    *done = n;
+    w->finished = w->units + n == w->job->count;
+    return 0;
+}
+
+static int worker_step(struct worker *w, uint64_t want, uint64_t *done)
+{
+    switch (w->job->workload) {
+    case W_STREAM:
+        return w->client == MYWIRE ? mw_stream_step(w, want, done) : my_stream_step(w, want, done);
+    case W_POINT:
+        return w->client == MYWIRE ? mw_point_step(w, want, done) : my_point_step(w, want, done);
+    case W_CONNECT:
+        return connect_step(w, want, done);
+    default:
+        return -1;
+    }
+}
+
+static int series_add(struct series *s, double cpu, double wall)
+{
+    if (s->n == s->cap) {
+        unsigned cap = s->cap ? s->cap * 2 : 256;
+        double *c = realloc(s->cpu, cap * sizeof *c);
+        if (!c)
+            return -1;
+        s->cpu = c;
+        double *w = realloc(s->wall, cap * sizeof *w);
+        if (!w)
+            return -1;
+        s->wall = w;
+        s->cap = cap;
+    }
+    s->cpu[s->n] = cpu;
+    s->wall[s->n] = wall;
+    s->n++;
+    return 0;
+}
+
+/* Both clients take turns, a block each, in the order A B B A A B ... A block
+ * that produced no unit (the end of a stream) is added to the one before it. */
+static int run_interleaved(const struct config *cfg, const struct job *job, uint64_t block,
+                           struct line *out)
+{
+    for (unsigned rep = 0; rep < cfg->reps; rep++) {
+        struct worker w[2];
+        memset(w, 0, sizeof w);
+        int rc = 0;
+        for (unsigned c = 0; c < 2; c++) {
+            w[c].client = (enum client)c;
+            w[c].job = job;
+            if (rc == 0)
+                rc = worker_begin(&w[c]);
+        }
+        for (unsigned turn = 0; rc == 0 && !(w[0].finished && w[1].finished); turn++) {
+            enum client c = (enum client)(((turn + 1) / 2) % 2);
+            if (w[c].finished)
+                continue;
+            uint64_t done = 0;
+            double c0 = cpu_now(), w0 = wall_now();
+            rc = worker_step(&w[c], block, &done);
+            double cpu = cpu_now() - c0, wall = wall_now() - w0;
+            if (rc != 0)
+                break;
+            struct series *s = &out->s[c];
+            if (done > 0) {
+                w[c].units += done;
+                rc = series_add(s, cpu / (double)done, wall / (double)done);
+                if (cfg->verbose)
+                    fprintf(stderr, "    %-10s cpu %9.3f us/%s  wall %9.3f us/%s\n",
+                            client_name[c], cpu / (double)done * 1e6, out->unit,
+                            wall / (double)done * 1e6, out->unit);
+            } else if (s->n > 0) {
+                s->cpu[s->n - 1] += cpu / (double)block;
+                s->wall[s->n - 1] += wall / (double)block;
+            }
+        }
+        for (unsigned c = 0; c < 2; c++)
+            worker_end(&w[c]);
+        if (rc != 0)
+            return -1;
+        for (unsigned c = 0; c < 2; c++) {
+            if (w[c].units != job->count) {
+                fail("%s %s: %llu %ss, expected %llu", client_name[c], out->label,
+                     (unsigned long long)w[c].units, out->unit,
+                     (unsigned long long)job->count);
+                return -1;
+            }
+        }
+        if (w[MYWIRE].checksum != w[MARIADB].checksum) {
+            fail("%s: the clients read different values (sums %llu and %llu)", out->label,
+                 (unsigned long long)w[MYWIRE].checksum, (unsigned long long)w[MARIADB].checksum);
+            return -1;
+        }
+        fputc('.', stderr);
+    }
+    return 0;
+}
+
+/* ----------------------------------------------------------- buffered */
+
+struct buffered_sample {
+    int ok;
+    uint64_t rows, checksum;
+    double cpu, wall;
+    long peak_kb;
+    long long held;
+};
+
+static int mw_buffered(const struct job *job, struct buffered_sample *s)
+{
+    mywire_conn *conn = mw_open(job->ep);
+    if (!conn)
+        return -1;
+    struct mem_probe mem;
+    mem_begin(&mem);
+
+    double c0 = cpu_now(), w0 = wall_now();
+    mywire_result *res = NULL;
+    int rc = mywire_query(conn, job->sql, strlen(job->sql), MYWIRE_BUFFERED, &res);
+    if (rc != MYWIRE_OK) {
+        fail("mywire_query: %s: %s", mywire_errstr(rc), mywire_errmsg(conn));
+        mywire_conn_free(conn);
+        return -1;
+    }
+    unsigned ncols = mywire_column_count(res);
+    uint64_t sum = ncols, rows = 0;
+    while ((rc = mywire_fetch(res)) == MYWIRE_ROW) {
+        const mywire_value *v = mywire_row(res);
+        for (unsigned i = 0; i < ncols; i++)
+            sum += touch(v[i].data, v[i].len);
+        rows++;
+    }
+    double c1 = cpu_now(), w1 = wall_now();
+    mem_end(&mem, &s->peak_kb, &s->held); /* before the free: the result is still there */
+    double c2 = cpu_now(), w2 = wall_now();
+    mywire_result_free(res);
+    double c3 = cpu_now(), w3 = wall_now();
+
+    if (rc != MYWIRE_DONE) {
+        fail("mywire_fetch after %llu rows: %s: %s", (unsigned long long)rows, mywire_errstr(rc),
+             mywire_errmsg(conn));
+        mywire_conn_free(conn);
+        return -1;
+    }
+    mywire_conn_free(conn);
+    s->rows = rows;
+    s->checksum = sum;
+    s->cpu = (c1 - c0) + (c3 - c2);
+    s->wall = (w1 - w0) + (w3 - w2);
+    return 0;
+}
+
+static int my_buffered(const struct job *job, struct buffered_sample *s)
+{
+    MYSQL *m = my_open(job->ep);
+    if (!m)
+        return -1;
+    struct mem_probe mem;
+    mem_begin(&mem);
+
+    double c0 = cpu_now(), w0 = wall_now();
+    MYSQL_RES *res = NULL;
+    if (mysql_real_query(m, job->sql, strlen(job->sql)) != 0 ||
+        !(res = mysql_store_result(m))) {
+        fail("libmariadb query: %s", mysql_error(m));
+        mysql_close(m);
+        return -1;
+    }
+    unsigned ncols = mysql_num_fields(res);
+    uint64_t sum = ncols, rows = 0;
+    MYSQL_ROW row;
+    while ((row = mysql_fetch_row(res)) != NULL) {
+        unsigned long *len = mysql_fetch_lengths(res);
+        for (unsigned i = 0; i < ncols; i++)
+            sum += touch(row[i], len[i]);
+        rows++;
+    }
+    double c1 = cpu_now(), w1 = wall_now();
+    mem_end(&mem, &s->peak_kb, &s->held);
+    double c2 = cpu_now(), w2 = wall_now();
+    mysql_free_result(res);
+    double c3 = cpu_now(), w3 = wall_now();
+
+    mysql_close(m);
+    s->rows = rows;
+    s->checksum = sum;
+    s->cpu = (c1 - c0) + (c3 - c2);
+    s->wall = (w1 - w0) + (w3 - w2);
+    return 0;
+}
+
+/* One buffered run in a fresh child, so that the heaps of runs do not mix. */
+static int run_forked(enum client client, const struct job *job, struct buffered_sample *s)
+{
+    int fds[2];
+    if (pipe(fds) != 0) {
+        fail("pipe: %s", strerror(errno));
+        return -1;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        fail("fork: %s", strerror(errno));
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        struct buffered_sample out;
+        memset(&out, 0, sizeof out);
+        out.ok = (client == MYWIRE ? mw_buffered(job, &out) : my_buffered(job, &out)) == 0;
+        ssize_t n = write(fds[1], &out, sizeof out);
+        fflush(stderr);
+        _exit(n == (ssize_t)sizeof out ? 0 : 1);
+    }
+    close(fds[1]);
+    memset(s, 0, sizeof *s);
+    size_t got = 0;
+    while (got < sizeof *s) {
+        ssize_t n = read(fds[0], (char *)s + got, sizeof *s - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fds[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (got != sizeof *s || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fail("%s buffered: the child died (wait status 0x%x)", client_name[client], status);
+        return -1;
+    }
+    return s->ok ? 0 : -1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts v. */
+static double median(double *v, unsigned n)
+{
+    if (n == 0)
+        return 0;
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static int run_buffered(const struct config *cfg, const struct job *job, struct line *out)
+{
+    double peak[2][64], held[2][64];
+    uint64_t checksum = 0;
+    int have_sum = 0;
+    for (unsigned rep = 0; rep < cfg->reps; rep++) {
+        for (unsigned k = 0; k < 2; k++) {
+            enum client c = (enum client)((rep % 2) ? 1 - k : k);
+            struct buffered_sample s;
+            if (run_forked(c, job, &s) != 0)
+                return -1;
+            if (s.rows != job->count) {
+                fail("%s %s: %llu rows, expected %llu", client_name[c], out->label,
+                     (unsigned long long)s.rows, (unsigned long long)job->count);
+                return -1;
+            }
+            if (have_sum && s.checksum != checksum) {
+                fail("%s: the clients read different values (sums %llu and %llu)", out->label,
+                     (unsigned long long)s.checksum, (unsigned long long)checksum);
+                return -1;
+            }
+            checksum = s.checksum;
+            have_sum = 1;
+            if (series_add(&out->s[c], s.cpu / (double)s.rows, s.wall / (double)s.rows) != 0)
+                return -1;
+            peak[c][rep] = s.peak_kb / 1024.0;
+            held[c][rep] = (double)s.held / (1024.0 * 1024.0);
+            if (s.peak_kb < 0)
+                out->peak_known = 0;
+            if (cfg->verbose)
+                fprintf(stderr, "    %-10s cpu %9.3f us/row  wall %9.3f us/row  peak %ld kB\n",
+                        client_name[c], s.cpu / (double)s.rows * 1e6,
+                        s.wall / (double)s.rows * 1e6, s.peak_kb);
+        }
+        fputc('.', stderr);
+    }
+    for (unsigned c = 0; c < 2; c++) {
+        out->s[c].peak_mib = median(peak[c], cfg->reps);
+        out->s[c].held_mib = median(held[c], cfg->reps);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ reporting */
+
+static void measure(const struct config *cfg, const struct job *job, struct line *out)
+{
+    fprintf(stderr, "  %-34s", out->label);
+    if (cfg->verbose)
+        fputc('\n', stderr);
+    out->peak_known = 1;
+    uint64_t block = job->workload == W_STREAM ? STREAM_BLOCK
+                     : job->workload == W_POINT ? POINT_BLOCK
+                                                : CONNECT_BLOCK;
+    int rc = job->workload == W_BUFFERED ? run_buffered(cfg, job, out)
+                                         : run_interleaved(cfg, job, block, out);
+    out->ok = rc == 0;
+    fputc('\n', stderr);
+}
+
+static void format_cost(char *buf, size_t size, const struct line *l, double seconds)
+{
+    snprintf(buf, size, "%.2f %s/%s", seconds * l->scale, l->scale_name, l->unit);
+}
+
+static int print_report(const struct config *cfg, struct line *lines, unsigned n)
+{
+    int missed = 0;
+    printf("\nmywire %s vs libmariadb %s, %u repetitions\n"
+           "client CPU (user+sys of this process) per row/op: MEDIAN of the samples\n\n",
+           mywire_version(), mysql_get_client_info(), cfg->reps);
+    printf("%-34s %15s %15s %7s %8s %5s\n", "workload", "mywire", "libmariadb", "ratio",
+           "target", "");
+    double med[8][2], min[8][2], wmed[8][2];
+    for (unsigned i = 0; i < n; i++) {
+        struct line *l = &lines[i];
+        if (!l->ok) {
+            printf("%-34s %15s\n", l->label, "FAILED");
+            continue;
+        }
+        for (unsigned c = 0; c < 2; c++) {
+            med[i][c] = median(l->s[c].cpu, l->s[c].n);
+            min[i][c] = l->s[c].cpu[0]; /* sorted by median() */
+            wmed[i][c] = median(l->s[c].wall, l->s[c].n);
+        }
+        char a[32], b[32], t[16];
+        format_cost(a, sizeof a, l, med[i][MYWIRE]);
+        format_cost(b, sizeof b, l, med[i][MARIADB]);
+        snprintf(t, sizeof t, "<= %.2f", l->target);
+        double ratio = med[i][MYWIRE] / med[i][MARIADB];
+        int met = ratio <= l->target;
+        missed |= !met;
+        printf("%-34s %15s %15s %7.2f %8s %5s\n", l->label, a, b, ratio, t, met ? "ok" : "MISS");
+    }
+
+    printf("\nfor information: minimum CPU sample, median wall time, samples per client\n");
+    printf("%-34s %13s %13s %6s %13s %13s %6s %5s\n", "workload", "mywire min", "mariadb min",
+           "ratio", "mywire wall", "mariadb wall", "ratio", "n");
+    for (unsigned i = 0; i < n; i++) {
+        struct line *l = &lines[i];
+        if (!l->ok)
+            continue;
+        char a[32], b[32], c[32], d[32];
+        format_cost(a, sizeof a, l, min[i][MYWIRE]);
+        format_cost(b, sizeof b, l, min[i][MARIADB]);
+        format_cost(c, sizeof c, l, wmed[i][MYWIRE]);
+        format_cost(d, sizeof d, l, wmed[i][MARIADB]);
+        printf("%-34s %13s %13s %6.2f %13s %13s %6.2f %5u\n", l->label, a, b,
+               min[i][MYWIRE] / min[i][MARIADB], c, d, wmed[i][MYWIRE] / wmed[i][MARIADB],
+               l->s[MYWIRE].n);
+    }
+
+    int any_mem = 0;
+    for (unsigned i = 0; i < n; i++)
+        any_mem |= lines[i].has_mem && lines[i].ok;
+    if (!any_mem)
+        return missed;
+    printf("\nbuffered memory, median: peak = VmHWM - VmRSS at query start in a fresh forked "
+           "child\n(target: mywire <= libmariadb); held = malloc in-use delta after the last "
+           "row, before the free\n");
+    printf("%-34s %12s %12s %7s %5s %12s %12s\n", "workload", "mywire peak", "mariadb peak",
+           "ratio", "", "mywire held", "mariadb held");
+    for (unsigned i = 0; i < n; i++) {
+        struct line *l = &lines[i];
+        if (!l->ok || !l->has_mem)
+            continue;
+        char pm[24] = "n/a", pl[24] = "n/a", hm[24], hl[24], ratio[16] = "-";
+        const char *verdict = "";
+        snprintf(hm, sizeof hm, "%.1f MiB", l->s[MYWIRE].held_mib);
+        snprintf(hl, sizeof hl, "%.1f MiB", l->s[MARIADB].held_mib);
+        if (l->peak_known) {
+            snprintf(pm, sizeof pm, "%.1f MiB", l->s[MYWIRE].peak_mib);
+            snprintf(pl, sizeof pl, "%.1f MiB", l->s[MARIADB].peak_mib);
+            if (l->s[MARIADB].peak_mib > 0) {
+                double q = l->s[MYWIRE].peak_mib / l->s[MARIADB].peak_mib;
+                snprintf(ratio, sizeof ratio, "%.2f", q);
+                verdict = q <= 1.0 ? "ok" : "MISS";
+                missed |= q > 1.0;
+            }
+        }
+        printf("%-34s %12s %12s %7s %5s %12s %12s\n", l->label, pm, pl, ratio, verdict, hm, hl);
+    }
+    return missed;
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static int setup_exec(MYSQL *m, const char *sql)
+{
+    if (mysql_query(m, sql) != 0) {
+        fail("setup: %s: %s", sql, mysql_error(m));
+        return -1;
+    }
+    MYSQL_RES *res = mysql_store_result(m);
+    if (res)
+        mysql_free_result(res);
+    return 0;
+}
+
+/* The tables on the real server, filled server-side from the sequence engine. */
+static int setup_tables(const struct config *cfg, int points, int rows)
+{
+    MYSQL *m = my_open(&cfg->real_ep);
+    if (!m)
+        return -1;
+    int rc = 0;
+    if (points) {
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO bench_point SELECT seq, CONCAT('point-', seq, '-', MD5(seq)) "
+                 "FROM seq_1_to_%d",
+                 POINT_TABLE_ROWS);
+        rc = setup_exec(m, "DROP TABLE IF EXISTS bench_point") ||
+             setup_exec(m, "CREATE TABLE bench_point (id INT NOT NULL PRIMARY KEY, "
+                           "c VARCHAR(64) NOT NULL) ENGINE=InnoDB") ||
+             setup_exec(m, sql);
+    }
+    if (rows && rc == 0) {
+        fprintf(stderr, "filling bench_rows with %llu rows\n", (unsigned long long)cfg->rows);
+        char sql[512];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO bench_rows SELECT seq, seq * 7919, seq / 3, "
+                 "CONCAT('row-', seq, '-', MD5(seq)), "
+                 "TIMESTAMP'2024-01-01 00:00:00' + INTERVAL seq SECOND, seq / 7 "
+                 "FROM seq_1_to_%llu",
+                 (unsigned long long)cfg->rows);
+        rc = setup_exec(m, "DROP TABLE IF EXISTS bench_rows") ||
+             setup_exec(m, "CREATE TABLE bench_rows (id INT NOT NULL PRIMARY KEY, "
+                           "a BIGINT NOT NULL, b DOUBLE NOT NULL, c VARCHAR(64) NOT NULL, "
+                           "d DATETIME NOT NULL, e DECIMAL(14,2) NOT NULL) ENGINE=InnoDB") ||
+             setup_exec(m, sql);
+    }
+    mysql_close(m);
+    return rc ? -1 : 0;
+}
+
+static void drop_tables(const struct config *cfg)
+{
+    MYSQL *m = my_open(&cfg->real_ep);
+    if (!m)
+        return;
+    setup_exec(m, "DROP TABLE IF EXISTS bench_point, bench_rows");
+    mysql_close(m);
+}
+
+/* ------------------------------------------------------------------ main */
+
+static void usage(FILE *f)
+{
+    fputs("usage: mywire-bench [options]\n"
+          "  --rows N            rows for stream/buffered (default 1000000); the replay\n"
+          "                      server must have been started with the same N\n"
+          "  --points N          point selects per client and repetition (default 20000)\n"
+          "  --connects N        connects per client and repetition (default 1000)\n"
+          "  --reps N            repetitions (default 5, at most 64)\n"
+          "  --only LIST         comma list of stream,buffered,point,connect\n"
+          "  --quick             --rows 100000 --points 2000 --connects 200\n"
+          "  --replay-socket P   the replay server's socket\n"
+          "                      (default $MYWIRE_BENCH_REPLAY_SOCKET)\n"
+          "  --no-replay         do not use the replay server\n"
+          "  --real              also run stream/buffered against the real MariaDB\n"
+          "  --check-targets     exit 3 when a target is missed\n"
+          "  --verbose           print every sample\n"
+          "The real MariaDB (point, connect, --real) comes from MYWIRE_TEST_SOCKET,\n"
+          "MYWIRE_TEST_USER, MYWIRE_TEST_PASSWORD and MYWIRE_TEST_DB.\n",
+          f);
+}
+
+static int parse_count(const char *opt, const char *text, uint64_t max, uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = (text && text[0] != '-') ? strtoull(text, &end, 10) : 0;
+    if (!text || errno || end == text || !end || *end || v == 0 || v > max) {
+        fail("%s wants a number from 1 to %llu", opt, (unsigned long long)max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_only(const char *list, unsigned *mask)
+{
+    *mask = 0;
+    char buf[128];
+    if (!list || strlen(list) >= sizeof buf) {
+        fail("--only wants a list");
+        return -1;
+    }
+    strcpy(buf, list);
+    for (char *save = NULL, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        unsigned i = 0;
+        while (i < W_COUNT && strcmp(w, workload_name[i]) != 0)
+            i++;
+        if (i == W_COUNT) {
+            fail("--only: unknown workload '%s'", w);
+            return -1;
+        }
+        *mask |= 1u << i;
+    }
+    if (*mask == 0) {
+        fail("--only wants a list");
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct config *cfg)
+{
+    uint64_t v;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--rows") == 0) {
+            if (parse_count(a, next, 1000000000ull, &cfg->rows))
+                return -1;
+            i++;
+        } else if (strcmp(a, "--points") == 0) {
+            if (parse_count(a, next, 100000000, &v))
+                return -1;
+            cfg->points = (unsigned)v;
+            i++;
+        } else if (strcmp(a, "--connects") == 0) {
+            if (parse_count(a, next, 1000000, &v))
+                return -1;
+            cfg->connects = (unsigned)v;
+            i++;
+        } else if (strcmp(a, "--reps") == 0) {
+            if (parse_count(a, next, 64, &v))
+                return -1;
+            cfg->reps = (unsigned)v;
+            i++;
+        } else if (strcmp(a, "--only") == 0) {
+            if (parse_only(next, &cfg->workloads))
+                return -1;
+            i++;
+        } else if (strcmp(a, "--quick") == 0) {
+            cfg->rows = 100000;
+            cfg->points = 2000;
+            cfg->connects = 200;
+        } else if (strcmp(a, "--replay-socket") == 0 && next) {
+            cfg->replay_ep.socket = next;
+            i++;
+        } else if (strcmp(a, "--no-replay") == 0) {
+            cfg->replay = 0;
+        } else if (strcmp(a, "--real") == 0) {
+            cfg->real = 1;
+        } else if (strcmp(a, "--verbose") == 0) {
+            cfg->verbose = 1;
+        } else if (strcmp(a, "--check-targets") == 0) {
+            cfg->check_targets = 1;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            exit(0);
+        } else {
+            fail("unknown argument '%s'", a);
+            usage(stderr);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static struct line *new_line(struct line *lines, unsigned *n, const char *unit, double target)
+{
+    struct line *l = &lines[(*n)++];
+    memset(l, 0, sizeof *l);
+    l->unit = unit;
+    l->target = target;
+    l->scale = strcmp(unit, "row") == 0 ? 1e9 : 1e6;
+    l->scale_name = strcmp(unit, "row") == 0 ? "ns" : "us";
+    return l;
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg = {
+        .rows = 1000000,
+        .points = 20000,
+        .connects = 1000,
+        .reps = 5,
+        .workloads = (1u << W_COUNT) - 1,
+        .replay = 1,
+        .replay_ep = {"replay", getenv("MYWIRE_BENCH_REPLAY_SOCKET"), "bench", "", NULL},
+        .real_ep = {"mariadb", getenv("MYWIRE_TEST_SOCKET"), getenv("MYWIRE_TEST_USER"),
+                    getenv("MYWIRE_TEST_PASSWORD"), getenv("MYWIRE_TEST_DB")},
+    };
+    if (parse_args(argc, argv, &cfg) != 0)
+        return 2;
+
+    int want_rows = (cfg.workloads & ((1u << W_STREAM) | (1u << W_BUFFERED))) != 0;
+    int want_point = (cfg.workloads >> W_POINT) & 1;
+    int want_connect = (cfg.workloads >> W_CONNECT) & 1;
+    if (want_rows && !cfg.replay && !cfg.real) {
+        fail("stream/buffered need the replay server or --real");
+        return 2;
+    }
+    if (want_rows && cfg.replay && !cfg.replay_ep.socket) {
+        fail("stream/buffered need the replay server: set --replay-socket or "
+             "MYWIRE_BENCH_REPLAY_SOCKET (or pass --no-replay --real)");
+        return 2;
+    }
+    int need_real = want_point || want_connect || (want_rows && cfg.real);
+    if (need_real && (!cfg.real_ep.socket || !cfg.real_ep.user || !cfg.real_ep.password ||
+                      !cfg.real_ep.database)) {
+        fail("MYWIRE_TEST_SOCKET, MYWIRE_TEST_USER, MYWIRE_TEST_PASSWORD and MYWIRE_TEST_DB "
+             "must be set for point, connect and --real");
+        return 2;
+    }
+    if (mysql_library_init(0, NULL, NULL) != 0) {
+        fail("mysql_library_init failed");
+        return 1;
+    }
+    if (need_real && setup_tables(&cfg, want_point, want_rows && cfg.real) != 0)
+        return 1;
+
+    struct line lines[8];
+    unsigned n = 0;
+    const struct endpoint *sources[2];
+    const char *source_sql[2];
+    unsigned nsources = 0;
+    if (cfg.replay) {
+        sources[nsources] = &cfg.replay_ep;
+        source_sql[nsources++] = "SELECT id, a, b, c, d, e FROM t";
+    }
+    if (cfg.real) {
+        sources[nsources] = &cfg.real_ep;
+        source_sql[nsources++] = "SELECT id, a, b, c, d, e FROM bench_rows";
+    }
+
+    fprintf(stderr, "running (one dot per repetition):\n");
+    for (unsigned w = W_STREAM; w <= W_BUFFERED; w++) {
+        if (!((cfg.workloads >> w) & 1))
+            continue;
+        for (unsigned i = 0; i < nsources; i++) {
+            struct line *l = new_line(lines, &n, "row", 0.5);
+            snprintf(l->label, sizeof l->label, "%s %llu rows (%s)", workload_name[w],
+                     (unsigned long long)cfg.rows, sources[i]->label);
+            l->has_mem = w == W_BUFFERED;
+            struct job job = {.workload = (enum workload)w, .ep = sources[i],
+                              .sql = source_sql[i], .count = cfg.rows};
+            measure(&cfg, &job, l);
+        }
+    }
+    char point_sql[POINT_TABLE_ROWS][64];
+    if (want_point) {
+        for (unsigned i = 0; i < POINT_TABLE_ROWS; i++)
+            snprintf(point_sql[i], sizeof point_sql[i],
+                     "SELECT c FROM bench_point WHERE id = %u", i + 1);
+        struct line *l = new_line(lines, &n, "op", 1.0);
+        snprintf(l->label, sizeof l->label, "point select x%u (mariadb)", cfg.points);
+        struct job job = {.workload = W_POINT, .ep = &cfg.real_ep, .point_sql = point_sql,
+                          .count = cfg.points};
+        measure(&cfg, &job, l);
+    }
+    if (want_connect) {
+        struct line *l = new_line(lines, &n, "op", 1.0);
+        snprintf(l->label, sizeof l->label, "connect+close x%u (mariadb)", cfg.connects);
+        struct job job = {.workload = W_CONNECT, .ep = &cfg.real_ep, .count = cfg.connects};
+        measure(&cfg, &job, l);
+    }
+    if (need_real)
+        drop_tables(&cfg);
+
+    int missed = print_report(&cfg, lines, n);
+    mysql_library_end();
+    int failed = 0;
+    for (unsigned i = 0; i < n; i++) {
+        failed |= !lines[i].ok;
+        for (unsigned c = 0; c < 2; c++) {
+            free(lines[i].s[c].cpu);
+            free(lines[i].s[c].wall);
+        }
+    }
+    if (failed)
+        return 1;
+    return (cfg.check_targets && missed) ? 3 : 0;
+}

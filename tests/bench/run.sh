@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Build mywire-bench (release), start a throwaway MariaDB (tests/server/mariadb.sh)
+# and the replay server, run the benchmark, print its table, clean up.
+#
+#   tests/bench/run.sh [mywire-bench options]     e.g. --quick, --only stream,buffered,
+#                                                 --rows 200000, --real, --reps 5
+# Environment:
+#   MYWIRE_REPLAY_SERVER     replay_server.py (default: <repo>/../shared/tools/replay_server.py)
+#   MYWIRE_BENCH_BUILD_DIR   build directory (default: <repo>/build-bench)
+#   MYWIRE_TEST_SOCKET ...   if already set, that server is used and none is started
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(git -C "$here" rev-parse --show-toplevel 2>/dev/null || (cd "$here/../.." && pwd))
+replay_server=${MYWIRE_REPLAY_SERVER:-$root/../shared/tools/replay_server.py}
+build=${MYWIRE_BENCH_BUILD_DIR:-$root/build-bench}
+
+# Which servers the chosen options need (mywire-bench itself validates them).
+rows=1000000
+only=stream,buffered,point,connect
+use_replay=1
+real=0
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+    case ${args[i]} in
+        --rows) rows=${args[i + 1]:-}; i=$((i + 1)) ;;
+        --only) only=${args[i + 1]:-}; i=$((i + 1)) ;;
+        --quick) rows=100000 ;;
+        --no-replay) use_replay=0 ;;
+        --real) real=1 ;;
+        --help | -h) use_replay=0; only= ;;
+    esac
+done
+need_replay=0
+need_db=0
+[[ $use_replay == 1 && ,$only, =~ ,(stream|buffered), ]] && need_replay=1
+[[ ,$only, =~ ,(point|connect), || $real == 1 ]] && need_db=1
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/mywire-bench.XXXXXX")
+replay_pid=
+db_started=0
+cleanup() {
+    if [[ -n $replay_pid ]]; then
+        kill "$replay_pid" 2>/dev/null || true
+        wait "$replay_pid" 2>/dev/null || true
+    fi
+    if [[ $db_started == 1 ]]; then
+        "$root/tests/server/mariadb.sh" stop "$tmp/db" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The replay server builds its answer in memory first (~15 s for 1M rows):
+# start it before building so the two overlap.
+if [[ $need_replay == 1 ]]; then
+    if [[ ! -f $replay_server ]]; then
+        echo "run.sh: replay server not found at $replay_server (set MYWIRE_REPLAY_SERVER)" >&2
+        exit 1
+    fi
+    python3 "$replay_server" "$tmp/replay.sock" "$rows" >"$tmp/replay.out" 2>"$tmp/replay.err" &
+    replay_pid=$!
+fi
+
+if [[ ! -f $build/build.ninja ]]; then
+    meson setup "$build" "$root" --buildtype=release >"$tmp/setup.log" 2>&1 ||
+        { cat "$tmp/setup.log" >&2; exit 1; }
+fi
+ninja -C "$build" -j2 tests/bench/mywire-bench >"$tmp/build.log" 2>&1 ||
+    { cat "$tmp/build.log" >&2; exit 1; }
+bench=$build/tests/bench/mywire-bench
+
+if [[ $need_db == 1 ]]; then
+    if [[ -n ${MYWIRE_TEST_SOCKET:-} ]]; then
+        echo "run.sh: using the server at $MYWIRE_TEST_SOCKET" >&2
+    else
+        "$root/tests/server/mariadb.sh" start "$tmp/db" >"$tmp/db.log" 2>&1 ||
+            { cat "$tmp/db.log" >&2; exit 1; }
+        db_started=1
+        # shellcheck disable=SC1091
+        source "$tmp/db/env"
+    fi
+fi
+
+if [[ $need_replay == 1 ]]; then
+    for ((t = 0; t < 600; t++)); do
+        grep -q '^ready' "$tmp/replay.out" && break
+        if ! kill -0 "$replay_pid" 2>/dev/null; then
+            echo "run.sh: the replay server exited:" >&2
+            cat "$tmp/replay.err" >&2
+            exit 1
+        fi
+        sleep 0.2
+    done
+    grep -q '^ready' "$tmp/replay.out" || { echo "run.sh: replay server not ready" >&2; exit 1; }
+    export MYWIRE_BENCH_REPLAY_SOCKET=$tmp/replay.sock
+fi
+
+buildtype=$(meson introspect "$build" --buildoptions 2>/dev/null |
+    python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "buildtype"))' \
+    2>/dev/null || echo unknown)
+echo "run.sh: $bench (buildtype $buildtype)" >&2
+"$bench" "$@"
