@@ -132,14 +132,18 @@ Errc Connection::run(Op &op, io::Deadline overall) {
             break;
         }
         case Action::read: {
-            io::Deadline d = overall.none ? io::Deadline::after_ms(opts.read_timeout_ms) : overall;
-            session.rbuf.prepare(std::max<std::size_t>(session.read_hint(), 16 * 1024));
-            Errc rc = socket_.read_some(session.rbuf, d, session.err);
-            if (rc != Errc::ok) return fail(rc);
+            Errc rc = read_more(overall.none ? io::Deadline::after_ms(opts.read_timeout_ms) : overall);
+            if (rc != Errc::ok) return rc;
             break;
         }
         }
     }
+}
+
+Errc Connection::read_more(io::Deadline d) {
+    session.rbuf.prepare(std::max<std::size_t>(session.read_hint(), 16 * 1024));
+    Errc rc = socket_.read_some(session.rbuf, d, session.err);
+    return rc == Errc::ok ? rc : fail(rc);
 }
 
 Errc Connection::fail(Errc code) {
@@ -300,8 +304,26 @@ Errc Connection::store_rows(Result &r) {
 }
 
 int Connection::fetch_streaming(Result &r) {
+    // The hot path of streaming: the framing fast path, then one pass over
+    // the row. The driver only steps in to read more bytes.
+    std::string_view packet;
+    FrameStatus st;
+    Errc rc = Errc::ok;
+    while ((st = session.read_packet(packet)) == FrameStatus::need_more) {
+        rc = read_more(io::Deadline::after_ms(opts.read_timeout_ms));
+        if (rc != Errc::ok) break;
+    }
+    if (st == FrameStatus::error) rc = fail(session.err.code);
     proto::RowOp op;
-    if (Errc rc = run(op); rc != Errc::ok) {
+    if (rc == Errc::ok) {
+        auto first = packet.empty() ? 0 : static_cast<std::uint8_t>(packet[0]);
+        if (first == 0xFE || first == 0xFF || packet.empty()) {
+            if (op.on_packet(session, packet) == Action::error) rc = fail(session.err.code);
+        } else {
+            op.payload = packet;
+        }
+    }
+    if (rc != Errc::ok) {
         r.finished_ = true;
         if (active_ == &r) {
             active_ = nullptr;
@@ -319,24 +341,15 @@ int Connection::fetch_streaming(Result &r) {
         finish_result(op.end_ok.status_flags);
         return MYWIRE_DONE;
     }
-    mywire_value *v = r.values_.data();
-    const std::size_t n = r.values_.size();
-    if (proto::parse_text_row(op.payload, n, v) != Errc::ok) {
+    char *data = const_cast<char *>(packet.data());
+    if (proto::parse_text_row_in_place(data, packet.size(), r.values_.size(), r.values_.data()) !=
+        Errc::ok) {
         r.finished_ = true;
         return static_cast<int>(fail(session.err.set(Errc::protocol, "malformed row packet")));
     }
-    // NUL-terminate each value in place: the byte after a value is the length
-    // prefix of the next (already parsed), or for the last value the spare
-    // byte after the packet.
-    const char *end = op.payload.data() + op.payload.size();
-    for (std::size_t i = 0; i < n; ++i) {
-        if (!v[i].data) continue;
-        char *after = const_cast<char *>(v[i].data) + v[i].len;
-        if (after == end)
-            session.packets.terminate_payload(session.rbuf, op.payload);
-        else
-            *after = '\0';
-    }
+    // Every value but the last ends at the next one's (overwritten) prefix;
+    // the last ends at the payload's end, terminated in the spare byte.
+    session.packets.terminate_payload(session.rbuf, packet);
     ++r.fetched_;
     r.has_row_ = true;
     return MYWIRE_ROW;

@@ -107,7 +107,8 @@ private:
     void finish_result(std::uint16_t status);
     template <class Op>
     Errc run(Op &op, io::Deadline overall = {});
-    Errc fail(Errc code);  // marks the connection broken for fatal errors
+    Errc fail(Errc code);
+    Errc read_more(io::Deadline d);  // marks the connection broken for fatal errors
 
     io::Socket socket_;
     Result *active_ = nullptr;  // the streaming result still reading rows

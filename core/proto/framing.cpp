@@ -41,14 +41,7 @@ void ReadBuffer::terminate_at(const char *payload_end) {
     patched_ = p;
 }
 
-void ReadBuffer::restore() {
-    if (patched_) {
-        *patched_ = saved_;
-        patched_ = nullptr;
-    }
-}
-
-FrameStatus PacketReader::next(ReadBuffer &buf, std::uint8_t &seq, std::size_t max_packet,
+FrameStatus PacketReader::next_slow(ReadBuffer &buf, std::uint8_t &seq, std::size_t max_packet,
                                std::string_view &payload, Error &err) {
     buf.restore();
     if (big_returned_) {

@@ -40,7 +40,12 @@ public:
     // pending or consumed region), remembering the byte it replaces; the next
     // restore() puts it back.
     void terminate_at(const char *payload_end);
-    void restore();
+    void restore() {
+        if (patched_) {
+            *patched_ = saved_;
+            patched_ = nullptr;
+        }
+    }
     std::size_t capacity() const { return buf_.size(); }
 
 private:
@@ -63,7 +68,25 @@ public:
     // (need_hint() then tells how many more would complete the current frame);
     // error with `err` set.
     FrameStatus next(ReadBuffer &buf, std::uint8_t &seq, std::size_t max_packet,
-                     std::string_view &payload, Error &err);
+                     std::string_view &payload, Error &err) {
+        // Fast path: a whole, unsplit, in-sequence packet is in the buffer.
+        buf.restore();
+        if (!assembling_ && !big_returned_) {
+            std::string_view in = buf.pending();
+            if (in.size() >= header_size) {
+                auto *h = reinterpret_cast<const std::uint8_t *>(in.data());
+                std::size_t len = h[0] | (std::size_t(h[1]) << 8) | (std::size_t(h[2]) << 16);
+                if (len < max_frame && h[3] == seq && len <= max_packet &&
+                    in.size() >= header_size + len) {
+                    ++seq;
+                    buf.consume(header_size + len);
+                    payload = std::string_view(in.data() + header_size, len);
+                    return FrameStatus::packet;
+                }
+            }
+        }
+        return next_slow(buf, seq, max_packet, payload, err);
+    }
     std::size_t need_hint() const { return need_; }
     // NUL-terminate the payload last returned by next(), in place.
     void terminate_payload(ReadBuffer &buf, std::string_view payload);
@@ -71,6 +94,8 @@ public:
     void reset();
 
 private:
+    FrameStatus next_slow(ReadBuffer &buf, std::uint8_t &seq, std::size_t max_packet,
+                          std::string_view &payload, Error &err);
     std::vector<std::uint8_t> big_;  // reassembly of split packets
     bool assembling_ = false;
     bool big_returned_ = false;

@@ -169,12 +169,19 @@ Errc parse_column_def(std::string_view payload, ColumnDef &out) {
     return Errc::ok;
 }
 
-Errc parse_text_row(std::string_view payload, std::size_t columns, Value *out) {
-    const auto *p = reinterpret_cast<const std::uint8_t *>(payload.data());
-    const auto *end = p + payload.size();
+namespace {
+// One pass over a text row. With Terminate, each value gets a NUL written
+// over the first byte of what follows it (the next value's length prefix,
+// already read by then); the byte after the payload is left to the caller.
+template <bool Terminate>
+Errc text_row(const char *data, std::size_t size, std::size_t columns, Value *out) {
+    auto *p = reinterpret_cast<std::uint8_t *>(const_cast<char *>(data));
+    auto *const end = p + size;
     for (std::size_t i = 0; i < columns; ++i) {
         if (p == end) return malformed();
-        std::uint64_t len = *p++;
+        std::uint64_t len = *p;
+        if constexpr (Terminate) *p = 0;  // ends the previous value
+        ++p;
         if (len >= 0xFB) {
             unsigned n;
             switch (len) {
@@ -196,6 +203,15 @@ Errc parse_text_row(std::string_view payload, std::size_t columns, Value *out) {
         p += len;
     }
     return p == end ? Errc::ok : malformed();
+}
+}  // namespace
+
+Errc parse_text_row(std::string_view payload, std::size_t columns, Value *out) {
+    return text_row<false>(payload.data(), payload.size(), columns, out);
+}
+
+Errc parse_text_row_in_place(char *payload, std::size_t size, std::size_t columns, Value *out) {
+    return text_row<true>(payload, size, columns, out);
 }
 
 void build_command(std::vector<std::uint8_t> &out, std::uint8_t cmd) { out.push_back(cmd); }

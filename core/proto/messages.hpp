@@ -150,6 +150,12 @@ Errc parse_column_def(std::string_view payload, ColumnDef &out);
 using Value = mywire_value;
 // A text-protocol row of `columns` values into out[0..columns).
 Errc parse_text_row(std::string_view payload, std::size_t columns, Value *out);
+// The same, and every value but the last is NUL-terminated in place (the NUL
+// replaces the next value's length prefix once it has been read; the first
+// byte of the payload is overwritten too). The caller terminates the last
+// value, whose end is the payload's end. A failed parse leaves the payload
+// partly overwritten.
+Errc parse_text_row_in_place(char *payload, std::size_t size, std::size_t columns, Value *out);
 
 // ---- commands (payloads, without framing)
 void build_command(std::vector<std::uint8_t> &out, std::uint8_t cmd);

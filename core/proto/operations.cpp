@@ -314,8 +314,14 @@ Action ResultHeadOp::on_column(Session &s, std::string_view payload) {
 // --------------------------------------------------------------------- rows
 
 Action RowOp::resume(Session &s) {
-    FrameStatus st = s.read_packet(payload);
+    std::string_view packet;
+    FrameStatus st = s.read_packet(packet);
     if (st != FrameStatus::packet) return need_read_or_error(s, st);
+    return on_packet(s, packet);
+}
+
+Action RowOp::on_packet(Session &s, std::string_view packet) {
+    payload = packet;
     if (payload.empty()) return s.err.set(Errc::protocol, "empty row packet"), Action::error;
     std::uint8_t first = std::uint8_t(payload[0]);
     if (first == 0xFE && is_end_marker(payload, s.deprecate_eof())) {

@@ -151,6 +151,9 @@ private:
 class RowOp {
 public:
     Action resume(Session &s);
+    // Classify a packet already read: a row (done, end false), the end
+    // marker (done, end true) or an error.
+    Action on_packet(Session &s, std::string_view packet);
     bool end = false;
     OkPacket end_ok;
     std::string_view payload;
