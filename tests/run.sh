@@ -9,12 +9,16 @@
 # Exits non-zero if a build or any test failed. Benchmarks are not run (they
 # are not meson tests; see tests/bench/run.sh).
 #
-# Environment: MYWIRE_JOBS (default 2) build jobs and parallel tests.
+# Environment: MYWIRE_JOBS (default 2) build jobs and parallel tests;
+# MYWIRE_BUILD_DIR (default build) and MYWIRE_ASAN_BUILD_DIR (default
+# build-asan) name the two build directories.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 jobs=${MYWIRE_JOBS:-2}
+build_dir=${MYWIRE_BUILD_DIR:-build}
+asan_dir=${MYWIRE_ASAN_BUILD_DIR:-build-asan}
 started=$SECONDS
 
 step() {
@@ -28,18 +32,19 @@ build() {
     shift
     if [[ -f $dir/build.ninja ]]; then
         if [[ $# -gt 0 ]]; then
-            meson configure "$dir" "$@" >/dev/null
+            meson configure "$dir" "$@" >/dev/null || return 1
         fi
     else
-        meson setup "$dir" "$@"
+        meson setup "$dir" "$@" || return 1
     fi
     ninja -C "$dir" -j "$jobs" all meson-test-prereq
 }
 
-step "building build/"
-build build
-step "building build-asan/ (ASan + UBSan)"
-build build-asan -Db_sanitize=address,undefined -Db_lundef=false
+step "building $build_dir/"
+build "$build_dir" || { echo "run.sh: building $build_dir failed" >&2; exit 1; }
+step "building $asan_dir/ (ASan + UBSan)"
+build "$asan_dir" -Db_sanitize=address,undefined -Db_lundef=false ||
+    { echo "run.sh: building $asan_dir failed" >&2; exit 1; }
 
 server_dir=$(mktemp -d "${TMPDIR:-/tmp}/mywire-server.XXXXXX")
 stop_server() {
@@ -99,11 +104,11 @@ PY
     passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 }
 
-step "meson test -C build"
-run_tests build
-step "meson test -C build-asan"
+step "meson test -C $build_dir"
+run_tests "$build_dir"
+step "meson test -C $asan_dir"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    run_tests build-asan --timeout-multiplier 3
+    run_tests "$asan_dir" --timeout-multiplier 3
 step "done"
 
 if [[ $((passed + failed)) -eq 0 ]]; then

@@ -43,4 +43,4 @@ cc tests/consumer/example.c $(pkg-config --cflags --libs mywire) -o build/exampl
 echo "== build/example \"$uri\""
 LD_LIBRARY_PATH=$root/build/capi build/example "$uri"
 
-echo "== quickstart done: the server is stopped and its directory removed"
+echo "== quickstart done; stopping the server"

@@ -36,19 +36,19 @@ pc=$(find "$stage" -name mywire.pc -path '*/pkgconfig/*' | head -n 1)
 header=$(find "$stage" -name mywire.h | head -n 1)
 [[ -n $header ]] || { echo "consumer: mywire.h was not installed" >&2; exit 1; }
 
-# The package is staged under $stage instead of its real prefix; the sysroot
-# makes pkg-config point -I and -L into the stage.
+# The package is staged under $stage instead of its prefix: point the prefix
+# variable there (everything else in mywire.pc derives from it).
 export PKG_CONFIG_PATH=$(dirname "$pc")
-export PKG_CONFIG_SYSROOT_DIR=$stage
-flags=$(pkg-config --cflags --libs mywire)
+prefix=$(pkg-config --variable=prefix mywire)
+pkg_config() { pkg-config --define-variable=prefix="$stage$prefix" "$@"; }
+flags=$(pkg_config --cflags --libs mywire)
 echo "consumer: pkg-config --cflags --libs mywire: $flags"
 
 cp "$example" "$work/example.c"
 # shellcheck disable=SC2086 # the flags are words on purpose
 (cd "$work" && ${CC:-cc} -Wall -Wextra -Werror $extra_cflags example.c $flags -o example)
 
-libdir=$(pkg-config --variable=libdir mywire)
-libdir=$stage$libdir
+libdir=$(pkg_config --variable=libdir mywire)
 export LD_LIBRARY_PATH=$libdir
 # The example must load the installed library, not the one in the build tree.
 loaded=$(ldd "$work/example" | awk '/libmywire\.so/ { print $3 }')
@@ -72,7 +72,7 @@ for uri in "$tcp_uri" "$socket_uri"; do
     echo "consumer: ./example ${uri/:$password@/:***@}"
     rc=0
     out=$("$work/example" "$uri") || rc=$?
-    printf '%s\n' "$out"
+    [[ -z $out ]] || printf '%s\n' "$out"
     rows=$(printf '%s\n' "$out" | grep -v '^connected to ' || true)
     if [[ $rc -ne 0 ]]; then
         echo "consumer: example exited with $rc" >&2
