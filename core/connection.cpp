@@ -1,7 +1,9 @@
 #include "connection.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 
 namespace mywire {
 
@@ -9,6 +11,7 @@ using proto::Action;
 using proto::FrameStatus;
 
 // ------------------------------------------------------------------ arena
+
 
 char *RowArena::allocate(std::size_t n) {
     if (n > left_) {
@@ -27,31 +30,24 @@ char *RowArena::allocate(std::size_t n) {
 
 namespace {
 
-// Stored form of a row (see RowArena): its size, then the encoding.
-std::size_t stored_size(const mywire_value *v, std::size_t n) {
-    std::size_t size = 0;
-    for (std::size_t i = 0; i < n; ++i)
-        size += v[i].data ? proto::lenenc_size(v[i].len) + v[i].len + 1 : 1;
+// Stored form of a row (see RowArena): the payload with a NUL inserted after
+// each non-NULL value, so the length prefixes stay readable.
+std::size_t stored_size(std::string_view payload, const mywire_value *v, std::size_t n) {
+    std::size_t size = payload.size();
+    for (std::size_t i = 0; i < n; ++i) size += v[i].data != nullptr;
     return size;
 }
 
-void store_row(char *out, const mywire_value *v, std::size_t n) {
+void store_row(char *out, std::string_view payload, const mywire_value *v, std::size_t n) {
+    const char *from = payload.data();
     for (std::size_t i = 0; i < n; ++i) {
-        if (!v[i].data) {
-            *out++ = static_cast<char>(0xFB);
-            continue;
-        }
-        std::uint64_t len = v[i].len;
-        if (len < 251) {
-            *out++ = static_cast<char>(len);
-        } else {
-            int bytes = len < (1u << 16) ? 2 : len < (1u << 24) ? 3 : 8;
-            *out++ = static_cast<char>(bytes == 2 ? 0xFC : bytes == 3 ? 0xFD : 0xFE);
-            for (int k = 0; k < bytes; ++k) *out++ = static_cast<char>(len >> (8 * k));
-        }
-        if (len) std::memcpy(out, v[i].data, len);
+        // value i's prefix and bytes run from the end of value i-1 to its end
+        const char *end = v[i].data ? v[i].data + v[i].len : from + 1;
+        std::size_t len = static_cast<std::size_t>(end - from);
+        std::memcpy(out, from, len);
         out += len;
-        *out++ = '\0';
+        if (v[i].data) *out++ = '\0';
+        from = end;
     }
 }
 
@@ -273,7 +269,7 @@ Errc Connection::store_rows(Result &r) {
     bool over_limit = false;
     for (;;) {
         proto::RowOp op;
-        if (Errc rc = run(op); rc != Errc::ok) return rc;
+        if (Errc rc = read_row(op); rc != Errc::ok) return rc;
         if (op.end) {
             r.finished_ = true;
             r.head.ok.status_flags = op.end_ok.status_flags;
@@ -289,7 +285,7 @@ Errc Connection::store_rows(Result &r) {
         if (proto::parse_text_row(op.payload, n, v) != Errc::ok)
             return fail(session.err.set(Errc::protocol, "malformed row packet"));
         if (over_limit) continue;  // drain the rest so the connection stays usable
-        std::size_t size = stored_size(v, n);
+        std::size_t size = stored_size(op.payload, v, n);
         if (opts.max_result_bytes &&
             r.arena_.bytes() + size + (r.rows_.size() + 1) * sizeof(char *) > opts.max_result_bytes) {
             over_limit = true;
@@ -298,31 +294,33 @@ Errc Connection::store_rows(Result &r) {
             continue;
         }
         char *dst = r.arena_.allocate(size);
-        store_row(dst, v, n);
+        store_row(dst, op.payload, v, n);
         r.rows_.push_back(dst);
     }
 }
 
-int Connection::fetch_streaming(Result &r) {
-    // The hot path of streaming: the framing fast path, then one pass over
-    // the row. The driver only steps in to read more bytes.
+Errc Connection::read_row(proto::RowOp &op) {
     std::string_view packet;
     FrameStatus st;
-    Errc rc = Errc::ok;
-    while ((st = session.read_packet(packet)) == FrameStatus::need_more) {
-        rc = read_more(io::Deadline::after_ms(opts.read_timeout_ms));
-        if (rc != Errc::ok) break;
+    while ((st = session.read_packet(packet)) == FrameStatus::need_more)
+        if (Errc rc = read_more(io::Deadline::after_ms(opts.read_timeout_ms)); rc != Errc::ok) return rc;
+    if (st == FrameStatus::error) return fail(session.err.code);
+    auto first = packet.empty() ? 0 : static_cast<std::uint8_t>(packet[0]);
+    if (packet.empty() || first == 0xFE || first == 0xFF) {
+        // the end marker, an error, or (rarely) a row starting with 0xFE
+        if (op.on_packet(session, packet) == Action::error) return fail(session.err.code);
+        return Errc::ok;
     }
-    if (st == FrameStatus::error) rc = fail(session.err.code);
+    op.end = false;
+    op.payload = packet;
+    return Errc::ok;
+}
+
+int Connection::fetch_streaming(Result &r) {
+    // The hot path of streaming: the framing fast path, then one pass over
+    // the row, in place.
     proto::RowOp op;
-    if (rc == Errc::ok) {
-        auto first = packet.empty() ? 0 : static_cast<std::uint8_t>(packet[0]);
-        if (first == 0xFE || first == 0xFF || packet.empty()) {
-            if (op.on_packet(session, packet) == Action::error) rc = fail(session.err.code);
-        } else {
-            op.payload = packet;
-        }
-    }
+    Errc rc = read_row(op);
     if (rc != Errc::ok) {
         r.finished_ = true;
         if (active_ == &r) {
@@ -341,6 +339,7 @@ int Connection::fetch_streaming(Result &r) {
         finish_result(op.end_ok.status_flags);
         return MYWIRE_DONE;
     }
+    std::string_view packet = op.payload;
     char *data = const_cast<char *>(packet.data());
     if (proto::parse_text_row_in_place(data, packet.size(), r.values_.size(), r.values_.data()) !=
         Errc::ok) {

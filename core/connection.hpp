@@ -108,7 +108,9 @@ private:
     template <class Op>
     Errc run(Op &op, io::Deadline overall = {});
     Errc fail(Errc code);
-    Errc read_more(io::Deadline d);  // marks the connection broken for fatal errors
+    Errc read_more(io::Deadline d);
+    // The next packet of a result's rows, classified by op.
+    Errc read_row(proto::RowOp &op);  // marks the connection broken for fatal errors
 
     io::Socket socket_;
     Result *active_ = nullptr;  // the streaming result still reading rows
