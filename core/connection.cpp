@@ -16,14 +16,14 @@ using proto::FrameStatus;
 char *RowArena::allocate(std::size_t n) {
     if (n > left_) {
         std::size_t size = std::max(n, next_block_);
-        blocks_.push_back(std::unique_ptr<char[]>(new char[size]));
-        cur_ = blocks_.back().get();
+        blocks_.push_back(Block{std::unique_ptr<char[]>(new char[size]), 0});
         left_ = size;
         bytes_ += size;
         if (next_block_ < (4u << 20)) next_block_ *= 2;
     }
-    char *p = cur_;
-    cur_ += n;
+    Block &b = blocks_.back();
+    char *p = b.data.get() + b.used;
+    b.used += n;
     left_ -= n;
     return p;
 }
@@ -51,7 +51,8 @@ void store_row(char *out, std::string_view payload, const mywire_value *v, std::
     }
 }
 
-void load_row(const char *p, mywire_value *v, std::size_t n) {
+// Decodes a stored row; returns where the next one starts.
+const char *load_row(const char *p, mywire_value *v, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) {
         auto first = static_cast<std::uint8_t>(*p++);
         if (first == 0xFB) {
@@ -67,6 +68,7 @@ void load_row(const char *p, mywire_value *v, std::size_t n) {
         v[i] = {p, static_cast<std::size_t>(len)};
         p += len + 1;
     }
+    return p;
 }
 
 bool fatal(Errc code) {
@@ -86,8 +88,13 @@ Result::~Result() {
 int Result::fetch() {
     has_row_ = false;
     if (!streaming_) {
-        if (cursor_ >= rows_.size()) return MYWIRE_DONE;
-        load_row(rows_[cursor_++], values_.data(), values_.size());
+        if (next_ >= stored_) return MYWIRE_DONE;
+        const auto &blocks = arena_.blocks();
+        if (pos_.offset >= blocks[pos_.block].used) pos_ = RowPos{pos_.block + 1, 0};
+        const char *base = blocks[pos_.block].data.get();
+        const char *end = load_row(base + pos_.offset, values_.data(), values_.size());
+        pos_.offset = static_cast<std::uint32_t>(end - base);
+        ++next_;
         has_row_ = true;
         return MYWIRE_ROW;
     }
@@ -100,8 +107,21 @@ int Result::fetch() {
 }
 
 Errc Result::seek(std::uint64_t index) {
-    if (streaming_ || index > rows_.size()) return Errc::argument;
-    cursor_ = static_cast<std::size_t>(index);
+    if (streaming_ || index > stored_) return Errc::argument;
+    if (index_.empty() && stored_ > 0) {
+        // First seek: index every row once.
+        index_.reserve(stored_);
+        const auto &blocks = arena_.blocks();
+        for (std::uint32_t b = 0; b < blocks.size(); ++b) {
+            const char *base = blocks[b].data.get();
+            for (std::size_t off = 0; off < blocks[b].used;) {
+                index_.push_back(RowPos{b, static_cast<std::uint32_t>(off)});
+                off = static_cast<std::size_t>(load_row(base + off, values_.data(), values_.size()) - base);
+            }
+        }
+    }
+    next_ = index;
+    pos_ = index < stored_ ? index_[index] : RowPos{static_cast<std::uint32_t>(arena_.blocks().size()), 0};
     has_row_ = false;
     return Errc::ok;
 }
@@ -287,15 +307,14 @@ Errc Connection::store_rows(Result &r) {
         if (over_limit) continue;  // drain the rest so the connection stays usable
         std::size_t size = stored_size(op.payload, v, n);
         if (opts.max_result_bytes &&
-            r.arena_.bytes() + size + (r.rows_.size() + 1) * sizeof(char *) > opts.max_result_bytes) {
+            r.arena_.bytes() + size > opts.max_result_bytes) {
             over_limit = true;
-            r.rows_.clear();
-            r.rows_.shrink_to_fit();
+            r.arena_.clear();
+            r.stored_ = 0;
             continue;
         }
-        char *dst = r.arena_.allocate(size);
-        store_row(dst, op.payload, v, n);
-        r.rows_.push_back(dst);
+        store_row(r.arena_.allocate(size), op.payload, v, n);
+        ++r.stored_;
     }
 }
 

@@ -18,20 +18,33 @@ namespace mywire {
 class Connection;
 
 // Buffered rows: stored back to back in large blocks, each value as 0xFB
-// (NULL) or its length-encoded length, its bytes and a NUL. One pointer per
-// row indexes them. Memory stays close to the size of the rows' payloads.
+// (NULL) or its length-encoded length, its bytes and a NUL. A row never spans
+// two blocks. Rows are found by walking; an index is only built if the
+// caller seeks. Memory stays close to the size of the rows' payloads.
 class RowArena {
 public:
-    // Room for n bytes; valid until the arena is destroyed.
+    struct Block {
+        std::unique_ptr<char[]> data;
+        std::size_t used;
+    };
+    // Room for n bytes at the end of the last block; valid until the arena
+    // is destroyed.
     char *allocate(std::size_t n);
     std::uint64_t bytes() const { return bytes_; }
+    const std::vector<Block> &blocks() const { return blocks_; }
+    void clear() { *this = RowArena(); }
 
 private:
-    std::vector<std::unique_ptr<char[]>> blocks_;
-    char *cur_ = nullptr;
+    std::vector<Block> blocks_;
     std::size_t left_ = 0;
     std::size_t next_block_ = 64 * 1024;
     std::uint64_t bytes_ = 0;
+};
+
+// A row's place in a RowArena.
+struct RowPos {
+    std::uint32_t block = 0;
+    std::uint32_t offset = 0;  // blocks are at most 4 GiB... or hold one row
 };
 
 class Result {
@@ -44,7 +57,7 @@ public:
 
     unsigned column_count() const { return static_cast<unsigned>(head.columns.size()); }
     bool streaming() const { return streaming_; }
-    std::uint64_t row_count() const { return streaming_ ? fetched_ : rows_.size(); }
+    std::uint64_t row_count() const { return streaming_ ? fetched_ : stored_; }
     const mywire_value *row() const { return has_row_ ? values_.data() : nullptr; }
 
     // MYWIRE_ROW, MYWIRE_DONE or an error code.
@@ -61,8 +74,10 @@ private:
     std::vector<mywire_value> values_;
     // buffered
     RowArena arena_;
-    std::vector<const char *> rows_;
-    std::size_t cursor_ = 0;
+    std::uint64_t stored_ = 0;
+    std::uint64_t next_ = 0;  // index of the row the next fetch returns
+    RowPos pos_;              // where that row is
+    std::vector<RowPos> index_;  // built on the first seek
 };
 
 class Connection {

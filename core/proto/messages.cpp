@@ -102,7 +102,13 @@ Errc parse_ok(std::string_view payload, std::uint32_t capabilities, OkPacket &ou
             if (!r.lenenc_str(state)) return malformed();
         }
     } else {
-        out.info = r.rest();
+        // The documented form is string<EOF>, but servers (MySQL's and
+        // MariaDB's net_send_ok) send a length-encoded string here too. Take
+        // it when it accounts for exactly the rest; else the raw rest.
+        std::string_view rest = r.rest();
+        Reader lr(rest);
+        std::string_view info;
+        out.info = lr.lenenc_str(info) && lr.empty() ? info : rest;
     }
     return Errc::ok;
 }
