@@ -50,6 +50,39 @@ static void test_unknown_table_keeps_connection(void **state)
     mywire_conn_free(conn);
 }
 
+/* A statement that fails after sending rows: the server sends ERR in place of
+ * the end-of-result packet. */
+static void test_error_in_the_middle_of_a_result(void **state)
+{
+    (void)state;
+    static const char sql[] =
+        "SELECT seq, IF(seq = 5000, (SELECT 1 UNION SELECT 2), seq) FROM seq_1_to_10000";
+    mywire_conn *conn = it_connect_tcp();
+
+    mywire_result *res = it_query(conn, sql, MYWIRE_STREAMING);
+    int rc;
+    uint64_t rows = 0;
+    while ((rc = mywire_fetch(res)) == MYWIRE_ROW) {
+        rows++;
+    }
+    IT_ERR(conn, rc, MYWIRE_ERROR_SERVER, 1242, "21000");
+    assert_int_equal(rows, 4999);
+    mywire_result_free(res);
+    IT_OK(conn, mywire_ping(conn));
+
+    res = NULL;
+    rc = mywire_query(conn, sql, strlen(sql), MYWIRE_BUFFERED, &res);
+    IT_ERR(conn, rc, MYWIRE_ERROR_SERVER, 1242, "21000");
+    assert_null(res);
+
+    /* In step afterwards. */
+    res = it_query(conn, "SELECT 'next'", MYWIRE_BUFFERED);
+    IT_ROW(res);
+    IT_VAL(res, 0, "next");
+    mywire_result_free(res);
+    mywire_conn_free(conn);
+}
+
 static void test_crud_round_trip(void **state)
 {
     (void)state;
@@ -1004,6 +1037,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unknown_table_keeps_connection),
+        cmocka_unit_test(test_error_in_the_middle_of_a_result),
         cmocka_unit_test(test_crud_round_trip),
         cmocka_unit_test(test_insert_id_64bit),
         cmocka_unit_test(test_warnings),

@@ -147,6 +147,58 @@ static void test_kill_while_streaming(void **state)
     }
 }
 
+/* KILL QUERY ends only the statement: the server sends ERR 1317 in place of
+ * the rest of the rows, and the connection stays in step and usable. */
+static void test_kill_query_while_streaming(void **state)
+{
+    (void)state;
+    mywire_conn *conn = it_connect_tcp();
+    unsigned long id = mywire_thread_id(conn);
+    static const char sql[] = "SELECT seq, REPEAT('q', 200) FROM seq_1_to_100000000";
+    mywire_result *res = it_query(conn, sql, MYWIRE_STREAMING);
+    for (int i = 0; i < 1000; i++) {
+        IT_ROW(res);
+    }
+    mywire_conn *killer = it_connect_tcp();
+    char kill[64];
+    snprintf(kill, sizeof kill, "KILL QUERY %lu", id);
+    it_exec(killer, kill);
+    mywire_conn_free(killer);
+
+    uint64_t more = 0;
+    int rc;
+    while ((rc = mywire_fetch(res)) == MYWIRE_ROW) {
+        more++;
+        /* The rows keep their order up to the interruption. */
+        char want[24];
+        snprintf(want, sizeof want, "%llu", (unsigned long long)(1000 + more));
+        size_t len = 0;
+        const char *v = mywire_get(res, 0, &len);
+        if (v == NULL || strcmp(v, want) != 0) {
+            fail_msg("row %s after KILL QUERY reads \"%s\"", want, v ? v : "(null)");
+        }
+        if (more > 10 * 1000 * 1000) {
+            fail_msg("still reading rows long after KILL QUERY");
+        }
+    }
+    print_message("%llu rows after KILL QUERY, then %d (%s) errno %u\n",
+                  (unsigned long long)more, rc, mywire_errstr(rc), mywire_errno(conn));
+    IT_ERR(conn, rc, MYWIRE_ERROR_SERVER, 1317, "70100");
+    mywire_result_free(res);
+
+    /* Same session, still usable. */
+    IT_OK(conn, mywire_ping(conn));
+    assert_int_equal(it_scalar_ll(conn, "SELECT CONNECTION_ID()"), (long long)id);
+    res = it_query(conn, "SELECT seq FROM seq_1_to_3", MYWIRE_STREAMING);
+    IT_ROW(res);
+    IT_VAL(res, 0, "1");
+    IT_ROW(res);
+    IT_ROW(res);
+    IT_DONE(res);
+    mywire_result_free(res);
+    mywire_conn_free(conn);
+}
+
 struct killer_args {
     unsigned long victim;
     const char *host, *user, *password;
@@ -268,6 +320,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_million_rows_constant_memory),
         cmocka_unit_test(test_kill_while_streaming),
+        cmocka_unit_test(test_kill_query_while_streaming),
         cmocka_unit_test(test_kill_during_buffered_query),
         cmocka_unit_test(test_kill_during_streaming_query),
     };
