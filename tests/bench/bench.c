@@ -50,7 +50,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,8 +61,9 @@
 
 #include "mywire.h"
 
-enum client { MYWIRE, MARIADB };
-static const char *const client_name[] = {"mywire", "libmariadb"};
+/* FLOOR is no client library: see the floor section. */
+enum client { MYWIRE, MARIADB, FLOOR };
+static const char *const client_name[] = {"mywire", "libmariadb", "floor"};
 
 enum workload { W_STREAM, W_BUFFERED, W_POINT, W_CONNECT, W_COUNT };
 static const char *const workload_name[] = {"stream", "buffered", "point", "connect"};
@@ -78,6 +81,7 @@ struct endpoint {
     const char *user;
     const char *password;
     const char *database;
+    int replay; /* the replay server: settle() after use; the floor can run */
 };
 
 struct config {
@@ -90,6 +94,7 @@ struct config {
     int real;           /* run stream/buffered against the real MariaDB */
     int check_targets;  /* exit 3 when a target is missed */
     int verbose;        /* print every sample */
+    int only_client;    /* -1: both; else run only this enum client (for profiling) */
     struct endpoint replay_ep;
     struct endpoint real_ep;
 };
@@ -120,7 +125,7 @@ struct line {
     int has_mem;
     int ok;
     int peak_known;
-    struct series s[2];
+    struct series s[3]; /* by enum client; FLOOR only for stream from the replay server */
 };
 
 static void fail(const char *fmt, ...)
@@ -196,6 +201,20 @@ static void mem_end(const struct mem_probe *m, long *peak_kb, long long *held)
     *held = heap_in_use() - m->heap_start;
 }
 
+/* replay_server.py closes, when a connection ends, the socket of the most
+ * recently accepted connection (its thread's lambda reads the accept loop's
+ * variable late), which can be a newer connection of ours. Giving its threads
+ * time to finish before connecting again avoids that; a run it hits anyway
+ * fails (rows and sums are checked), it never gives wrong numbers. */
+static void settle(const struct endpoint *ep)
+{
+    if (!ep->replay)
+        return;
+    struct timespec ts = {0, 100 * 1000 * 1000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
 /* Consume one value: its length and first byte, so nothing can be skipped. */
 static inline uint64_t touch(const char *data, size_t len)
 {
@@ -258,11 +277,25 @@ struct worker {
     unsigned ncols;
     int started, finished;
     uint64_t units, checksum;
+    /* FLOOR: the socket, the receive buffer and where the framing stands */
+    int fd;
+    unsigned char *buf;
+    size_t pos, len;
+    unsigned char hdr[4];
+    unsigned hdr_have, eofs, first_byte;
+    int need_first;
+    uint64_t left, plen;
 };
+
+static int floor_begin(struct worker *w);
+static int floor_step(struct worker *w, uint64_t want, uint64_t *done);
 
 /* Untimed: the connection that stream and point use. */
 static int worker_begin(struct worker *w)
 {
+    w->fd = -1;
+    if (w->client == FLOOR)
+        return floor_begin(w);
     if (w->job->workload == W_CONNECT)
         return 0;
     if (w->client == MYWIRE)
@@ -280,10 +313,15 @@ static void worker_end(struct worker *w)
         mysql_free_result(w->r);
     if (w->m)
         mysql_close(w->m);
+    if (w->fd >= 0)
+        close(w->fd);
+    free(w->buf);
     w->mr = NULL;
     w->mc = NULL;
     w->r = NULL;
     w->m = NULL;
+    w->fd = -1;
+    w->buf = NULL;
 }
 
 static int mw_stream_step(struct worker *w, uint64_t want, uint64_t *done)
@@ -438,6 +476,8 @@ static int worker_step(struct worker *w, uint64_t want, uint64_t *done)
 {
     switch (w->job->workload) {
     case W_STREAM:
+        if (w->client == FLOOR)
+            return floor_step(w, want, done);
         return w->client == MYWIRE ? mw_stream_step(w, want, done) : my_stream_step(w, want, done);
     case W_POINT:
         return w->client == MYWIRE ? mw_point_step(w, want, done) : my_point_step(w, want, done);
@@ -468,23 +508,37 @@ static int series_add(struct series *s, double cpu, double wall)
     return 0;
 }
 
-/* Both clients take turns, a block each, in the order A B B A A B ... A block
- * that produced no unit (the end of a stream) is added to the one before it. */
+/* The clients take turns, a block each, in the order A B B A A B ... (with the
+ * floor: A B C C B A A B C ...). A block that produced no unit (the end of a
+ * stream) is added to the one before it. */
 static int run_interleaved(const struct config *cfg, const struct job *job, uint64_t block,
                            struct line *out)
 {
+    unsigned nclients = job->workload == W_STREAM && job->ep->replay ? 3 : 2;
     for (unsigned rep = 0; rep < cfg->reps; rep++) {
-        struct worker w[2];
+        struct worker w[3];
         memset(w, 0, sizeof w);
         int rc = 0;
-        for (unsigned c = 0; c < 2; c++) {
+        for (unsigned c = 0; c < nclients; c++) {
             w[c].client = (enum client)c;
             w[c].job = job;
+            w[c].fd = -1;
+            if (cfg->only_client >= 0 && (int)c != cfg->only_client) {
+                w[c].finished = 1; /* not run */
+                w[c].units = job->count;
+                continue;
+            }
             if (rc == 0)
                 rc = worker_begin(&w[c]);
         }
-        for (unsigned turn = 0; rc == 0 && !(w[0].finished && w[1].finished); turn++) {
-            enum client c = (enum client)(((turn + 1) / 2) % 2);
+        for (unsigned turn = 0; rc == 0; turn++) {
+            unsigned round = turn / nclients, place = turn % nclients;
+            enum client c = (enum client)(round % 2 ? nclients - 1 - place : place);
+            int all_finished = 1;
+            for (unsigned k = 0; k < nclients; k++)
+                all_finished &= w[k].finished;
+            if (all_finished)
+                break;
             if (w[c].finished)
                 continue;
             uint64_t done = 0;
@@ -506,11 +560,12 @@ static int run_interleaved(const struct config *cfg, const struct job *job, uint
                 s->wall[s->n - 1] += wall / (double)block;
             }
         }
-        for (unsigned c = 0; c < 2; c++)
+        for (unsigned c = 0; c < nclients; c++)
             worker_end(&w[c]);
+        settle(job->ep);
         if (rc != 0)
             return -1;
-        for (unsigned c = 0; c < 2; c++) {
+        for (unsigned c = 0; c < nclients; c++) {
             if (w[c].units != job->count) {
                 fail("%s %s: %llu %ss, expected %llu", client_name[c], out->label,
                      (unsigned long long)w[c].units, out->unit,
@@ -518,13 +573,162 @@ static int run_interleaved(const struct config *cfg, const struct job *job, uint
                 return -1;
             }
         }
-        if (w[MYWIRE].checksum != w[MARIADB].checksum) {
+        if (cfg->only_client < 0 && w[MYWIRE].checksum != w[MARIADB].checksum) {
             fail("%s: the clients read different values (sums %llu and %llu)", out->label,
                  (unsigned long long)w[MYWIRE].checksum, (unsigned long long)w[MARIADB].checksum);
             return -1;
         }
         fputc('.', stderr);
     }
+    return 0;
+}
+
+/* -------------------------------------------------------------- floor */
+
+/* The floor under any client, run with stream against the replay server: the
+ * same query read with plain recv() into a 64 KiB buffer, walking only the
+ * packet headers (one byte of each payload is looked at, no value is). What
+ * it costs per row is moving the bytes into the process; a client library can
+ * only add to it. */
+
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+static int read_full(int fd, unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = recv(fd, p, n, 0);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* Reads one packet of at most 1 KiB (the greeting, the OK), returns its first byte. */
+static int read_small_packet(int fd)
+{
+    unsigned char h[4], body[1024];
+    if (read_full(fd, h, 4) != 0)
+        return -1;
+    size_t len = h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16;
+    if (len == 0 || len > sizeof body || read_full(fd, body, len) != 0)
+        return -1;
+    return body[0];
+}
+
+/* Untimed: connect and log in. */
+static int floor_begin(struct worker *w)
+{
+    const struct endpoint *ep = w->job->ep;
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    if (strlen(ep->socket) >= sizeof sa.sun_path) {
+        fail("floor: socket path too long");
+        return -1;
+    }
+    strcpy(sa.sun_path, ep->socket);
+    w->buf = malloc(64 * 1024);
+    w->fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (!w->buf || w->fd < 0 || connect(w->fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        fail("floor: connect %s: %s", ep->socket, strerror(errno));
+        return -1;
+    }
+    /* The replay server takes any handshake response. This one is a
+     * well-formed protocol-41 response for user "bench" without a password. */
+    static const unsigned char login_payload[] = {
+        0x00, 0x82, 0x00, 0x00, /* PROTOCOL_41 | SECURE_CONNECTION */
+        0, 0, 0, 1,             /* max packet 16 MiB */
+        45,                     /* utf8mb4_general_ci */
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* filler */
+        'b', 'e', 'n', 'c', 'h', 0, /* user */
+        0,                          /* no auth data */
+    };
+    unsigned char login[4 + sizeof login_payload] = {sizeof login_payload, 0, 0, 1};
+    memcpy(login + 4, login_payload, sizeof login_payload);
+    if (read_small_packet(w->fd) != 0x0a || write_all(w->fd, login, sizeof login) != 0 ||
+        read_small_packet(w->fd) != 0x00) {
+        fail("floor: login to the replay server failed");
+        return -1;
+    }
+    return 0;
+}
+
+static int floor_step(struct worker *w, uint64_t want, uint64_t *done)
+{
+    if (!w->started) {
+        const char *sql = w->job->sql;
+        size_t sql_len = strlen(sql);
+        unsigned char query[256];
+        if (sql_len + 5 > sizeof query)
+            return -1;
+        query[0] = (unsigned char)(sql_len + 1);
+        query[1] = query[2] = query[3] = 0;
+        query[4] = 3; /* COM_QUERY */
+        memcpy(query + 5, sql, sql_len);
+        if (write_all(w->fd, query, sql_len + 5) != 0) {
+            fail("floor: sending the query failed");
+            return -1;
+        }
+        w->started = 1;
+    }
+    uint64_t rows = 0;
+    while (rows < want && !w->finished) {
+        if (w->pos == w->len) {
+            ssize_t n = recv(w->fd, w->buf, 64 * 1024, 0);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                fail("floor: the replay server closed the connection");
+                return -1;
+            }
+            w->pos = 0;
+            w->len = (size_t)n;
+        }
+        if (w->hdr_have < 4) {
+            w->hdr[w->hdr_have++] = w->buf[w->pos++];
+            if (w->hdr_have < 4)
+                continue;
+            w->plen = w->left = w->hdr[0] | (uint64_t)w->hdr[1] << 8 | (uint64_t)w->hdr[2] << 16;
+            w->need_first = 1;
+            w->first_byte = 0;
+            if (w->left > 0)
+                continue;
+        } else {
+            if (w->need_first) {
+                w->first_byte = w->buf[w->pos];
+                w->need_first = 0;
+            }
+            size_t avail = w->len - w->pos;
+            size_t k = avail < w->left ? avail : (size_t)w->left;
+            w->pos += k;
+            w->left -= k;
+            if (w->left > 0)
+                continue;
+        }
+        /* A whole packet: two EOFs bracket the rows. */
+        w->hdr_have = 0;
+        if (w->first_byte == 0xFE && w->plen < 9)
+            w->finished = ++w->eofs == 2;
+        else if (w->eofs == 1)
+            rows++;
+    }
+    *done = rows;
     return 0;
 }
 
@@ -692,8 +896,12 @@ static int run_buffered(const struct config *cfg, const struct job *job, struct 
     for (unsigned rep = 0; rep < cfg->reps; rep++) {
         for (unsigned k = 0; k < 2; k++) {
             enum client c = (enum client)((rep % 2) ? 1 - k : k);
+            if (cfg->only_client >= 0 && (int)c != cfg->only_client)
+                continue;
             struct buffered_sample s;
-            if (run_forked(c, job, &s) != 0)
+            int rc = run_forked(c, job, &s);
+            settle(job->ep);
+            if (rc != 0)
                 return -1;
             if (s.rows != job->count) {
                 fail("%s %s: %llu rows, expected %llu", client_name[c], out->label,
@@ -766,19 +974,27 @@ static int print_report(const struct config *cfg, struct line *lines, unsigned n
         }
         for (unsigned c = 0; c < 2; c++) {
             med[i][c] = median(l->s[c].cpu, l->s[c].n);
-            min[i][c] = l->s[c].cpu[0]; /* sorted by median() */
+            min[i][c] = l->s[c].n ? l->s[c].cpu[0] : 0; /* sorted by median() */
             wmed[i][c] = median(l->s[c].wall, l->s[c].n);
         }
-        char a[32], b[32], t[16];
-        format_cost(a, sizeof a, l, med[i][MYWIRE]);
-        format_cost(b, sizeof b, l, med[i][MARIADB]);
+        char a[32] = "-", b[32] = "-", t[16];
+        if (l->s[MYWIRE].n)
+            format_cost(a, sizeof a, l, med[i][MYWIRE]);
+        if (l->s[MARIADB].n)
+            format_cost(b, sizeof b, l, med[i][MARIADB]);
         snprintf(t, sizeof t, "<= %.2f", l->target);
+        if (cfg->only_client >= 0) {
+            printf("%-34s %15s %15s\n", l->label, a, b);
+            continue;
+        }
         double ratio = med[i][MYWIRE] / med[i][MARIADB];
         int met = ratio <= l->target;
         missed |= !met;
         printf("%-34s %15s %15s %7.2f %8s %5s\n", l->label, a, b, ratio, t, met ? "ok" : "MISS");
     }
 
+    if (cfg->only_client >= 0)
+        return 0;
     printf("\nfor information: minimum CPU sample, median wall time, samples per client\n");
     printf("%-34s %13s %13s %6s %13s %13s %6s %5s\n", "workload", "mywire min", "mariadb min",
            "ratio", "mywire wall", "mariadb wall", "ratio", "n");
@@ -794,6 +1010,18 @@ static int print_report(const struct config *cfg, struct line *lines, unsigned n
         printf("%-34s %13s %13s %6.2f %13s %13s %6.2f %5u\n", l->label, a, b,
                min[i][MYWIRE] / min[i][MARIADB], c, d, wmed[i][MYWIRE] / wmed[i][MARIADB],
                l->s[MYWIRE].n);
+    }
+
+    for (unsigned i = 0; i < n; i++) {
+        struct line *l = &lines[i];
+        if (!l->ok || l->s[FLOOR].n == 0)
+            continue;
+        char f[32], m[32];
+        format_cost(f, sizeof f, l, median(l->s[FLOOR].cpu, l->s[FLOOR].n));
+        format_cost(m, sizeof m, l, l->s[FLOOR].cpu[0]);
+        printf("floor of %s, recv() + packet headers without a client library,\n"
+               "  interleaved with the clients: median %s, min %s\n",
+               l->label, f, m);
     }
 
     int any_mem = 0;
@@ -907,6 +1135,7 @@ static void usage(FILE *f)
           "  --real              also run stream/buffered against the real MariaDB\n"
           "  --check-targets     exit 3 when a target is missed\n"
           "  --verbose           print every sample\n"
+          "  --client NAME       run only mywire or libmariadb (for profiling; no ratios)\n"
           "The real MariaDB (point, connect, --real) comes from MYWIRE_TEST_SOCKET,\n"
           "MYWIRE_TEST_USER, MYWIRE_TEST_PASSWORD and MYWIRE_TEST_DB.\n",
           f);
@@ -991,6 +1220,16 @@ static int parse_args(int argc, char **argv, struct config *cfg)
             cfg->replay = 0;
         } else if (strcmp(a, "--real") == 0) {
             cfg->real = 1;
+        } else if (strcmp(a, "--client") == 0 && next) {
+            if (strcmp(next, "mywire") == 0)
+                cfg->only_client = MYWIRE;
+            else if (strcmp(next, "libmariadb") == 0)
+                cfg->only_client = MARIADB;
+            else {
+                fail("--client wants mywire or libmariadb");
+                return -1;
+            }
+            i++;
         } else if (strcmp(a, "--verbose") == 0) {
             cfg->verbose = 1;
         } else if (strcmp(a, "--check-targets") == 0) {
@@ -1027,9 +1266,10 @@ int main(int argc, char **argv)
         .reps = 5,
         .workloads = (1u << W_COUNT) - 1,
         .replay = 1,
-        .replay_ep = {"replay", getenv("MYWIRE_BENCH_REPLAY_SOCKET"), "bench", "", NULL},
+        .only_client = -1,
+        .replay_ep = {"replay", getenv("MYWIRE_BENCH_REPLAY_SOCKET"), "bench", "", NULL, 1},
         .real_ep = {"mariadb", getenv("MYWIRE_TEST_SOCKET"), getenv("MYWIRE_TEST_USER"),
-                    getenv("MYWIRE_TEST_PASSWORD"), getenv("MYWIRE_TEST_DB")},
+                    getenv("MYWIRE_TEST_PASSWORD"), getenv("MYWIRE_TEST_DB"), 0},
     };
     if (parse_args(argc, argv, &cfg) != 0)
         return 2;
@@ -1113,7 +1353,7 @@ int main(int argc, char **argv)
     int failed = 0;
     for (unsigned i = 0; i < n; i++) {
         failed |= !lines[i].ok;
-        for (unsigned c = 0; c < 2; c++) {
+        for (unsigned c = 0; c < 3; c++) {
             free(lines[i].s[c].cpu);
             free(lines[i].s[c].wall);
         }
