@@ -330,6 +330,38 @@ static void test_connect_ed25519(void **state)
     free(uri);
 }
 
+/* The ed25519 challenge is 32 random bytes, so one in 256 ends in 0x00 and
+ * one in 65536 in two: a client that trims a trailing NUL from the auth switch
+ * data (as some do for mysql_native_password's 20 bytes + NUL) fails those
+ * logins. 2000 logins miss a NUL-ended challenge with probability ~0.04%. */
+static void test_ed25519_many_logins(void **state)
+{
+    (void)state;
+    const it_env *env = it_get_env();
+    const int logins = 2000;
+    int failed = 0;
+    char first_error[512] = "";
+    double t0 = it_now();
+    for (int i = 0; i < logins; i++) {
+        mywire_conn *conn = it_new();
+        int rc = (i % 2) ? mywire_connect_to(conn, NULL, env->ed_user, env->ed_password, NULL,
+                                             0, env->socket)
+                         : mywire_connect_to(conn, env->host, env->ed_user, env->ed_password,
+                                             NULL, env->port, NULL);
+        if (rc != MYWIRE_OK) {
+            if (failed++ == 0) {
+                snprintf(first_error, sizeof first_error, "login %d -> %d (%s): %s", i, rc,
+                         mywire_errstr(rc), mywire_errmsg(conn));
+            }
+        }
+        mywire_conn_free(conn);
+    }
+    print_message("%d ed25519 logins in %.2f s, %d failed\n", logins, it_now() - t0, failed);
+    if (failed > 0) {
+        fail_msg("%d of %d ed25519 logins failed; first: %s", failed, logins, first_error);
+    }
+}
+
 static void test_connect_empty_passwords(void **state)
 {
     (void)state;
@@ -528,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_connect_uri_percent_encoded),
         cmocka_unit_test(test_connect_uri_socket),
         cmocka_unit_test(test_connect_ed25519),
+        cmocka_unit_test(test_ed25519_many_logins),
         cmocka_unit_test(test_connect_empty_passwords),
         cmocka_unit_test(test_wrong_password_native),
         cmocka_unit_test(test_wrong_password_ed25519),
