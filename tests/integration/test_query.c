@@ -1033,6 +1033,177 @@ static void test_ping_select_db_reset_statistics(void **state)
     mywire_conn_free(conn);
 }
 
+static void test_stored_procedure_results(void **state)
+{
+    (void)state;
+    /* CALL returns several results (each SELECT, then the CALL's own OK) even
+     * without multi-statements. */
+    mywire_conn *conn = it_connect_tcp();
+    it_exec(conn, "DROP PROCEDURE IF EXISTS it_proc");
+    it_exec(conn, "CREATE PROCEDURE it_proc(IN n INT) BEGIN "
+                  "SELECT seq FROM seq_1_to_3 WHERE seq <= n; "
+                  "SELECT 'two', n * 2; "
+                  "END");
+    for (int mode = MYWIRE_BUFFERED; mode <= MYWIRE_STREAMING; mode++) {
+        mywire_result *res = it_query(conn, "CALL it_proc(2)", mode);
+        assert_int_equal(mywire_column_count(res), 1);
+        IT_ROW(res);
+        IT_VAL(res, 0, "1");
+        IT_ROW(res);
+        IT_VAL(res, 0, "2");
+        IT_DONE(res);
+        assert_int_equal(mywire_more_results(conn), 1);
+        mywire_result_free(res);
+
+        IT_OK(conn, mywire_next_result(conn, mode, &res));
+        assert_int_equal(mywire_column_count(res), 2);
+        IT_ROW(res);
+        IT_VAL(res, 0, "two");
+        IT_VAL(res, 1, "4");
+        IT_DONE(res);
+        assert_int_equal(mywire_more_results(conn), 1);
+        mywire_result_free(res);
+
+        /* The CALL statement's own status. */
+        IT_OK(conn, mywire_next_result(conn, mode, &res));
+        assert_int_equal(mywire_column_count(res), 0);
+        assert_int_equal(mywire_more_results(conn), 0);
+        mywire_result_free(res);
+        assert_int_equal(mywire_next_result(conn, mode, &res), MYWIRE_DONE);
+
+        /* Unread results are skipped by the next_result calls. */
+        res = it_query(conn, "CALL it_proc(3)", mode);
+        mywire_result_free(res);
+        IT_OK(conn, mywire_next_result(conn, mode, &res));
+        mywire_result_free(res);
+        IT_OK(conn, mywire_next_result(conn, mode, &res));
+        mywire_result_free(res);
+        assert_int_equal(mywire_next_result(conn, mode, &res), MYWIRE_DONE);
+        IT_OK(conn, mywire_ping(conn));
+    }
+    it_exec(conn, "DROP PROCEDURE it_proc");
+    mywire_conn_free(conn);
+}
+
+static void test_signal_passes_error_fields_through(void **state)
+{
+    (void)state;
+    mywire_conn *conn = it_connect_tcp();
+    struct {
+        const char *sql;
+        unsigned errnum;
+        const char *state;
+        const char *message;
+    } cases[] = {
+        {"SIGNAL SQLSTATE '45000' SET MYSQL_ERRNO = 1644, MESSAGE_TEXT = 'custom failure'",
+         1644, "45000", "custom failure"},
+        {"SIGNAL SQLSTATE '22XY9' SET MYSQL_ERRNO = 65000, MESSAGE_TEXT = 'high errno'", 65000,
+         "22XY9", "high errno"},
+        /* UTF-8 text (U+00E9, U+4E2D; MariaDB's error texts are utf8mb3, so
+         * no 4-byte characters here). */
+        {"SIGNAL SQLSTATE 'HY123' SET MYSQL_ERRNO = 1, MESSAGE_TEXT = 'caf\xC3\xA9 "
+         "\xE4\xB8\xAD'",
+         1, "HY123", "caf\xC3\xA9 \xE4\xB8\xAD"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mywire_result *res = NULL;
+        int rc = mywire_query(conn, cases[i].sql, strlen(cases[i].sql), MYWIRE_BUFFERED, &res);
+        IT_ERR(conn, rc, MYWIRE_ERROR_SERVER, cases[i].errnum, cases[i].state);
+        assert_string_equal(mywire_errmsg(conn), cases[i].message);
+        assert_null(res);
+    }
+    /* A 128-character message (the longest SIGNAL takes) arrives whole. */
+    char msg[129];
+    memset(msg, 'm', 128);
+    msg[128] = '\0';
+    char *sql = it_format("SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '%s'", msg);
+    mywire_result *res = NULL;
+    int rc = mywire_query(conn, sql, strlen(sql), MYWIRE_STREAMING, &res);
+    free(sql);
+    IT_ERR(conn, rc, MYWIRE_ERROR_SERVER, 1644, "45000");
+    assert_string_equal(mywire_errmsg(conn), msg);
+    IT_OK(conn, mywire_ping(conn));
+    mywire_conn_free(conn);
+}
+
+static void test_local_infile_is_refused(void **state)
+{
+    (void)state;
+    /* mywire does not offer LOCAL INFILE, so the server refuses the statement
+     * and no client file is ever read. */
+    mywire_conn *conn = it_connect_tcp();
+    it_exec(conn, "DROP TABLE IF EXISTS it_infile");
+    it_exec(conn, "CREATE TABLE it_infile (line TEXT)");
+    static const char sql[] = "LOAD DATA LOCAL INFILE '/etc/hostname' INTO TABLE it_infile";
+    mywire_result *res = NULL;
+    int rc = mywire_query(conn, sql, strlen(sql), MYWIRE_BUFFERED, &res);
+    if (rc == MYWIRE_OK) {
+        fail_msg("LOAD DATA LOCAL INFILE succeeded");
+    }
+    assert_null(res);
+    if (rc == MYWIRE_ERROR_SERVER) {
+        /* 4166 (MariaDB 10.5+): "... has disabled the local infile capability";
+         * 1148 on older servers: "The used command is not allowed ...". */
+        unsigned e = mywire_errno(conn);
+        IT_ERR(conn, rc, MYWIRE_ERROR_SERVER, e == 1148 ? 1148 : 4166,
+               e == 1148 ? "42000" : "HY000");
+    }
+    IT_OK(conn, mywire_ping(conn));
+    assert_int_equal(it_scalar_ll(conn, "SELECT COUNT(*) FROM it_infile"), 0);
+    it_exec(conn, "DROP TABLE it_infile");
+    mywire_conn_free(conn);
+}
+
+static void test_buffered_values_stay_valid(void **state)
+{
+    (void)state;
+    /* Buffered data stays valid until the result is freed: keep pointers to
+     * every value of every row, check them all at the end, after seeks. */
+    enum { ROWS = 3000 };
+    mywire_conn *conn = it_connect_tcp();
+    mywire_result *res = it_query(
+        conn, "SELECT seq, REPEAT(CHAR(65 + seq % 26), seq % 300), IF(seq % 7 = 0, NULL, '') "
+              "FROM seq_1_to_3000",
+        MYWIRE_BUFFERED);
+    assert_int_equal(mywire_row_count(res), ROWS);
+    static const char *keep[ROWS][3];
+    static size_t keep_len[ROWS][3];
+    for (int r = 0; r < ROWS; r++) {
+        IT_ROW(res);
+        for (unsigned c = 0; c < 3; c++) {
+            keep[r][c] = mywire_get(res, c, &keep_len[r][c]);
+        }
+    }
+    IT_DONE(res);
+    IT_OK(conn, mywire_seek(res, 1234));
+    IT_ROW(res);
+    assert_ptr_equal(mywire_get(res, 1, NULL), keep[1234][1]);
+    IT_OK(conn, mywire_seek(res, 0));
+    IT_ROW(res);
+    for (int r = 0; r < ROWS; r++) {
+        int seq = r + 1;
+        char want[16];
+        snprintf(want, sizeof want, "%d", seq);
+        assert_non_null(keep[r][0]);
+        assert_string_equal(keep[r][0], want);
+        assert_int_equal(keep_len[r][1], (size_t)(seq % 300));
+        for (size_t k = 0; k < keep_len[r][1]; k++) {
+            if (keep[r][1][k] != (char)(65 + seq % 26)) {
+                fail_msg("row %d: byte %zu of column 1 changed", seq, k);
+            }
+        }
+        assert_int_equal(keep[r][1][keep_len[r][1]], '\0');
+        if (seq % 7 == 0) {
+            assert_null(keep[r][2]);
+        } else {
+            assert_non_null(keep[r][2]);
+            assert_int_equal(keep_len[r][2], 0);
+        }
+    }
+    mywire_result_free(res);
+    mywire_conn_free(conn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1056,6 +1227,10 @@ int main(void)
         cmocka_unit_test(test_buffered_seek_and_empty),
         cmocka_unit_test(test_max_columns),
         cmocka_unit_test(test_ping_select_db_reset_statistics),
+        cmocka_unit_test(test_stored_procedure_results),
+        cmocka_unit_test(test_signal_passes_error_fields_through),
+        cmocka_unit_test(test_local_infile_is_refused),
+        cmocka_unit_test(test_buffered_values_stay_valid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
