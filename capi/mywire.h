@@ -159,7 +159,8 @@ MYWIRE_API int mywire_set_uri(mywire_conn *conn, const char *uri);
 
 /* Connect and authenticate with the options set so far. With a unix socket
  * set, host and port are ignored. Host defaults to "localhost" (TCP to
- * localhost), port to 3306. */
+ * localhost), port to 3306. A handle whose connection failed (or was lost)
+ * may connect again; a handle after mywire_close() may not. */
 MYWIRE_API int mywire_connect(mywire_conn *conn);
 
 /* Shorthand: set the given options (NULL / 0 keeps the current one) and
@@ -282,7 +283,9 @@ MYWIRE_API const mywire_column *mywire_column_at(const mywire_result *res, unsig
 
 /* Read the next row. Returns MYWIRE_ROW when a row is available, MYWIRE_DONE
  * after the last one (mywire_more_results() then tells whether another result
- * follows), or an error code (the error is on the connection, too). */
+ * follows), or an error code (the error is on the connection, too). An error
+ * is sticky: later calls return the same code, never MYWIRE_DONE. A streaming
+ * result whose connection was closed or freed gives MYWIRE_ERROR_STATE. */
 MYWIRE_API int mywire_fetch(mywire_result *res);
 
 /* Buffered results only: position before row index so that the next

@@ -98,11 +98,9 @@ int Result::fetch() {
         has_row_ = true;
         return MYWIRE_ROW;
     }
+    if (error_ != MYWIRE_OK) return error_;
     if (finished_) return MYWIRE_DONE;
-    if (!conn_) {
-        finished_ = true;
-        return MYWIRE_ERROR_STATE;
-    }
+    if (!conn_) return error_ = MYWIRE_ERROR_STATE;
     return conn_->fetch_streaming(*this);
 }
 
@@ -166,18 +164,23 @@ Errc Connection::fail(Errc code) {
     if (fatal(code)) {
         socket_.close();
         state = State::broken;
-        if (active_) {
-            active_->finished_ = true;
-            active_->conn_ = nullptr;
-            active_ = nullptr;
-        }
+        abandon_active(static_cast<int>(code));
         session.packets.reset();
     }
     return code;
 }
 
+void Connection::abandon_active(int code) {
+    if (!active_) return;
+    active_->finished_ = true;
+    active_->error_ = code;
+    active_->conn_ = nullptr;
+    active_ = nullptr;
+}
+
 Errc Connection::connect() {
     if (connected()) return session.err.set(Errc::state, "already connected");
+    if (state == State::closed) return session.err.set(Errc::state, "the connection was closed");
     session = proto::Session{};
     session.max_packet = static_cast<std::size_t>(opts.max_allowed_packet);
     server = proto::ServerInfo{};
@@ -341,13 +344,13 @@ int Connection::fetch_streaming(Result &r) {
     proto::RowOp op;
     Errc rc = read_row(op);
     if (rc != Errc::ok) {
-        r.finished_ = true;
         if (active_ == &r) {
-            active_ = nullptr;
-            r.conn_ = nullptr;
+            abandon_active(static_cast<int>(rc));
             if (state == State::streaming) state = State::ready;  // an ERR ended the result
         }
-        return static_cast<int>(rc);
+        r.finished_ = true;
+        r.error_ = static_cast<int>(rc);
+        return r.error_;
     }
     if (op.end) {
         r.finished_ = true;
@@ -362,7 +365,6 @@ int Connection::fetch_streaming(Result &r) {
     char *data = const_cast<char *>(packet.data());
     if (proto::parse_text_row_in_place(data, packet.size(), r.values_.size(), r.values_.data()) !=
         Errc::ok) {
-        r.finished_ = true;
         return static_cast<int>(fail(session.err.set(Errc::protocol, "malformed row packet")));
     }
     // Every value but the last ends at the next one's (overwritten) prefix;
@@ -402,11 +404,7 @@ Errc Connection::statistics(std::string &text) {
 }
 
 void Connection::close() {
-    if (active_) {
-        active_->finished_ = true;
-        active_->conn_ = nullptr;
-        active_ = nullptr;
-    }
+    abandon_active(MYWIRE_ERROR_STATE);
     if (socket_.fd() >= 0 && (state == State::ready || state == State::more_results ||
                               state == State::streaming)) {
         // Best effort: COM_QUIT has no reply and a short deadline.

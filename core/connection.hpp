@@ -68,7 +68,8 @@ private:
     friend class Connection;
     Connection *conn_;  // null once the connection is gone
     bool streaming_;
-    bool finished_ = false;  // all rows (and the end marker) read
+    bool finished_ = false;  // all rows (and the end marker) read, or failed
+    int error_ = MYWIRE_OK;  // why a streaming result stopped early; sticky
     bool has_row_ = false;
     std::uint64_t fetched_ = 0;
     std::vector<mywire_value> values_;
@@ -96,6 +97,7 @@ public:
     Error &err() { return session.err; }
     bool connected() const { return state != State::idle && state != State::broken && state != State::closed; }
 
+    // From idle or after a failure; not after close().
     Errc connect();
     // Returns ok with *out set, or an error.
     Errc query(std::string_view sql, bool streaming, Result *&out);
@@ -111,6 +113,8 @@ public:
     // For Result.
     int fetch_streaming(Result &r);
     void detach(Result &r);
+    // Stop the active streaming result early with a sticky error.
+    void abandon_active(int code);
 
 private:
     // Checks that a new command may start.

@@ -17,8 +17,14 @@ namespace mywire::io {
 
 namespace {
 
+// strerror is not thread-safe; the GNU strerror_r returns the text to use.
+std::string errno_text(int e) {
+    char buf[128];
+    return ::strerror_r(e, buf, sizeof buf);
+}
+
 std::string sys_error(const char *what, int e) {
-    return std::string(what) + ": " + std::strerror(e);
+    return std::string(what) + ": " + errno_text(e);
 }
 
 int open_nonblocking(int family, int type) {
@@ -115,7 +121,7 @@ Errc Socket::connect_tcp(const std::string &host, unsigned port, Deadline d, Err
             ::freeaddrinfo(list);
             return Errc::ok;
         }
-        last = std::strerror(e);
+        last = errno_text(e);
         close();
     }
     ::freeaddrinfo(list);

@@ -144,8 +144,10 @@ Errc parse_auth_switch(std::string_view payload, AuthSwitch &out) {
     if (!r.u8(header) || header != 0xFE) return malformed();
     if (r.empty()) return Errc::unsupported;  // old-style switch to mysql_old_password
     if (!r.nul_str(out.plugin) || out.plugin.empty()) return malformed();
+    // Kept whole: some plugins' data ends with a NUL the plugin ignores
+    // (mysql_native_password's 20 bytes + NUL), others' may end with a 0
+    // byte that belongs to it (a random ed25519 challenge).
     out.data = r.rest();
-    if (!out.data.empty() && out.data.back() == '\0') out.data.remove_suffix(1);
     return Errc::ok;
 }
 

@@ -126,7 +126,7 @@ inline bool is_end_marker(std::string_view p, bool deprecate_eof) {
 // ---- auth exchange
 struct AuthSwitch {
     std::string_view plugin;
-    std::string_view data;  // without the trailing NUL some servers add
+    std::string_view data;  // as sent, including any trailing NUL
 };
 Errc parse_auth_switch(std::string_view payload, AuthSwitch &out);
 // 0x01 + data.
