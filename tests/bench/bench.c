@@ -21,13 +21,18 @@
  *   finely and both see the same noise:
  *   - stream, point, connect: both clients hold their own connection at the
  *     same time and take turns in blocks (10,000 rows, 100 selects, 10
- *     connects) in the order A B B A A B ...; every block is one sample;
+ *     connects) in the order A B B A A B ...; every block is one sample.
+ *     Point selects reconnect (untimed) after every block: one connection can
+ *     be 10x slower than another for seconds, depending on where the scheduler
+ *     put its server thread (run.sh also pins everything to one CPU);
  *   - buffered: every run is one sample, in a freshly forked child (for the
  *     memory figure below), the clients alternating run by run.
  *   Each workload is repeated --reps times. The table shows the MEDIAN sample
  *   per row/op; the info table adds the minimum and the wall-clock median.
  *   Every CPU nanosecond spent (query start, end of result, free) is inside
  *   some sample.
+ *   Stream from the replay server also runs a third participant, the floor:
+ *   plain recv() and packet headers, no client library (see below).
  *
  * Memory (buffered)
  *   In the forked child, after connecting, the RSS high-water mark is reset
@@ -45,6 +50,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <malloc.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -547,6 +553,14 @@ static int run_interleaved(const struct config *cfg, const struct job *job, uint
             double cpu = cpu_now() - c0, wall = wall_now() - w0;
             if (rc != 0)
                 break;
+            /* Point selects: a new connection for every block (untimed). On a
+             * shared VM one connection can run 10x slower than another for
+             * seconds (where the scheduler put its server thread); a fresh
+             * draw per block keeps that from deciding a whole median. */
+            if (rc == 0 && job->workload == W_POINT && !w[c].finished) {
+                worker_end(&w[c]);
+                rc = worker_begin(&w[c]);
+            }
             struct series *s = &out->s[c];
             if (done > 0) {
                 w[c].units += done;
@@ -957,12 +971,34 @@ static void format_cost(char *buf, size_t size, const struct line *l, double sec
     snprintf(buf, size, "%.2f %s/%s", seconds * l->scale, l->scale_name, l->unit);
 }
 
+/* "0", "0-1", "0,2" or "?": the CPUs this process may run on. */
+static void format_affinity(char *buf, size_t size)
+{
+    cpu_set_t set;
+    snprintf(buf, size, "?");
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return;
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int cpu = 0; cpu < CPU_SETSIZE && used + 16 < size; cpu++) {
+        if (!CPU_ISSET(cpu, &set) || (cpu > 0 && CPU_ISSET(cpu - 1, &set)))
+            continue;
+        int last = cpu;
+        while (last + 1 < CPU_SETSIZE && CPU_ISSET(last + 1, &set))
+            last++;
+        used += (size_t)snprintf(buf + used, size - used, last > cpu ? "%s%d-%d" : "%s%d",
+                                 used ? "," : "", cpu, last);
+    }
+}
+
 static int print_report(const struct config *cfg, struct line *lines, unsigned n)
 {
     int missed = 0;
-    printf("\nmywire %s vs libmariadb %s, %u repetitions\n"
+    char cpus[128];
+    format_affinity(cpus, sizeof cpus);
+    printf("\nmywire %s vs libmariadb %s, %u repetitions, running on CPU %s\n"
            "client CPU (user+sys of this process) per row/op: MEDIAN of the samples\n\n",
-           mywire_version(), mysql_get_client_info(), cfg->reps);
+           mywire_version(), mysql_get_client_info(), cfg->reps, cpus);
     printf("%-34s %15s %15s %7s %8s %5s\n", "workload", "mywire", "libmariadb", "ratio",
            "target", "");
     double med[8][2], min[8][2], wmed[8][2];
@@ -1126,7 +1162,7 @@ static void usage(FILE *f)
           "                      server must have been started with the same N\n"
           "  --points N          point selects per client and repetition (default 20000)\n"
           "  --connects N        connects per client and repetition (default 1000)\n"
-          "  --reps N            repetitions (default 5, at most 64)\n"
+          "  --reps N            repetitions (default 7, at most 64)\n"
           "  --only LIST         comma list of stream,buffered,point,connect\n"
           "  --quick             --rows 100000 --points 2000 --connects 200\n"
           "  --replay-socket P   the replay server's socket\n"
@@ -1263,7 +1299,7 @@ int main(int argc, char **argv)
         .rows = 1000000,
         .points = 20000,
         .connects = 1000,
-        .reps = 5,
+        .reps = 7,
         .workloads = (1u << W_COUNT) - 1,
         .replay = 1,
         .only_client = -1,

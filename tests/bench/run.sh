@@ -8,12 +8,21 @@
 #   MYWIRE_REPLAY_SERVER     replay_server.py (default: <repo>/../shared/tools/replay_server.py)
 #   MYWIRE_BENCH_BUILD_DIR   build directory (default: <repo>/build-bench)
 #   MYWIRE_TEST_SOCKET ...   if already set, that server is used and none is started
+#   MYWIRE_BENCH_CPU         the CPU that the bench and the servers it starts are pinned
+#                            to (default 0; "none" to not pin). On a small shared VM a
+#                            connection whose server thread the scheduler puts on the
+#                            other CPU can cost the client 10x the CPU per query for
+#                            seconds; one CPU for all makes runs repeatable. The client's
+#                            CPU time is measured either way; the servers' is not.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(git -C "$here" rev-parse --show-toplevel 2>/dev/null || (cd "$here/../.." && pwd))
 replay_server=${MYWIRE_REPLAY_SERVER:-$root/../shared/tools/replay_server.py}
 build=${MYWIRE_BENCH_BUILD_DIR:-$root/build-bench}
+cpu=${MYWIRE_BENCH_CPU:-0}
+pin=()
+[[ $cpu != none ]] && pin=(taskset -c "$cpu")
 
 # Which servers the chosen options need (mywire-bench itself validates them).
 rows=1000000
@@ -59,7 +68,7 @@ if [[ $need_replay == 1 ]]; then
         echo "run.sh: replay server not found at $replay_server (set MYWIRE_REPLAY_SERVER)" >&2
         exit 1
     fi
-    python3 "$replay_server" "$tmp/replay.sock" "$rows" >"$tmp/replay.out" 2>"$tmp/replay.err" &
+    "${pin[@]}" python3 "$replay_server" "$tmp/replay.sock" "$rows" >"$tmp/replay.out" 2>"$tmp/replay.err" &
     replay_pid=$!
 fi
 
@@ -80,6 +89,9 @@ if [[ $need_db == 1 ]]; then
         db_started=1
         # shellcheck disable=SC1091
         source "$tmp/db/env"
+        if [[ $cpu != none ]]; then
+            taskset -a -p -c "$cpu" "$(cat "$tmp/db/mysqld.pid")" >/dev/null
+        fi
     fi
 fi
 
@@ -100,5 +112,9 @@ fi
 buildtype=$(meson introspect "$build" --buildoptions 2>/dev/null |
     python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "buildtype"))' \
     2>/dev/null || echo unknown)
-echo "run.sh: $bench (buildtype $buildtype)" >&2
-"$bench" "$@"
+if [[ $cpu == none ]]; then
+    echo "run.sh: $bench (buildtype $buildtype), not pinned" >&2
+else
+    echo "run.sh: $bench (buildtype $buildtype), pinned to CPU $cpu with the servers it started" >&2
+fi
+"${pin[@]}" "$bench" "$@"
