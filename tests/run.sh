@@ -100,7 +100,7 @@ PY
         echo "run.sh: meson test in $dir exited with $rc" >&2
         f=1
     fi
-    echo "run.sh: $dir: $p passed, $f failed, $s skipped"
+    echo "run.sh: in $dir: $p ok, $f failed, $s skipped"
     passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 }
 
@@ -109,6 +109,9 @@ run_tests "$build_dir"
 step "meson test -C $asan_dir"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     run_tests "$asan_dir" --timeout-multiplier 3
+step "stopping the test server"
+trap - EXIT
+stop_server
 step "done"
 
 if [[ $((passed + failed)) -eq 0 ]]; then
