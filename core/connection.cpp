@@ -30,42 +30,42 @@ char *RowArena::allocate(std::size_t n) {
 
 namespace {
 
-// Stored form of a row (see RowArena): the payload with a NUL inserted after
-// each non-NULL value, so the length prefixes stay readable.
-std::size_t stored_size(std::string_view payload, const mywire_value *v, std::size_t n) {
-    std::size_t size = payload.size();
-    for (std::size_t i = 0; i < n; ++i) size += v[i].data != nullptr;
-    return size;
+// Stored form of a row (see RowArena): per value a 4-byte length (all ones
+// for NULL), then the bytes and a NUL. Values are under 1 GiB (the packet
+// limit), so the length fits; fetching needs no decoding.
+constexpr std::uint32_t stored_null = 0xFFFFFFFF;
+
+// At most: every value's prefix (1+ byte) becomes 4 bytes, plus a NUL.
+std::size_t stored_size_bound(std::string_view payload, std::size_t n) {
+    return payload.size() + 4 * n;
 }
 
-void store_row(char *out, std::string_view payload, const mywire_value *v, std::size_t n) {
-    const char *from = payload.data();
+// Returns the bytes written.
+std::size_t store_row(char *out, const mywire_value *v, std::size_t n) {
+    char *start = out;
     for (std::size_t i = 0; i < n; ++i) {
-        // value i's prefix and bytes run from the end of value i-1 to its end
-        const char *end = v[i].data ? v[i].data + v[i].len : from + 1;
-        std::size_t len = static_cast<std::size_t>(end - from);
-        std::memcpy(out, from, len);
-        out += len;
-        if (v[i].data) *out++ = '\0';
-        from = end;
+        std::uint32_t len = v[i].data ? static_cast<std::uint32_t>(v[i].len) : stored_null;
+        std::memcpy(out, &len, 4);
+        out += 4;
+        if (!v[i].data) continue;
+        std::memcpy(out, v[i].data, v[i].len);
+        out += v[i].len;
+        *out++ = '\0';
     }
+    return static_cast<std::size_t>(out - start);
 }
 
 // Decodes a stored row; returns where the next one starts.
 const char *load_row(const char *p, mywire_value *v, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) {
-        auto first = static_cast<std::uint8_t>(*p++);
-        if (first == 0xFB) {
+        std::uint32_t len;
+        std::memcpy(&len, p, 4);
+        p += 4;
+        if (len == stored_null) {
             v[i] = {nullptr, 0};
             continue;
         }
-        std::uint64_t len = first;
-        if (first >= 0xFC) {
-            int bytes = first == 0xFC ? 2 : first == 0xFD ? 3 : 8;
-            len = 0;
-            for (int k = 0; k < bytes; ++k) len |= std::uint64_t(static_cast<std::uint8_t>(*p++)) << (8 * k);
-        }
-        v[i] = {p, static_cast<std::size_t>(len)};
+        v[i] = {p, len};
         p += len + 1;
     }
     return p;
@@ -308,15 +308,15 @@ Errc Connection::store_rows(Result &r) {
         if (proto::parse_text_row(op.payload, n, v) != Errc::ok)
             return fail(session.err.set(Errc::protocol, "malformed row packet"));
         if (over_limit) continue;  // drain the rest so the connection stays usable
-        std::size_t size = stored_size(op.payload, v, n);
-        if (opts.max_result_bytes &&
-            r.arena_.bytes() + size > opts.max_result_bytes) {
+        std::size_t bound = stored_size_bound(op.payload, n);
+        if (opts.max_result_bytes && r.arena_.bytes() + bound > opts.max_result_bytes) {
             over_limit = true;
             r.arena_.clear();
             r.stored_ = 0;
             continue;
         }
-        store_row(r.arena_.allocate(size), op.payload, v, n);
+        char *dst = r.arena_.allocate(bound);
+        r.arena_.give_back(bound - store_row(dst, v, n));
         ++r.stored_;
     }
 }

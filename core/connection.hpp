@@ -17,9 +17,8 @@ namespace mywire {
 
 class Connection;
 
-// Buffered rows: stored back to back in large blocks, each value as 0xFB
-// (NULL) or its length-encoded length, its bytes and a NUL. A row never spans
-// two blocks. Rows are found by walking; an index is only built if the
+// Buffered rows: stored back to back in large blocks (the format is in
+// connection.cpp, store_row). A row never spans two blocks. Rows are found by walking; an index is only built if the
 // caller seeks. Memory stays close to the size of the rows' payloads.
 class RowArena {
 public:
@@ -30,6 +29,11 @@ public:
     // Room for n bytes at the end of the last block; valid until the arena
     // is destroyed.
     char *allocate(std::size_t n);
+    // Return the last n bytes of the latest allocation.
+    void give_back(std::size_t n) {
+        blocks_.back().used -= n;
+        left_ += n;
+    }
     std::uint64_t bytes() const { return bytes_; }
     const std::vector<Block> &blocks() const { return blocks_; }
     void clear() { *this = RowArena(); }
@@ -37,7 +41,7 @@ public:
 private:
     std::vector<Block> blocks_;
     std::size_t left_ = 0;
-    std::size_t next_block_ = 64 * 1024;
+    std::size_t next_block_ = 8 * 1024;  // small results stay small
     std::uint64_t bytes_ = 0;
 };
 

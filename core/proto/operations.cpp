@@ -251,7 +251,9 @@ Action ResultHeadOp::resume(Session &s) {
             head_.columns.clear();
             head_.columns.reserve(expected_);
             head_.names.clear();
+            head_.names.reserve(expected_ * 32);
             offsets_.clear();
+            offsets_.reserve(expected_ * 5);
             phase_ = Phase::columns;
             continue;
         }
