@@ -44,7 +44,7 @@ bool percent_decode(std::string_view in, std::string &out) {
         }
         if (i + 2 >= in.size()) return false;
         int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
-        if (hi < 0 || lo < 0) return false;
+        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) return false;  // %00 cannot be in a C string
         out.push_back(static_cast<char>(hi * 16 + lo));
         i += 2;
     }

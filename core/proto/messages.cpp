@@ -34,9 +34,11 @@ Errc parse_handshake(std::string_view payload, Handshake &out) {
         if (out.capabilities & cap::secure_connection) {
             // Part 2 is max(13, auth_len - 8) bytes, normally 12 bytes of
             // scramble and a NUL.
+            // Only the trailing NUL may be missing.
             std::size_t n = auth_len > 8 ? std::max<std::size_t>(13, auth_len - 8) : 13;
             std::string_view part2;
-            if (!r.bytes(std::min(n, r.remaining()), part2)) return malformed();
+            if (r.remaining() + 1 < n || !r.bytes(std::min(n, r.remaining()), part2))
+                return malformed();
             if (!part2.empty() && part2.back() == '\0') part2.remove_suffix(1);
             out.scramble.append(part2);
         }
