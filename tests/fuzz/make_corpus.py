@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the fuzz targets into corpus/<target>/.
+
+The seeds are small valid (and a few nearly valid) payloads; the fuzzers and
+the regression runner mutate them. Run again after changing a seed:
+    python3 tests/fuzz/make_corpus.py
+"""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def lenenc(n):
+    if n < 251:
+        return bytes([n])
+    if n < 1 << 16:
+        return b"\xfc" + struct.pack("<H", n)
+    if n < 1 << 24:
+        return b"\xfd" + struct.pack("<I", n)[:3]
+    return b"\xfe" + struct.pack("<Q", n)
+
+
+def lenstr(b):
+    return lenenc(len(b)) + b
+
+
+def frame(payload, seq):
+    return struct.pack("<I", len(payload))[:3] + bytes([seq]) + payload
+
+
+SCRAMBLE = b"abcdefghij0123456789"
+
+
+def greeting(version, caps, ext, plugin, nul=True, auth_len=21):
+    g = b"\x0a" + version + b"\0" + struct.pack("<I", 42) + SCRAMBLE[:8] + b"\0"
+    g += struct.pack("<H", caps & 0xFFFF) + b"\x2d" + struct.pack("<H", 2)
+    g += struct.pack("<H", caps >> 16) + bytes([auth_len]) + b"\0" * 6 + struct.pack("<I", ext)
+    g += SCRAMBLE[8:] + b"\0" + plugin + (b"\0" if nul else b"")
+    return g
+
+
+def ok(affected, status, info=b"", header=0):
+    return bytes([header]) + lenenc(affected) + lenenc(0) + struct.pack("<HH", status, 0) + info
+
+
+def column(name):
+    return (lenstr(b"def") + lenstr(b"db") + lenstr(b"t") + lenstr(b"t") + lenstr(name) + lenstr(name)
+            + b"\x0c" + struct.pack("<HIBHB", 45, 80, 0xFD, 0, 0) + b"\0\0")
+
+
+def row(values):
+    out = b""
+    for v in values:
+        out += b"\xfb" if v is None else lenstr(v)
+    return out
+
+
+SEEDS = {
+    "handshake": {
+        "mysql8": greeting(b"8.0.36", 0xDFFFFFFF, 0, b"caching_sha2_password"),
+        "mariadb": greeting(b"5.5.5-10.11.6-MariaDB", 0x81FFF7FE, 0x1D, b"mysql_native_password"),
+        "ed25519": greeting(b"11.4.2-MariaDB", 0x81FFF7FE, 0x1D, b"client_ed25519"),
+        "no_nul": greeting(b"5.5.8", 0xDFFFFFFF, 0, b"mysql_native_password", nul=False),
+        "pre41": b"\x0a4.0.30\0" + struct.pack("<I", 1) + b"abcdefgh\0" + struct.pack("<HBH", 0x202C, 8, 2)
+                 + b"\0" * 13,
+        "short": b"\x0a5.0\0" + struct.pack("<I", 1) + b"abcdefgh\0" + struct.pack("<H", 0xA20C),
+    },
+    # First byte: capability selector (1 protocol_41, 2 session_track, 4 deprecate_eof).
+    "responses": {
+        "ok": b"\x01" + ok(0, 2),
+        "ok_info": b"\x01" + ok(300, 0x22, b"Rows matched: 1  Changed: 1  Warnings: 0"),
+        "ok_track": b"\x03" + ok(1, 0x4002) + lenstr(b"info") + lenstr(b"\x00\x0d\x0aautocommit\x02ON"),
+        "ok_fe": b"\x07" + ok(0, 0x000A, header=0xFE),
+        "err": b"\x01\xff\x7a\x04#42S02Table 'db.t' doesn't exist",
+        "err_nostate": b"\x01\xff\x10\x04Too many connections",
+        "eof": b"\x01\xfe\x00\x00\x02\x00",
+        "switch_native": b"\x01\xfemysql_native_password\0" + SCRAMBLE + b"\0",
+        "switch_ed": b"\x01\xfeclient_ed25519\0" + bytes(range(1, 33)),
+        "switch_old": b"\x01\xfe",
+        "more_data": b"\x01\x01\x04",
+        "count": b"\x01\x02",
+        "count_fc": b"\x01\xfc\x00\x01",
+    },
+    "column_def": {
+        "varchar": column(b"name"),
+        "empty": lenstr(b"") * 6 + b"\x0c" + struct.pack("<HIBHB", 63, 0, 8, 0, 0) + b"\0\0",
+        "long_name": column(b"n" * 300),
+    },
+    # First byte: column count.
+    "text_row": {
+        "mixed": b"\x05" + row([None, b"", b"abc", b"x" * 300, None]),
+        "fe_small": b"\x02" + b"\xfe" + struct.pack("<Q", 3) + b"xyz" + row([b"1"]),
+        "one": b"\x01" + row([b"42"]),
+        "none": b"\x00",
+    },
+    # Byte 0: limit selector, byte 1: piece-size seed, then server bytes.
+    "packet_reader": {
+        "three": b"\x07\x01" + frame(b"hello", 0) + frame(b"", 1) + frame(b"x" * 40, 2),
+        "bad_seq": b"\x07\x02" + frame(b"a", 0) + frame(b"b", 2),
+        "limit": b"\x03\x03" + frame(b"0123456789abcdefXYZ", 0),
+        "split_header": b"\x07\x04" + b"\xff\xff\xff\x00" + b"abc",
+        "partial": b"\x05\x05" + frame(b"z" * 30, 0)[:20],
+    },
+    "uri": {
+        "full": b"mysql://alice:s3cret@db.example.com:3307/shop?connect_timeout=5&multi_statements=1",
+        "ipv6": b"mysql://u@[::1]:3306/d",
+        "socket": b"mysql://u@localhost?socket=%2Frun%2Fmysqld%2Fmysqld.sock",
+        "escapes": b"mysql://al%40ice:p%3Aw%2F@h%2Dx/my%20db",
+        "keys": b"mysql://h?port=4000&read_timeout=1&write_timeout=2&max_allowed_packet=1048576"
+                b"&max_result_bytes=99&max_columns=10&charset=33&user=x&password=y&database=z",
+        "bare": b"mysql://",
+    },
+}
+
+
+def main():
+    for target, seeds in SEEDS.items():
+        d = os.path.join(HERE, "corpus", target)
+        os.makedirs(d, exist_ok=True)
+        for name, data in seeds.items():
+            with open(os.path.join(d, name + ".bin"), "wb") as f:
+                f.write(data)
+
+
+if __name__ == "__main__":
+    main()
