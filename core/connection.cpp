@@ -1,5 +1,7 @@
 #include "connection.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -12,20 +14,64 @@ using proto::FrameStatus;
 
 // ------------------------------------------------------------------ arena
 
+namespace {
+
+constexpr std::size_t huge_page = 2u << 20;
+
+// Large blocks are mapped on huge-page boundaries and the kernel is asked for
+// transparent huge pages: filling them then takes one page fault per 2 MiB
+// instead of 512 (buffered reads of big results spent half their time in
+// page faults). Returns nullptr on failure.
+char *map_huge(std::size_t size) {
+    std::size_t span = size + huge_page;
+    void *p = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return nullptr;
+    auto addr = reinterpret_cast<std::uintptr_t>(p);
+    std::uintptr_t aligned = (addr + huge_page - 1) & ~(std::uintptr_t(huge_page) - 1);
+    if (aligned > addr) ::munmap(p, aligned - addr);
+    std::size_t tail = (addr + span) - (aligned + size);
+    if (tail) ::munmap(reinterpret_cast<void *>(aligned + size), tail);
+    ::madvise(reinterpret_cast<void *>(aligned), size, MADV_HUGEPAGE);  // a hint; may fail
+    return reinterpret_cast<char *>(aligned);
+}
+
+}  // namespace
 
 char *RowArena::allocate(std::size_t n) {
     if (n > left_) {
         std::size_t size = std::max(n, next_block_);
-        blocks_.push_back(Block{std::unique_ptr<char[]>(new char[size]), 0});
+        blocks_.reserve(blocks_.size() + 1);  // so push_back cannot throw and leak the block
+        char *block;
+        if (size >= huge_page) {
+            size = (size + huge_page - 1) / huge_page * huge_page;
+            block = map_huge(size);
+        } else {
+            block = static_cast<char *>(std::malloc(size));
+        }
+        if (!block) throw std::bad_alloc();
+        blocks_.push_back(Block{block, size, 0});
         left_ = size;
         bytes_ += size;
         if (next_block_ < (4u << 20)) next_block_ *= 2;
     }
     Block &b = blocks_.back();
-    char *p = b.data.get() + b.used;
+    char *p = b.data + b.used;
     b.used += n;
     left_ -= n;
     return p;
+}
+
+void RowArena::clear() {
+    for (Block &b : blocks_) {
+        if (b.size >= huge_page)
+            ::munmap(b.data, b.size);
+        else
+            std::free(b.data);
+    }
+    blocks_.clear();
+    left_ = 0;
+    next_block_ = 8 * 1024;
+    bytes_ = 0;
 }
 
 namespace {
@@ -91,7 +137,7 @@ int Result::fetch() {
         if (next_ >= stored_) return MYWIRE_DONE;
         const auto &blocks = arena_.blocks();
         if (pos_.offset >= blocks[pos_.block].used) pos_ = RowPos{pos_.block + 1, 0};
-        const char *base = blocks[pos_.block].data.get();
+        const char *base = blocks[pos_.block].data;
         const char *end = load_row(base + pos_.offset, values_.data(), values_.size());
         pos_.offset = static_cast<std::uint32_t>(end - base);
         ++next_;
@@ -111,7 +157,7 @@ Errc Result::seek(std::uint64_t index) {
         index_.reserve(stored_);
         const auto &blocks = arena_.blocks();
         for (std::uint32_t b = 0; b < blocks.size(); ++b) {
-            const char *base = blocks[b].data.get();
+            const char *base = blocks[b].data;
             for (std::size_t off = 0; off < blocks[b].used;) {
                 index_.push_back(RowPos{b, static_cast<std::uint32_t>(off)});
                 off = static_cast<std::size_t>(load_row(base + off, values_.data(), values_.size()) - base);

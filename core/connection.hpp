@@ -23,11 +23,17 @@ class Connection;
 class RowArena {
 public:
     struct Block {
-        std::unique_ptr<char[]> data;
+        char *data;
+        std::size_t size;
         std::size_t used;
     };
+    RowArena() = default;
+    RowArena(const RowArena &) = delete;
+    RowArena &operator=(const RowArena &) = delete;
+    ~RowArena() { clear(); }
+
     // Room for n bytes at the end of the last block; valid until the arena
-    // is destroyed.
+    // is cleared or destroyed.
     char *allocate(std::size_t n);
     // Return the last n bytes of the latest allocation.
     void give_back(std::size_t n) {
@@ -36,7 +42,7 @@ public:
     }
     std::uint64_t bytes() const { return bytes_; }
     const std::vector<Block> &blocks() const { return blocks_; }
-    void clear() { *this = RowArena(); }
+    void clear();
 
 private:
     std::vector<Block> blocks_;
