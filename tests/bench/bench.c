@@ -42,7 +42,9 @@
  *   overhead included, whatever allocator the client uses. A fresh child per
  *   run keeps the clients (and the runs) from reusing each other's freed heap.
  *   "held" is the malloc in-use delta (mallinfo2 uordblks + hblkhd) at the
- *   same moment: what the stored result occupies in the heap.
+ *   same moment: what the stored result occupies in the heap. mywire maps its
+ *   large row blocks itself (mmap, for huge pages), which malloc does not see:
+ *   for mywire, peak is the figure to compare.
  *
  * Every value is consumed (length + first byte summed); the two clients must
  * agree on the sums and on the row counts, or the run fails.
@@ -1067,7 +1069,8 @@ static int print_report(const struct config *cfg, struct line *lines, unsigned n
         return missed;
     printf("\nbuffered memory, median: peak = VmHWM - VmRSS at query start in a fresh forked "
            "child\n(target: mywire <= libmariadb); held = malloc in-use delta after the last "
-           "row, before the free\n");
+           "row, before the free\n(mywire maps its large row blocks itself, outside malloc: "
+           "its held figure leaves them out)\n");
     printf("%-34s %12s %12s %7s %5s %12s %12s\n", "workload", "mywire peak", "mariadb peak",
            "ratio", "", "mywire held", "mariadb held");
     for (unsigned i = 0; i < n; i++) {
