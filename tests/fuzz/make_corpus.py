@@ -102,6 +102,25 @@ SEEDS = {
         "split_header": b"\x07\x04" + b"\xff\xff\xff\x00" + b"abc",
         "partial": b"\x05\x05" + frame(b"z" * 30, 0)[:20],
     },
+    # Byte 0: read-size seed, then everything a server sends: greeting, OK,
+    # the reply to a query.
+    "session": {
+        "select": b"\x01" + frame(greeting(b"8.0.36", 0xDFFFFFFF, 0, b"mysql_native_password"), 0)
+                  + frame(ok(0, 2), 2) + frame(b"\x02", 1) + frame(column(b"a"), 2) + frame(column(b"b"), 3)
+                  + frame(row([b"1", None]), 4) + frame(row([b"", b"x" * 30]), 5)
+                  + frame(ok(0, 0x22, header=0xFE), 6),
+        "classic": b"\x02" + frame(greeting(b"5.5.5-10.3.39-MariaDB", 0x80FFF7FE & ~(1 << 24), 0x1D,
+                                           b"mysql_native_password"), 0)
+                   + frame(ok(0, 2), 2) + frame(b"\x01", 1) + frame(column(b"v"), 2)
+                   + frame(b"\xfe\x00\x00\x02\x00", 3) + frame(row([b"v1"]), 4)
+                   + frame(b"\xfe\x00\x00\x02\x00", 5),
+        "ed25519": b"\x03" + frame(greeting(b"5.5.5-10.11.6-MariaDB", 0x81FFF7FE, 0x1D, b"mysql_native_password"), 0)
+                   + frame(b"\xfeclient_ed25519\0" + bytes(range(7, 39)), 2) + frame(ok(0, 2), 4)
+                   + frame(ok(3, 2, b"Rows matched: 3"), 1),
+        "err": b"\x04" + frame(greeting(b"8.0.36", 0xDFFFFFFF, 0, b"caching_sha2_password"), 0)
+               + frame(b"\xfemysql_native_password\0" + SCRAMBLE + b"\0", 2) + frame(ok(0, 2), 4)
+               + frame(b"\xff\x7a\x04#42S02no such table", 1),
+    },
     "uri": {
         "full": b"mysql://alice:s3cret@db.example.com:3307/shop?connect_timeout=5&multi_statements=1",
         "ipv6": b"mysql://u@[::1]:3306/d",

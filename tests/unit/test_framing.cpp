@@ -396,8 +396,8 @@ void test_terminate_reassembled(void **) {
 
 void test_read_buffer(void **) {
     ReadBuffer buf(16);
-    assert_int_equal(buf.capacity(), 17);  // one spare byte
-    assert_int_equal(buf.space_size(), 16);
+    assert_true(buf.capacity() >= 17);  // one spare byte
+    assert_true(buf.space_size() >= 16);
     buf.append("0123456789");
     buf.consume(4);
     assert_sv_equal(buf.pending(), "456789");

@@ -308,6 +308,26 @@ void test_ok_with_info(void **) {
     }, [](std::size_t n) -> std::optional<Errc> { return n < 9 ? Errc::protocol : Errc::ok; }, "OK with info");
 }
 
+// What MySQL and MariaDB servers actually send without CLIENT_SESSION_TRACK:
+// the info as a length-encoded string (documented as string<EOF>).
+void test_ok_with_lenenc_info(void **) {
+    std::string info = "Records: 3  Duplicates: 0  Warnings: 0";
+    Bytes b;
+    b.u8(0).u8(3).u8(0).u16(2).u16(0).lenstr(info);
+    Exact in(b.view());
+    OkPacket ok;
+    assert_errc(parse_ok(in.view(), cap::protocol_41, ok), Errc::ok);
+    assert_int_equal(ok.affected_rows, 3);
+    assert_sv_equal(ok.info, info);
+    // A long one, with a 0xFC length.
+    std::string long_info(300, 'i');
+    Bytes l;
+    l.u8(0).u8(0).u8(0).u16(2).u16(0).lenstr(long_info);
+    Exact in2(l.view());
+    assert_errc(parse_ok(in2.view(), cap::protocol_41, ok), Errc::ok);
+    assert_sv_equal(ok.info, long_info);
+}
+
 void test_ok_session_track(void **) {
     const std::uint32_t caps = cap::protocol_41 | cap::session_track;
     Bytes state;
@@ -800,6 +820,7 @@ int main() {
         cmocka_unit_test(test_handshake_response_long_auth_and_empty_attrs),
         cmocka_unit_test(test_ok_plain),
         cmocka_unit_test(test_ok_with_info),
+        cmocka_unit_test(test_ok_with_lenenc_info),
         cmocka_unit_test(test_ok_session_track),
         cmocka_unit_test(test_ok_corrupted),
         cmocka_unit_test(test_err_with_sqlstate),

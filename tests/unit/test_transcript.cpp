@@ -753,7 +753,7 @@ void query_ok_with_info(Feed feed) {
     Transport t(feed);
     std::string info = "Rows matched: 3  Changed: 2  Warnings: 0";
     t.client(Bytes().u8(0x03).str("UPDATE t SET a = 1").str(), 0);
-    t.server(Bytes().u8(0).u8(2).u8(9).u16(0x0002).u16(0).str(info).str(), 1);
+    t.server(Bytes().u8(0).u8(2).u8(9).u16(0x0002).u16(0).lenstr(info).str(), 1);  // as servers send it
     ResultHeadOp op(q.head, 10);
     op.set_query("UPDATE t SET a = 1");
     assert_int_equal(static_cast<int>(t.run(op, q.s)), static_cast<int>(Action::done));

@@ -34,9 +34,10 @@ inline int ec(Errc e) { return static_cast<int>(e); }
 
 #define assert_errc(actual, expected) assert_int_equal(::unit::ec(actual), ::unit::ec(expected))
 
+// Compares copies, so a temporary string as `expected` is safe.
 #define assert_sv_equal(actual, expected)                                                   \
     do {                                                                                    \
-        std::string a_{std::string_view(actual)}, e_{std::string_view(expected)};                                 \
+        std::string a_{std::string_view(actual)}, e_{std::string_view(expected)};          \
         if (a_ != e_) {                                                                     \
             print_error("%s:%d: got %zu bytes \"%s\", expected %zu bytes \"%s\"\n", __FILE__, \
                         __LINE__, a_.size(), ::unit::printable(a_).c_str(), e_.size(),     \
