@@ -261,7 +261,8 @@ int mywire_set_server_multi_statements(mywire_conn *conn, int enable) {
     if (!conn) return MYWIRE_ERROR_ARGUMENT;
     Connection *c = C(conn);
     return guarded(c, [&] {
-        return c->simple_command(mywire::proto::command::set_option, enable ? "1" : "");
+        namespace so = mywire::proto::set_option;
+        return c->set_server_option(enable ? so::multi_statements_on : so::multi_statements_off);
     });
 }
 

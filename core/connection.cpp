@@ -430,22 +430,27 @@ void Connection::detach(Result &r) {
     r.conn_ = nullptr;
 }
 
-Errc Connection::simple_command(std::uint8_t cmd, std::string_view arg) {
+Errc Connection::run_command(proto::SimpleCommandOp &op) {
     if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
-    proto::SimpleCommandOp op(cmd, arg, proto::SimpleCommandOp::Reply::ok);
     Errc rc = run(op);
     if (rc == Errc::ok) session.err.clear();
     return rc;
 }
 
+Errc Connection::simple_command(std::uint8_t cmd, std::string_view arg) {
+    proto::SimpleCommandOp op(cmd, arg, proto::SimpleCommandOp::Reply::ok);
+    return run_command(op);
+}
+
+Errc Connection::set_server_option(std::uint16_t option) {
+    auto op = proto::SimpleCommandOp::set_option(option);
+    return run_command(op);
+}
+
 Errc Connection::statistics(std::string &text) {
-    if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
     proto::SimpleCommandOp op(proto::command::statistics, {}, proto::SimpleCommandOp::Reply::text);
-    Errc rc = run(op);
-    if (rc == Errc::ok) {
-        session.err.clear();
-        text = std::move(op.text);
-    }
+    Errc rc = run_command(op);
+    if (rc == Errc::ok) text = std::move(op.text);
     return rc;
 }
 

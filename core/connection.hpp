@@ -114,6 +114,7 @@ public:
     // ok with *out set, or MYWIRE_DONE as Errc (see capi), or an error.
     int next_result(bool streaming, Result *&out);
     Errc simple_command(std::uint8_t cmd, std::string_view arg);
+    Errc set_server_option(std::uint16_t option);
     Errc statistics(std::string &text);
     void close();
 
@@ -127,6 +128,7 @@ public:
     void abandon_active(int code);
 
 private:
+    Errc run_command(proto::SimpleCommandOp &op);
     // Checks that a new command may start.
     Errc ready_for_command();
     // Reads the result head, and all rows when buffered.

@@ -59,6 +59,12 @@ inline constexpr std::uint8_t set_option = 0x1B;
 inline constexpr std::uint8_t reset_connection = 0x1F;
 }  // namespace command
 
+// COM_SET_OPTION's argument.
+namespace set_option {
+inline constexpr std::uint16_t multi_statements_on = 0;
+inline constexpr std::uint16_t multi_statements_off = 1;
+}  // namespace set_option
+
 // ---- server greeting
 struct Handshake {
     std::uint8_t protocol_version = 0;

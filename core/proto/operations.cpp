@@ -180,7 +180,7 @@ Action SimpleCommandOp::resume(Session &s) {
         s.begin_command();
         s.write_packet([&](std::vector<std::uint8_t> &out) {
             if (cmd_ == command::set_option) {
-                build_set_option(out, arg_.empty() ? 1 : 0);  // arg "" = off, "1" = on
+                build_set_option(out, option_);
             } else {
                 build_command(out, cmd_, arg_);
             }

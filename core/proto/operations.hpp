@@ -102,6 +102,12 @@ public:
     enum class Reply { ok, text };
     SimpleCommandOp(std::uint8_t cmd, std::string_view arg, Reply reply)
         : cmd_(cmd), arg_(arg), reply_(reply) {}
+    // COM_SET_OPTION with one of the set_option values.
+    static SimpleCommandOp set_option(std::uint16_t option) {
+        SimpleCommandOp op(command::set_option, {}, Reply::ok);
+        op.option_ = option;
+        return op;
+    }
     Action resume(Session &s);
     OkPacket ok;           // when Reply::ok
     std::string text;      // when Reply::text
@@ -110,6 +116,7 @@ private:
     std::uint8_t cmd_;
     std::string_view arg_;
     Reply reply_;
+    std::uint16_t option_ = 0;
     bool sent_ = false;
 };
 
