@@ -780,22 +780,30 @@ void query_err_result(Feed feed) {
     t.assert_finished(q.s);
 }
 
-void query_multi_result(Feed feed) {
+void query_multi_result(Feed feed, bool deprecate_eof) {
     // SELECT 1; UPDATE ...; SELECT 2 — the status flag announces each next result.
-    Query q(modern_caps | cap::multi_statements);
+    Query q((deprecate_eof ? modern_caps : classic_caps) | cap::multi_statements);
     Transport t(feed);
     const std::uint16_t more = status::more_results | status::autocommit;
+    auto end_of_rows = [&](std::uint16_t st, std::uint8_t seq) {
+        if (deprecate_eof)
+            t.server(ok_packet(0, st, "", 0xFE), seq);
+        else
+            t.server(eof_packet(st), seq);
+    };
     std::uint8_t seq = 0;
     t.client(Bytes().u8(0x03).str("SELECT 1; UPDATE t SET a=a; SELECT 2").str(), seq++);
     t.server("\x01", seq++);
     t.server(column("1", "", 8), seq++);
+    if (!deprecate_eof) t.server(eof_packet(more), seq++);
     t.server(row({"1"}), seq++);
-    t.server(ok_packet(0, more, "", 0xFE), seq++);
-    t.server(ok_packet(4, more, "Rows matched: 4"), seq++);
+    end_of_rows(more, seq++);
+    t.server(Bytes().u8(0).u8(4).u8(0).u16(more).u16(0).lenstr("Rows matched: 4").str(), seq++);
     t.server("\x01", seq++);
     t.server(column("2", "", 8), seq++);
+    if (!deprecate_eof) t.server(eof_packet(status::autocommit), seq++);
     t.server(row({"2"}), seq++);
-    t.server(ok_packet(0, status::autocommit, "", 0xFE), seq++);
+    end_of_rows(status::autocommit, seq++);
 
     ResultHeadOp first(q.head, 10);
     first.set_query("SELECT 1; UPDATE t SET a=a; SELECT 2");
@@ -809,6 +817,7 @@ void query_multi_result(Feed feed) {
     assert_int_equal(static_cast<int>(t.run(second, q.s)), static_cast<int>(Action::done));
     assert_int_equal(h2.columns.size(), 0);
     assert_int_equal(h2.ok.affected_rows, 4);
+    assert_sv_equal(h2.info, "Rows matched: 4");
     assert_true(q.s.status_flags & status::more_results);
 
     ResultHead h3;
@@ -820,6 +829,9 @@ void query_multi_result(Feed feed) {
     assert_false(q.s.status_flags & status::more_results);
     t.assert_finished(q.s);
 }
+
+void query_multi_result_classic(Feed feed) { query_multi_result(feed, false); }
+void query_multi_result_deprecate_eof(Feed feed) { query_multi_result(feed, true); }
 
 void query_too_many_columns(Feed feed) {
     Query q(modern_caps);
@@ -936,6 +948,12 @@ void simple_commands(Feed feed) {
     t.server(err_packet(1049, "42000", "Unknown database 'shop'"), 1);
     t.client("\x09", 0);
     t.server("Uptime: 5  Threads: 1", 1);
+    // COM_SET_OPTION (multi statements on = 0, off = 1), answered by an EOF
+    // packet, or an OK.
+    t.client(Bytes().u8(0x1B).u16(0).str(), 0);
+    t.server(eof_packet(0x000A), 1);
+    t.client(Bytes().u8(0x1B).u16(1).str(), 0);
+    t.server(ok_packet(0, 0x0002), 1);
     SimpleCommandOp ping(command::ping, "", SimpleCommandOp::Reply::ok);
     assert_int_equal(static_cast<int>(t.run(ping, s)), static_cast<int>(Action::done));
     SimpleCommandOp init_db(command::init_db, "shop", SimpleCommandOp::Reply::ok);
@@ -944,6 +962,12 @@ void simple_commands(Feed feed) {
     SimpleCommandOp stats(command::statistics, "", SimpleCommandOp::Reply::text);
     assert_int_equal(static_cast<int>(t.run(stats, s)), static_cast<int>(Action::done));
     assert_sv_equal(stats.text, "Uptime: 5  Threads: 1");
+    auto on = SimpleCommandOp::set_option(set_option::multi_statements_on);
+    assert_int_equal(static_cast<int>(t.run(on, s)), static_cast<int>(Action::done));
+    assert_int_equal(s.status_flags, 0x000A);
+    auto off = SimpleCommandOp::set_option(set_option::multi_statements_off);
+    assert_int_equal(static_cast<int>(t.run(off, s)), static_cast<int>(Action::done));
+    assert_int_equal(s.status_flags, 0x0002);
     t.assert_finished(s);
 }
 
@@ -970,7 +994,8 @@ FEEDS(query_text_result_deprecate_eof)
 FEEDS(query_row_starting_with_fe)
 FEEDS(query_ok_with_info)
 FEEDS(query_err_result)
-FEEDS(query_multi_result)
+FEEDS(query_multi_result_classic)
+FEEDS(query_multi_result_deprecate_eof)
 FEEDS(query_too_many_columns)
 FEEDS(query_truncated_row)
 FEEDS(query_error_and_oddities)
@@ -998,7 +1023,8 @@ int main() {
         cmocka_unit_test(test_query_row_starting_with_fe),
         cmocka_unit_test(test_query_ok_with_info),
         cmocka_unit_test(test_query_err_result),
-        cmocka_unit_test(test_query_multi_result),
+        cmocka_unit_test(test_query_multi_result_classic),
+        cmocka_unit_test(test_query_multi_result_deprecate_eof),
         cmocka_unit_test(test_query_too_many_columns),
         cmocka_unit_test(test_query_truncated_row),
         cmocka_unit_test(test_query_error_and_oddities),
