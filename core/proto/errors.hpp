@@ -72,6 +72,4 @@ struct Error {
     bool ok() const { return code == Errc::ok; }
 };
 
-const char *errc_text(int code);
-
 }  // namespace mywire

@@ -87,16 +87,16 @@ FrameStatus PacketReader::next_slow(ReadBuffer &buf, std::uint8_t &seq, std::siz
         assembling_ = true;
         if (len == max_frame) continue;  // more frames follow (maybe an empty one)
         assembling_ = false;
-        big_returned_ = true;  // capacity > size: room for terminate_payload's NUL
-        payload = std::string_view(reinterpret_cast<const char *>(big_.data()), big_.size());
+        big_returned_ = true;
+        big_.push_back(0);  // not part of the payload: room for terminate_payload's NUL
+        payload = std::string_view(reinterpret_cast<const char *>(big_.data()), big_.size() - 1);
         return FrameStatus::packet;
     }
 }
 
 void PacketReader::terminate_payload(ReadBuffer &buf, std::string_view payload) {
     if (big_returned_ && payload.data() == reinterpret_cast<const char *>(big_.data())) {
-        // capacity > size: next() reserved total + 1
-        big_.data()[big_.size()] = 0;
+        big_.back() = 0;  // the spare byte next() appended
         return;
     }
     buf.terminate_at(payload.data() + payload.size());
