@@ -1,5 +1,6 @@
 #include "proto/operations.hpp"
 
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -100,10 +101,12 @@ Action HandshakeOp::on_greeting(Session &s, std::string_view payload) {
     r.auth_response = response;
     r.database = opts_.database;
     r.auth_plugin = plugin_->name();
+    utsname uts{};
+    std::string os = ::uname(&uts) == 0 ? uts.sysname : "unknown";
     std::vector<std::pair<std::string, std::string>> attrs = {
         {"_client_name", "libmywire"},
         {"_client_version", MYWIRE_VERSION_STRING},
-        {"_os", "Linux"},
+        {"_os", os},
         {"_pid", std::to_string(static_cast<long>(getpid()))},
     };
     for (const auto &kv : opts_.connect_attrs) attrs.push_back(kv);
