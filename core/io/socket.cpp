@@ -27,15 +27,8 @@ std::string sys_error(const char *what, int e) {
     return std::string(what) + ": " + errno_text(e);
 }
 
-// Sockets connect in non-blocking mode (for the connect deadline), then turn
-// blocking: reads and writes with a deadline pass MSG_DONTWAIT and poll.
 int open_nonblocking(int family, int type) {
     return ::socket(family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-}
-
-bool make_blocking(int fd) {
-    int flags = ::fcntl(fd, F_GETFL);
-    return flags >= 0 && ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0;
 }
 
 }  // namespace
@@ -67,11 +60,7 @@ Errc Socket::connect_unix(const std::string &path, Deadline d, Error &err) {
     fd_ = open_nonblocking(AF_UNIX, SOCK_STREAM);
     if (fd_ < 0) return err.set(Errc::connect, sys_error("socket", errno));
     unix_ = true;
-    if (::connect(fd_, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0) {
-        if (make_blocking(fd_)) return Errc::ok;
-        close();
-        return err.set(Errc::connect, sys_error("fcntl", errno));
-    }
+    if (::connect(fd_, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0) return Errc::ok;
     if (errno != EINPROGRESS && errno != EAGAIN && errno != EINTR) {
         int e = errno;
         close();
@@ -82,7 +71,6 @@ Errc Socket::connect_unix(const std::string &path, Deadline d, Error &err) {
     socklen_t len = sizeof so;
     if (rc == Errc::ok && ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &so, &len) == 0 && so != 0)
         rc = err.set(Errc::connect, sys_error(("cannot connect to unix socket " + path).c_str(), so));
-    if (rc == Errc::ok && !make_blocking(fd_)) rc = err.set(Errc::connect, sys_error("fcntl", errno));
     if (rc != Errc::ok) close();
     return rc;
 }
@@ -126,7 +114,6 @@ Errc Socket::connect_tcp(const std::string &host, unsigned port, Deadline d, Err
             socklen_t len = sizeof e;
             if (rc != Errc::ok || ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &e, &len) != 0) e = EIO;
         }
-        if (e == 0 && !make_blocking(fd_)) e = errno;
         if (e == 0) {
             int one = 1;
             ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -145,9 +132,7 @@ Errc Socket::connect_tcp(const std::string &host, unsigned port, Deadline d, Err
 Errc Socket::read_some(proto::ReadBuffer &buf, Deadline d, Error &err) {
     if (fd_ < 0) return err.set(Errc::state, "not connected");
     for (;;) {
-        // Without a deadline, block in recv itself: one system call per read
-        // instead of recv + poll + recv when the answer is not there yet.
-        ssize_t n = ::recv(fd_, buf.space(), buf.space_size(), d.none ? 0 : MSG_DONTWAIT);
+        ssize_t n = ::recv(fd_, buf.space(), buf.space_size(), 0);
         if (n > 0) {
             buf.commit(static_cast<std::size_t>(n));
             return Errc::ok;
@@ -167,7 +152,7 @@ Errc Socket::write_all(const std::uint8_t *data, std::size_t len, Deadline d, Er
     while (len > 0) {
         // MSG_NOSIGNAL: a closed peer gives EPIPE, not SIGPIPE; the process's
         // signal handling is left alone.
-        ssize_t n = ::send(fd_, data, len, MSG_NOSIGNAL | (d.none ? 0 : MSG_DONTWAIT));
+        ssize_t n = ::send(fd_, data, len, MSG_NOSIGNAL);
         if (n > 0) {
             data += n;
             len -= static_cast<std::size_t>(n);
