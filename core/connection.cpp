@@ -7,6 +7,8 @@
 #include <cstring>
 #include <new>
 
+#include "proto/text_row.hpp"
+
 namespace mywire {
 
 using proto::Action;
@@ -86,19 +88,22 @@ std::size_t stored_size_bound(std::string_view payload, std::size_t n) {
     return payload.size() + 4 * n;
 }
 
-// Returns the bytes written.
-std::size_t store_row(char *out, const mywire_value *v, std::size_t n) {
+// Parse a text row straight into its stored form at out (room for
+// stored_size_bound bytes); sets `written`.
+Errc store_text_row(std::string_view payload, std::size_t n, char *out, std::size_t &written) {
     char *start = out;
-    for (std::size_t i = 0; i < n; ++i) {
-        std::uint32_t len = v[i].data ? static_cast<std::uint32_t>(v[i].len) : stored_null;
-        std::memcpy(out, &len, 4);
-        out += 4;
-        if (!v[i].data) continue;
-        std::memcpy(out, v[i].data, v[i].len);
-        out += v[i].len;
-        *out++ = '\0';
-    }
-    return static_cast<std::size_t>(out - start);
+    Errc rc = proto::visit_text_row<false>(
+        payload.data(), payload.size(), n, [&out](std::size_t, const char *data, std::size_t len) {
+            std::uint32_t stored = data ? static_cast<std::uint32_t>(len) : stored_null;
+            std::memcpy(out, &stored, 4);
+            out += 4;
+            if (!data) return;
+            std::memcpy(out, data, len);
+            out += len;
+            *out++ = '\0';
+        });
+    written = static_cast<std::size_t>(out - start);
+    return rc;
 }
 
 // Decodes a stored row; returns where the next one starts.
@@ -351,18 +356,23 @@ Errc Connection::store_rows(Result &r) {
                                            "); use a streaming result or raise the limit");
             return Errc::ok;
         }
-        if (proto::parse_text_row(op.payload, n, v) != Errc::ok)
-            return fail(session.err.set(Errc::protocol, "malformed row packet"));
-        if (over_limit) continue;  // drain the rest so the connection stays usable
         std::size_t bound = stored_size_bound(op.payload, n);
-        if (opts.max_result_bytes && r.arena_.bytes() + bound > opts.max_result_bytes) {
+        if (!over_limit && opts.max_result_bytes &&
+            r.arena_.bytes() + bound > opts.max_result_bytes) {
             over_limit = true;
             r.arena_.clear();
             r.stored_ = 0;
+        }
+        if (over_limit) {
+            // Drain the rest (still checked) so the connection stays usable.
+            if (proto::parse_text_row(op.payload, n, v) != Errc::ok)
+                return fail(session.err.set(Errc::protocol, "malformed row packet"));
             continue;
         }
-        char *dst = r.arena_.allocate(bound);
-        r.arena_.give_back(bound - store_row(dst, v, n));
+        std::size_t written = 0;
+        Errc rc = store_text_row(op.payload, n, r.arena_.allocate(bound), written);
+        r.arena_.give_back(bound - written);
+        if (rc != Errc::ok) return fail(session.err.set(Errc::protocol, "malformed row packet"));
         ++r.stored_;
     }
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "proto/reader.hpp"
+#include "proto/text_row.hpp"
 
 namespace mywire::proto {
 
@@ -179,49 +180,14 @@ Errc parse_column_def(std::string_view payload, ColumnDef &out) {
     return Errc::ok;
 }
 
-namespace {
-// One pass over a text row. With Terminate, each value gets a NUL written
-// over the first byte of what follows it (the next value's length prefix,
-// already read by then); the byte after the payload is left to the caller.
-template <bool Terminate>
-Errc text_row(const char *data, std::size_t size, std::size_t columns, Value *out) {
-    auto *p = reinterpret_cast<std::uint8_t *>(const_cast<char *>(data));
-    auto *const end = p + size;
-    for (std::size_t i = 0; i < columns; ++i) {
-        if (p == end) return malformed();
-        std::uint64_t len = *p;
-        if constexpr (Terminate) *p = 0;  // ends the previous value
-        ++p;
-        if (len >= 0xFB) {
-            unsigned n;
-            switch (len) {
-            case 0xFB:
-                out[i] = Value{nullptr, 0};
-                continue;
-            case 0xFC: n = 2; break;
-            case 0xFD: n = 3; break;
-            case 0xFE: n = 8; break;
-            default: return malformed();
-            }
-            if (static_cast<std::size_t>(end - p) < n) return malformed();
-            len = 0;
-            for (unsigned k = 0; k < n; ++k) len |= std::uint64_t(p[k]) << (8 * k);
-            p += n;
-        }
-        if (len > static_cast<std::uint64_t>(end - p)) return malformed();
-        out[i] = Value{reinterpret_cast<const char *>(p), static_cast<std::size_t>(len)};
-        p += len;
-    }
-    return p == end ? Errc::ok : malformed();
-}
-}  // namespace
-
 Errc parse_text_row(std::string_view payload, std::size_t columns, Value *out) {
-    return text_row<false>(payload.data(), payload.size(), columns, out);
+    return visit_text_row<false>(payload.data(), payload.size(), columns,
+                                 [out](std::size_t i, const char *d, std::size_t n) { out[i] = {d, n}; });
 }
 
 Errc parse_text_row_in_place(char *payload, std::size_t size, std::size_t columns, Value *out) {
-    return text_row<true>(payload, size, columns, out);
+    return visit_text_row<true>(payload, size, columns,
+                                [out](std::size_t i, const char *d, std::size_t n) { out[i] = {d, n}; });
 }
 
 void build_command(std::vector<std::uint8_t> &out, std::uint8_t cmd) { out.push_back(cmd); }

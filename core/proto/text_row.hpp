@@ -1,0 +1,50 @@
+// The one walk over a text-protocol row, shared by the parsers in
+// messages.cpp and the buffered-row store in connection.cpp.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "proto/errors.hpp"
+
+namespace mywire::proto {
+
+// Calls visit(index, data, len) for each of `columns` values of the row in
+// [data, data + size); data is nullptr for SQL NULL. Returns Errc::protocol
+// for a truncated row, a bad length or trailing bytes (visit may have been
+// called for the values before the fault). With Terminate, each value gets a
+// NUL written over the first byte of what follows it (the next value's length
+// prefix, already read by then); the byte after the payload is the caller's.
+template <bool Terminate, class Visit>
+inline Errc visit_text_row(const char *data, std::size_t size, std::size_t columns, Visit &&visit) {
+    auto *p = reinterpret_cast<std::uint8_t *>(const_cast<char *>(data));
+    auto *const end = p + size;
+    for (std::size_t i = 0; i < columns; ++i) {
+        if (p == end) return Errc::protocol;
+        std::uint64_t len = *p;
+        if constexpr (Terminate) *p = 0;  // ends the previous value
+        ++p;
+        if (len >= 0xFB) {
+            unsigned n;
+            switch (len) {
+            case 0xFB:
+                visit(i, nullptr, 0);
+                continue;
+            case 0xFC: n = 2; break;
+            case 0xFD: n = 3; break;
+            case 0xFE: n = 8; break;
+            default: return Errc::protocol;
+            }
+            if (static_cast<std::size_t>(end - p) < n) return Errc::protocol;
+            len = 0;
+            for (unsigned k = 0; k < n; ++k) len |= std::uint64_t(p[k]) << (8 * k);
+            p += n;
+        }
+        if (len > static_cast<std::uint64_t>(end - p)) return Errc::protocol;
+        visit(i, reinterpret_cast<const char *>(p), static_cast<std::size_t>(len));
+        p += len;
+    }
+    return p == end ? Errc::ok : Errc::protocol;
+}
+
+}  // namespace mywire::proto
