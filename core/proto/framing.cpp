@@ -5,26 +5,33 @@
 
 namespace mywire::proto {
 
-ReadBuffer::ReadBuffer(std::size_t initial) : buf_(initial + 1), initial_(initial) {}
+ReadBuffer::ReadBuffer(std::size_t initial) : initial_(initial) {}
+
+void ReadBuffer::reallocate(std::size_t n) {
+    std::size_t pending_bytes = end_ - begin_;
+    std::unique_ptr<std::uint8_t[]> fresh(new std::uint8_t[n]);  // not zeroed
+    if (pending_bytes) std::memcpy(fresh.get(), buf_.get() + begin_, pending_bytes);
+    buf_ = std::move(fresh);
+    size_ = n;
+    begin_ = 0;
+    end_ = pending_bytes;
+}
 
 void ReadBuffer::prepare(std::size_t want) {
     restore();
     if (space_size() >= want) return;
     std::size_t pending_bytes = end_ - begin_;
-    if (begin_ > 0) {
-        if (pending_bytes) std::memmove(buf_.data(), buf_.data() + begin_, pending_bytes);
+    std::size_t needed = pending_bytes + want + 1;
+    if (size_ >= needed) {
+        if (pending_bytes) std::memmove(buf_.get(), buf_.get() + begin_, pending_bytes);
         begin_ = 0;
         end_ = pending_bytes;
-    }
-    std::size_t needed = end_ + want + 1;
-    if (buf_.size() < needed) {
-        std::size_t grown = buf_.size() * 2;
-        buf_.resize(grown > needed ? grown : needed);
-    } else if (buf_.size() > 4 * initial_ + 1 && needed <= initial_ + 1) {
         // A large packet passed; give the memory back.
-        buf_.resize(initial_ + 1);
-        buf_.shrink_to_fit();
+        if (size_ > 4 * initial_ + 1 && needed <= initial_ + 1) reallocate(initial_ + 1);
+        return;
     }
+    std::size_t grown = size_ ? size_ * 2 : initial_ + 1;
+    reallocate(grown > needed ? grown : needed);
 }
 
 void ReadBuffer::append(std::string_view bytes) {

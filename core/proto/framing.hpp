@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -24,14 +25,14 @@ public:
     explicit ReadBuffer(std::size_t initial);
 
     std::string_view pending() const {
-        return {reinterpret_cast<const char *>(buf_.data() + begin_), end_ - begin_};
+        return {reinterpret_cast<const char *>(buf_.get() + begin_), end_ - begin_};
     }
     void consume(std::size_t n) { begin_ += n; }
     // Make room for at least `want` more bytes (compacting, then growing).
     void prepare(std::size_t want);
-    std::uint8_t *space() { return buf_.data() + end_; }
+    std::uint8_t *space() { return buf_.get() + end_; }
     // Free bytes after end, less the spare byte.
-    std::size_t space_size() const { return buf_.size() - 1 - end_; }
+    std::size_t space_size() const { return size_ ? size_ - 1 - end_ : 0; }
     void commit(std::size_t n) { end_ += n; }
     // Feed bytes directly (tests, in-memory transports).
     void append(std::string_view bytes);
@@ -46,10 +47,16 @@ public:
             patched_ = nullptr;
         }
     }
-    std::size_t capacity() const { return buf_.size(); }
+    std::size_t capacity() const { return size_; }
 
 private:
-    std::vector<std::uint8_t> buf_;
+    // Move the pending bytes to the start of a new buffer of n bytes.
+    void reallocate(std::size_t n);
+
+    // Allocated on first use and never zero-filled: a connection that is
+    // created and connected pays for no memset of its buffer.
+    std::unique_ptr<std::uint8_t[]> buf_;
+    std::size_t size_ = 0;  // allocated bytes, the spare byte included
     std::size_t initial_;
     std::size_t begin_ = 0;
     std::size_t end_ = 0;

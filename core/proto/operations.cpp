@@ -101,8 +101,10 @@ Action HandshakeOp::on_greeting(Session &s, std::string_view payload) {
     r.auth_response = response;
     r.database = opts_.database;
     r.auth_plugin = plugin_->name();
-    utsname uts{};
-    std::string os = ::uname(&uts) == 0 ? uts.sysname : "unknown";
+    static const std::string os = [] {  // once per process (thread-safe)
+        utsname uts{};
+        return std::string(::uname(&uts) == 0 ? uts.sysname : "unknown");
+    }();
     std::vector<std::pair<std::string, std::string>> attrs = {
         {"_client_name", "libmywire"},
         {"_client_version", MYWIRE_VERSION_STRING},

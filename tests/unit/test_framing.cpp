@@ -396,6 +396,10 @@ void test_terminate_reassembled(void **) {
 
 void test_read_buffer(void **) {
     ReadBuffer buf(16);
+    // Nothing is allocated until first use; then the initial size + a spare byte.
+    assert_int_equal(buf.capacity(), 0);
+    assert_int_equal(buf.space_size(), 0);
+    buf.prepare(1);
     assert_true(buf.capacity() >= 17);  // one spare byte
     assert_true(buf.space_size() >= 16);
     buf.append("0123456789");
