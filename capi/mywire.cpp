@@ -303,18 +303,12 @@ int mywire_next_result(mywire_conn *conn, int mode, mywire_result **out) {
     Connection *c = C(conn);
     if (!out || (mode != MYWIRE_BUFFERED && mode != MYWIRE_STREAMING))
         return static_cast<int>(c->err().set(Errc::argument, "invalid argument to mywire_next_result"));
-    try {
+    return guarded(c, [&] {
         Result *r = nullptr;
-        int rc = c->next_result(mode == MYWIRE_STREAMING, r);
+        int rc = c->next_result(mode == MYWIRE_STREAMING, r);  // MYWIRE_DONE is not an Errc
         *out = reinterpret_cast<mywire_result *>(r);
         return rc;
-    } catch (const std::bad_alloc &) {
-        c->err().set(Errc::nomem, "out of memory");
-        return MYWIRE_ERROR_NOMEM;
-    } catch (...) {
-        c->err().set(Errc::internal, "internal error");
-        return MYWIRE_ERROR_INTERNAL;
-    }
+    });
 }
 
 void mywire_result_free(mywire_result *res) {

@@ -287,6 +287,13 @@ void Connection::finish_result(std::uint16_t status) {
     state = (status & proto::status::more_results) ? State::more_results : State::ready;
 }
 
+void Connection::end_rows(Result &r, const proto::OkPacket &end) {
+    r.finished_ = true;
+    r.head.ok.status_flags = end.status_flags;
+    r.head.ok.warnings = end.warnings;
+    finish_result(end.status_flags);
+}
+
 Errc Connection::query(std::string_view sql, bool streaming, Result *&out) {
     out = nullptr;
     if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
@@ -345,10 +352,7 @@ Errc Connection::store_rows(Result &r) {
         proto::RowOp op;
         if (Errc rc = read_row(op); rc != Errc::ok) return rc;
         if (op.end) {
-            r.finished_ = true;
-            r.head.ok.status_flags = op.end_ok.status_flags;
-            r.head.ok.warnings = op.end_ok.warnings;
-            finish_result(op.end_ok.status_flags);
+            end_rows(r, op.end_ok);
             if (over_limit)
                 return session.err.set(Errc::limit,
                                        "the buffered result exceeds max_result_bytes (" +
@@ -409,12 +413,9 @@ int Connection::fetch_streaming(Result &r) {
         return r.error_;
     }
     if (op.end) {
-        r.finished_ = true;
-        r.head.ok.status_flags = op.end_ok.status_flags;
-        r.head.ok.warnings = op.end_ok.warnings;
         active_ = nullptr;
         r.conn_ = nullptr;
-        finish_result(op.end_ok.status_flags);
+        end_rows(r, op.end_ok);
         return MYWIRE_DONE;
     }
     std::string_view packet = op.payload;

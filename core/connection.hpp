@@ -54,7 +54,7 @@ private:
 // A row's place in a RowArena.
 struct RowPos {
     std::uint32_t block = 0;
-    std::uint32_t offset = 0;  // blocks are at most 4 GiB... or hold one row
+    std::uint32_t offset = 0;  // blocks stay under 4 GiB: rows are under 1 GiB (the packet limit)
 };
 
 class Result {
@@ -136,6 +136,8 @@ private:
     Errc store_rows(Result &r);
     // After a result's end: more results pending or ready.
     void finish_result(std::uint16_t status);
+    // The end marker after a result's rows: record it on r, then as above.
+    void end_rows(Result &r, const proto::OkPacket &end);
     template <class Op>
     Errc run(Op &op, io::Deadline overall = {});
     Errc fail(Errc code);
