@@ -18,7 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
+#include <stddef.h>
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -170,20 +174,50 @@ static void put_term_string(FILE *out, const char *text)
 
 enum output_format { FORMAT_TABLE, FORMAT_TSV, FORMAT_CSV, FORMAT_JSON };
 
+/* Secrets: each comes from its flag (a value, or a prompt when the flag has
+ * none), else from the URI, else from an environment variable. */
+enum secret_id { SECRET_PASSWORD, SECRET_PASSWORD2, SECRET_PASSWORD3, SECRET_SSL_KEY, SECRET_COUNT };
+
+static const struct secret_spec {
+    const char *flag;
+    const char *key;    /* the mywire_set_option key */
+    const char *env;    /* the environment variable */
+    const char *prompt; /* what the terminal prompt says */
+} secret_specs[SECRET_COUNT] = {
+    {"--password", "password", "MYSQL_PWD", "Enter password: "},
+    {"--password2", "password2", "MYWIRE_PASSWORD2", "Enter password 2: "},
+    {"--password3", "password3", "MYWIRE_PASSWORD3", "Enter password 3: "},
+    {"--ssl-key-password", "ssl_key_password", "MYWIRE_SSL_KEY_PASSWORD", "Enter the key's passphrase: "},
+};
+
+struct secret {
+    char *value; /* our copy (the flag's value or the typed text), wiped before it is freed */
+    int prompt;  /* the flag was given without a value */
+};
+
+/* An option passed on to mywire_set_option(), in command-line order. */
+struct setting {
+    const char *flag; /* the long option's name, for error messages */
+    const char *key;
+    const char *value;
+};
+
 struct options {
     const char *uri, *host, *socket, *user, *database;
     unsigned port;          /* 0: not given */
-    const char *password;   /* --password=PW or -pPW */
-    int prompt_password;    /* --password or -p without a value */
+    struct secret secrets[SECRET_COUNT];
+    struct setting *settings; /* TLS, authentication and compression options */
+    size_t setting_count;
     enum output_format format;
     const char **statements; /* the -e values, in order */
     size_t statement_count;
-    int show_help, show_version;
+    int show_help, show_version, show_status;
 };
 
 enum option_id {
     OPT_URI, OPT_HOST, OPT_PORT, OPT_SOCKET, OPT_USER, OPT_DATABASE,
-    OPT_PASSWORD, OPT_EXECUTE, OPT_FORMAT, OPT_HELP, OPT_VERSION
+    OPT_SECRET, OPT_SETTING, OPT_SSL_MODE, OPT_COMPRESS, OPT_STATUS,
+    OPT_EXECUTE, OPT_FORMAT, OPT_HELP, OPT_VERSION
 };
 
 enum option_arg { ARG_NONE, ARG_REQUIRED, ARG_OPTIONAL };
@@ -193,26 +227,49 @@ struct option_spec {
     const char *long_name;
     enum option_arg arg;
     enum option_id id;
+    const char *key;         /* OPT_SETTING, OPT_SSL_MODE, OPT_COMPRESS: the option key */
+    enum secret_id secret;   /* OPT_SECRET */
 };
 
 static const struct option_spec option_specs[] = {
-    {0, "uri", ARG_REQUIRED, OPT_URI},
-    {'h', "host", ARG_REQUIRED, OPT_HOST},
-    {'P', "port", ARG_REQUIRED, OPT_PORT},
-    {'S', "socket", ARG_REQUIRED, OPT_SOCKET},
-    {'u', "user", ARG_REQUIRED, OPT_USER},
-    {'D', "database", ARG_REQUIRED, OPT_DATABASE},
-    {'p', "password", ARG_OPTIONAL, OPT_PASSWORD},
-    {'e', "execute", ARG_REQUIRED, OPT_EXECUTE},
-    {0, "format", ARG_REQUIRED, OPT_FORMAT},
-    {0, "help", ARG_NONE, OPT_HELP},
-    {'V', "version", ARG_NONE, OPT_VERSION},
+    {0, "uri", ARG_REQUIRED, OPT_URI, NULL, 0},
+    {'h', "host", ARG_REQUIRED, OPT_HOST, NULL, 0},
+    {'P', "port", ARG_REQUIRED, OPT_PORT, NULL, 0},
+    {'S', "socket", ARG_REQUIRED, OPT_SOCKET, NULL, 0},
+    {'u', "user", ARG_REQUIRED, OPT_USER, NULL, 0},
+    {'D', "database", ARG_REQUIRED, OPT_DATABASE, NULL, 0},
+    {'p', "password", ARG_OPTIONAL, OPT_SECRET, NULL, SECRET_PASSWORD},
+    {0, "password2", ARG_OPTIONAL, OPT_SECRET, NULL, SECRET_PASSWORD2},
+    {0, "password3", ARG_OPTIONAL, OPT_SECRET, NULL, SECRET_PASSWORD3},
+    {0, "ssl-mode", ARG_REQUIRED, OPT_SSL_MODE, "ssl_mode", 0},
+    {0, "ssl-ca", ARG_REQUIRED, OPT_SETTING, "ssl_ca", 0},
+    {0, "ssl-capath", ARG_REQUIRED, OPT_SETTING, "ssl_capath", 0},
+    {0, "ssl-cert", ARG_REQUIRED, OPT_SETTING, "ssl_cert", 0},
+    {0, "ssl-key", ARG_REQUIRED, OPT_SETTING, "ssl_key", 0},
+    {0, "ssl-key-password", ARG_OPTIONAL, OPT_SECRET, NULL, SECRET_SSL_KEY},
+    {0, "ssl-crl", ARG_REQUIRED, OPT_SETTING, "ssl_crl", 0},
+    {0, "ssl-crlpath", ARG_REQUIRED, OPT_SETTING, "ssl_crlpath", 0},
+    {0, "tls-version", ARG_REQUIRED, OPT_SETTING, "tls_version", 0},
+    {0, "ssl-cipher", ARG_REQUIRED, OPT_SETTING, "ssl_cipher", 0},
+    {0, "tls-ciphersuites", ARG_REQUIRED, OPT_SETTING, "tls_ciphersuites", 0},
+    {0, "ssl-fingerprint", ARG_REQUIRED, OPT_SETTING, "ssl_fingerprint", 0},
+    {0, "server-public-key-path", ARG_REQUIRED, OPT_SETTING, "server_public_key_path", 0},
+    {0, "get-server-public-key", ARG_NONE, OPT_SETTING, "get_server_public_key", 0},
+    {0, "enable-cleartext-plugin", ARG_NONE, OPT_SETTING, "enable_cleartext_plugin", 0},
+    {0, "compress", ARG_OPTIONAL, OPT_COMPRESS, "compress", 0},
+    {0, "compression-level", ARG_REQUIRED, OPT_SETTING, "compression_level", 0},
+    {0, "status", ARG_NONE, OPT_STATUS, NULL, 0},
+    {'e', "execute", ARG_REQUIRED, OPT_EXECUTE, NULL, 0},
+    {0, "format", ARG_REQUIRED, OPT_FORMAT, NULL, 0},
+    {0, "help", ARG_NONE, OPT_HELP, NULL, 0},
+    {'V', "version", ARG_NONE, OPT_VERSION, NULL, 0},
 };
 
 #define OPTION_COUNT (sizeof option_specs / sizeof option_specs[0])
 
 static const char usage_line[] = "Usage: mywire [--uri URI | -h HOST -P PORT -S SOCKET -u USER -D DB]\n"
-                                 "              [--password[=PW]] [--format FORMAT] [-e SQL]...\n";
+                                 "              [--password[=PW]] [--ssl-mode MODE] [--compress[=ALG]]\n"
+                                 "              [OPTION]... [--status] [--format FORMAT] [-e SQL]...\n";
 
 static void print_help(void)
 {
@@ -227,10 +284,63 @@ static void print_help(void)
           "  -u, --user USER       user name\n"
           "  -D, --database DB     default database\n"
           "  -p, --password[=PW]   password; without a value, prompt on the terminal\n"
-          "  The options above override the same parts of --uri. The password comes\n"
-          "  from --password, else from the URI, else from the MYSQL_PWD variable.\n"
+          "  The options in this help override the same settings of --uri. The\n"
+          "  password comes from --password, else from the URI, else from the\n"
+          "  MYSQL_PWD variable. Passwords given as values are overwritten in the\n"
+          "  process's arguments, but may still be seen by others before that:\n"
+          "  prefer the prompt or the variable.\n"
+          "\n",
+          stdout);
+    fputs("TLS (a unix socket needs none; over TCP the default mode is preferred, or\n"
+          "verify_ca when a CA is given):\n"
+          "  --ssl-mode MODE       disabled, preferred, required (never falls back to\n"
+          "                        plain text), verify_ca (the server's certificate\n"
+          "                        must chain to the CA) or verify_identity (and name\n"
+          "                        the host); case and '-' for '_' do not matter\n"
+          "  --ssl-ca FILE         trusted CA certificates (PEM)\n"
+          "  --ssl-capath DIR      directory of trusted CA certificates (c_rehash)\n"
+          "  --ssl-cert FILE       client certificate (PEM)\n"
+          "  --ssl-key FILE        client private key (PEM)\n"
+          "  --ssl-key-password[=PW]  passphrase of the key; without a value, prompt;\n"
+          "                        else from the URI, else MYWIRE_SSL_KEY_PASSWORD\n"
+          "  --ssl-crl FILE        certificate revocation list (PEM)\n"
+          "  --ssl-crlpath DIR     directory of revocation lists\n"
+          "  --tls-version LIST    allowed versions, e.g. TLSv1.2,TLSv1.3 (the lowest\n"
+          "                        one counts; default TLSv1.2)\n"
+          "  --ssl-cipher LIST     TLS 1.2 ciphers (OpenSSL syntax)\n"
+          "  --tls-ciphersuites LIST  TLS 1.3 cipher suites (OpenSSL syntax)\n"
+          "  --ssl-fingerprint HEX the server certificate's SHA-256 (64 hex digits,\n"
+          "                        colons allowed); any other certificate is refused\n"
           "\n"
-          "Statements:\n"
+          "Authentication:\n"
+          "  --password2[=PW], --password3[=PW]\n"
+          "                        the 2nd and 3rd factor (MySQL multi-factor); like\n"
+          "                        --password, else MYWIRE_PASSWORD2 / MYWIRE_PASSWORD3\n"
+          "  --server-public-key-path FILE\n"
+          "                        the server's RSA public key (PEM), for\n"
+          "                        caching_sha2_password and sha256_password without TLS\n"
+          "  --get-server-public-key\n"
+          "                        allow asking the server for that key (a man in the\n"
+          "                        middle could send his own)\n"
+          "  --enable-cleartext-plugin\n"
+          "                        allow sending the password in clear (PAM and\n"
+          "                        mysql_clear_password), only over TLS or a unix socket\n"
+          "\n",
+          stdout);
+    fputs("Compression:\n"
+          "  --compress[=ALG]      zlib, zstd or on (the default without a value: zstd\n"
+          "                        if the server has it, else zlib); the connection\n"
+          "                        fails if the server offers none of what was asked\n"
+          "  --compression-level N zstd level, 1..22 (default 3)\n"
+          "\n"
+          "  --status              after connecting, print the server version, the\n"
+          "                        connection id, the transport, TLS version, cipher and\n"
+          "                        whether the server's certificate was verified, the\n"
+          "                        compression and the authentication plugin; then run\n"
+          "                        the -e statements, or stop if there are none\n"
+          "\n",
+          stdout);
+    fputs("Statements:\n"
           "  -e, --execute SQL     run SQL; may be repeated, and one SQL text may hold\n"
           "                        several statements separated by ';'\n"
           "  Without -e, statements are read from standard input and split on ';'\n"
@@ -258,7 +368,7 @@ static void print_help(void)
           "  -V, --version         show the program and library versions\n"
           "\n"
           "Exit status: 0 success, 1 the server returned an error, 2 a connection,\n"
-          "protocol or client error, 64 bad usage.\n",
+          "TLS, protocol or client error, 64 bad usage.\n",
           stdout);
 }
 
@@ -303,10 +413,86 @@ static int parse_format(const char *text, enum output_format *format)
     return -1;
 }
 
-/* Applies one option; value is NULL for an option given without a value. */
-static int apply_option(struct options *o, enum option_id id, const char *value)
+/* Whether text names word, ignoring case and reading '-' as '_'. */
+static int names_word(const char *text, const char *word)
 {
-    switch (id) {
+    for (; *text && *word; text++, word++) {
+        char c = *text == '-' ? '_' : *text;
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (c != *word)
+            return 0;
+    }
+    return *text == '\0' && *word == '\0';
+}
+
+/* The mode's canonical name (as mywire_set_option spells it), NULL if unknown.
+ * Checked here rather than left to the library so that a typo is reported
+ * before anything is sent. */
+static const char *parse_ssl_mode(const char *text)
+{
+    static const char *const modes[] = {"disabled", "preferred", "required", "verify_ca", "verify_identity"};
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+        if (names_word(text, modes[i]))
+            return modes[i];
+    return NULL;
+}
+
+static const char *parse_compression(const char *text)
+{
+    static const char *const algorithms[] = {"zlib", "zstd", "on"};
+    for (size_t i = 0; i < sizeof algorithms / sizeof algorithms[0]; i++)
+        if (names_word(text, algorithms[i]))
+            return algorithms[i];
+    return NULL;
+}
+
+/* Overwrites memory that held a secret; volatile so that it is not optimised
+ * away as a dead store. */
+static void wipe(void *p, size_t n)
+{
+    volatile unsigned char *v = p;
+    while (n--)
+        *v++ = 0;
+}
+
+static void free_secret(struct secret *s)
+{
+    if (s->value) {
+        wipe(s->value, strlen(s->value));
+        free(s->value);
+    }
+    s->value = NULL;
+    s->prompt = 0;
+}
+
+/* Takes a secret given on the command line: keeps a copy and overwrites the
+ * argument, so that ps and /proc/PID/cmdline no longer show it. */
+static void take_secret(struct secret *s, char *value)
+{
+    free_secret(s);
+    if (!value) {
+        s->prompt = 1;
+        return;
+    }
+    s->value = strdup(value);
+    if (!s->value)
+        die_nomem();
+    for (char *p = value; *p; p++)
+        *p = 'x';
+}
+
+static void add_setting(struct options *o, const struct option_spec *spec, const char *value)
+{
+    o->settings[o->setting_count++] = (struct setting){spec->long_name, spec->key, value};
+}
+
+/* Applies one option; value is NULL for an option given without a value. */
+static int apply_option(struct options *o, const struct option_spec *spec, char *value)
+{
+    const char *name;
+
+    switch (spec->id) {
     case OPT_URI: o->uri = value; break;
     case OPT_HOST: o->host = value; break;
     case OPT_SOCKET: o->socket = value; break;
@@ -315,9 +501,21 @@ static int apply_option(struct options *o, enum option_id id, const char *value)
     case OPT_EXECUTE: o->statements[o->statement_count++] = value; break;
     case OPT_HELP: o->show_help = 1; break;
     case OPT_VERSION: o->show_version = 1; break;
-    case OPT_PASSWORD:
-        o->password = value;
-        o->prompt_password = value == NULL;
+    case OPT_STATUS: o->show_status = 1; break;
+    case OPT_SECRET: take_secret(&o->secrets[spec->secret], value); break;
+    case OPT_SETTING: add_setting(o, spec, value ? value : "1"); break;
+    case OPT_SSL_MODE:
+        if (!(name = parse_ssl_mode(value)))
+            return usage_error("unknown ssl mode '%s' (expected disabled, preferred, required, "
+                               "verify_ca or verify_identity)", value);
+        add_setting(o, spec, name);
+        break;
+    case OPT_COMPRESS:
+        if (!value)
+            name = "on";
+        else if (!(name = parse_compression(value)))
+            return usage_error("unknown compression '%s' (expected zlib, zstd or on)", value);
+        add_setting(o, spec, name);
         break;
     case OPT_PORT:
         if (parse_port(value, &o->port) != 0)
@@ -350,11 +548,11 @@ static const struct option_spec *find_short_option(char name)
 /* --name, --name=value, or --name value (required values only). */
 static int parse_long_option(struct options *o, int argc, char **argv, int *i)
 {
-    const char *name = argv[*i] + 2;
-    const char *eq = strchr(name, '=');
+    char *name = argv[*i] + 2;
+    char *eq = strchr(name, '=');
     size_t name_len = eq ? (size_t)(eq - name) : strlen(name);
     const struct option_spec *spec = find_long_option(name, name_len);
-    const char *value = eq ? eq + 1 : NULL;
+    char *value = eq ? eq + 1 : NULL;
 
     if (!spec)
         return usage_error("unknown option '--%.*s'", (int)name_len, name);
@@ -365,15 +563,15 @@ static int parse_long_option(struct options *o, int argc, char **argv, int *i)
             return usage_error("option '--%s' needs a value", spec->long_name);
         value = argv[++*i];
     }
-    return apply_option(o, spec->id, value);
+    return apply_option(o, spec, value);
 }
 
 /* -x value or -xvalue; an optional value (-p) must be attached. */
 static int parse_short_option(struct options *o, int argc, char **argv, int *i)
 {
-    const char *arg = argv[*i];
+    char *arg = argv[*i];
     const struct option_spec *spec = find_short_option(arg[1]);
-    const char *value = arg[2] ? arg + 2 : NULL;
+    char *value = arg[2] ? arg + 2 : NULL;
 
     if (!spec)
         return usage_error("unknown option '-%c'", arg[1]);
@@ -384,13 +582,14 @@ static int parse_short_option(struct options *o, int argc, char **argv, int *i)
             return usage_error("option '-%c' needs a value", arg[1]);
         value = argv[++*i];
     }
-    return apply_option(o, spec->id, value);
+    return apply_option(o, spec, value);
 }
 
 static int parse_args(struct options *o, int argc, char **argv)
 {
     o->statements = calloc((size_t)argc, sizeof *o->statements);
-    if (!o->statements)
+    o->settings = calloc((size_t)argc, sizeof *o->settings);
+    if (!o->statements || !o->settings)
         die_nomem();
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -407,64 +606,85 @@ static int parse_args(struct options *o, int argc, char **argv)
     return STATUS_OK;
 }
 
-/* ----------------------------------------------------------------- password */
+static void free_options(struct options *o)
+{
+    for (size_t i = 0; i < SECRET_COUNT; i++)
+        free_secret(&o->secrets[i]);
+    free(o->statements);
+    free(o->settings);
+}
 
-/* Reads a password from the controlling terminal with echo off. Returns a
+/* ------------------------------------------------------------------ secrets */
+
+/* Appends c to a secret being typed; a grown buffer is copied and the old one
+ * wiped, so that no copy of the secret is left in freed memory. */
+static void secret_append(char **text, size_t *len, size_t *cap, char c)
+{
+    if (*len + 1 >= *cap) {
+        size_t new_cap = *cap ? *cap * 2 : 64;
+        char *grown = malloc(new_cap);
+        if (!grown)
+            die_nomem();
+        if (*text) {
+            memcpy(grown, *text, *len);
+            wipe(*text, *cap);
+            free(*text);
+        }
+        *text = grown;
+        *cap = new_cap;
+    }
+    (*text)[(*len)++] = c;
+    (*text)[*len] = '\0';
+}
+
+/* Reads a secret from the controlling terminal with echo off. Returns a
  * malloc'ed string, or NULL if there is no terminal. */
-static char *prompt_password(void)
+static char *prompt_secret(const char *prompt)
 {
     FILE *tty = fopen("/dev/tty", "r+");
     struct termios saved, quiet;
-    struct buf line = {0};
+    char *text = NULL;
+    size_t len = 0, cap = 0;
     int c;
 
     if (!tty)
         return NULL;
+    setvbuf(tty, NULL, _IONBF, 0); /* no stdio buffer holding what was typed */
     int have_termios = tcgetattr(fileno(tty), &saved) == 0;
     if (have_termios) {
         quiet = saved;
         quiet.c_lflag &= ~(tcflag_t)ECHO;
         tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
     }
-    fputs("Enter password: ", tty);
+    fputs(prompt, tty);
     fflush(tty);
-    while ((c = getc(tty)) != EOF && c != '\n') {
-        char ch = (char)c;
-        buf_append(&line, &ch, 1);
-    }
-    buf_append(&line, "", 1);
+    secret_append(&text, &len, &cap, '\0');
+    len = 0;
+    while ((c = getc(tty)) != EOF && c != '\n')
+        secret_append(&text, &len, &cap, (char)c);
     if (have_termios)
         tcsetattr(fileno(tty), TCSAFLUSH, &saved);
     fputc('\n', tty);
     fclose(tty);
-    return line.data;
+    return text;
 }
 
-/* Whether a URI has a password part (user:password@), even an empty one. */
-static int uri_has_password(const char *uri)
+/* Asks for each secret whose flag was given without a value. */
+static int prompt_secrets(struct options *o)
 {
-    const char *scheme_end = strstr(uri, "://");
-    const char *authority = scheme_end ? scheme_end + 3 : uri;
-    size_t authority_len = strcspn(authority, "/?#");
-    const char *at = NULL;
-
-    for (size_t i = 0; i < authority_len; i++)
-        if (authority[i] == '@')
-            at = authority + i;
-    return at && memchr(authority, ':', (size_t)(at - authority)) != NULL;
-}
-
-/* --password (or the prompt), then the URI's own, then MYSQL_PWD. NULL means
- * "leave the connection's password as it is". */
-static const char *choose_password(const struct options *o, const char *prompted)
-{
-    if (prompted)
-        return prompted;
-    if (o->password)
-        return o->password;
-    if (o->uri && uri_has_password(o->uri))
-        return NULL;
-    return getenv("MYSQL_PWD");
+    for (size_t i = 0; i < SECRET_COUNT; i++) {
+        struct secret *s = &o->secrets[i];
+        if (!s->prompt)
+            continue;
+        s->value = prompt_secret(secret_specs[i].prompt);
+        if (!s->value) {
+            fprintf(stderr, "mywire: cannot prompt for the %s: no terminal\n",
+                    i == SECRET_SSL_KEY ? "key's passphrase" : "password");
+            return STATUS_CLIENT;
+        }
+        s->prompt = 0;
+    }
+    return STATUS_OK;
 }
 
 /* --------------------------------------------------------------- reporting */
@@ -490,55 +710,154 @@ static int report_error(const mywire_conn *conn, int code)
 
 /* ------------------------------------------------------------- connecting */
 
-/* Applies the options to an unconnected handle. A rejected value is a usage
- * error; option and URI errors carry mywire's own text, never the server's. */
-static int configure(mywire_conn *conn, const struct options *o, const char *password, int multi)
+/* A value the library refused: a usage error naming where it came from. */
+static int option_error(mywire_conn *conn, int rc, const char *what)
 {
-    int rc = MYWIRE_OK;
-    const char *what = NULL;
-
-    if (o->uri && (rc = mywire_set_uri(conn, o->uri)) != MYWIRE_OK)
-        what = "--uri";
-    else if (o->host && (rc = mywire_set_host(conn, o->host)) != MYWIRE_OK)
-        what = "--host";
-    else if (o->port && (rc = mywire_set_port(conn, o->port)) != MYWIRE_OK)
-        what = "--port";
-    else if (o->socket && (rc = mywire_set_unix_socket(conn, o->socket)) != MYWIRE_OK)
-        what = "--socket";
-    else if (o->user && (rc = mywire_set_user(conn, o->user)) != MYWIRE_OK)
-        what = "--user";
-    else if (o->database && (rc = mywire_set_database(conn, o->database)) != MYWIRE_OK)
-        what = "--database";
-    else if (password && (rc = mywire_set_password(conn, password)) != MYWIRE_OK)
-        what = "password";
-    else if (multi && (rc = mywire_set_multi_statements(conn, 1)) != MYWIRE_OK)
-        what = "multi-statements";
-
-    if (rc == MYWIRE_OK)
-        return STATUS_OK;
     if (rc == MYWIRE_ERROR_NOMEM)
         die_nomem();
     return usage_error("bad %s: %s", what, mywire_errmsg(conn));
 }
 
-static int connect_with(mywire_conn *conn, const struct options *o, int multi)
+/* Applies the options to an unconnected handle, weakest source first so that
+ * later ones override: the environment's secrets, the URI, then the flags in
+ * command-line order and the secrets given as flags. Option and URI errors
+ * carry mywire's own text, never the server's. */
+static int configure(mywire_conn *conn, const struct options *o, int multi)
 {
-    char *prompted = NULL;
-    int status;
+    int rc;
 
-    if (o->prompt_password) {
-        prompted = prompt_password();
-        if (!prompted) {
-            fputs("mywire: cannot prompt for the password: no terminal\n", stderr);
-            return STATUS_CLIENT;
+    for (size_t i = 0; i < SECRET_COUNT; i++) {
+        const char *value = getenv(secret_specs[i].env);
+        if (value && (rc = mywire_set_option(conn, secret_specs[i].key, value)) != MYWIRE_OK)
+            return option_error(conn, rc, secret_specs[i].env);
+    }
+    if (o->uri && (rc = mywire_set_uri(conn, o->uri)) != MYWIRE_OK)
+        return option_error(conn, rc, "--uri");
+    if (o->host && (rc = mywire_set_host(conn, o->host)) != MYWIRE_OK)
+        return option_error(conn, rc, "--host");
+    if (o->port && (rc = mywire_set_port(conn, o->port)) != MYWIRE_OK)
+        return option_error(conn, rc, "--port");
+    if (o->socket && (rc = mywire_set_unix_socket(conn, o->socket)) != MYWIRE_OK)
+        return option_error(conn, rc, "--socket");
+    if (o->user && (rc = mywire_set_user(conn, o->user)) != MYWIRE_OK)
+        return option_error(conn, rc, "--user");
+    if (o->database && (rc = mywire_set_database(conn, o->database)) != MYWIRE_OK)
+        return option_error(conn, rc, "--database");
+    if (multi && (rc = mywire_set_multi_statements(conn, 1)) != MYWIRE_OK)
+        return option_error(conn, rc, "multi-statements");
+    for (size_t i = 0; i < o->setting_count; i++) {
+        const struct setting *s = &o->settings[i];
+        if ((rc = mywire_set_option(conn, s->key, s->value)) != MYWIRE_OK) {
+            char flag[64];
+            snprintf(flag, sizeof flag, "--%s", s->flag);
+            return option_error(conn, rc, flag);
         }
     }
-    status = configure(conn, o, choose_password(o, prompted), multi);
-    free(prompted);
+    for (size_t i = 0; i < SECRET_COUNT; i++) {
+        const char *value = o->secrets[i].value;
+        if (value && (rc = mywire_set_option(conn, secret_specs[i].key, value)) != MYWIRE_OK)
+            return option_error(conn, rc, secret_specs[i].flag);
+    }
+    return STATUS_OK;
+}
+
+static int connect_with(mywire_conn *conn, struct options *o, int multi)
+{
+    int status = prompt_secrets(o);
+    if (status == STATUS_OK)
+        status = configure(conn, o, multi);
+    /* The handle has its own copies now. */
+    for (size_t i = 0; i < SECRET_COUNT; i++)
+        free_secret(&o->secrets[i]);
     if (status != STATUS_OK)
         return status;
     int rc = mywire_connect(conn);
     return rc == MYWIRE_OK ? STATUS_OK : report_error(conn, rc);
+}
+
+/* ----------------------------------------------------------------- status */
+
+static void put_status_label(const char *label)
+{
+    printf("%-17s", label);
+}
+
+/* A label and server-supplied (or otherwise untrusted) text, escaped. */
+static void put_status_text(const char *label, const char *text)
+{
+    put_status_label(label);
+    put_term_string(stdout, text);
+    putchar('\n');
+}
+
+/* The peer's address: "HOST:PORT" ("[V6]:PORT") for TCP, the path the server
+ * bound for a unix socket. Read with getpeername(), which neither reads nor
+ * writes the connection. Prints nothing if it cannot be had. */
+static void put_peer_address(const mywire_conn *conn)
+{
+    struct sockaddr_storage addr;
+    socklen_t len = sizeof addr;
+    int fd = mywire_socket(conn);
+
+    memset(&addr, 0, sizeof addr);
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&addr, &len) != 0)
+        return;
+    if (addr.ss_family == AF_UNIX) {
+        const struct sockaddr_un *un = (const struct sockaddr_un *)&addr;
+        size_t offset = offsetof(struct sockaddr_un, sun_path);
+        size_t path_len = len > offset ? (size_t)len - offset : 0;
+        if (path_len > sizeof un->sun_path)
+            path_len = sizeof un->sun_path;
+        /* A pathname socket's name ends at its NUL; an abstract one (leading
+         * NUL) has none and shows as \0name. */
+        if (path_len > 0 && un->sun_path[0] != '\0')
+            path_len = strnlen(un->sun_path, path_len);
+        putchar(' ');
+        put_term_text(stdout, un->sun_path, path_len);
+        return;
+    }
+    char host[64], port[16];
+    if (getnameinfo((struct sockaddr *)&addr, len, host, sizeof host, port, sizeof port,
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+        return;
+    printf(addr.ss_family == AF_INET6 ? " [%s]:%s" : " %s:%s", host, port);
+}
+
+/* TEMPORARY, until libmywire exports the connection status functions of
+ * issue 3: weak references keep the CLI linkable against a library without
+ * them (they are then NULL and --status says "?"). */
+#pragma weak mywire_transport
+#pragma weak mywire_tls_active
+#pragma weak mywire_tls_version
+#pragma weak mywire_tls_cipher
+#pragma weak mywire_tls_verified
+#pragma weak mywire_compression
+#define STATUS_CALL(fn, conn, missing) ((fn) ? fn(conn) : (missing))
+
+/* --status: what the connection turned out to be. */
+static void print_status(const mywire_conn *conn)
+{
+    const char *transport = STATUS_CALL(mywire_transport, conn, "?");
+
+    put_status_text("Server version:", mywire_server_version(conn));
+    put_status_label("Connection id:");
+    printf("%lu\n", mywire_thread_id(conn));
+    put_status_label("Transport:");
+    put_term_string(stdout, strcmp(transport, "unix") == 0 ? "unix socket" : transport);
+    put_peer_address(conn);
+    putchar('\n');
+    put_status_label("TLS:");
+    if (STATUS_CALL(mywire_tls_active, conn, 0)) {
+        put_term_string(stdout, STATUS_CALL(mywire_tls_version, conn, "?"));
+        fputs(", cipher ", stdout);
+        put_term_string(stdout, STATUS_CALL(mywire_tls_cipher, conn, "?"));
+        printf(", server verified: %s\n", STATUS_CALL(mywire_tls_verified, conn, 0) ? "yes" : "no");
+    } else {
+        fputs("not encrypted\n", stdout);
+    }
+    put_status_text("Compression:", STATUS_CALL(mywire_compression, conn, "?"));
+    put_status_text("Auth plugin:", mywire_auth_plugin(conn));
+    fflush(stdout);
 }
 
 /* ----------------------------------------------------------- column types */
@@ -1174,7 +1493,7 @@ static int run_stdin(struct session *s)
 static int needs_multi_statements(const struct options *o)
 {
     if (o->statement_count == 0)
-        return 1;
+        return !o->show_status;
     for (size_t i = 0; i < o->statement_count; i++)
         if (count_statements(o->statements[i]) > 1)
             return 1;
@@ -1185,7 +1504,7 @@ static int run_all(struct session *s, const struct options *o)
 {
     int status = STATUS_OK;
     if (o->statement_count == 0)
-        return run_stdin(s);
+        return o->show_status ? STATUS_OK : run_stdin(s);
     for (size_t i = 0; i < o->statement_count && status == STATUS_OK; i++)
         status = run_execute(s, o->statements[i]);
     return status;
@@ -1213,7 +1532,7 @@ int main(int argc, char **argv)
     else if (status == STATUS_OK && opts.show_version)
         printf("mywire %s (libmywire %s)\n", MYWIRE_VERSION_STRING, mywire_version());
     if (status != STATUS_OK || opts.show_help || opts.show_version) {
-        free(opts.statements);
+        free_options(&opts);
         return finish_output(status);
     }
 
@@ -1221,9 +1540,11 @@ int main(int argc, char **argv)
         die_nomem();
     session.format = opts.format;
     status = connect_with(session.conn, &opts, needs_multi_statements(&opts));
+    if (status == STATUS_OK && opts.show_status)
+        print_status(session.conn);
     if (status == STATUS_OK)
         status = run_all(&session, &opts);
     mywire_conn_free(session.conn);
-    free(opts.statements);
+    free_options(&opts);
     return finish_output(status);
 }

@@ -7,6 +7,7 @@ Runs one case (a case_* function below). Cases that talk to a server read
 the MYWIRE_TEST_* variables written by tests/server/mariadb.sh and fail when
 they are missing. Expected outputs are spelled out byte for byte.
 """
+import hashlib
 import json
 import os
 import pty
@@ -14,6 +15,7 @@ import select
 import socket
 import subprocess
 import sys
+import time
 
 CLI = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else ''
 SERVER_KEYS = ('MYWIRE_TEST_HOST', 'MYWIRE_TEST_PORT', 'MYWIRE_TEST_SOCKET', 'MYWIRE_TEST_USER',
@@ -333,6 +335,333 @@ def case_streaming_memory():
     check(big_rss - small_rss < 8 * 1024, 'RSS grew by %d KiB' % (big_rss - small_rss))
     if not is_sanitized():
         check(big_rss < 32 * 1024, 'max RSS %d KiB is over 32 MiB' % big_rss)
+
+
+# ------------------------------------------------------------ TLS, --status
+
+def certs(name):
+    """A file made by tests/server/certs.sh for the test server."""
+    d = os.environ.get('MYWIRE_TEST_CERTS')
+    check(d, 'missing MYWIRE_TEST_CERTS: start tests/server/mariadb.sh and source DIR/env')
+    return os.path.join(d, name)
+
+
+def tcp_flags(password=True):
+    """-h -P -u -D (and the password) of the test server over TCP."""
+    s = server()
+    return flags() + (['--password=' + s['password']] if password else [])
+
+
+def socket_flags():
+    s = server()
+    return ['-S', s['socket'], '-u', s['user'], '-D', s['db'], '--password=' + s['password']]
+
+
+# What the server says about the connection it serves, to hold --status to.
+SERVER_VIEW = ("SELECT VERSION() AS v, CONNECTION_ID() AS id,"
+               " (SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS"
+               "  WHERE VARIABLE_NAME = 'Ssl_version') AS tls,"
+               " (SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS"
+               "  WHERE VARIABLE_NAME = 'Ssl_cipher') AS cipher,"
+               " (SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS"
+               "  WHERE VARIABLE_NAME = 'Compression') AS compression")
+
+
+def status_of(args, env=None):
+    """Runs --status plus SERVER_VIEW; returns (status lines, the server's view
+    as a dict) after checking the exit status and stderr."""
+    code, out, err = run(args + ['--status', '--format', 'tsv', '-e', SERVER_VIEW], env=env)
+    check(code == 0 and err == b'', 'mywire %r: exit %d, stderr %r' % (args, code, err))
+    lines = out.split(b'\n')
+    check(len(lines) == 9 and lines[8] == b'', 'six status lines and a tsv result: %r' % out)
+    check(lines[6] == b'v\tid\ttls\tcipher\tcompression', 'tsv header %r' % lines[6])
+    view = dict(zip(('version', 'id', 'tls', 'cipher', 'compression'), lines[7].split(b'\t')))
+    return lines[:6], view
+
+
+def expected_status(view, transport, tls, compression, plugin=b'mysql_native_password'):
+    return [b'Server version:  ' + view['version'],
+            b'Connection id:   ' + view['id'],
+            b'Transport:       ' + transport,
+            b'TLS:             ' + tls,
+            b'Compression:     ' + compression,
+            b'Auth plugin:     ' + plugin]
+
+
+def tls_text(view, verified):
+    """The TLS line for what the server says was negotiated."""
+    check(view['tls'].startswith(b'TLSv1.') and view['cipher'], 'the server sees TLS: %r' % view)
+    return b'%s, cipher %s, server verified: %s' % (view['tls'], view['cipher'], verified)
+
+
+def check_status(args, transport, tls, compression=b'none', verified=b'no', env=None):
+    """tls: True (encrypted, TLS line from the server's view) or False."""
+    got, view = status_of(args, env)
+    if tls:
+        tls_line = tls_text(view, verified)
+    else:
+        check(view['tls'] == b'' and view['cipher'] == b'', 'the server sees no TLS: %r' % view)
+        tls_line = b'not encrypted'
+    check(view['compression'] == (b'OFF' if compression == b'none' else b'ON'),
+          'the server sees compression %r' % view['compression'])
+    want = expected_status(view, transport, tls_line, compression)
+    check(got == want, 'mywire %r --status:\n  got      %r\n  expected %r' % (args, got, want))
+    return view
+
+
+def tcp_transport():
+    s = server()
+    return b'tcp %s:%s' % (s['host'].encode(), s['port'].encode())
+
+
+def case_status_socket():
+    """--status over the unix socket: no TLS by default, the socket's path."""
+    s = server()
+    unix = b'unix socket ' + s['socket'].encode()
+    check_status(socket_flags(), unix, tls=False)
+    # Without statements --status only reports: standard input is not read.
+    code, out, err = run(socket_flags() + ['--status'], stdin=b'SELECT 42 AS never;\n')
+    check(code == 0 and err == b'', '--status alone: exit %d, stderr %r' % (code, err))
+    lines = out.split(b'\n')
+    check(len(lines) == 7 and lines[6] == b'' and lines[1].startswith(b'Connection id:   ')
+          and lines[1][17:].isdigit(), '--status alone: %r' % out)
+    check(lines[2:6] == [b'Transport:       ' + unix, b'TLS:             not encrypted',
+                         b'Compression:     none', b'Auth plugin:     mysql_native_password'],
+          '--status alone: %r' % out)
+    # Explicitly disabled: the same.
+    check_status(socket_flags() + ['--ssl-mode=disabled'], unix, tls=False)
+
+
+def case_status_tls():
+    """--status over TCP: encrypted with --ssl-mode=required, not verified."""
+    check_status(tcp_flags() + ['--ssl-mode=required'], tcp_transport(), tls=True)
+    check_status(tcp_flags() + ['--ssl-mode', 'REQUIRED'], tcp_transport(), tls=True)
+    check_status(tcp_flags() + ['--ssl-mode=disabled'], tcp_transport(), tls=False)
+    # The default over TCP is preferred: this server offers TLS, so it is used.
+    check_status(tcp_flags(), tcp_transport(), tls=True)
+    # The URI's key and the flag: the flag wins.
+    check_status(['--uri', uri() + '?ssl_mode=disabled', '--ssl-mode=required'], tcp_transport(), tls=True)
+    check_status(['--uri', uri() + '?ssl_mode=required'], tcp_transport(), tls=True)
+
+
+def case_tls_verify():
+    """The CA, the fingerprint and the verification they make."""
+    tcp = tcp_transport()
+    ca = certs('ca.pem')
+    # A CA without a mode means verify_ca.
+    check_status(tcp_flags() + ['--ssl-ca', ca], tcp, tls=True, verified=b'yes')
+    check_status(tcp_flags() + ['--ssl-mode=verify_ca', '--ssl-ca=' + ca], tcp, tls=True, verified=b'yes')
+    check_status(tcp_flags() + ['--ssl-mode=verify-identity', '--ssl-ca=' + ca], tcp, tls=True, verified=b'yes')
+    check_status(tcp_flags() + ['--ssl-capath', certs('capath')], tcp, tls=True, verified=b'yes')
+    check_status(tcp_flags() + ['--ssl-ca', ca, '--ssl-crl', certs('crl-good.pem')], tcp, tls=True,
+                 verified=b'yes')
+    with open(certs('server.sha256')) as f:
+        fingerprint = f.read().strip()
+    check_status(tcp_flags() + ['--ssl-mode=required', '--ssl-fingerprint=' + fingerprint], tcp, tls=True,
+                 verified=b'yes')
+    # Failures: a clear TLS error on one line, exit status 2, nothing on stdout.
+    with open(certs('wronghost.sha256')) as f:
+        wrong = f.read().strip()
+    failures = (
+        ('verify_ca without a CA', ['--ssl-mode=verify_ca'], VERIFY_WITHOUT_CA_ERROR),
+        ('a CA that did not sign the server', ['--ssl-ca', certs('wrongca.pem')], UNTRUSTED_ERROR),
+        ('another certificate\'s fingerprint', ['--ssl-mode=required', '--ssl-fingerprint', wrong],
+         FINGERPRINT_ERROR),
+        ('an unreadable CA file', ['--ssl-ca', '/nonexistent/ca.pem'], None),
+        ('an unreadable CRL file', ['--ssl-ca', ca, '--ssl-crl', '/nonexistent/crl.pem'], None),
+    )
+    for name, args, message in failures:
+        code, out, err = run(tcp_flags() + args + ['--status', '-e', 'SELECT 1'])
+        check(code == 2 and out == b'', '%s: exit %d, stdout %r, stderr %r' % (name, code, out, err))
+        check(err.startswith(b'mywire: ') and err.endswith(b'\n') and err.count(b'\n') == 1,
+              '%s: one "mywire: " line on stderr: %r' % (name, err))
+        if message is not None:
+            check(err == b'mywire: ' + message + b'\n', '%s: stderr\n  got      %r\n  expected %r'
+                  % (name, err, b'mywire: ' + message + b'\n'))
+
+
+# The core's messages for the failures above (client text, never the server's).
+VERIFY_WITHOUT_CA_ERROR = None
+UNTRUSTED_ERROR = None
+FINGERPRINT_ERROR = None
+
+
+def case_tls_options():
+    """Cipher suites, versions and client certificates reach the handshake."""
+    tcp = tcp_transport()
+    view = check_status(tcp_flags() + ['--ssl-mode=required', '--tls-ciphersuites=TLS_AES_128_GCM_SHA256'],
+                        tcp, tls=True)
+    check(view['cipher'] == b'TLS_AES_128_GCM_SHA256' and view['tls'] == b'TLSv1.3', 'cipher %r' % view)
+    view = check_status(tcp_flags() + ['--ssl-mode=required', '--tls-version=TLSv1.3'], tcp, tls=True)
+    check(view['tls'] == b'TLSv1.3', 'version %r' % view)
+    # A REQUIRE X509 account: in with the client certificate, out without.
+    s = server()
+    x509 = ['-h', s['host'], '-P', s['port'], '-D', s['db'], '-u', os.environ.get('MYWIRE_TEST_X509_USER', ''),
+            '--password=' + os.environ.get('MYWIRE_TEST_X509_PASSWORD', ''), '--ssl-mode=required']
+    client = ['--ssl-cert', certs('client.pem'), '--ssl-key', certs('client.key')]
+    expect(x509 + client + ['--format', 'tsv', '-e', 'SELECT 1 AS a'], b'a\n1\n')
+    code, out, err = run(x509 + ['-e', 'SELECT 1'])
+    check(code == 1 and err.startswith(b'ERROR 1045 (28000): Access denied for user '),
+          'no client certificate: exit %d, stderr %r' % (code, err))
+    # The encrypted key: its passphrase from the variable, the flag (which wins) or the URI.
+    with open(certs('client-key.pass')) as f:
+        passphrase = f.read()
+    enc = ['--ssl-cert', certs('client.pem'), '--ssl-key', certs('client-enc.key')]
+    tsv = ['--format', 'tsv', '-e', 'SELECT 1 AS a']
+    expect(x509 + enc + tsv, b'a\n1\n', env={'MYWIRE_SSL_KEY_PASSWORD': passphrase})
+    expect(x509 + enc + ['--ssl-key-password=' + passphrase] + tsv, b'a\n1\n',
+           env={'MYWIRE_SSL_KEY_PASSWORD': 'wrong'})
+    for name, args, env in (('a wrong passphrase', ['--ssl-key-password=wrong'], {}),
+                            ('no passphrase', [], {})):
+        code, out, err = run(x509 + enc + args + tsv, env=env)
+        check(code == 2 and out == b'' and err.startswith(b'mywire: ') and err.count(b'\n') == 1,
+              '%s: exit %d, stdout %r, stderr %r' % (name, code, out, err))
+        check(passphrase.encode() not in err, '%s: the passphrase is in the message %r' % (name, err))
+
+
+def case_tls_over_socket():
+    """TLS over the unix socket when asked for."""
+    s = server()
+    check_status(socket_flags() + ['--ssl-mode=required'], b'unix socket ' + s['socket'].encode(), tls=True)
+
+
+def case_compress():
+    """--compress: zlib (MariaDB has no zstd), over TCP, TLS and the socket."""
+    tcp = tcp_transport()
+    check_status(tcp_flags() + ['--compress', '--ssl-mode=disabled'], tcp, tls=False, compression=b'zlib')
+    check_status(tcp_flags() + ['--compress=zlib', '--ssl-mode=required'], tcp, tls=True, compression=b'zlib')
+    check_status(socket_flags() + ['--compress=on'], b'unix socket ' + server()['socket'].encode(),
+                 tls=False, compression=b'zlib')
+    check_status(['--uri', uri() + '?compress=zlib', '--ssl-mode=disabled'], tcp, tls=False, compression=b'zlib')
+    # A value bigger than one compressed packet comes back whole.
+    expect(tcp_flags() + ['--compress', '--format', 'tsv', '-e',
+                          "SELECT LENGTH(REPEAT('ab', 5000000)) AS n, MD5(REPEAT('ab', 5000000)) AS m,"
+                          " RIGHT(REPEAT('ab', 5000000), 4) AS t"],
+           b'n\tm\tt\n10000000\t%s\tabab\n' % hashlib.md5(b'ab' * 5000000).hexdigest().encode())
+    # zstd asked for, the server has only zlib: a clear error, not plain text.
+    code, out, err = run(tcp_flags() + ['--compress=zstd', '--status'])
+    check(code == 2 and out == b'' and err.startswith(b'mywire: ') and err.count(b'\n') == 1,
+          '--compress=zstd: exit %d, stdout %r, stderr %r' % (code, out, err))
+    if ZSTD_ERROR is not None:
+        check(err == b'mywire: ' + ZSTD_ERROR + b'\n', '--compress=zstd: stderr %r' % err)
+
+
+ZSTD_ERROR = None
+
+
+def case_tls_usage():
+    """Bad values of the new flags: exit 64, a message naming the flag, the usage."""
+    usage_tail = (b'Usage: mywire [--uri URI | -h HOST -P PORT -S SOCKET -u USER -D DB]\n'
+                  b'              [--password[=PW]] [--ssl-mode MODE] [--compress[=ALG]]\n'
+                  b'              [OPTION]... [--status] [--format FORMAT] [-e SQL]...\n'
+                  b"Try 'mywire --help' for more information.\n")
+    expect(['--ssl-mode=bogus', '-e', 'SELECT 1'],
+           err=b"mywire: unknown ssl mode 'bogus' (expected disabled, preferred, required, verify_ca or "
+               b"verify_identity)\n" + usage_tail, code=64)
+    expect(['--ssl-mode', '', '-e', 'SELECT 1'],
+           err=b"mywire: unknown ssl mode '' (expected disabled, preferred, required, verify_ca or "
+               b"verify_identity)\n" + usage_tail, code=64)
+    expect(['--compress=lz4'], err=b"mywire: unknown compression 'lz4' (expected zlib, zstd or on)\n" + usage_tail,
+           code=64)
+    # Rejected by the library: its message, after the flag's name.
+    expect(['--tls-version=TLSv1.1'],
+           err=b"mywire: bad --tls-version: invalid value for option 'tls_version' (TLSv1.2, TLSv1.3 or a list)\n"
+               + usage_tail, code=64)
+    for args, prefix in ((['--compression-level=0'], b'mywire: bad --compression-level: '),
+                         (['--compression-level', '23'], b'mywire: bad --compression-level: '),
+                         (['--ssl-fingerprint=00:11'], b'mywire: bad --ssl-fingerprint: ')):
+        code, out, err = run(args + ['-e', 'SELECT 1'])
+        check(code == 64 and out == b'' and err.startswith(prefix) and err.endswith(b'\n' + usage_tail),
+              'mywire %r: exit %d, stderr %r' % (args, code, err))
+    for args in (['--status=yes'], ['--get-server-public-key=1'], ['--enable-cleartext-plugin=0'],
+                 ['--ssl-ca'], ['--tls-version'], ['--password2x']):
+        code, out, err = run(args)
+        check(code == 64 and out == b'' and err.startswith(b'mywire: ') and err.endswith(usage_tail),
+              'mywire %r: exit %d, stderr %r' % (args, code, err))
+    # The flags without a value are accepted (their effect needs a MySQL server).
+    expect(tcp_flags() + ['--get-server-public-key', '--enable-cleartext-plugin', '--server-public-key-path',
+                          '/nonexistent/key.pem', '--format', 'tsv', '-e', 'SELECT 1 AS a'], b'a\n1\n')
+    code, out, err = run(['--help'])
+    for word in (b'--ssl-mode MODE', b'--ssl-ca FILE', b'--ssl-capath DIR', b'--ssl-cert FILE', b'--ssl-key FILE',
+                 b'--ssl-key-password[=PW]', b'MYWIRE_SSL_KEY_PASSWORD', b'--ssl-crl FILE', b'--ssl-crlpath DIR',
+                 b'--tls-version LIST', b'--ssl-cipher LIST', b'--tls-ciphersuites LIST', b'--ssl-fingerprint HEX',
+                 b'--server-public-key-path FILE', b'--get-server-public-key', b'--enable-cleartext-plugin',
+                 b'--compress[=ALG]', b'--compression-level N', b'--password2[=PW]', b'--password3[=PW]',
+                 b'MYWIRE_PASSWORD2', b'--status'):
+        check(word in out, '--help mentions %r' % word)
+
+
+def cmdline_while_running(args, env=None):
+    """The CLI's /proc/PID/cmdline while it runs a slow statement."""
+    full_env = {k: v for k, v in os.environ.items() if k != 'MYSQL_PWD'}
+    full_env.update(env or {})
+    p = subprocess.Popen([CLI] + args + ['-e', 'SELECT SLEEP(1.5)'], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=full_env)
+    try:
+        time.sleep(0.7)
+        with open('/proc/%d/cmdline' % p.pid, 'rb') as f:
+            cmdline = f.read()
+    finally:
+        out, err = p.communicate(timeout=60)
+    check(p.returncode == 0, 'mywire %r: exit %d, stderr %r' % (args, p.returncode, err))
+    return cmdline
+
+
+def case_secrets():
+    """Secrets given as values are overwritten in the arguments; the second and
+    third factor and the key passphrase come from their variables."""
+    s = server()
+    pw = s['password']
+    cmdline = cmdline_while_running(flags() + ['--password=' + pw, '--password2=factor-2',
+                                               '--ssl-key-password=pass-phrase'])
+    check(pw.encode() not in cmdline and b'factor-2' not in cmdline and b'pass-phrase' not in cmdline,
+          'a secret is still in the arguments: %r' % cmdline)
+    check(b'--password=' + b'x' * len(pw) + b'\x00' in cmdline and b'--password2=xxxxxxxx\x00' in cmdline
+          and b'--ssl-key-password=xxxxxxxxxxx\x00' in cmdline, 'the arguments: %r' % cmdline)
+    cmdline = cmdline_while_running(flags() + ['-p' + pw])
+    check(b'\x00-p' + b'x' * len(pw) + b'\x00' in cmdline, 'the arguments: %r' % cmdline)
+    # MariaDB never asks for a 2nd factor: the values are accepted and unused.
+    tsv = ['--format', 'tsv', '-e', 'SELECT 1 AS a']
+    expect(tcp_flags() + ['--password2=two', '--password3=three'] + tsv, b'a\n1\n')
+    expect(tcp_flags() + tsv, b'a\n1\n', env={'MYWIRE_PASSWORD2': 'two', 'MYWIRE_PASSWORD3': 'three'})
+
+
+def case_secret_prompts():
+    """--password2, --password3 and --ssl-key-password without a value ask on
+    the terminal, in that order after the password; without a terminal, a
+    clear error."""
+    s = server()
+    with open(certs('client-key.pass')) as f:
+        passphrase = f.read()
+    args = ['-h', s['host'], '-P', s['port'], '-D', s['db'], '-u', os.environ.get('MYWIRE_TEST_X509_USER', ''),
+            '--password', '--password2', '--password3', '--ssl-mode=required', '--ssl-cert', certs('client.pem'),
+            '--ssl-key', certs('client-enc.key'), '--ssl-key-password', '--format', 'tsv', '-e', 'SELECT 1 AS a']
+    pid, fd = pty.fork()
+    if pid == 0:
+        env = {k: v for k, v in os.environ.items() if k != 'MYSQL_PWD'}
+        os.execve(CLI, [CLI] + args, env)
+    answers = ((b'Enter password: ', os.environ.get('MYWIRE_TEST_X509_PASSWORD', '')),
+               (b'Enter password 2: ', 'second'), (b'Enter password 3: ', 'third'),
+               (b"Enter the key's passphrase: ", passphrase))
+    seen = b''
+    for prompt, answer in answers:
+        got = read_until(fd, prompt)
+        seen += got
+        check(got.endswith(prompt), 'prompt %r: got %r' % (prompt, got))
+        os.write(fd, answer.encode() + b'\n')
+    rest = read_until(fd, b'\x00never')
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    check(os.waitstatus_to_exitcode(status) == 0, 'exit status %r, output %r' % (status, seen + rest))
+    for _, answer in answers:
+        check(answer.encode() not in seen + rest, 'an answer was echoed: %r' % (seen + rest))
+    check(rest.replace(b'\r\n', b'\n').endswith(b'a\n1\n'), 'output: %r' % rest)
+    # No controlling terminal (a new session): no prompt, a clear error.
+    for flag, what in (('--password2', b'password'), ('--ssl-key-password', b"key's passphrase")):
+        p = subprocess.run([CLI] + tcp_flags() + [flag, '-e', 'SELECT 1'], capture_output=True,
+                           start_new_session=True, timeout=60)
+        check(p.returncode == 2 and p.stdout == b'' and p.stderr == b'mywire: cannot prompt for the %s: no terminal\n'
+              % what, '%s without a terminal: exit %d, stderr %r' % (flag, p.returncode, p.stderr))
 
 
 def main():
