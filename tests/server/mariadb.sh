@@ -16,11 +16,23 @@
 #   mywire_ed       ed25519 'ed-pw', ALL on mywire_test.*
 #   mywire_empty    mysql_native_password, empty password, ALL on mywire_test.*
 #   mywire_ed_empty ed25519, empty password, ALL on mywire_test.*
+#   mywire_x509     mysql_native_password 'x509-pw', REQUIRE X509, ALL on mywire_test.*
+#   mywire_ssl      mysql_native_password 'ssl-pw', REQUIRE SSL, ALL on mywire_test.*
+#
+# TLS: the server offers TLS on both listeners, with certificates made by
+# tests/server/certs.sh in DIR/certs (see the list at its top). It loads its
+# certificate and key from DIR/certs/active-cert.pem and active-key.pem, copies
+# of server.pem and server.key; a test may copy another certificate over them
+# and run FLUSH SSL as root to make the server present it (and must put
+# server.pem/server.key back the same way when done). The CA is ca.pem, so
+# client certificates from it are accepted (REQUIRE X509).
 set -euo pipefail
 
 readonly MARKER=.mywire-test-server
 readonly READY_TIMEOUT=${MYWIRE_SERVER_READY_TIMEOUT:-60}
 readonly STOP_TIMEOUT=30
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+readonly HERE
 # The ed25519 public key of the empty password: base64 (unpadded) of
 # clamp(SHA-512("")[0..31]) * B. The server's PASSWORD('') gives an empty
 # string for ed25519, which no login can match, so the key is spelled out;
@@ -98,6 +110,9 @@ launch() {
         --innodb-flush-log-at-trx-commit=2 \
         --character-set-server=utf8mb4 \
         --collation-server=utf8mb4_general_ci \
+        --ssl-ca="$DIR/certs/ca.pem" \
+        --ssl-cert="$DIR/certs/active-cert.pem" \
+        --ssl-key="$DIR/certs/active-key.pem" \
         </dev/null >>"$DIR/error.log" 2>&1 &
     echo $! >"$DIR/server.pid"
 
@@ -143,6 +158,14 @@ CREATE USER 'mywire_ed_empty'@'%' IDENTIFIED VIA ed25519 USING '$ED25519_EMPTY_K
 CREATE USER 'mywire_ed_empty'@'localhost' IDENTIFIED VIA ed25519 USING '$ED25519_EMPTY_KEY';
 GRANT ALL ON mywire_test.* TO 'mywire_ed_empty'@'%';
 GRANT ALL ON mywire_test.* TO 'mywire_ed_empty'@'localhost';
+CREATE USER 'mywire_x509'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('x509-pw') REQUIRE X509;
+CREATE USER 'mywire_x509'@'localhost' IDENTIFIED VIA mysql_native_password USING PASSWORD('x509-pw') REQUIRE X509;
+GRANT ALL ON mywire_test.* TO 'mywire_x509'@'%';
+GRANT ALL ON mywire_test.* TO 'mywire_x509'@'localhost';
+CREATE USER 'mywire_ssl'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('ssl-pw') REQUIRE SSL;
+CREATE USER 'mywire_ssl'@'localhost' IDENTIFIED VIA mysql_native_password USING PASSWORD('ssl-pw') REQUIRE SSL;
+GRANT ALL ON mywire_test.* TO 'mywire_ssl'@'%';
+GRANT ALL ON mywire_test.* TO 'mywire_ssl'@'localhost';
 SQL
 }
 
@@ -163,6 +186,27 @@ check_accounts() {
         echo "mariadb.sh: root can log in over TCP; it must be unix socket only" >&2
         return 1
     fi
+    # TLS is offered, the certificate verifies against the CA for both names,
+    # and the REQUIRE X509 / REQUIRE SSL accounts work with TLS.
+    local c=$DIR/certs version host
+    for host in 127.0.0.1 localhost; do
+        version=$(mariadb --no-defaults --protocol=TCP --host="$host" --port="$port" \
+            --user=mywire_x509 --password=x509-pw --ssl-ca="$c/ca.pem" \
+            --ssl-cert="$c/client.pem" --ssl-key="$c/client.key" --ssl-verify-server-cert \
+            --batch --skip-column-names -e "SHOW STATUS LIKE 'Ssl_version'" mywire_test) || {
+            echo "mariadb.sh: TLS login with a client certificate to $host failed" >&2
+            return 1
+        }
+        [[ $version == Ssl_version$'\t'TLSv1.* ]] || {
+            echo "mariadb.sh: no TLS with $host: '$version'" >&2
+            return 1
+        }
+    done
+    mariadb --no-defaults --protocol=TCP --host=127.0.0.1 --port="$port" --user=mywire_ssl \
+        --password=ssl-pw --ssl --batch -e 'SELECT 1' mywire_test >/dev/null || {
+        echo "mariadb.sh: the account mywire_ssl cannot log in over TLS" >&2
+        return 1
+    }
 }
 
 write_env() {
@@ -179,6 +223,13 @@ export MYWIRE_TEST_ED25519_PASSWORD=ed-pw
 export MYWIRE_TEST_EMPTY_USER=mywire_empty
 export MYWIRE_TEST_ED25519_EMPTY_USER=mywire_ed_empty
 export MYWIRE_TEST_ROOT_USER=root
+export MYWIRE_TEST_X509_USER=mywire_x509
+export MYWIRE_TEST_X509_PASSWORD=x509-pw
+export MYWIRE_TEST_SSL_USER=mywire_ssl
+export MYWIRE_TEST_SSL_PASSWORD=ssl-pw
+export MYWIRE_TEST_CERTS=$DIR/certs
+export MYWIRE_TEST_SERVER_CERT=$DIR/certs/active-cert.pem
+export MYWIRE_TEST_SERVER_KEY=$DIR/certs/active-key.pem
 EOF
     mv "$DIR/env.tmp" "$DIR/env"
 }
@@ -189,6 +240,7 @@ start() {
     need mariadb
     need mariadb-admin
     need python3
+    need openssl
 
     DIR=$(realpath -m -- "$DIR")
     # sun_path holds 107 bytes plus the NUL.
@@ -198,6 +250,12 @@ start() {
     [[ -z $(ls -A "$DIR") ]] || die "$DIR is not empty; give a new or empty directory"
     touch "$DIR/$MARKER"
     mkdir "$DIR/tmp"
+    bash "$HERE/certs.sh" "$DIR/certs" >"$DIR/certs.log" 2>&1 || {
+        show_log "$DIR/certs.log"
+        die "making the test certificates failed"
+    }
+    cp "$DIR/certs/server.pem" "$DIR/certs/active-cert.pem"
+    cp "$DIR/certs/server.key" "$DIR/certs/active-key.pem"
 
     local user_opt=()
     [[ $(id -u) -eq 0 ]] && user_opt=(--user=root)
