@@ -8,9 +8,25 @@
  *   buffered  the same rows stored first (MYWIRE_BUFFERED / mysql_store_result)
  *   point     P one-row primary-key selects on the real MariaDB
  *   connect   C connects + closes over the unix socket of the real MariaDB
+ *   tls-connect   C connects + closes over TCP to MYWIRE_TEST_HOST:PORT of the
+ *             real MariaDB with TLS required (handshake, login, COM_QUIT, close)
+ *   tls-stream    stream N rows x 6 columns from a table of the real MariaDB
+ *             over TCP with TLS required
+ *   zlib-stream   the same over TCP with CLIENT_COMPRESS (zlib) and no TLS
  * stream and buffered run against the replay server (replay_server.py answers
  * from memory, so nearly all the work left is the client's) and, with --real,
- * against a table of N rows on the real MariaDB.
+ * against a table of N rows on the real MariaDB. The replay server speaks
+ * neither TLS nor compression, so tls-stream and zlib-stream read that table.
+ *
+ * TLS: both clients use OpenSSL (libmariadb as Debian builds it) and must end
+ * up with the same protocol version and cipher, which the server reports (it
+ * is printed, and a difference fails the run). By default neither verifies the
+ * server's certificate (mywire ssl_mode=required; libmariadb
+ * MYSQL_OPT_SSL_ENFORCE with MYSQL_OPT_SSL_VERIFY_SERVER_CERT off). With
+ * --tls-ca FILE both verify it, chain and name (mywire verify_identity;
+ * libmariadb MYSQL_OPT_SSL_CA + MYSQL_OPT_SSL_VERIFY_SERVER_CERT).
+ * zlib-stream: mywire compress=zlib, libmariadb MYSQL_OPT_COMPRESS; both with
+ * TLS off, so that only compression is added to plain TCP.
  *
  * CPU
  *   Client CPU is this process's user+sys time (CLOCK_PROCESS_CPUTIME_ID) over
@@ -73,8 +89,16 @@
 enum client { MYWIRE, MARIADB, FLOOR };
 static const char *const client_name[] = {"mywire", "libmariadb", "floor"};
 
-enum workload { W_STREAM, W_BUFFERED, W_POINT, W_CONNECT, W_COUNT };
-static const char *const workload_name[] = {"stream", "buffered", "point", "connect"};
+enum workload { W_STREAM, W_BUFFERED, W_POINT, W_CONNECT, W_TLS_CONNECT, W_TLS_STREAM, W_ZLIB_STREAM,
+                W_COUNT };
+static const char *const workload_name[] = {"stream",      "buffered",   "point",      "connect",
+                                            "tls-connect", "tls-stream", "zlib-stream"};
+/* What runs without --only: the new workloads need a server with TLS and take
+ * a while (a table of N rows, TLS handshakes), so they are asked for by name. */
+#define DEFAULT_WORKLOADS \
+    ((1u << W_STREAM) | (1u << W_BUFFERED) | (1u << W_POINT) | (1u << W_CONNECT))
+#define STREAMS_FROM_REAL ((1u << W_TLS_STREAM) | (1u << W_ZLIB_STREAM))
+#define TCP_WORKLOADS ((1u << W_TLS_CONNECT) | STREAMS_FROM_REAL)
 
 /* Units per interleaved block. */
 #define STREAM_BLOCK 10000
@@ -82,14 +106,24 @@ static const char *const workload_name[] = {"stream", "buffered", "point", "conn
 #define CONNECT_BLOCK 10
 /* Distinct ids in bench_point. */
 #define POINT_TABLE_ROWS 1000
+/* Lines of the report: stream and buffered x 2 sources, and 5 more. */
+#define MAX_LINES 16
 
 struct endpoint {
-    const char *label; /* "replay" or "mariadb" */
+    const char *label; /* "replay", "mariadb", "mariadb+tls", "mariadb+zlib" */
     const char *socket;
     const char *user;
     const char *password;
     const char *database;
     int replay; /* the replay server: settle() after use; the floor can run */
+    /* TCP instead of the socket when host is set; then TLS is required when
+     * tls is set (verified against ca when that is set too) and off otherwise,
+     * and zlib asks for compression. */
+    const char *host;
+    unsigned port;
+    int tls;
+    const char *ca;
+    int zlib;
 };
 
 struct config {
@@ -105,6 +139,9 @@ struct config {
     int only_client;    /* -1: both; else run only this enum client (for profiling) */
     struct endpoint replay_ep;
     struct endpoint real_ep;
+    const char *tls_ca;      /* --tls-ca */
+    struct endpoint tls_ep;  /* real MariaDB over TCP with TLS */
+    struct endpoint zlib_ep; /* real MariaDB over TCP with zlib */
 };
 
 /* What one workload needs to know. */
@@ -133,6 +170,7 @@ struct line {
     int has_mem;
     int ok;
     int peak_known;
+    char note[192]; /* TLS / compression as the server saw each client's connection */
     struct series s[3]; /* by enum client; FLOOR only for stream from the replay server */
 };
 
@@ -239,15 +277,30 @@ static mywire_conn *mw_open(const struct endpoint *ep)
         fail("mywire_conn_new: %s", mywire_errstr(rc));
         return NULL;
     }
-    if ((rc = mywire_set_unix_socket(conn, ep->socket)) != MYWIRE_OK ||
-        (rc = mywire_set_user(conn, ep->user)) != MYWIRE_OK ||
+    if (ep->host) {
+        const char *mode = !ep->tls ? "disabled" : ep->ca ? "verify_identity" : "required";
+        if ((rc = mywire_set_host(conn, ep->host)) != MYWIRE_OK ||
+            (rc = mywire_set_port(conn, ep->port)) != MYWIRE_OK ||
+            (rc = mywire_set_option(conn, "ssl_mode", mode)) != MYWIRE_OK ||
+            (ep->ca && (rc = mywire_set_option(conn, "ssl_ca", ep->ca)) != MYWIRE_OK) ||
+            (ep->zlib && (rc = mywire_set_option(conn, "compress", "zlib")) != MYWIRE_OK)) {
+            fail("mywire options for %s: %s: %s", ep->label, mywire_errstr(rc), mywire_errmsg(conn));
+            mywire_conn_free(conn);
+            return NULL;
+        }
+    } else if ((rc = mywire_set_unix_socket(conn, ep->socket)) != MYWIRE_OK) {
+        fail("mywire options for %s: %s: %s", ep->label, mywire_errstr(rc), mywire_errmsg(conn));
+        mywire_conn_free(conn);
+        return NULL;
+    }
+    if ((rc = mywire_set_user(conn, ep->user)) != MYWIRE_OK ||
         (rc = mywire_set_password(conn, ep->password)) != MYWIRE_OK ||
         (rc = mywire_set_database(conn, ep->database)) != MYWIRE_OK ||
         /* libmariadb has no such limit; lift it so that big --rows work. */
         (rc = mywire_set_max_result_bytes(conn, 0)) != MYWIRE_OK ||
         (rc = mywire_connect(conn)) != MYWIRE_OK) {
-        fail("mywire connect to %s (%s): %s: %s", ep->label, ep->socket, mywire_errstr(rc),
-             mywire_errmsg(conn));
+        fail("mywire connect to %s (%s): %s: %s", ep->label, ep->host ? ep->host : ep->socket,
+             mywire_errstr(rc), mywire_errmsg(conn));
         mywire_conn_free(conn);
         return NULL;
     }
@@ -263,9 +316,21 @@ static MYSQL *my_open(const struct endpoint *ep)
     }
     /* The character set mywire asks for by default. */
     mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-    if (!mysql_real_connect(m, "localhost", ep->user, ep->password, ep->database, 0, ep->socket,
+    if (ep->host && ep->tls) {
+        my_bool on = 1, verify = ep->ca != NULL;
+        mysql_optionsv(m, MYSQL_OPT_SSL_ENFORCE, &on);
+        mysql_optionsv(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+        if (ep->ca)
+            mysql_optionsv(m, MYSQL_OPT_SSL_CA, ep->ca);
+    }
+    if (ep->zlib)
+        mysql_options(m, MYSQL_OPT_COMPRESS, NULL);
+    /* "localhost" means the socket to libmariadb; an address means TCP. */
+    if (!mysql_real_connect(m, ep->host ? ep->host : "localhost", ep->user, ep->password,
+                            ep->database, ep->host ? ep->port : 0, ep->host ? NULL : ep->socket,
                             0)) {
-        fail("libmariadb connect to %s (%s): %s", ep->label, ep->socket, mysql_error(m));
+        fail("libmariadb connect to %s (%s): %s", ep->label, ep->host ? ep->host : ep->socket,
+             mysql_error(m));
         mysql_close(m);
         return NULL;
     }
@@ -304,7 +369,7 @@ static int worker_begin(struct worker *w)
     w->fd = -1;
     if (w->client == FLOOR)
         return floor_begin(w);
-    if (w->job->workload == W_CONNECT)
+    if (w->job->workload == W_CONNECT || w->job->workload == W_TLS_CONNECT)
         return 0;
     if (w->client == MYWIRE)
         w->mc = mw_open(w->job->ep);
@@ -484,12 +549,15 @@ static int worker_step(struct worker *w, uint64_t want, uint64_t *done)
 {
     switch (w->job->workload) {
     case W_STREAM:
+    case W_TLS_STREAM:
+    case W_ZLIB_STREAM:
         if (w->client == FLOOR)
             return floor_step(w, want, done);
         return w->client == MYWIRE ? mw_stream_step(w, want, done) : my_stream_step(w, want, done);
     case W_POINT:
         return w->client == MYWIRE ? mw_point_step(w, want, done) : my_point_step(w, want, done);
     case W_CONNECT:
+    case W_TLS_CONNECT:
         return connect_step(w, want, done);
     default:
         return -1;
@@ -951,6 +1019,87 @@ static int run_buffered(const struct config *cfg, const struct job *job, struct 
     return 0;
 }
 
+/* ------------------------------------------------------- what was measured */
+
+/* The server's own view of one connection: TLS version, cipher, compression. */
+static const char server_view_sql[] =
+    "SELECT (SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS"
+    " WHERE VARIABLE_NAME = 'Ssl_version'),"
+    " (SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS"
+    " WHERE VARIABLE_NAME = 'Ssl_cipher'),"
+    " (SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS"
+    " WHERE VARIABLE_NAME = 'Compression')";
+
+/* "TLSv1.3 TLS_AES_256_GCM_SHA384" or "no TLS", then ", zlib" when compressed. */
+static void format_view(char *out, size_t size, const char *version, const char *cipher,
+                        const char *compression)
+{
+    int compressed = compression && strcmp(compression, "ON") == 0;
+    if (version && *version)
+        snprintf(out, size, "%s %s%s", version, cipher ? cipher : "?", compressed ? ", zlib" : "");
+    else
+        snprintf(out, size, "no TLS%s", compressed ? ", zlib" : "");
+}
+
+static int mw_view(const struct endpoint *ep, char *out, size_t size)
+{
+    mywire_conn *conn = mw_open(ep);
+    if (!conn)
+        return -1;
+    mywire_result *res = NULL;
+    int rc = mywire_query(conn, server_view_sql, strlen(server_view_sql), MYWIRE_BUFFERED, &res);
+    if (rc == MYWIRE_OK && (rc = mywire_fetch(res)) == MYWIRE_ROW)
+        format_view(out, size, mywire_get(res, 0, NULL), mywire_get(res, 1, NULL),
+                    mywire_get(res, 2, NULL));
+    else
+        fail("mywire: %s: %s", server_view_sql, mywire_errmsg(conn));
+    mywire_result_free(res);
+    mywire_conn_free(conn);
+    return rc == MYWIRE_ROW ? 0 : -1;
+}
+
+static int my_view(const struct endpoint *ep, char *out, size_t size)
+{
+    MYSQL *m = my_open(ep);
+    if (!m)
+        return -1;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row = NULL;
+    int ok = mysql_query(m, server_view_sql) == 0 && (res = mysql_store_result(m)) != NULL &&
+             (row = mysql_fetch_row(res)) != NULL;
+    if (ok)
+        format_view(out, size, row[0], row[1], row[2]);
+    else
+        fail("libmariadb: %s: %s", server_view_sql, mysql_error(m));
+    if (res)
+        mysql_free_result(res);
+    mysql_close(m);
+    return ok ? 0 : -1;
+}
+
+/* Checks, untimed, that both clients get what the endpoint asks for (TLS,
+ * compression) and the same of it, and notes it for the report. */
+static int check_transport(const struct endpoint *ep, struct line *l)
+{
+    char a[96], b[96];
+    if (mw_view(ep, a, sizeof a) != 0 || my_view(ep, b, sizeof b) != 0)
+        return -1;
+    int tls_a = strncmp(a, "TLS", 3) == 0, tls_b = strncmp(b, "TLS", 3) == 0;
+    int zlib_a = strstr(a, "zlib") != NULL, zlib_b = strstr(b, "zlib") != NULL;
+    if (tls_a != ep->tls || tls_b != ep->tls || zlib_a != ep->zlib || zlib_b != ep->zlib) {
+        fail("%s: the server reports mywire: %s, libmariadb: %s; wanted %s%s", l->label, a, b,
+             ep->tls ? "TLS" : "no TLS", ep->zlib ? " and zlib" : "");
+        return -1;
+    }
+    if (strcmp(a, b) != 0) {
+        fail("%s: the clients negotiated differently (mywire: %s, libmariadb: %s)", l->label, a, b);
+        return -1;
+    }
+    snprintf(l->note, sizeof l->note, "%s%s", a,
+             !ep->tls ? "" : ep->ca ? ", both verify chain and name" : ", neither verifies");
+    return 0;
+}
+
 /* ------------------------------------------------------------ reporting */
 
 static void measure(const struct config *cfg, const struct job *job, struct line *out)
@@ -959,9 +1108,14 @@ static void measure(const struct config *cfg, const struct job *job, struct line
     if (cfg->verbose)
         fputc('\n', stderr);
     out->peak_known = 1;
-    uint64_t block = job->workload == W_STREAM ? STREAM_BLOCK
-                     : job->workload == W_POINT ? POINT_BLOCK
-                                                : CONNECT_BLOCK;
+    if (job->ep->host && check_transport(job->ep, out) != 0) {
+        out->ok = 0;
+        fputc('\n', stderr);
+        return;
+    }
+    uint64_t block = job->workload == W_POINT                                    ? POINT_BLOCK
+                     : job->workload == W_CONNECT || job->workload == W_TLS_CONNECT ? CONNECT_BLOCK
+                                                                                    : STREAM_BLOCK;
     int rc = job->workload == W_BUFFERED ? run_buffered(cfg, job, out)
                                          : run_interleaved(cfg, job, block, out);
     out->ok = rc == 0;
@@ -1003,7 +1157,7 @@ static int print_report(const struct config *cfg, struct line *lines, unsigned n
            mywire_version(), mysql_get_client_info(), cfg->reps, cpus);
     printf("%-34s %15s %15s %7s %8s %5s\n", "workload", "mywire", "libmariadb", "ratio",
            "target", "");
-    double med[8][2], min[8][2], wmed[8][2];
+    double med[MAX_LINES][2], min[MAX_LINES][2], wmed[MAX_LINES][2];
     for (unsigned i = 0; i < n; i++) {
         struct line *l = &lines[i];
         if (!l->ok) {
@@ -1061,6 +1215,11 @@ static int print_report(const struct config *cfg, struct line *lines, unsigned n
                "  interleaved with the clients: median %s, min %s\n",
                l->label, f, m);
     }
+
+    for (unsigned i = 0; i < n; i++)
+        if (lines[i].ok && lines[i].note[0])
+            printf("%s: %s (as the server reports it, the same for both clients)\n",
+                   lines[i].label, lines[i].note);
 
     int any_mem = 0;
     for (unsigned i = 0; i < n; i++)
@@ -1166,7 +1325,10 @@ static void usage(FILE *f)
           "  --points N          point selects per client and repetition (default 20000)\n"
           "  --connects N        connects per client and repetition (default 1000)\n"
           "  --reps N            repetitions (default 7, at most 64)\n"
-          "  --only LIST         comma list of stream,buffered,point,connect\n"
+          "  --only LIST         comma list of stream,buffered,point,connect,\n"
+          "                      tls-connect,tls-stream,zlib-stream (default: the first 4)\n"
+          "  --tls-ca FILE       tls-*: both clients verify the server's certificate\n"
+          "                      (chain and name) against FILE; default: neither does\n"
           "  --quick             --rows 100000 --points 2000 --connects 200\n"
           "  --replay-socket P   the replay server's socket\n"
           "                      (default $MYWIRE_BENCH_REPLAY_SOCKET)\n"
@@ -1176,7 +1338,9 @@ static void usage(FILE *f)
           "  --verbose           print every sample\n"
           "  --client NAME       run only mywire or libmariadb (for profiling; no ratios)\n"
           "The real MariaDB (point, connect, --real) comes from MYWIRE_TEST_SOCKET,\n"
-          "MYWIRE_TEST_USER, MYWIRE_TEST_PASSWORD and MYWIRE_TEST_DB.\n",
+          "MYWIRE_TEST_USER, MYWIRE_TEST_PASSWORD and MYWIRE_TEST_DB; the tls-* and\n"
+          "zlib-* workloads reach it over TCP at MYWIRE_TEST_HOST and MYWIRE_TEST_PORT\n"
+          "(it must offer TLS) and stream --rows rows from a table they fill first.\n",
           f);
 }
 
@@ -1255,6 +1419,9 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         } else if (strcmp(a, "--replay-socket") == 0 && next) {
             cfg->replay_ep.socket = next;
             i++;
+        } else if (strcmp(a, "--tls-ca") == 0 && next) {
+            cfg->tls_ca = next;
+            i++;
         } else if (strcmp(a, "--no-replay") == 0) {
             cfg->replay = 0;
         } else if (strcmp(a, "--real") == 0) {
@@ -1303,7 +1470,7 @@ int main(int argc, char **argv)
         .points = 20000,
         .connects = 1000,
         .reps = 7,
-        .workloads = (1u << W_COUNT) - 1,
+        .workloads = DEFAULT_WORKLOADS,
         .replay = 1,
         .only_client = -1,
         .replay_ep = {"replay", getenv("MYWIRE_BENCH_REPLAY_SOCKET"), "bench", "", NULL, 1},
@@ -1312,6 +1479,21 @@ int main(int argc, char **argv)
     };
     if (parse_args(argc, argv, &cfg) != 0)
         return 2;
+    cfg.tls_ep = cfg.real_ep;
+    cfg.tls_ep.label = "mariadb+tls";
+    cfg.tls_ep.tls = 1;
+    cfg.tls_ep.ca = cfg.tls_ca;
+    cfg.zlib_ep = cfg.real_ep;
+    cfg.zlib_ep.label = "mariadb+zlib";
+    cfg.zlib_ep.zlib = 1;
+    const char *tcp_host = getenv("MYWIRE_TEST_HOST"), *tcp_port = getenv("MYWIRE_TEST_PORT");
+    cfg.tls_ep.host = cfg.zlib_ep.host = tcp_host;
+    if (tcp_port) {
+        uint64_t port = 0;
+        if (parse_count("MYWIRE_TEST_PORT", tcp_port, 65535, &port) != 0)
+            return 2;
+        cfg.tls_ep.port = cfg.zlib_ep.port = (unsigned)port;
+    }
 
     int want_rows = (cfg.workloads & ((1u << W_STREAM) | (1u << W_BUFFERED))) != 0;
     int want_point = (cfg.workloads >> W_POINT) & 1;
@@ -1325,21 +1507,27 @@ int main(int argc, char **argv)
              "MYWIRE_BENCH_REPLAY_SOCKET (or pass --no-replay --real)");
         return 2;
     }
-    int need_real = want_point || want_connect || (want_rows && cfg.real);
+    int want_tcp = (cfg.workloads & TCP_WORKLOADS) != 0;
+    int want_real_rows = (want_rows && cfg.real) || (cfg.workloads & STREAMS_FROM_REAL) != 0;
+    int need_real = want_point || want_connect || want_tcp || (want_rows && cfg.real);
     if (need_real && (!cfg.real_ep.socket || !cfg.real_ep.user || !cfg.real_ep.password ||
                       !cfg.real_ep.database)) {
         fail("MYWIRE_TEST_SOCKET, MYWIRE_TEST_USER, MYWIRE_TEST_PASSWORD and MYWIRE_TEST_DB "
-             "must be set for point, connect and --real");
+             "must be set for point, connect, tls-*, zlib-* and --real");
+        return 2;
+    }
+    if (want_tcp && (!tcp_host || !tcp_port)) {
+        fail("MYWIRE_TEST_HOST and MYWIRE_TEST_PORT must be set for tls-* and zlib-*");
         return 2;
     }
     if (mysql_library_init(0, NULL, NULL) != 0) {
         fail("mysql_library_init failed");
         return 1;
     }
-    if (need_real && setup_tables(&cfg, want_point, want_rows && cfg.real) != 0)
+    if (need_real && setup_tables(&cfg, want_point, want_real_rows) != 0)
         return 1;
 
-    struct line lines[8];
+    struct line lines[MAX_LINES];
     unsigned n = 0;
     const struct endpoint *sources[2];
     const char *source_sql[2];
@@ -1382,6 +1570,28 @@ int main(int argc, char **argv)
         struct line *l = new_line(lines, &n, "op", 1.0);
         snprintf(l->label, sizeof l->label, "connect+close x%u (mariadb)", cfg.connects);
         struct job job = {.workload = W_CONNECT, .ep = &cfg.real_ep, .count = cfg.connects};
+        measure(&cfg, &job, l);
+    }
+    static const struct {
+        enum workload w;
+        int zlib;
+    } real_streams[] = {{W_TLS_STREAM, 0}, {W_ZLIB_STREAM, 1}};
+    for (unsigned i = 0; i < sizeof real_streams / sizeof real_streams[0]; i++) {
+        if (!((cfg.workloads >> real_streams[i].w) & 1))
+            continue;
+        const struct endpoint *ep = real_streams[i].zlib ? &cfg.zlib_ep : &cfg.tls_ep;
+        struct line *l = new_line(lines, &n, "row", 1.0);
+        snprintf(l->label, sizeof l->label, "stream %llu rows (%s)", (unsigned long long)cfg.rows,
+                 ep->label);
+        struct job job = {.workload = real_streams[i].w, .ep = ep,
+                          .sql = "SELECT id, a, b, c, d, e FROM bench_rows", .count = cfg.rows};
+        measure(&cfg, &job, l);
+    }
+    if ((cfg.workloads >> W_TLS_CONNECT) & 1) {
+        struct line *l = new_line(lines, &n, "op", 1.0);
+        snprintf(l->label, sizeof l->label, "connect+close x%u (%s)", cfg.connects,
+                 cfg.tls_ep.label);
+        struct job job = {.workload = W_TLS_CONNECT, .ep = &cfg.tls_ep, .count = cfg.connects};
         measure(&cfg, &job, l);
     }
     if (need_real)

@@ -4,6 +4,20 @@
 #
 #   tests/bench/run.sh [mywire-bench options]     e.g. --quick, --only stream,buffered,
 #                                                 --rows 200000, --real, --reps 5
+#
+# Workloads (--only, comma-separated; default stream,buffered,point,connect):
+#   stream, buffered   N rows x 6 columns from the replay server (and with --real
+#                      from a table on the MariaDB), one at a time / stored
+#   point, connect     one-row selects / connect+close on the MariaDB's socket
+#   tls-connect        connect+close over TCP with TLS required
+#   tls-stream         stream N rows over TCP with TLS required, from a table
+#                      of N rows that mywire-bench fills first
+#   zlib-stream        the same over TCP with zlib compression and no TLS
+# The last three need the MariaDB of tests/server/mariadb.sh with TLS (it has
+# it); they are not in the default set because filling the table and the TLS
+# handshakes take a while. Neither client verifies the server's certificate,
+# unless --tls-ca FILE is given (then both verify chain and name), e.g.
+#   tests/bench/run.sh --only tls-connect,tls-stream,zlib-stream
 # Environment:
 #   MYWIRE_REPLAY_SERVER     replay_server.py (default: <repo>/../shared/tools/replay_server.py)
 #   MYWIRE_BENCH_BUILD_DIR   build directory (default: <repo>/build-bench)
@@ -43,7 +57,7 @@ done
 need_replay=0
 need_db=0
 [[ $use_replay == 1 && ,$only, =~ ,(stream|buffered), ]] && need_replay=1
-[[ ,$only, =~ ,(point|connect), || $real == 1 ]] && need_db=1
+[[ ,$only, =~ ,(point|connect|tls-connect|tls-stream|zlib-stream), || $real == 1 ]] && need_db=1
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mywire-bench.XXXXXX")
 replay_pid=
