@@ -162,6 +162,19 @@ int mywire_set_option(mywire_conn *conn, const char *key, const char *value) {
         return mywire::set_option_by_name(c.opts, key, value, c.err());
     });
 }
+int mywire_set_ssl_mode(mywire_conn *conn, int mode) {
+    return set_opt(conn, [&](Connection &c) { return mywire::set_ssl_mode(c.opts, mode, c.err()); });
+}
+int mywire_set_compression(mywire_conn *conn, int algorithm) {
+    return set_opt(conn, [&](Connection &c) { return mywire::set_compression(c.opts, algorithm, c.err()); });
+}
+int mywire_set_dialog_callback(mywire_conn *conn, mywire_dialog_fn fn, void *user_data) {
+    return set_opt(conn, [&](Connection &c) {
+        c.opts.dialog = fn;
+        c.opts.dialog_user_data = user_data;
+        return Errc::ok;
+    });
+}
 int mywire_set_uri(mywire_conn *conn, const char *uri) {
     return set_opt(conn, [&](Connection &c) {
         if (!uri) return c.err().set(Errc::argument, "URI must not be NULL");
@@ -228,6 +241,33 @@ const char *mywire_auth_plugin(const mywire_conn *conn) {
 }
 int mywire_is_mariadb(const mywire_conn *conn) {
     return conn && C(conn)->connected() && C(conn)->server.is_mariadb ? 1 : 0;
+}
+const char *mywire_transport(const mywire_conn *conn) {
+    if (!conn || !C(conn)->connected()) return "";
+    return C(conn)->is_unix() ? "unix" : "tcp";
+}
+int mywire_tls_active(const mywire_conn *conn) {
+    return conn && C(conn)->connected() && C(conn)->tls_info().active ? 1 : 0;
+}
+const char *mywire_tls_version(const mywire_conn *conn) {
+    return conn && C(conn)->connected() ? C(conn)->tls_info().version.c_str() : "";
+}
+const char *mywire_tls_cipher(const mywire_conn *conn) {
+    return conn && C(conn)->connected() ? C(conn)->tls_info().cipher.c_str() : "";
+}
+int mywire_tls_verified(const mywire_conn *conn) {
+    return conn && C(conn)->connected() && C(conn)->tls_info().verified ? 1 : 0;
+}
+int mywire_tls_failure(const mywire_conn *conn) {
+    return conn ? C(conn)->tls_info().failure : MYWIRE_TLS_FAILURE_NONE;
+}
+const char *mywire_compression(const mywire_conn *conn) {
+    if (!conn || !C(conn)->connected()) return "none";
+    switch (C(conn)->compression()) {
+    case mywire::proto::Compression::zlib: return "zlib";
+    case mywire::proto::Compression::zstd: return "zstd";
+    default: return "none";
+    }
 }
 int mywire_socket(const mywire_conn *conn) {
     return conn && C(conn)->connected() ? C(conn)->socket_fd() : -1;

@@ -44,11 +44,11 @@ extern "C" {
 /* ---------------------------------------------------------------- version */
 
 #define MYWIRE_VERSION_MAJOR 0
-#define MYWIRE_VERSION_MINOR 1
+#define MYWIRE_VERSION_MINOR 2
 #define MYWIRE_VERSION_PATCH 0
 /* MAJOR * 10000 + MINOR * 100 + PATCH */
-#define MYWIRE_VERSION_NUMBER 100
-#define MYWIRE_VERSION_STRING "0.1.0"
+#define MYWIRE_VERSION_NUMBER 200
+#define MYWIRE_VERSION_STRING "0.2.0"
 
 /* The version of the library actually loaded, to compare with the macros. */
 MYWIRE_API unsigned mywire_version_number(void);
@@ -146,8 +146,39 @@ MYWIRE_API int mywire_set_connect_attr(mywire_conn *conn, const char *key, const
 /* Set any option by name, with the value as text: the same keys as the URI
  * query string (see README): host, port, socket, user, password, database,
  * connect_timeout, read_timeout, write_timeout, max_allowed_packet,
- * max_result_bytes, max_columns, multi_statements, charset.
- * Unknown keys give MYWIRE_ERROR_OPTION. */
+ * max_result_bytes, max_columns, multi_statements, charset, and the TLS,
+ * authentication and compression keys below. A '-' in a key is read as '_'
+ * ("ssl-mode" = "ssl_mode"). Booleans are 1/0, true/false, on/off, yes/no.
+ * Unknown keys give MYWIRE_ERROR_OPTION.
+ *
+ * TLS:
+ *   ssl_mode          disabled | preferred | required | verify_ca | verify_identity
+ *   ssl_ca, ssl_capath  trusted CA file / directory (without ssl_mode: verify_ca)
+ *   ssl_cert, ssl_key, ssl_key_password   client certificate, key, passphrase
+ *   ssl_crl, ssl_crlpath  revocation list file / directory (checked when set)
+ *   tls_version       lowest TLS version: TLSv1.2 (default) or TLSv1.3; a list
+ *                     such as "TLSv1.2,TLSv1.3" means its lowest member
+ *   ssl_cipher        TLS 1.2 cipher list (OpenSSL syntax)
+ *   tls_ciphersuites  TLS 1.3 cipher suites (OpenSSL syntax)
+ *   ssl_sni           name sent as SNI (default: the host, unless an IP address)
+ *   ssl_fingerprint   the server certificate's SHA-256, hex (colons allowed);
+ *                     the connection fails unless it matches
+ * Authentication:
+ *   password2, password3      the 2nd and 3rd factor (MySQL multi-factor auth)
+ *   server_public_key_path    RSA public key (PEM) of the server, for
+ *                             caching_sha2_password / sha256_password without TLS
+ *   get_server_public_key     1 to allow asking the server for that key
+ *                             (a man in the middle can replace it)
+ *   enable_cleartext_plugin   1 to allow sending the password in clear
+ *                             (mysql_clear_password, dialog), and then only
+ *                             over TLS or a unix socket
+ *   auth_plugins              comma-separated allow-list of plugins the server
+ *                             may use; default: all built in
+ * Compression:
+ *   compress          off (default) | zlib | zstd | on (zstd when the server
+ *                     offers it, else zlib). Fails if the server offers none
+ *                     of what was asked.
+ *   compression_level zstd level 1..22 (default 3) */
 MYWIRE_API int mywire_set_option(mywire_conn *conn, const char *key, const char *value);
 
 /* Parse a URI without connecting and apply it as options:
@@ -168,6 +199,35 @@ MYWIRE_API int mywire_connect(mywire_conn *conn);
 MYWIRE_API int mywire_connect_to(mywire_conn *conn, const char *host, const char *user,
                                  const char *password, const char *database, unsigned port,
                                  const char *unix_socket);
+
+/* TLS modes. Default: MYWIRE_SSL_MODE_DEFAULT, which is PREFERRED over TCP,
+ * VERIFY_CA when a CA is given, and no TLS over a unix socket (a secure
+ * transport already). REQUIRED and stricter never fall back to plain text. */
+#define MYWIRE_SSL_MODE_DEFAULT 0
+#define MYWIRE_SSL_MODE_DISABLED 1
+#define MYWIRE_SSL_MODE_PREFERRED 2
+#define MYWIRE_SSL_MODE_REQUIRED 3
+#define MYWIRE_SSL_MODE_VERIFY_CA 4
+#define MYWIRE_SSL_MODE_VERIFY_IDENTITY 5
+MYWIRE_API int mywire_set_ssl_mode(mywire_conn *conn, int mode);
+
+/* Compression (see the "compress" key). */
+#define MYWIRE_COMPRESS_OFF 0
+#define MYWIRE_COMPRESS_ZLIB 1
+#define MYWIRE_COMPRESS_ZSTD 2
+#define MYWIRE_COMPRESS_ANY 3
+MYWIRE_API int mywire_set_compression(mywire_conn *conn, int algorithm);
+
+/* Answers the dialog (PAM) plugin's prompts that are not password prompts
+ * (password prompts are answered with the password). Write a NUL-terminated
+ * answer of at most answer_size bytes into answer and return 0, or return
+ * nonzero to abort the login. echo is 1 for an ordinary question, 0 for a
+ * secret one. prompt is the server's text (untrusted). Without a callback
+ * such a prompt fails the login with MYWIRE_ERROR_AUTH. */
+typedef int (*mywire_dialog_fn)(void *user_data, int echo, const char *prompt, char *answer,
+                                size_t answer_size);
+MYWIRE_API int mywire_set_dialog_callback(mywire_conn *conn, mywire_dialog_fn fn,
+                                          void *user_data);
 
 /* Shorthand: mywire_set_uri() then mywire_connect(). */
 MYWIRE_API int mywire_connect_uri(mywire_conn *conn, const char *uri);
@@ -199,6 +259,30 @@ MYWIRE_API unsigned mywire_server_status(const mywire_conn *conn);
 MYWIRE_API const char *mywire_auth_plugin(const mywire_conn *conn);
 /* 1 for MariaDB, 0 for MySQL (or not connected). */
 MYWIRE_API int mywire_is_mariadb(const mywire_conn *conn);
+/* "tcp" or "unix" while connected, "" otherwise. */
+MYWIRE_API const char *mywire_transport(const mywire_conn *conn);
+/* 1 when the connection is encrypted with TLS. */
+MYWIRE_API int mywire_tls_active(const mywire_conn *conn);
+/* The TLS version ("TLSv1.3") and cipher of the connection, "" without TLS. */
+MYWIRE_API const char *mywire_tls_version(const mywire_conn *conn);
+MYWIRE_API const char *mywire_tls_cipher(const mywire_conn *conn);
+/* 1 when the server's certificate was verified (chain for VERIFY_CA, chain
+ * and name for VERIFY_IDENTITY) or matched ssl_fingerprint. */
+MYWIRE_API int mywire_tls_verified(const mywire_conn *conn);
+/* Why the last connect failed in TLS, MYWIRE_TLS_FAILURE_NONE otherwise. */
+#define MYWIRE_TLS_FAILURE_NONE 0
+#define MYWIRE_TLS_FAILURE_NOT_OFFERED 1       /* server does not support TLS */
+#define MYWIRE_TLS_FAILURE_UNTRUSTED 2         /* chain not trusted by the CA */
+#define MYWIRE_TLS_FAILURE_EXPIRED 3
+#define MYWIRE_TLS_FAILURE_NOT_YET_VALID 4
+#define MYWIRE_TLS_FAILURE_HOSTNAME 5          /* name / IP address mismatch */
+#define MYWIRE_TLS_FAILURE_REVOKED 6
+#define MYWIRE_TLS_FAILURE_FINGERPRINT 7       /* ssl_fingerprint mismatch */
+#define MYWIRE_TLS_FAILURE_CONFIG 8            /* unreadable CA/cert/key/CRL, bad cipher list */
+#define MYWIRE_TLS_FAILURE_HANDSHAKE 9         /* any other handshake failure */
+MYWIRE_API int mywire_tls_failure(const mywire_conn *conn);
+/* "none", "zlib" or "zstd". */
+MYWIRE_API const char *mywire_compression(const mywire_conn *conn);
 /* The socket descriptor, -1 if not connected. For poll() only: reading or
  * writing it breaks the protocol. */
 MYWIRE_API int mywire_socket(const mywire_conn *conn);

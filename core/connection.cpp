@@ -184,16 +184,26 @@ Connection::~Connection() {
 template <class Op>
 Errc Connection::run(Op &op, io::Deadline overall) {
     for (;;) {
-        switch (op.resume(session)) {
+        Action a = op.resume(session);
+        switch (a) {
         case Action::done:
             return Errc::ok;
         case Action::error:
             return fail(session.err.code);
-        case Action::write: {
+        case Action::write:
+        case Action::start_tls: {
             io::Deadline d = overall.none ? io::Deadline::after_ms(opts.write_timeout_ms) : overall;
-            Errc rc = socket_.write_all(session.wbuf.data(), session.wbuf.size(), d, session.err);
+            if (session.new_command) {
+                channel_.begin_command();
+                session.new_command = false;
+            }
+            Errc rc = channel_.write_all(session.wbuf.data(), session.wbuf.size(), d, session.err);
             session.wbuf.clear();
             if (rc != Errc::ok) return fail(rc);
+            if (a == Action::start_tls) {
+                rc = channel_.start_tls(opts, tls_mode_, tls_host_, d, session.err);
+                if (rc != Errc::ok) return fail(rc);
+            }
             break;
         }
         case Action::read: {
@@ -207,13 +217,13 @@ Errc Connection::run(Op &op, io::Deadline overall) {
 
 Errc Connection::read_more(io::Deadline d) {
     session.rbuf.prepare(std::max<std::size_t>(session.read_hint(), 16 * 1024));
-    Errc rc = socket_.read_some(session.rbuf, d, session.err);
+    Errc rc = channel_.read_some(session.rbuf, d, session.err);
     return rc == Errc::ok ? rc : fail(rc);
 }
 
 Errc Connection::fail(Errc code) {
     if (fatal(code)) {
-        socket_.close();
+        channel_.close();
         state = State::broken;
         abandon_active(static_cast<int>(code));
         session.packets.reset();
@@ -236,27 +246,37 @@ Errc Connection::connect() {
     session.max_packet = static_cast<std::size_t>(opts.max_allowed_packet);
     server = proto::ServerInfo{};
     io::Deadline d = io::Deadline::after_ms(opts.connect_timeout_ms);
+    channel_.close();
+    channel_.tls_info = io::TlsInfo{};
     Errc rc;
-    bool secure;
-    if (!opts.unix_socket.empty()) {
-        rc = socket_.connect_unix(opts.unix_socket, d, session.err);
-        secure = true;
+    bool unix_socket = !opts.unix_socket.empty();
+    if (unix_socket) {
+        rc = channel_.socket.connect_unix(opts.unix_socket, d, session.err);
+        tls_host_ = opts.host.empty() ? "localhost" : opts.host;
     } else {
-        rc = socket_.connect_tcp(opts.host.empty() ? "localhost" : opts.host, opts.port, d, session.err);
-        secure = false;
+        tls_host_ = opts.host.empty() ? "localhost" : opts.host;
+        rc = channel_.socket.connect_tcp(tls_host_, opts.port, d, session.err);
     }
     if (rc != Errc::ok) {
         state = State::broken;
         return rc;
     }
-    proto::HandshakeOp op(opts, secure, server);
+    tls_mode_ = opts.effective_ssl_mode(unix_socket);
+    proto::HandshakeOp op(opts, unix_socket, tls_mode_, server);
     rc = run(op, d);
     if (rc != Errc::ok) {
         // A server error during login also ends the connection.
-        socket_.close();
+        if (server.tls_failure != MYWIRE_TLS_FAILURE_NONE) channel_.tls_info.failure = server.tls_failure;
+        channel_.close();
         state = State::broken;
         return rc;
     }
+    // The compressed protocol starts after the OK that ends authentication.
+    if (session.capabilities & proto::cap::zstd)
+        channel_.start_compression(proto::Compression::zstd, opts.compression_level);
+    else if (session.capabilities & proto::cap::compress)
+        channel_.start_compression(proto::Compression::zlib, opts.compression_level);
+    session.packets.check_sequence(channel_.compression() == proto::Compression::none);
     state = State::ready;
     session.err.clear();
     return Errc::ok;
@@ -467,17 +487,19 @@ Errc Connection::statistics(std::string &text) {
 
 void Connection::close() {
     abandon_active(MYWIRE_ERROR_STATE);
-    if (socket_.fd() >= 0 && (state == State::ready || state == State::more_results ||
-                              state == State::streaming)) {
+    if (channel_.socket.fd() >= 0 && (state == State::ready || state == State::more_results ||
+                                      state == State::streaming)) {
         // Best effort: COM_QUIT has no reply and a short deadline.
         session.begin_command();
         session.write_packet(
             [](std::vector<std::uint8_t> &out) { proto::build_command(out, proto::command::quit); });
+        channel_.begin_command();
+        session.new_command = false;
         Error ignored;
-        socket_.write_all(session.wbuf.data(), session.wbuf.size(), io::Deadline::after_ms(1000), ignored);
+        channel_.write_all(session.wbuf.data(), session.wbuf.size(), io::Deadline::after_ms(1000), ignored);
         session.wbuf.clear();
     }
-    socket_.close();
+    channel_.close();
     if (state != State::idle) state = State::closed;
 }
 

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "io/socket.hpp"
+#include "io/channel.hpp"
 #include "options.hpp"
 #include "proto/operations.hpp"
 #include "proto/reader.hpp"
@@ -119,7 +119,10 @@ public:
     void close();
 
     bool more_results() const { return state == State::more_results; }
-    int socket_fd() const { return socket_.fd(); }
+    int socket_fd() const { return channel_.socket.fd(); }
+    const io::TlsInfo &tls_info() const { return channel_.tls_info; }
+    proto::Compression compression() const { return channel_.compression(); }
+    bool is_unix() const { return channel_.socket.is_unix(); }
 
     // For Result.
     int fetch_streaming(Result &r);
@@ -145,7 +148,9 @@ private:
     // The next packet of a result's rows, classified by op.
     Errc read_row(proto::RowOp &op);  // marks the connection broken for fatal errors
 
-    io::Socket socket_;
+    io::Channel channel_;
+    int tls_mode_ = MYWIRE_SSL_MODE_DISABLED;  // resolved at connect
+    std::string tls_host_;                     // the name or address TLS checks
     Result *active_ = nullptr;  // the streaming result still reading rows
 };
 

@@ -2,12 +2,22 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <charconv>
 
 namespace mywire {
 
 Options::~Options() {
-    if (!password.empty()) OPENSSL_cleanse(password.data(), password.size());
+    for (std::string *secret : {&password, &password2, &password3, &ssl_key_password})
+        if (!secret->empty()) OPENSSL_cleanse(secret->data(), secret->size());
+}
+
+int Options::effective_ssl_mode(bool unix_socket) const {
+    if (ssl_mode != MYWIRE_SSL_MODE_DEFAULT) return ssl_mode;
+    // A CA without a mode means the user wants the server verified.
+    if (!ssl_ca.empty() || !ssl_capath.empty()) return MYWIRE_SSL_MODE_VERIFY_CA;
+    // A unix socket is a secure transport already.
+    return unix_socket ? MYWIRE_SSL_MODE_DISABLED : MYWIRE_SSL_MODE_PREFERRED;
 }
 
 namespace {
@@ -79,8 +89,92 @@ Errc set_charset(Options &o, std::uint64_t v, Error &err) {
     return Errc::ok;
 }
 
-Errc set_option_by_name(Options &o, std::string_view key, std::string_view value, Error &err) {
+Errc set_ssl_mode(Options &o, int mode, Error &err) {
+    if (mode < MYWIRE_SSL_MODE_DEFAULT || mode > MYWIRE_SSL_MODE_VERIFY_IDENTITY)
+        return err.set(Errc::option, "ssl_mode must be one of MYWIRE_SSL_MODE_*");
+    o.ssl_mode = mode;
+    return Errc::ok;
+}
+
+Errc set_compression(Options &o, int algorithm, Error &err) {
+    if (algorithm < MYWIRE_COMPRESS_OFF || algorithm > MYWIRE_COMPRESS_ANY)
+        return err.set(Errc::option, "compression must be one of MYWIRE_COMPRESS_*");
+    o.compress = algorithm;
+    return Errc::ok;
+}
+
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char &c : out) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        if (c == '-') c = '_';
+    }
+    return out;
+}
+
+// "TLSv1.2", "TLSv1.3" or a comma-separated list of them: the lowest.
+bool parse_tls_version(std::string_view value, int &version) {
+    int lowest = 0;
+    while (!value.empty()) {
+        std::string_view item = value.substr(0, value.find(','));
+        value.remove_prefix(std::min(value.size(), item.size() + 1));
+        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+        std::string v = lower(item);
+        int this_one;
+        if (v == "tlsv1.2" || v == "tls1.2" || v == "1.2")
+            this_one = 0x0303;
+        else if (v == "tlsv1.3" || v == "tls1.3" || v == "1.3")
+            this_one = 0x0304;
+        else
+            return false;  // TLS 1.0/1.1 are refused: they are broken
+        if (!lowest || this_one < lowest) lowest = this_one;
+    }
+    if (!lowest) return false;
+    version = lowest;
+    return true;
+}
+
+// 64 hex digits, optionally separated by ':' → 32 bytes.
+bool parse_fingerprint(std::string_view value, std::string &out) {
+    std::string bytes;
+    int hi = -1;
+    for (char c : value) {
+        if (c == ':') {
+            if (hi >= 0) return false;
+            continue;
+        }
+        int h = hex(c);
+        if (h < 0) return false;
+        if (hi < 0) {
+            hi = h;
+        } else {
+            bytes.push_back(static_cast<char>(hi * 16 + h));
+            hi = -1;
+        }
+    }
+    if (hi >= 0 || bytes.size() != 32) return false;
+    out = std::move(bytes);
+    return true;
+}
+
+}  // namespace
+
+Errc set_option_by_name(Options &o, std::string_view raw_key, std::string_view value, Error &err) {
+    // Keys are case-sensitive; "ssl-mode" is read as "ssl_mode".
+    std::string key_storage(raw_key.substr(0, 64));
+    for (char &c : key_storage)
+        if (c == '-') c = '_';
+    std::string_view key = key_storage;
     std::uint64_t n = 0;
+    bool b = false;
+    auto flag = [&](bool &field) {
+        if (!parse_bool(value, b)) return bad_value(key, err);
+        field = b;
+        return Errc::ok;
+    };
     auto timeout = [&](unsigned &field) {
         if (!parse_uint(value, n) || n > 86400000u) return bad_value(key, err);
         field = static_cast<unsigned>(n);
@@ -106,13 +200,81 @@ Errc set_option_by_name(Options &o, std::string_view key, std::string_view value
         return parse_uint(value, n) ? set_max_columns(o, n, err) : bad_value(key, err);
     if (key == "charset")
         return parse_uint(value, n) ? set_charset(o, n, err) : bad_value(key, err);
-    if (key == "multi_statements") {
-        bool b;
-        if (!parse_bool(value, b)) return bad_value(key, err);
-        o.multi_statements = b;
+    if (key == "multi_statements") return flag(o.multi_statements);
+
+    // TLS
+    if (key == "ssl_mode") {
+        static constexpr std::pair<std::string_view, int> modes[] = {
+            {"disabled", MYWIRE_SSL_MODE_DISABLED},   {"preferred", MYWIRE_SSL_MODE_PREFERRED},
+            {"required", MYWIRE_SSL_MODE_REQUIRED},   {"verify_ca", MYWIRE_SSL_MODE_VERIFY_CA},
+            {"verify_identity", MYWIRE_SSL_MODE_VERIFY_IDENTITY},
+        };
+        std::string v = lower(value);
+        for (const auto &[name, mode] : modes)
+            if (v == name) return o.ssl_mode = mode, Errc::ok;
+        return err.set(Errc::option, "invalid value for option 'ssl_mode' (disabled, preferred, "
+                                     "required, verify_ca or verify_identity)");
+    }
+    if (key == "ssl_ca") return o.ssl_ca.assign(value), Errc::ok;
+    if (key == "ssl_capath") return o.ssl_capath.assign(value), Errc::ok;
+    if (key == "ssl_cert") return o.ssl_cert.assign(value), Errc::ok;
+    if (key == "ssl_key") return o.ssl_key.assign(value), Errc::ok;
+    if (key == "ssl_key_password") return o.ssl_key_password.assign(value), Errc::ok;
+    if (key == "ssl_crl") return o.ssl_crl.assign(value), Errc::ok;
+    if (key == "ssl_crlpath") return o.ssl_crlpath.assign(value), Errc::ok;
+    if (key == "ssl_cipher") return o.ssl_cipher.assign(value), Errc::ok;
+    if (key == "tls_ciphersuites") return o.tls_ciphersuites.assign(value), Errc::ok;
+    if (key == "ssl_sni") return o.ssl_sni.assign(value), Errc::ok;
+    if (key == "tls_version") {
+        if (!parse_tls_version(value, o.tls_min_version))
+            return err.set(Errc::option,
+                           "invalid value for option 'tls_version' (TLSv1.2, TLSv1.3 or a list)");
         return Errc::ok;
     }
-    return err.set(Errc::option, "unknown option '" + std::string(key.substr(0, 64)) + "'");
+    if (key == "ssl_fingerprint") {
+        if (value.empty()) return o.ssl_fingerprint.clear(), Errc::ok;
+        if (!parse_fingerprint(value, o.ssl_fingerprint))
+            return err.set(Errc::option, "invalid value for option 'ssl_fingerprint' (the "
+                                         "certificate's SHA-256: 64 hex digits, colons allowed)");
+        return Errc::ok;
+    }
+
+    // Authentication
+    if (key == "password2") return o.password2.assign(value), Errc::ok;
+    if (key == "password3") return o.password3.assign(value), Errc::ok;
+    if (key == "server_public_key_path") return o.server_public_key_path.assign(value), Errc::ok;
+    if (key == "get_server_public_key") return flag(o.get_server_public_key);
+    if (key == "enable_cleartext_plugin") return flag(o.enable_cleartext_plugin);
+    if (key == "auth_plugins") {
+        std::vector<std::string> list;
+        std::string_view rest = value;
+        while (!rest.empty()) {
+            std::string_view item = rest.substr(0, rest.find(','));
+            rest.remove_prefix(std::min(rest.size(), item.size() + 1));
+            while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+            while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+            if (item.empty() || item.size() > 64) return bad_value(key, err);
+            list.emplace_back(item);
+        }
+        o.auth_plugins = std::move(list);
+        return Errc::ok;
+    }
+
+    // Compression
+    if (key == "compress") {
+        std::string v = lower(value);
+        if (v == "zlib") return o.compress = MYWIRE_COMPRESS_ZLIB, Errc::ok;
+        if (v == "zstd") return o.compress = MYWIRE_COMPRESS_ZSTD, Errc::ok;
+        if (parse_bool(v, b)) return o.compress = b ? MYWIRE_COMPRESS_ANY : MYWIRE_COMPRESS_OFF, Errc::ok;
+        return err.set(Errc::option, "invalid value for option 'compress' (off, zlib, zstd or on)");
+    }
+    if (key == "compression_level") {
+        if (!parse_uint(value, n) || n < 1 || n > 22)
+            return err.set(Errc::option, "compression_level must be between 1 and 22");
+        o.compression_level = static_cast<int>(n);
+        return Errc::ok;
+    }
+    return err.set(Errc::option, "unknown option '" + std::string(raw_key.substr(0, 64)) + "'");
 }
 
 Errc apply_uri(Options &target, std::string_view uri, Error &err) {

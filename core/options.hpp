@@ -29,7 +29,36 @@ struct Options {
     unsigned charset = 45;  // utf8mb4_general_ci
     std::vector<std::pair<std::string, std::string>> connect_attrs;
 
-    ~Options();  // wipes the password
+    // TLS (see mywire.h, mywire_set_option). ssl_mode keeps the public
+    // MYWIRE_SSL_MODE_* numbers; effective_ssl_mode() resolves the default.
+    int ssl_mode = MYWIRE_SSL_MODE_DEFAULT;
+    std::string ssl_ca, ssl_capath, ssl_cert, ssl_key, ssl_key_password;
+    std::string ssl_crl, ssl_crlpath;
+    int tls_min_version = 0x0303;  // TLS1_2_VERSION
+    std::string ssl_cipher, tls_ciphersuites, ssl_sni;
+    std::string ssl_fingerprint;  // 32 raw bytes once set (decoded from hex)
+
+    // Authentication.
+    std::string password2, password3;
+    std::string server_public_key_path;
+    bool get_server_public_key = false;
+    bool enable_cleartext_plugin = false;
+    std::vector<std::string> auth_plugins;  // allow-list; empty = all built in
+    mywire_dialog_fn dialog = nullptr;
+    void *dialog_user_data = nullptr;
+
+    // Compression: MYWIRE_COMPRESS_*.
+    int compress = MYWIRE_COMPRESS_OFF;
+    int compression_level = 3;
+
+    int effective_ssl_mode(bool unix_socket) const;
+
+    Options() = default;
+    Options(const Options &) = default;
+    Options &operator=(const Options &) = default;
+    Options(Options &&) = default;
+    Options &operator=(Options &&) = default;
+    ~Options();  // wipes the passwords
 };
 
 // Range checks shared by the typed setters and the by-name setter.
@@ -40,6 +69,8 @@ Errc set_max_allowed_packet(Options &o, std::uint64_t v, Error &err);
 Errc set_max_columns(Options &o, std::uint64_t v, Error &err);
 Errc set_port(Options &o, std::uint64_t v, Error &err);
 Errc set_charset(Options &o, std::uint64_t v, Error &err);
+Errc set_ssl_mode(Options &o, int mode, Error &err);
+Errc set_compression(Options &o, int algorithm, Error &err);
 
 // Set an option by its URI key from text. Unknown keys and bad values give
 // Errc::option with a message naming the key.

@@ -63,7 +63,7 @@ FrameStatus PacketReader::next_slow(ReadBuffer &buf, std::uint8_t &seq, std::siz
         }
         auto *h = reinterpret_cast<const std::uint8_t *>(in.data());
         std::size_t len = h[0] | (std::size_t(h[1]) << 8) | (std::size_t(h[2]) << 16);
-        if (h[3] != seq) {
+        if (h[3] != seq && check_sequence_) {
             reset();
             err.set(Errc::protocol, "packets out of order: expected sequence id " +
                                         std::to_string(seq) + ", got " + std::to_string(h[3]));
@@ -82,7 +82,7 @@ FrameStatus PacketReader::next_slow(ReadBuffer &buf, std::uint8_t &seq, std::siz
             need_ = header_size + len - in.size();
             return FrameStatus::need_more;
         }
-        ++seq;
+        seq = static_cast<std::uint8_t>(h[3] + 1);
         const char *data = in.data() + header_size;
         buf.consume(header_size + len);
         if (!assembling_ && len < max_frame) {

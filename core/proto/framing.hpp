@@ -83,9 +83,9 @@ public:
             if (in.size() >= header_size) {
                 auto *h = reinterpret_cast<const std::uint8_t *>(in.data());
                 std::size_t len = h[0] | (std::size_t(h[1]) << 8) | (std::size_t(h[2]) << 16);
-                if (len < max_frame && h[3] == seq && len <= max_packet &&
+                if (len < max_frame && (h[3] == seq || !check_sequence_) && len <= max_packet &&
                     in.size() >= header_size + len) {
-                    ++seq;
+                    seq = static_cast<std::uint8_t>(h[3] + 1);
                     buf.consume(header_size + len);
                     payload = std::string_view(in.data() + header_size, len);
                     return FrameStatus::packet;
@@ -99,6 +99,10 @@ public:
     void terminate_payload(ReadBuffer &buf, std::string_view payload);
     // Forget a partially reassembled packet (after an error).
     void reset();
+    // Under the compressed protocol the servers do not keep the plain
+    // packets' sequence ids in order (the compressed packets' ids are
+    // checked instead), so the check is turned off there.
+    void check_sequence(bool on) { check_sequence_ = on; }
 
 private:
     FrameStatus next_slow(ReadBuffer &buf, std::uint8_t &seq, std::size_t max_packet,
@@ -106,6 +110,7 @@ private:
     std::vector<std::uint8_t> big_;  // reassembly of split packets
     bool assembling_ = false;
     bool big_returned_ = false;
+    bool check_sequence_ = true;
     std::size_t need_ = 0;
 };
 

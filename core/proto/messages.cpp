@@ -60,13 +60,18 @@ Errc parse_handshake(std::string_view payload, Handshake &out) {
     return Errc::ok;
 }
 
-void build_handshake_response(std::vector<std::uint8_t> &out, const HandshakeResponse &h) {
+void build_ssl_request(std::vector<std::uint8_t> &out, const HandshakeResponse &h) {
     Writer w(out);
     w.u32(h.capabilities);
     w.u32(h.max_packet);
     w.u8(h.charset);
     w.zeros(19);
     w.u32(h.mariadb_capabilities);
+}
+
+void build_handshake_response(std::vector<std::uint8_t> &out, const HandshakeResponse &h) {
+    build_ssl_request(out, h);
+    Writer w(out);
     w.nul_str(h.user);
     if (h.capabilities & cap::plugin_auth_lenenc_data) {
         w.lenenc_str(h.auth_response);
@@ -87,6 +92,16 @@ void build_handshake_response(std::vector<std::uint8_t> &out, const HandshakeRes
             w.lenenc_str(v);
         }
     }
+    if (h.capabilities & cap::zstd) w.u8(h.zstd_level);
+}
+
+Errc parse_auth_next_factor(std::string_view payload, AuthNextFactor &out) {
+    Reader r(payload);
+    std::uint8_t header;
+    if (!r.u8(header) || header != 0x02 || !r.nul_str(out.plugin) || out.plugin.empty())
+        return malformed();
+    out.data = r.rest();
+    return Errc::ok;
 }
 
 Errc parse_ok(std::string_view payload, std::uint32_t capabilities, OkPacket &out) {

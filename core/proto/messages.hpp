@@ -37,6 +37,8 @@ inline constexpr std::uint32_t connect_attrs = 1u << 20;
 inline constexpr std::uint32_t plugin_auth_lenenc_data = 1u << 21;
 inline constexpr std::uint32_t session_track = 1u << 23;
 inline constexpr std::uint32_t deprecate_eof = 1u << 24;
+inline constexpr std::uint32_t zstd = 1u << 26;  // MySQL 8.0.18+: zstd compression
+inline constexpr std::uint32_t multi_factor_auth = 1u << 28;  // MySQL 8.0.27+
 // Set by MariaDB servers (in the slot MySQL calls CLIENT_LONG_PASSWORD) to
 // say "I am MariaDB"; a MariaDB client clears it to use extended caps.
 inline constexpr std::uint32_t mysql = 1u << 0;
@@ -91,8 +93,20 @@ struct HandshakeResponse {
     std::string_view database;     // sent when capabilities has connect_with_db
     std::string_view auth_plugin;  // sent when capabilities has plugin_auth
     const std::vector<std::pair<std::string, std::string>> *attributes = nullptr;
+    std::uint8_t zstd_level = 3;  // sent when capabilities has zstd
 };
 void build_handshake_response(std::vector<std::uint8_t> &out, const HandshakeResponse &r);
+// The SSLRequest: the handshake response's first 32 bytes, nothing more (no
+// user name, no credentials) before TLS is up.
+void build_ssl_request(std::vector<std::uint8_t> &out, const HandshakeResponse &r);
+
+// ---- AuthNextFactor (MySQL multi-factor authentication): 0x02, plugin
+// name NUL-terminated, then the plugin's data.
+struct AuthNextFactor {
+    std::string_view plugin;
+    std::string_view data;
+};
+Errc parse_auth_next_factor(std::string_view payload, AuthNextFactor &out);
 
 // ---- generic responses
 struct OkPacket {

@@ -42,6 +42,12 @@ Action HandshakeOp::fail(Session &s, Errc code, std::string_view msg) {
 }
 
 Action HandshakeOp::resume(Session &s) {
+    if (phase_ == Phase::tls) {
+        // The driver has brought TLS up: from here on the transport is secure.
+        secure_ = true;
+        phase_ = Phase::auth;
+        return send_handshake_response(s);
+    }
     for (;;) {
         if (phase_ == Phase::done) return Action::done;
         std::string_view payload;
@@ -51,6 +57,37 @@ Action HandshakeOp::resume(Session &s) {
         if (a != Action::read) return a;
     }
 }
+
+bool HandshakeOp::allowed(std::string_view plugin) const {
+    if (opts_.auth_plugins.empty()) return true;
+    for (const auto &p : opts_.auth_plugins)
+        if (p == plugin) return true;
+    return false;
+}
+
+AuthContext HandshakeOp::context() const {
+    AuthContext ctx;
+    ctx.password = factor_ == 1 ? opts_.password : factor_ == 2 ? opts_.password2 : opts_.password3;
+    ctx.secure_transport = secure_;
+    ctx.server_public_key_path = opts_.server_public_key_path;
+    ctx.get_server_public_key = opts_.get_server_public_key;
+    ctx.enable_cleartext = opts_.enable_cleartext_plugin;
+    ctx.dialog = opts_.dialog;
+    ctx.dialog_user_data = opts_.dialog_user_data;
+    return ctx;
+}
+
+namespace {
+const char *ssl_mode_name(int mode) {
+    switch (mode) {
+    case MYWIRE_SSL_MODE_REQUIRED: return "REQUIRED";
+    case MYWIRE_SSL_MODE_VERIFY_CA: return "VERIFY_CA";
+    case MYWIRE_SSL_MODE_VERIFY_IDENTITY: return "VERIFY_IDENTITY";
+    case MYWIRE_SSL_MODE_PREFERRED: return "PREFERRED";
+    default: return "DISABLED";
+    }
+}
+}  // namespace
 
 Action HandshakeOp::on_greeting(Session &s, std::string_view payload) {
     if (is_err(payload)) {
@@ -69,28 +106,90 @@ Action HandshakeOp::on_greeting(Session &s, std::string_view payload) {
     info_.version.assign(hs.server_version);
     info_.connection_id = hs.connection_id;
     info_.is_mariadb = hs.is_mariadb;
+    info_.capabilities = hs.capabilities;
+    scramble_ = hs.scramble;
+    server_plugin_.assign(hs.auth_plugin);
 
     std::uint32_t want = cap::protocol_41 | cap::secure_connection | cap::long_flag |
                          cap::transactions | cap::multi_results | cap::ps_multi_results |
                          cap::plugin_auth | cap::plugin_auth_lenenc_data | cap::connect_attrs |
-                         cap::deprecate_eof;
+                         cap::deprecate_eof | cap::multi_factor_auth;
     if (!hs.is_mariadb) want |= cap::long_password;
     if (!opts_.database.empty()) want |= cap::connect_with_db;
     if (opts_.multi_statements) want |= cap::multi_statements;
+
+    // Compression: exactly what was asked, or a clear error.
+    switch (opts_.compress) {
+    case MYWIRE_COMPRESS_ZLIB:
+        if (!(hs.capabilities & cap::compress))
+            return fail(s, Errc::unsupported, "the server does not support zlib compression (compress=zlib)");
+        want |= cap::compress;
+        break;
+    case MYWIRE_COMPRESS_ZSTD:
+        if (!(hs.capabilities & cap::zstd))
+            return fail(s, Errc::unsupported, "the server does not support zstd compression (compress=zstd)");
+        want |= cap::zstd;
+        break;
+    case MYWIRE_COMPRESS_ANY:
+        if (hs.capabilities & cap::zstd)
+            want |= cap::zstd;
+        else if (hs.capabilities & cap::compress)
+            want |= cap::compress;
+        else
+            return fail(s, Errc::unsupported, "the server supports no compression (compress=on)");
+        break;
+    default:
+        break;
+    }
     s.capabilities = want & hs.capabilities;
     if (!opts_.database.empty() && !(s.capabilities & cap::connect_with_db))
         return fail(s, Errc::unsupported, "the server cannot select a database at connect time");
 
+    // TLS is decided here, before a single byte of the handshake response.
+    if (tls_mode_ != MYWIRE_SSL_MODE_DISABLED) {
+        if (hs.capabilities & cap::ssl) {
+            if (!s.rbuf.pending().empty())
+                return fail(s, Errc::tls, "the server sent unexpected bytes after its greeting, "
+                                          "before the TLS handshake (refused without reading them)");
+            s.capabilities |= cap::ssl;
+            HandshakeResponse r;
+            r.capabilities = s.capabilities;
+            r.max_packet = static_cast<std::uint32_t>(
+                opts_.max_allowed_packet > 0xFFFFFFFFu ? 0xFFFFFFFFu : opts_.max_allowed_packet);
+            r.charset = static_cast<std::uint8_t>(opts_.charset);
+            s.wbuf.clear();
+            s.write_packet([&](std::vector<std::uint8_t> &out) { build_ssl_request(out, r); });
+            phase_ = Phase::tls;
+            return Action::start_tls;
+        }
+        if (tls_mode_ != MYWIRE_SSL_MODE_PREFERRED) {
+            info_.tls_failure = MYWIRE_TLS_FAILURE_NOT_OFFERED;
+            return fail(s, Errc::tls, std::string("server does not support TLS; ssl_mode=") +
+                                          ssl_mode_name(tls_mode_) +
+                                          " does not allow a connection without it");
+        }
+    }
+    phase_ = Phase::auth;
+    return send_handshake_response(s);
+}
+
+Action HandshakeOp::send_handshake_response(Session &s) {
     // Start with the server's default plugin when it can use the greeting's
-    // challenge; otherwise answer as mysql_native_password and let the
-    // server switch us to the plugin the account needs.
-    std::string_view first = hs.auth_plugin.empty() ? "mysql_native_password" : hs.auth_plugin;
-    plugin_ = make_auth_plugin(first);
-    if (!plugin_ || first == "client_ed25519") plugin_ = make_auth_plugin("mysql_native_password");
+    // challenge; otherwise with one that can, and let the server switch us
+    // to the plugin the account needs. Plugins the user did not allow are
+    // not started: an empty response under the server's plugin name reveals
+    // nothing and lets the server ask for what it needs.
+    std::string_view first = server_plugin_.empty() ? "mysql_native_password" : server_plugin_;
+    bool greeting_usable = first != "client_ed25519" && first != "parsec" && first != "dialog";
+    plugin_ = greeting_usable && allowed(first) ? make_auth_plugin(first) : nullptr;
+    if (!plugin_ && allowed("mysql_native_password")) plugin_ = make_auth_plugin("mysql_native_password");
 
     std::string response;
-    AuthContext ctx{opts_.password, secure_};
-    if (plugin_->start(ctx, hs.scramble, response, s.err) != Errc::ok) return Action::error;
+    std::string_view plugin_name = first;
+    if (plugin_) {
+        if (plugin_->start(context(), scramble_, response, s.err) != Errc::ok) return Action::error;
+        plugin_name = plugin_->name();
+    }
 
     HandshakeResponse r;
     r.capabilities = s.capabilities;
@@ -100,7 +199,8 @@ Action HandshakeOp::on_greeting(Session &s, std::string_view payload) {
     r.user = opts_.user;
     r.auth_response = response;
     r.database = opts_.database;
-    r.auth_plugin = plugin_->name();
+    r.auth_plugin = plugin_name;
+    r.zstd_level = static_cast<std::uint8_t>(opts_.compression_level);
     static const std::string os = [] {  // once per process (thread-safe)
         utsname uts{};
         return std::string(::uname(&uts) == 0 ? uts.sysname : "unknown");
@@ -132,19 +232,33 @@ Action HandshakeOp::send_auth_response(Session &s, std::string &response) {
     return Action::write;
 }
 
+Action HandshakeOp::start_plugin(Session &s, std::string_view name, std::string_view data) {
+    if (name == "mysql_old_password")
+        return fail(s, Errc::auth,
+                    "the server asks for mysql_old_password, which mywire refuses (insecure)");
+    plugin_ = make_auth_plugin(name);
+    if (!plugin_)
+        return fail(s, Errc::auth, "the server asks for authentication plugin " + safe_name(name) +
+                                       ", which mywire does not support");
+    if (!allowed(name))
+        return fail(s, Errc::auth, "the server asks for authentication plugin " + safe_name(name) +
+                                       ", which is not in the auth_plugins allow-list");
+    std::string response;
+    if (plugin_->start(context(), data, response, s.err) != Errc::ok) return Action::error;
+    return send_auth_response(s, response);
+}
+
 Action HandshakeOp::on_auth_packet(Session &s, std::string_view payload) {
     if (++round_trips_ > max_auth_round_trips)
         return fail(s, Errc::auth, "too many authentication round trips");
     if (payload.empty()) return fail(s, Errc::protocol, "empty packet during authentication");
-    AuthContext ctx{opts_.password, secure_};
-    std::string response;
     switch (std::uint8_t(payload[0])) {
     case 0x00: {
         OkPacket ok;
         if (parse_ok(payload, s.capabilities, ok) != Errc::ok)
             return fail(s, Errc::protocol, "malformed OK packet after authentication");
         s.status_flags = ok.status_flags;
-        info_.auth_plugin.assign(plugin_->name());
+        info_.auth_plugin.assign(plugin_ ? plugin_->name() : std::string_view());
         phase_ = Phase::done;
         return Action::done;
     }
@@ -158,19 +272,31 @@ Action HandshakeOp::on_auth_packet(Session &s, std::string_view payload) {
             return fail(s, Errc::auth,
                         "the server asks for mysql_old_password, which mywire refuses (insecure)");
         if (rc != Errc::ok) return fail(s, Errc::protocol, "malformed auth switch request");
-        plugin_ = make_auth_plugin(sw.plugin);
-        if (!plugin_)
-            return fail(s, Errc::auth, "the server asks for authentication plugin " +
-                                           safe_name(sw.plugin) + ", which mywire does not support");
-        if (plugin_->start(ctx, sw.data, response, s.err) != Errc::ok) return Action::error;
-        return send_auth_response(s, response);
+        return start_plugin(s, sw.plugin, sw.data);
     }
     case 0x01: {
+        if (!plugin_) return fail(s, Errc::protocol, "unexpected AuthMoreData packet from the server");
         std::string_view data;
         parse_auth_more_data(payload, data);
+        std::string response;
         bool reply = false;
-        if (plugin_->more_data(ctx, data, response, reply, s.err) != Errc::ok) return Action::error;
+        if (plugin_->more_data(context(), data, response, reply, s.err) != Errc::ok) return Action::error;
         return reply ? send_auth_response(s, response) : Action::read;
+    }
+    case 0x02: {
+        // MySQL multi-factor authentication: the next factor's plugin.
+        if (!(s.capabilities & cap::multi_factor_auth))
+            return fail(s, Errc::protocol, "unexpected packet during authentication");
+        AuthNextFactor next;
+        if (parse_auth_next_factor(payload, next) != Errc::ok)
+            return fail(s, Errc::protocol, "malformed AuthNextFactor packet");
+        if (factor_ >= 3) return fail(s, Errc::auth, "the server asks for more than three authentication factors");
+        ++factor_;
+        if ((factor_ == 2 ? opts_.password2 : opts_.password3).empty())
+            return fail(s, Errc::auth, factor_ == 2
+                                           ? "the server asks for a second authentication factor; set password2"
+                                           : "the server asks for a third authentication factor; set password3");
+        return start_plugin(s, next.plugin, next.data);
     }
     default:
         return fail(s, Errc::protocol, "unexpected packet during authentication");

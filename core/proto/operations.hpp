@@ -26,6 +26,9 @@ namespace mywire::proto {
 enum class Action {
     write,  // send session.wbuf, then resume
     read,   // read more bytes into session.rbuf (read_hint() bytes would help), then resume
+    start_tls,  // send session.wbuf (the SSLRequest) in plain text, then run the TLS
+                // handshake on the transport; resume once TLS is up. Bytes the server
+                // sent before must not be read as if they came over TLS.
     done,
     error,  // session.err says what
 };
@@ -38,6 +41,7 @@ struct Session {
     std::uint32_t capabilities = 0;  // negotiated
     std::uint16_t status_flags = 0;
     std::size_t max_packet = 64u << 20;
+    bool new_command = false;  // set by begin_command; the compressed framing restarts too
     Error err;
 
     bool deprecate_eof() const { return capabilities & cap::deprecate_eof; }
@@ -50,6 +54,7 @@ struct Session {
     void begin_command() {
         seq = 0;
         wbuf.clear();
+        new_command = true;
     }
     // Reserve a header, let build() append the payload, frame it.
     template <class Build>
@@ -69,29 +74,42 @@ struct ServerInfo {
     std::string version;
     std::uint32_t connection_id = 0;
     bool is_mariadb = false;
+    std::uint32_t capabilities = 0;  // as the server offered them
     std::string auth_plugin;  // the plugin that completed the login
+    int tls_failure = MYWIRE_TLS_FAILURE_NONE;  // set when TLS was required but not offered
 };
 
-// Greeting, handshake response, authentication exchange.
+// Greeting, optional TLS request, handshake response, authentication
+// exchange (auth switches, AuthMoreData, further factors).
 class HandshakeOp {
 public:
-    HandshakeOp(const Options &opts, bool secure_transport, ServerInfo &info)
-        : opts_(opts), secure_(secure_transport), info_(info) {}
+    // tls_mode: the resolved MYWIRE_SSL_MODE_*; unix_socket: the transport is
+    // a unix socket (a secure transport for the plugins' rules).
+    HandshakeOp(const Options &opts, bool unix_socket, int tls_mode, ServerInfo &info)
+        : opts_(opts), secure_(unix_socket), tls_mode_(tls_mode), info_(info) {}
     Action resume(Session &s);
 
-    static constexpr int max_auth_round_trips = 8;
+    static constexpr int max_auth_round_trips = 16;
 
 private:
     Action on_greeting(Session &s, std::string_view payload);
+    Action send_handshake_response(Session &s);
     Action on_auth_packet(Session &s, std::string_view payload);
+    Action start_plugin(Session &s, std::string_view name, std::string_view data);
     Action send_auth_response(Session &s, std::string &response);
     Action fail(Session &s, Errc code, std::string_view msg);
+    bool allowed(std::string_view plugin) const;
+    AuthContext context() const;
 
-    enum class Phase { greeting, auth, done } phase_ = Phase::greeting;
+    enum class Phase { greeting, tls, auth, done } phase_ = Phase::greeting;
     const Options &opts_;
     bool secure_;
+    int tls_mode_;
     ServerInfo &info_;
+    std::string scramble_;        // the greeting's challenge
+    std::string server_plugin_;   // the greeting's default plugin
     std::unique_ptr<AuthPlugin> plugin_;
+    int factor_ = 1;  // which password: 1, 2 or 3
     int round_trips_ = 0;
 };
 

@@ -32,10 +32,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     frame.push_back(0);
     frame.append(in);
     s.rbuf.append(frame);
-    HandshakeOp op(opts, false, info);
+    HandshakeOp op(opts, false, MYWIRE_SSL_MODE_PREFERRED, info);
     Action a = op.resume(s);
     if (size >= 0xFFFFFF) return 0;
-    FUZZ_CHECK(a == Action::write || a == Action::error);
+    FUZZ_CHECK(a == Action::write || a == Action::start_tls || a == Action::error);
+    if (a == Action::start_tls) {
+        // The SSLRequest: 32 bytes of capabilities, limits and filler, and
+        // nothing about the user before TLS is up.
+        FUZZ_CHECK(s.wbuf.size() == 4 + 32 && s.wbuf[3] == 1);
+        FUZZ_CHECK(s.capabilities & mywire::proto::cap::ssl);
+        return 0;
+    }
     if (a == Action::error) {
         FUZZ_CHECK(s.err.code != mywire::Errc::ok);
         FUZZ_CHECK(s.err.message.size() <= 1024);

@@ -67,7 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     Session s;
     s.max_packet = 1u << 20;
     Action a;
-    HandshakeOp login(opts, false, info);
+    HandshakeOp login(opts, false, MYWIRE_SSL_MODE_DISABLED, info);
     if (!f.run(login, s, a)) return 0;
     if (a == Action::error) {
         FUZZ_CHECK(clean_error(s));

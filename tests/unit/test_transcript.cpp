@@ -330,7 +330,7 @@ void connect_native_mysql8(Feed feed) {
         sent_caps = r.caps;
     });
     t.server(ok_packet(0, 0x0002), 2);
-    HandshakeOp op(c.opts, false, c.info);
+    HandshakeOp op(c.opts, false, MYWIRE_SSL_MODE_DISABLED, c.info);
     assert_int_equal(static_cast<int>(t.run(op, c.s)), static_cast<int>(Action::done));
     t.assert_finished(c.s);
     assert_int_equal(c.s.capabilities, sent_caps);
@@ -365,7 +365,7 @@ void connect_mariadb_caps(Feed feed) {
         assert_sv_equal(r.database, "");
     });
     t.server(ok_packet(0, 0x0002), 2);
-    HandshakeOp op(c.opts, false, c.info);
+    HandshakeOp op(c.opts, false, MYWIRE_SSL_MODE_DISABLED, c.info);
     assert_int_equal(static_cast<int>(t.run(op, c.s)), static_cast<int>(Action::done));
     t.assert_finished(c.s);
     assert_false(c.s.deprecate_eof());
@@ -382,7 +382,7 @@ void connect_mariadb_caps(Feed feed) {
         assert_false(r.caps & cap::multi_statements);
     });
     t2.server(ok_packet(0, 0x0002), 2);
-    HandshakeOp op2(c2.opts, false, c2.info);
+    HandshakeOp op2(c2.opts, false, MYWIRE_SSL_MODE_DISABLED, c2.info);
     assert_int_equal(static_cast<int>(t2.run(op2, c2.s)), static_cast<int>(Action::done));
     assert_true(c2.s.deprecate_eof());
 }
@@ -404,7 +404,7 @@ void connect_unknown_default_plugin(Feed feed) {
     t.server(switch_packet("mysql_native_password", fresh + std::string(1, '\0')), 2);
     t.client(native_reference("secret", fresh), 3);
     t.server(ok_packet(0, 2), 4);
-    HandshakeOp op(c.opts, false, c.info);
+    HandshakeOp op(c.opts, false, MYWIRE_SSL_MODE_DISABLED, c.info);
     assert_int_equal(static_cast<int>(t.run(op, c.s)), static_cast<int>(Action::done));
     t.assert_finished(c.s);
     assert_sv_equal(c.info.auth_plugin, "mysql_native_password");
@@ -425,7 +425,7 @@ void connect_switch_native_to_ed25519(Feed feed) {
     t.server(switch_packet("client_ed25519", nonce), 2);
     t.client(3, [&](std::string_view p) { assert_ed25519_signature(p, nonce, "ed-pw"); });
     t.server(ok_packet(0, 2), 4);
-    HandshakeOp op(c.opts, false, c.info);
+    HandshakeOp op(c.opts, false, MYWIRE_SSL_MODE_DISABLED, c.info);
     assert_int_equal(static_cast<int>(t.run(op, c.s)), static_cast<int>(Action::done));
     t.assert_finished(c.s);
     assert_sv_equal(c.info.auth_plugin, "client_ed25519");
@@ -452,7 +452,7 @@ void connect_switch_ed25519_to_native(Feed feed) {
     t.server(switch_packet("mysql_native_password", fresh + std::string(1, '\0')), 4);
     t.client(native_reference("pw2", fresh), 5);
     t.server(ok_packet(0, 2), 6);
-    HandshakeOp op(c.opts, false, c.info);
+    HandshakeOp op(c.opts, false, MYWIRE_SSL_MODE_DISABLED, c.info);
     assert_int_equal(static_cast<int>(t.run(op, c.s)), static_cast<int>(Action::done));
     t.assert_finished(c.s);
     assert_sv_equal(c.info.auth_plugin, "mysql_native_password");
@@ -471,7 +471,7 @@ void connect_ed25519_nonce_ending_in_nul(Feed feed) {
     t.server(switch_packet("client_ed25519", nonce), 2);
     t.client(3, [&](std::string_view p) { assert_ed25519_signature(p, nonce, "ed-pw"); });
     t.server(ok_packet(0, 2), 4);
-    HandshakeOp op(c.opts, false, c.info);
+    HandshakeOp op(c.opts, false, MYWIRE_SSL_MODE_DISABLED, c.info);
     Action a = t.run(op, c.s);
     if (a != Action::done) {
         print_error("[%s] login failed: Errc %d: %s\n", feed_name(feed), unit::ec(c.s.err.code),
@@ -489,7 +489,7 @@ void expect_connect_failure(Feed feed, Errc code, int writes, Setup &&setup) {
     c.opts.password = "pw";
     Transport t(feed);
     setup(c, t);
-    HandshakeOp op(c.opts, false, c.info);
+    HandshakeOp op(c.opts, false, MYWIRE_SSL_MODE_DISABLED, c.info);
     assert_int_equal(static_cast<int>(t.run(op, c.s)), static_cast<int>(Action::error));
     assert_errc(c.s.err.code, code);
     assert_int_equal(t.writes, writes);
@@ -508,7 +508,7 @@ void connect_unknown_plugin_switch(Feed feed) {
     t.server(greeting("8.0.36", mysql8_caps, 0, "mysql_native_password"), 0);
     t.client(1, [](std::string_view) {});
     t.server(switch_packet("evil\x1b[2Jname", "x"), 2);
-    HandshakeOp op(c.opts, false, c.info);
+    HandshakeOp op(c.opts, false, MYWIRE_SSL_MODE_DISABLED, c.info);
     assert_int_equal(static_cast<int>(t.run(op, c.s)), static_cast<int>(Action::error));
     assert_errc(c.s.err.code, Errc::auth);
     assert_true(c.s.err.message.find('\x1b') == std::string::npos);
@@ -556,7 +556,7 @@ void connect_too_many_round_trips(Feed feed) {
         t.client(native_reference("pw", ch), seq++);
     }
     t.server(ok_packet(0, 2), seq);
-    HandshakeOp op(c.opts, false, c.info);
+    HandshakeOp op(c.opts, false, MYWIRE_SSL_MODE_DISABLED, c.info);
     assert_int_equal(static_cast<int>(t.run(op, c.s)), static_cast<int>(Action::done));
 }
 
@@ -573,7 +573,7 @@ void connect_err_greeting(Feed feed) {
     Connect c;
     Transport t(feed);
     t.server(err_packet(1040, "", "Too many connections"), 0);
-    HandshakeOp op(c.opts, false, c.info);
+    HandshakeOp op(c.opts, false, MYWIRE_SSL_MODE_DISABLED, c.info);
     assert_int_equal(static_cast<int>(t.run(op, c.s)), static_cast<int>(Action::error));
     assert_errc(c.s.err.code, Errc::server);
     assert_int_equal(c.s.err.server_errno, 1040);
