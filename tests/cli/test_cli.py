@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import pty
+import re
 import select
 import socket
 import subprocess
@@ -209,9 +210,14 @@ def case_help_version():
     check(code == 0 and err == b'' and out.startswith(b'Usage: mywire '), '--help: %d %r %r' % (code, out[:80], err))
     for word in (b'MYSQL_PWD', b'tsv', b'csv', b'json', b'NULL is written as \\N', b'64 bad usage'):
         check(word in out, '--help mentions %r' % word)
+    # The program and the library it loaded are of the version in mywire.h.
+    header = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'capi', 'mywire.h')
+    with open(header, 'rb') as f:
+        version = re.search(rb'^#define MYWIRE_VERSION_STRING "([^"]+)"$', f.read(), re.M).group(1)
     for flag in ('--version', '-V'):
         code, out, err = run([flag])
-        check(code == 0 and err == b'' and out.startswith(b'mywire 0.1.0 (libmywire '), '%s: %r' % (flag, out))
+        check(code == 0 and err == b'' and out == b'mywire %s (libmywire %s)\n' % (version, version),
+              '%s: %r' % (flag, out))
 
 
 def case_password():
@@ -480,10 +486,14 @@ def case_tls_verify():
                   % (name, err, b'mywire: ' + message + b'\n'))
 
 
-# The core's messages for the failures above (client text, never the server's).
-VERIFY_WITHOUT_CA_ERROR = None
-UNTRUSTED_ERROR = None
-FINGERPRINT_ERROR = None
+# The library's messages for the failures above (its own text, never the
+# server's; the part in the inner parentheses is OpenSSL 3's). verify_ca
+# without a CA trusts nothing that could have signed the test server's
+# certificate, so it fails like a wrong CA.
+UNTRUSTED_ERROR = (b"TLS verification failed: the server's certificate is not trusted"
+                   b" (self-signed certificate in certificate chain) (ssl_mode=VERIFY_CA)")
+VERIFY_WITHOUT_CA_ERROR = UNTRUSTED_ERROR
+FINGERPRINT_ERROR = b"TLS verification failed: the server's certificate does not match ssl_fingerprint"
 
 
 def case_tls_options():
@@ -494,6 +504,13 @@ def case_tls_options():
     check(view['cipher'] == b'TLS_AES_128_GCM_SHA256' and view['tls'] == b'TLSv1.3', 'cipher %r' % view)
     view = check_status(tcp_flags() + ['--ssl-mode=required', '--tls-version=TLSv1.3'], tcp, tls=True)
     check(view['tls'] == b'TLSv1.3', 'version %r' % view)
+    # Lists that match nothing fail the setup, before anything is sent.
+    for args, message in (
+            (['--ssl-cipher=NOPE'], b'TLS setup failed: no usable cipher in ssl_cipher (no cipher match)'),
+            (['--tls-ciphersuites=NOPE'],
+             b'TLS setup failed: no usable cipher suite in tls_ciphersuites (no cipher match)')):
+        expect(tcp_flags() + ['--ssl-mode=required'] + args + ['--status'], err=b'mywire: ' + message + b'\n',
+               code=2)
     # A REQUIRE X509 account: in with the client certificate, out without.
     s = server()
     x509 = ['-h', s['host'], '-P', s['port'], '-D', s['db'], '-u', os.environ.get('MYWIRE_TEST_X509_USER', ''),
@@ -542,11 +559,10 @@ def case_compress():
     code, out, err = run(tcp_flags() + ['--compress=zstd', '--status'])
     check(code == 2 and out == b'' and err.startswith(b'mywire: ') and err.count(b'\n') == 1,
           '--compress=zstd: exit %d, stdout %r, stderr %r' % (code, out, err))
-    if ZSTD_ERROR is not None:
-        check(err == b'mywire: ' + ZSTD_ERROR + b'\n', '--compress=zstd: stderr %r' % err)
+    check(err == b'mywire: ' + ZSTD_ERROR + b'\n', '--compress=zstd: stderr %r' % err)
 
 
-ZSTD_ERROR = None
+ZSTD_ERROR = b'the server does not support zstd compression (compress=zstd)'
 
 
 def case_tls_usage():
