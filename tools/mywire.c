@@ -823,21 +823,10 @@ static void put_peer_address(const mywire_conn *conn)
     printf(addr.ss_family == AF_INET6 ? " [%s]:%s" : " %s:%s", host, port);
 }
 
-/* TEMPORARY, until libmywire exports the connection status functions of
- * issue 3: weak references keep the CLI linkable against a library without
- * them (they are then NULL and --status says "?"). */
-#pragma weak mywire_transport
-#pragma weak mywire_tls_active
-#pragma weak mywire_tls_version
-#pragma weak mywire_tls_cipher
-#pragma weak mywire_tls_verified
-#pragma weak mywire_compression
-#define STATUS_CALL(fn, conn, missing) ((fn) ? fn(conn) : (missing))
-
 /* --status: what the connection turned out to be. */
 static void print_status(const mywire_conn *conn)
 {
-    const char *transport = STATUS_CALL(mywire_transport, conn, "?");
+    const char *transport = mywire_transport(conn);
 
     put_status_text("Server version:", mywire_server_version(conn));
     put_status_label("Connection id:");
@@ -847,15 +836,15 @@ static void print_status(const mywire_conn *conn)
     put_peer_address(conn);
     putchar('\n');
     put_status_label("TLS:");
-    if (STATUS_CALL(mywire_tls_active, conn, 0)) {
-        put_term_string(stdout, STATUS_CALL(mywire_tls_version, conn, "?"));
+    if (mywire_tls_active(conn)) {
+        put_term_string(stdout, mywire_tls_version(conn));
         fputs(", cipher ", stdout);
-        put_term_string(stdout, STATUS_CALL(mywire_tls_cipher, conn, "?"));
-        printf(", server verified: %s\n", STATUS_CALL(mywire_tls_verified, conn, 0) ? "yes" : "no");
+        put_term_string(stdout, mywire_tls_cipher(conn));
+        printf(", server verified: %s\n", mywire_tls_verified(conn) ? "yes" : "no");
     } else {
         fputs("not encrypted\n", stdout);
     }
-    put_status_text("Compression:", STATUS_CALL(mywire_compression, conn, "?"));
+    put_status_text("Compression:", mywire_compression(conn));
     put_status_text("Auth plugin:", mywire_auth_plugin(conn));
     fflush(stdout);
 }
