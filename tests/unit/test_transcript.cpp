@@ -395,7 +395,7 @@ void connect_unknown_default_plugin(Feed feed) {
     c.opts.password = "secret";
     std::string fresh = "abcdefghijKLMNOPQRST";
     Transport t(feed);
-    t.server(greeting("8.0.36", mysql8_caps, 0, "caching_sha2_password"), 0);
+    t.server(greeting("8.0.36", mysql8_caps, 0, "authentication_ldap_sasl_client"), 0);
     t.client(1, [&](std::string_view p) {
         Response r = parse_response(p);
         assert_sv_equal(r.plugin, "mysql_native_password");
@@ -1001,6 +1001,168 @@ FEEDS(query_truncated_row)
 FEEDS(query_error_and_oddities)
 FEEDS(simple_commands)
 
+// ------------------------------------------------------- TLS and friends
+// Driven by hand: the Transport above knows nothing of start_tls.
+
+std::string framed(std::string_view payload, std::uint8_t seq) {
+    std::string f;
+    f.push_back(static_cast<char>(payload.size() & 0xFF));
+    f.push_back(static_cast<char>((payload.size() >> 8) & 0xFF));
+    f.push_back(static_cast<char>((payload.size() >> 16) & 0xFF));
+    f.push_back(static_cast<char>(seq));
+    return f.append(payload);
+}
+
+std::string_view written(const Session &s) {
+    return {reinterpret_cast<const char *>(s.wbuf.data()), s.wbuf.size()};
+}
+
+void test_tls_required_but_not_offered(void **) {
+    for (int mode : {MYWIRE_SSL_MODE_REQUIRED, MYWIRE_SSL_MODE_VERIFY_CA, MYWIRE_SSL_MODE_VERIFY_IDENTITY}) {
+        Connect c;
+        c.opts.user = "alice";
+        c.opts.password = "secret";
+        c.s.rbuf.append(framed(greeting("8.0.36", mysql8_caps & ~cap::ssl, 0, "mysql_native_password"), 0));
+        HandshakeOp op(c.opts, false, mode, c.info);
+        assert_int_equal(static_cast<int>(op.resume(c.s)), static_cast<int>(Action::error));
+        assert_int_equal(static_cast<int>(c.s.err.code), static_cast<int>(Errc::tls));
+        assert_int_equal(c.info.tls_failure, MYWIRE_TLS_FAILURE_NOT_OFFERED);
+        assert_true(c.s.err.message.find("server does not support TLS; ssl_mode=") == 0);
+        assert_int_equal(c.s.wbuf.size(), 0);  // not one byte to send
+    }
+    // PREFERRED goes on in plain text; DISABLED never asks.
+    for (int mode : {MYWIRE_SSL_MODE_PREFERRED, MYWIRE_SSL_MODE_DISABLED}) {
+        Connect c;
+        c.opts.user = "alice";
+        c.s.rbuf.append(framed(greeting("8.0.36", mysql8_caps & ~cap::ssl, 0, "mysql_native_password"), 0));
+        HandshakeOp op(c.opts, false, mode, c.info);
+        assert_int_equal(static_cast<int>(op.resume(c.s)), static_cast<int>(Action::write));
+        assert_false(c.s.capabilities & cap::ssl);
+    }
+}
+
+void test_tls_ssl_request_then_response(void **) {
+    Connect c;
+    c.opts.user = "alice";
+    c.opts.password = "secret";
+    c.opts.database = "shop";
+    c.s.rbuf.append(framed(greeting("8.0.36", mysql8_caps, 0, "mysql_native_password"), 0));
+    HandshakeOp op(c.opts, false, MYWIRE_SSL_MODE_PREFERRED, c.info);
+    assert_int_equal(static_cast<int>(op.resume(c.s)), static_cast<int>(Action::start_tls));
+    // The SSLRequest: a 32-byte payload with seq 1, and nothing else.
+    std::string_view req = written(c.s);
+    assert_int_equal(req.size(), 4 + 32);
+    assert_int_equal(static_cast<std::uint8_t>(req[3]), 1);
+    std::uint32_t caps = static_cast<std::uint8_t>(req[4]) | static_cast<std::uint8_t>(req[5]) << 8 |
+                         static_cast<std::uint8_t>(req[6]) << 16 |
+                         static_cast<std::uint32_t>(static_cast<std::uint8_t>(req[7])) << 24;
+    assert_true(caps & cap::ssl);
+    assert_int_equal(caps, c.s.capabilities);
+    assert_sv_equal(req.substr(13), std::string(23, '\0'));
+    assert_true(req.find("alice") == std::string_view::npos);
+    // TLS is up (the driver's part): the handshake response follows, seq 2.
+    c.s.wbuf.clear();
+    assert_int_equal(static_cast<int>(op.resume(c.s)), static_cast<int>(Action::write));
+    std::string_view resp = written(c.s);
+    assert_int_equal(static_cast<std::uint8_t>(resp[3]), 2);
+    Response r = parse_response(resp.substr(4));
+    assert_int_equal(r.caps, caps);
+    assert_sv_equal(r.user, "alice");
+    assert_sv_equal(r.auth, native_reference("secret", scramble20));
+    c.s.wbuf.clear();
+    c.s.rbuf.append(framed(ok_packet(0, 2), 3));
+    assert_int_equal(static_cast<int>(op.resume(c.s)), static_cast<int>(Action::done));
+}
+
+void test_tls_pre_tls_bytes_refused(void **) {
+    // Bytes after the greeting, before our TLS request was even sent: a
+    // man in the middle queueing plain text to be read "after" TLS.
+    Connect c;
+    c.opts.user = "alice";
+    c.opts.password = "secret";
+    c.s.rbuf.append(framed(greeting("8.0.36", mysql8_caps, 0, "mysql_native_password"), 0) +
+                    framed(ok_packet(0, 2), 2));
+    HandshakeOp op(c.opts, false, MYWIRE_SSL_MODE_REQUIRED, c.info);
+    assert_int_equal(static_cast<int>(op.resume(c.s)), static_cast<int>(Action::error));
+    assert_int_equal(static_cast<int>(c.s.err.code), static_cast<int>(Errc::tls));
+    assert_true(c.s.err.message.find("unexpected bytes after its greeting") != std::string::npos);
+    assert_int_equal(c.s.wbuf.size(), 0);
+}
+
+void test_compression_negotiation(void **) {
+    struct Case {
+        int want;
+        std::uint32_t server;
+        std::uint32_t expect;  // 0: an error
+    } cases[] = {
+        {MYWIRE_COMPRESS_ZLIB, mysql8_caps, cap::compress},
+        {MYWIRE_COMPRESS_ZSTD, mysql8_caps, cap::zstd},
+        {MYWIRE_COMPRESS_ANY, mysql8_caps, cap::zstd},
+        {MYWIRE_COMPRESS_ANY, mysql8_caps & ~cap::zstd, cap::compress},
+        {MYWIRE_COMPRESS_ZSTD, mysql8_caps & ~cap::zstd, 0},
+        {MYWIRE_COMPRESS_ZLIB, mysql8_caps & ~cap::compress, 0},
+        {MYWIRE_COMPRESS_ANY, mysql8_caps & ~(cap::compress | cap::zstd), 0},
+    };
+    for (const Case &k : cases) {
+        Connect c;
+        c.opts.user = "u";
+        c.opts.compress = k.want;
+        c.opts.compression_level = 7;
+        c.s.rbuf.append(framed(greeting("8.0.36", k.server, 0, "mysql_native_password"), 0));
+        HandshakeOp op(c.opts, false, MYWIRE_SSL_MODE_DISABLED, c.info);
+        Action a = op.resume(c.s);
+        if (!k.expect) {
+            assert_int_equal(static_cast<int>(a), static_cast<int>(Action::error));
+            assert_int_equal(static_cast<int>(c.s.err.code), static_cast<int>(Errc::unsupported));
+            assert_true(c.s.err.message.find("compress=") != std::string::npos);
+            continue;
+        }
+        assert_int_equal(static_cast<int>(a), static_cast<int>(Action::write));
+        assert_int_equal(c.s.capabilities & (cap::compress | cap::zstd), k.expect);
+        // With zstd the level is the response's last byte.
+        if (k.expect == cap::zstd) assert_int_equal(c.s.wbuf.back(), 7);
+    }
+}
+
+void test_mfa_next_factor(void **) {
+    Connect c;
+    c.opts.user = "alice";
+    c.opts.password = "one";
+    c.opts.password2 = "two";
+    c.s.rbuf.append(framed(greeting("8.0.36", mysql8_caps, 0, "mysql_native_password"), 0));
+    HandshakeOp op(c.opts, false, MYWIRE_SSL_MODE_DISABLED, c.info);
+    assert_int_equal(static_cast<int>(op.resume(c.s)), static_cast<int>(Action::write));
+    assert_true(c.s.capabilities & cap::multi_factor_auth);
+    c.s.wbuf.clear();
+    std::string fresh = "abcdefghijKLMNOPQRST";
+    c.s.rbuf.append(framed(Bytes().u8(0x02).nul("mysql_native_password").str(fresh).str(), 2));
+    assert_int_equal(static_cast<int>(op.resume(c.s)), static_cast<int>(Action::write));
+    assert_sv_equal(written(c.s).substr(4), native_reference("two", fresh));
+    c.s.wbuf.clear();
+    // A third factor without password3: a clear error, nothing sent.
+    c.s.rbuf.append(framed(Bytes().u8(0x02).nul("mysql_native_password").str(fresh).str(), 4));
+    assert_int_equal(static_cast<int>(op.resume(c.s)), static_cast<int>(Action::error));
+    assert_int_equal(static_cast<int>(c.s.err.code), static_cast<int>(Errc::auth));
+    assert_true(c.s.err.message.find("password3") != std::string::npos);
+    assert_int_equal(c.s.wbuf.size(), 0);
+}
+
+void test_auth_plugins_allow_list(void **) {
+    Connect c;
+    c.opts.user = "alice";
+    c.opts.password = "pw";
+    c.opts.auth_plugins = {"mysql_native_password"};
+    c.s.rbuf.append(framed(greeting("5.5.5-10.11.6-MariaDB", mariadb_caps, 0x1D, "mysql_native_password"), 0));
+    HandshakeOp op(c.opts, false, MYWIRE_SSL_MODE_DISABLED, c.info);
+    assert_int_equal(static_cast<int>(op.resume(c.s)), static_cast<int>(Action::write));
+    c.s.wbuf.clear();
+    c.s.rbuf.append(framed(switch_packet("client_ed25519", challenge32(3)), 2));
+    assert_int_equal(static_cast<int>(op.resume(c.s)), static_cast<int>(Action::error));
+    assert_int_equal(static_cast<int>(c.s.err.code), static_cast<int>(Errc::auth));
+    assert_true(c.s.err.message.find("auth_plugins") != std::string::npos);
+    assert_int_equal(c.s.wbuf.size(), 0);
+}
+
 }  // namespace
 
 int main() {
@@ -1029,6 +1191,12 @@ int main() {
         cmocka_unit_test(test_query_truncated_row),
         cmocka_unit_test(test_query_error_and_oddities),
         cmocka_unit_test(test_simple_commands),
+        cmocka_unit_test(test_tls_required_but_not_offered),
+        cmocka_unit_test(test_tls_ssl_request_then_response),
+        cmocka_unit_test(test_tls_pre_tls_bytes_refused),
+        cmocka_unit_test(test_compression_negotiation),
+        cmocka_unit_test(test_mfa_next_factor),
+        cmocka_unit_test(test_auth_plugins_allow_list),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

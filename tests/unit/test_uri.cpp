@@ -328,11 +328,82 @@ void test_set_option_by_name(void **) {
     assert_errc(mywire::set_max_columns(o, 65535, err), Errc::ok);
 }
 
+void test_security_options(void **) {
+    Options o;
+    Error err;
+    // Resolution of the default TLS mode.
+    assert_int_equal(o.effective_ssl_mode(false), MYWIRE_SSL_MODE_PREFERRED);
+    assert_int_equal(o.effective_ssl_mode(true), MYWIRE_SSL_MODE_DISABLED);
+    assert_errc(set_option_by_name(o, "ssl-ca", "/ca.pem", err), Errc::ok);  // '-' reads as '_'
+    assert_int_equal(o.effective_ssl_mode(false), MYWIRE_SSL_MODE_VERIFY_CA);
+    assert_int_equal(o.effective_ssl_mode(true), MYWIRE_SSL_MODE_VERIFY_CA);
+    assert_errc(set_option_by_name(o, "ssl_mode", "Verify_Identity", err), Errc::ok);
+    assert_int_equal(o.ssl_mode, MYWIRE_SSL_MODE_VERIFY_IDENTITY);
+    assert_errc(set_option_by_name(o, "ssl_mode", "verify-ca", err), Errc::ok);
+    assert_int_equal(o.ssl_mode, MYWIRE_SSL_MODE_VERIFY_CA);
+    assert_errc(set_option_by_name(o, "ssl_mode", "sometimes", err), Errc::option);
+    assert_true(err.message.find("ssl_mode") != std::string::npos);
+    assert_int_equal(o.ssl_mode, MYWIRE_SSL_MODE_VERIFY_CA);
+    assert_errc(mywire::set_ssl_mode(o, 6, err), Errc::option);
+
+    // tls_version: the lowest of a list; TLS 1.0/1.1 refused.
+    assert_int_equal(o.tls_min_version, 0x0303);
+    assert_errc(set_option_by_name(o, "tls_version", "TLSv1.3", err), Errc::ok);
+    assert_int_equal(o.tls_min_version, 0x0304);
+    assert_errc(set_option_by_name(o, "tls_version", "TLSv1.3, TLSv1.2", err), Errc::ok);
+    assert_int_equal(o.tls_min_version, 0x0303);
+    assert_errc(set_option_by_name(o, "tls_version", "TLSv1.1", err), Errc::option);
+    assert_errc(set_option_by_name(o, "tls_version", "", err), Errc::option);
+
+    // ssl_fingerprint: 64 hex digits, colons allowed.
+    std::string hex64;
+    for (int i = 0; i < 32; ++i) hex64 += "a" + std::to_string(i % 10);
+    assert_errc(set_option_by_name(o, "ssl_fingerprint", hex64, err), Errc::ok);
+    assert_int_equal(o.ssl_fingerprint.size(), 32);
+    assert_int_equal(static_cast<unsigned char>(o.ssl_fingerprint[1]), 0xA1);
+    std::string colons;
+    for (int i = 0; i < 32; ++i) colons += (i ? ":" : "") + std::string("0F");
+    assert_errc(set_option_by_name(o, "ssl_fingerprint", colons, err), Errc::ok);
+    assert_int_equal(static_cast<unsigned char>(o.ssl_fingerprint[31]), 0x0F);
+    assert_errc(set_option_by_name(o, "ssl_fingerprint", hex64.substr(2), err), Errc::option);
+    assert_errc(set_option_by_name(o, "ssl_fingerprint", hex64 + "00", err), Errc::option);
+    assert_errc(set_option_by_name(o, "ssl_fingerprint", "0:F" + hex64.substr(2), err), Errc::option);
+    assert_errc(set_option_by_name(o, "ssl_fingerprint", hex64.substr(1) + "g", err), Errc::option);
+
+    // Authentication and compression.
+    assert_errc(set_option_by_name(o, "enable_cleartext_plugin", "yes", err), Errc::ok);
+    assert_true(o.enable_cleartext_plugin);
+    assert_errc(set_option_by_name(o, "get_server_public_key", "maybe", err), Errc::option);
+    assert_errc(set_option_by_name(o, "auth_plugins", "caching_sha2_password, client_ed25519", err), Errc::ok);
+    assert_int_equal(o.auth_plugins.size(), 2);
+    assert_string_equal(o.auth_plugins[1].c_str(), "client_ed25519");
+    assert_errc(set_option_by_name(o, "auth_plugins", "a,,b", err), Errc::option);
+    assert_int_equal(o.auth_plugins.size(), 2);
+    assert_errc(set_option_by_name(o, "compress", "zstd", err), Errc::ok);
+    assert_int_equal(o.compress, MYWIRE_COMPRESS_ZSTD);
+    assert_errc(set_option_by_name(o, "compress", "on", err), Errc::ok);
+    assert_int_equal(o.compress, MYWIRE_COMPRESS_ANY);
+    assert_errc(set_option_by_name(o, "compress", "lz4", err), Errc::option);
+    assert_errc(set_option_by_name(o, "compression_level", "23", err), Errc::option);
+    assert_errc(set_option_by_name(o, "compression_level", "19", err), Errc::ok);
+    assert_int_equal(o.compression_level, 19);
+
+    // Through a URI, atomically.
+    Options u;
+    assert_errc(apply_uri(u, "mysql://h/?ssl-mode=required&compress=zlib&password2=two", err), Errc::ok);
+    assert_int_equal(u.ssl_mode, MYWIRE_SSL_MODE_REQUIRED);
+    assert_int_equal(u.compress, MYWIRE_COMPRESS_ZLIB);
+    assert_string_equal(u.password2.c_str(), "two");
+    assert_errc(apply_uri(u, "mysql://h/?ssl_mode=disabled&ssl_fingerprint=xx", err), Errc::uri);
+    assert_int_equal(u.ssl_mode, MYWIRE_SSL_MODE_REQUIRED);
+}
+
 }  // namespace
 
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_user_only),
+        cmocka_unit_test(test_security_options),
         cmocka_unit_test(test_user_password_port_db),
         cmocka_unit_test(test_percent_encoding),
         cmocka_unit_test(test_ipv6),
