@@ -1,0 +1,278 @@
+"""libmywire through ctypes, for the scripted-server tests.
+
+The library path comes from the command line (`--lib PATH`, given by meson:
+the libmywire target) or the MYWIRE_LIB environment variable. Constants are
+those of capi/mywire.h.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+
+MYWIRE_OK = 0
+MYWIRE_ERROR_SERVER = 1
+MYWIRE_ERROR_ARGUMENT = 2
+MYWIRE_ERROR_OPTION = 3
+MYWIRE_ERROR_URI = 4
+MYWIRE_ERROR_NOMEM = 5
+MYWIRE_ERROR_CONNECT = 6
+MYWIRE_ERROR_TIMEOUT = 7
+MYWIRE_ERROR_LOST = 8
+MYWIRE_ERROR_PROTOCOL = 9
+MYWIRE_ERROR_AUTH = 10
+MYWIRE_ERROR_OUT_OF_SYNC = 11
+MYWIRE_ERROR_STATE = 12
+MYWIRE_ERROR_LIMIT = 13
+MYWIRE_ERROR_UNSUPPORTED = 14
+MYWIRE_ERROR_INTERNAL = 15
+MYWIRE_ERROR_TLS = 16
+MYWIRE_ROW = 100
+MYWIRE_DONE = 101
+
+CODE_NAMES = {v: k for k, v in globals().items() if k.startswith("MYWIRE_") and isinstance(v, int)}
+
+MYWIRE_TLS_FAILURE_NONE = 0
+MYWIRE_TLS_FAILURE_NOT_OFFERED = 1
+MYWIRE_TLS_FAILURE_UNTRUSTED = 2
+MYWIRE_TLS_FAILURE_EXPIRED = 3
+MYWIRE_TLS_FAILURE_NOT_YET_VALID = 4
+MYWIRE_TLS_FAILURE_HOSTNAME = 5
+MYWIRE_TLS_FAILURE_REVOKED = 6
+MYWIRE_TLS_FAILURE_FINGERPRINT = 7
+MYWIRE_TLS_FAILURE_CONFIG = 8
+MYWIRE_TLS_FAILURE_HANDSHAKE = 9
+
+MYWIRE_BUFFERED = 0
+MYWIRE_STREAMING = 1
+
+DIALOG_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p,
+                             ctypes.POINTER(ctypes.c_char), ctypes.c_size_t)
+
+
+class Value(ctypes.Structure):
+    _fields_ = [("data", ctypes.POINTER(ctypes.c_char)), ("len", ctypes.c_size_t)]
+
+
+def library_path(argv=None):
+    """Take `--lib PATH` out of argv (so unittest does not see it)."""
+    argv = sys.argv if argv is None else argv
+    if "--lib" in argv:
+        i = argv.index("--lib")
+        path = argv[i + 1]
+        del argv[i:i + 2]
+        return path
+    path = os.environ.get("MYWIRE_LIB")
+    if not path:
+        raise SystemExit("usage: test_*.py --lib /path/to/libmywire.so.0 [unittest args]")
+    return path
+
+
+_lib = None
+
+
+def load(path):
+    global _lib
+    lib = ctypes.CDLL(path)
+    P = ctypes.c_void_p
+    S = ctypes.c_char_p
+    I = ctypes.c_int
+    U = ctypes.c_uint
+    sig = {
+        "mywire_conn_new": (I, [ctypes.POINTER(P)]),
+        "mywire_conn_free": (None, [P]),
+        "mywire_set_host": (I, [P, S]),
+        "mywire_set_port": (I, [P, U]),
+        "mywire_set_unix_socket": (I, [P, S]),
+        "mywire_set_user": (I, [P, S]),
+        "mywire_set_password": (I, [P, S]),
+        "mywire_set_database": (I, [P, S]),
+        "mywire_set_connect_timeout": (I, [P, U]),
+        "mywire_set_read_timeout": (I, [P, U]),
+        "mywire_set_write_timeout": (I, [P, U]),
+        "mywire_set_max_allowed_packet": (I, [P, ctypes.c_uint64]),
+        "mywire_set_option": (I, [P, S, S]),
+        "mywire_set_ssl_mode": (I, [P, I]),
+        "mywire_set_compression": (I, [P, I]),
+        "mywire_set_dialog_callback": (I, [P, DIALOG_FN, P]),
+        "mywire_connect": (I, [P]),
+        "mywire_close": (None, [P]),
+        "mywire_errcode": (I, [P]),
+        "mywire_errno": (U, [P]),
+        "mywire_sqlstate": (S, [P]),
+        "mywire_errmsg": (S, [P]),
+        "mywire_server_version": (S, [P]),
+        "mywire_thread_id": (ctypes.c_ulong, [P]),
+        "mywire_auth_plugin": (S, [P]),
+        "mywire_is_mariadb": (I, [P]),
+        "mywire_transport": (S, [P]),
+        "mywire_tls_active": (I, [P]),
+        "mywire_tls_version": (S, [P]),
+        "mywire_tls_cipher": (S, [P]),
+        "mywire_tls_verified": (I, [P]),
+        "mywire_tls_failure": (I, [P]),
+        "mywire_compression": (S, [P]),
+        "mywire_ping": (I, [P]),
+        "mywire_query": (I, [P, S, ctypes.c_size_t, I, ctypes.POINTER(P)]),
+        "mywire_result_free": (None, [P]),
+        "mywire_column_count": (U, [P]),
+        "mywire_fetch": (I, [P]),
+        "mywire_row": (ctypes.POINTER(Value), [P]),
+    }
+    missing = []
+    for name, (res, args) in sig.items():
+        try:
+            fn = getattr(lib, name)
+        except AttributeError:
+            missing.append(name)
+            continue
+        fn.restype = res
+        fn.argtypes = args
+    lib.missing = missing
+    _lib = lib
+    return lib
+
+
+def lib():
+    if _lib is None:
+        raise RuntimeError("mywire_ctypes.load() was not called")
+    return _lib
+
+
+class MywireError(Exception):
+    def __init__(self, code, errno, message, where):
+        super().__init__(f"{where}: {CODE_NAMES.get(code, code)} ({code}) errno {errno}: {message}")
+        self.code = code
+        self.errno = errno
+        self.message = message
+
+
+def _s(v):
+    return v.decode(errors="replace") if v is not None else None
+
+
+class Conn:
+    """One mywire connection handle. Options are set by name with
+    mywire_set_option (the same keys as the URI)."""
+
+    def __init__(self):
+        self.h = ctypes.c_void_p()
+        rc = lib().mywire_conn_new(ctypes.byref(self.h))
+        if rc != MYWIRE_OK:
+            raise RuntimeError(f"mywire_conn_new: {rc}")
+        self._dialog_ref = None  # keeps the ctypes callback alive
+
+    def free(self):
+        if self.h:
+            lib().mywire_conn_free(self.h)
+            self.h = ctypes.c_void_p()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.free()
+        return False
+
+    def set(self, key, value):
+        rc = lib().mywire_set_option(self.h, key.encode(), str(value).encode())
+        if rc != MYWIRE_OK:
+            raise MywireError(rc, self.errno, self.errmsg, f"set_option({key})")
+        return self
+
+    def options(self, **opts):
+        for k, v in opts.items():
+            if v is not None:
+                self.set(k, v)
+        return self
+
+    def set_dialog(self, fn):
+        """fn(echo: int, prompt: str) -> str, or None to abort."""
+        def cb(_user, echo, prompt, answer, size):
+            got = fn(echo, _s(prompt))
+            if got is None:
+                return 1
+            data = got.encode()
+            if len(data) + 1 > size:
+                return 1
+            ctypes.memmove(answer, data + b"\0", len(data) + 1)
+            return 0
+        self._dialog_ref = DIALOG_FN(cb)
+        rc = lib().mywire_set_dialog_callback(self.h, self._dialog_ref, None)
+        if rc != MYWIRE_OK:
+            raise MywireError(rc, self.errno, self.errmsg, "set_dialog_callback")
+
+    def connect(self):
+        """The result code of mywire_connect (no exception: tests assert it)."""
+        return lib().mywire_connect(self.h)
+
+    def close(self):
+        lib().mywire_close(self.h)
+
+    # -- status
+    @property
+    def errcode(self):
+        return lib().mywire_errcode(self.h)
+
+    @property
+    def errno(self):
+        return lib().mywire_errno(self.h)
+
+    @property
+    def errmsg(self):
+        return _s(lib().mywire_errmsg(self.h))
+
+    @property
+    def sqlstate(self):
+        return _s(lib().mywire_sqlstate(self.h))
+
+    def status(self):
+        L = lib()
+        return {
+            "server_version": _s(L.mywire_server_version(self.h)),
+            "is_mariadb": L.mywire_is_mariadb(self.h),
+            "auth_plugin": _s(L.mywire_auth_plugin(self.h)),
+            "transport": _s(L.mywire_transport(self.h)),
+            "tls_active": L.mywire_tls_active(self.h),
+            "tls_version": _s(L.mywire_tls_version(self.h)),
+            "tls_cipher": _s(L.mywire_tls_cipher(self.h)),
+            "tls_verified": L.mywire_tls_verified(self.h),
+            "tls_failure": L.mywire_tls_failure(self.h),
+            "compression": _s(L.mywire_compression(self.h)),
+            "thread_id": L.mywire_thread_id(self.h),
+        }
+
+    def error(self):
+        return (self.errcode, self.errno, self.errmsg)
+
+    # -- commands
+    def ping(self):
+        return lib().mywire_ping(self.h)
+
+    def query(self, sql, mode=MYWIRE_BUFFERED):
+        """Rows as lists of bytes/None; raises MywireError on failure."""
+        L = lib()
+        res = ctypes.c_void_p()
+        data = sql.encode() if isinstance(sql, str) else sql
+        rc = L.mywire_query(self.h, data, len(data), mode, ctypes.byref(res))
+        if rc != MYWIRE_OK:
+            raise MywireError(rc, self.errno, self.errmsg, f"query({sql[:40]!r})")
+        try:
+            n = L.mywire_column_count(res)
+            out = []
+            while True:
+                rc = L.mywire_fetch(res)
+                if rc == MYWIRE_DONE:
+                    break
+                if rc != MYWIRE_ROW:
+                    raise MywireError(rc, self.errno, self.errmsg, "fetch")
+                row = L.mywire_row(res)
+                vals = []
+                for i in range(n):
+                    v = row[i]
+                    vals.append(None if not v.data else ctypes.string_at(v.data, v.len))
+                out.append(vals)
+            return out
+        finally:
+            L.mywire_result_free(res)
