@@ -869,6 +869,10 @@ class ScriptedServer:
         "lie_compressed_length" the first compressed reply announces a wrong
                                uncompressed length
         "lie_column_count"     a result announcing more columns than sent
+    rsa_public_pem  the PEM sent when the client asks for the RSA key
+                    (default: the real one, whose private half decrypts).
+    tls_min_version lowest TLS version the server accepts (ssl.TLSVersion).
+    pki             a Pki from make_pki() (default: one per process).
     io_timeout      per-read deadline in seconds (default 5).
     """
 
@@ -876,7 +880,7 @@ class ScriptedServer:
                  queries=None, connections=1, caps_add=0, caps_remove=0,
                  compress_offer=None, compress_chunk=MAX_PAYLOAD, more_data_style=None,
                  switch_to=(), fault=None, fault_arg=None, io_timeout=5.0,
-                 tls_min_version=None, pki=None, connection_id=7):
+                 tls_min_version=None, pki=None, connection_id=7, rsa_public_pem=None):
         if flavor not in FLAVORS:
             raise ValueError(f"unknown flavor {flavor!r}")
         self.flavor = flavor
@@ -904,6 +908,7 @@ class ScriptedServer:
         self.fault_arg = fault_arg
         self.io_timeout = io_timeout
         self.pki = pki or make_pki()
+        self.rsa_public_pem = rsa_public_pem
         self.next_connection_id = connection_id
         self.recordings = []
 
@@ -1010,8 +1015,7 @@ class ScriptedServer:
         if self.fault == "lie_greeting_length":
             sock.sendall((len(greeting) + 100).to_bytes(3, "little") + b"\0" + greeting)
             rec.events.append("lied_greeting")
-            self._drain(w)
-            return
+            return  # and close: the client must not wait for the rest forever
         data = w.frame(greeting)
         if self.fault == "pre_tls_bytes":
             data += self.fault_arg if self.fault_arg is not None else FORGED_OK
@@ -1214,7 +1218,7 @@ class ScriptedServer:
         return resp
 
     def _send_key(self, w, rec):
-        self._plugin_packet(w, self.pki.rsa_public_pem)
+        self._plugin_packet(w, self.rsa_public_pem or self.pki.rsa_public_pem)
         rec.events.append("key_sent")
 
     def _rsa_password(self, rec, blob, nonce):

@@ -1,0 +1,211 @@
+"""The compressed protocol: zlib (CLIENT_COMPRESS) and zstd (MySQL 8.0.18+,
+with a level), negotiated per flavor, a few rows and values over 16 MiB (split
+plain packets inside split compressed packets), both directions.
+
+    /usr/bin/python3 test_compress.py --lib build/capi/libmywire.so.0
+"""
+
+import hashlib
+import os
+
+from scripted_common import (CLIENT_COMPRESS, CLIENT_ZSTD, PW, USER, Account, ScriptedTest, m,
+                             main, rows)
+
+SMALL = rows(["id", "name", "note"],
+             [[str(i), f"name-{i}" * 10, None if i % 3 == 0 else "n" * 80] for i in range(20)])
+
+_MIB = 1 << 20
+# Over 16 MiB: the row is split into plain packets of 0xFFFFFF bytes, and
+# the stream into several compressed packets.
+_BLOCK = os.urandom(4096)
+COMPRESSIBLE = (_BLOCK * ((17 * _MIB) // len(_BLOCK) + 1))[:17 * _MIB + 123]
+INCOMPRESSIBLE = os.urandom(17 * _MIB + 45)
+
+
+def digest(b):
+    return hashlib.sha256(b).hexdigest()[:16] if b is not None else None
+
+
+class Compression(ScriptedTest):
+    def login(self, flavor, compress, transport="plain", level=None, **scenario):
+        scenario.setdefault("account", Account(USER, PW, "mysql_native_password"))
+        scenario.setdefault("queries", {"SELECT small": SMALL})
+        srv = self.serve(flavor=flavor, **scenario)
+        opts = {"compress": compress}
+        if level is not None:
+            opts["compression_level"] = level
+        conn = self.client(srv, transport, **opts)
+        return srv, conn
+
+    def check_small(self, conn):
+        got = conn.query("SELECT small")
+        want = [[None if v is None else v.encode() for v in r] for r in SMALL["rows"]]
+        self.assertEqual(got, want)
+        self.assertEqual(conn.query("SELECT 1"), [[b"1"]])
+        self.assertEqual(conn.ping(), m.MYWIRE_OK)
+
+    def check_rec(self, rec, algorithm):
+        self.assertEqual(rec.compression, algorithm)
+        self.assertEqual(rec.seq_errors, [])
+        # The client's commands arrived as compressed packets, each command
+        # starting at compressed sequence id 0.
+        self.assertTrue(rec.compressed)
+        self.assertEqual(rec.compressed[0][0], 0)
+        self.assertEqual(rec.queries[:2], ["SELECT small", "SELECT 1"])
+        caps = rec.handshake["capabilities"]
+        self.assertEqual(bool(caps & CLIENT_ZSTD), algorithm == "zstd")
+        self.assertEqual(bool(caps & CLIENT_COMPRESS), algorithm == "zlib")
+
+    def _zlib(self, flavor):
+        srv, conn = self.login(flavor, "zlib")
+        self.assertConnects(conn)
+        self.assertEqual(conn.status()["compression"], "zlib")
+        self.check_small(conn)
+        rec = self.finish(srv, conn)
+        self.check_rec(rec, "zlib")
+        self.assertIsNone(rec.zstd_level)
+
+    def test_zlib_mysql57(self):
+        self._zlib("mysql57")
+
+    def test_zlib_mysql80(self):
+        self._zlib("mysql80")
+
+    def test_zlib_mysql9(self):
+        self._zlib("mysql9")
+
+    def test_zlib_mariadb10(self):
+        self._zlib("mariadb10")
+
+    def test_zlib_mariadb11(self):
+        self._zlib("mariadb11")
+
+    def test_zstd_level(self):
+        for flavor in ("mysql80", "mysql84", "mysql9"):
+            with self.subTest(flavor=flavor):
+                srv, conn = self.login(flavor, "zstd", level=7)
+                self.assertConnects(conn)
+                self.assertEqual(conn.status()["compression"], "zstd")
+                self.check_small(conn)
+                rec = self.finish(srv, conn)
+                self.check_rec(rec, "zstd")
+                self.assertEqual(rec.zstd_level, 7)
+
+    def test_zstd_default_level_is_3(self):
+        srv, conn = self.login("mysql80", "zstd")
+        self.assertConnects(conn)
+        rec = self.finish(srv, conn)
+        self.assertEqual(rec.zstd_level, 3)
+
+    def test_on_prefers_zstd(self):
+        srv, conn = self.login("mysql80", "on")
+        self.assertConnects(conn)
+        self.assertEqual(conn.status()["compression"], "zstd")
+        self.finish(srv, conn)
+
+    def test_on_falls_back_to_zlib_on_mariadb(self):
+        srv, conn = self.login("mariadb11", "on")
+        self.assertConnects(conn)
+        self.assertEqual(conn.status()["compression"], "zlib")
+        self.check_small(conn)
+        self.finish(srv, conn)
+
+    def test_zstd_not_offered(self):
+        for flavor in ("mysql57", "mariadb10"):
+            with self.subTest(flavor=flavor):
+                srv, conn = self.login(flavor, "zstd")
+                self.assertConnectFails(conn, m.MYWIRE_ERROR_UNSUPPORTED, "zstd", "compress")
+                rec = self.finish(srv, conn)
+                self.assertIsNone(rec.handshake)
+
+    def test_nothing_offered(self):
+        srv, conn = self.login("mysql80", "zlib", compress_offer=set())
+        self.assertConnectFails(conn, m.MYWIRE_ERROR_UNSUPPORTED, "zlib", "compress")
+        self.finish(srv, conn)
+        srv, conn = self.login("mysql80", "on", compress_offer=set())
+        self.assertConnectFails(conn, m.MYWIRE_ERROR_UNSUPPORTED, "compress")
+        self.finish(srv, conn)
+
+    def test_off_by_default(self):
+        srv = self.serve(flavor="mysql80", account=Account(USER, PW, "mysql_native_password"))
+        conn = self.client(srv, "plain")
+        self.assertConnects(conn)
+        self.assertEqual(conn.status()["compression"], "none")
+        rec = self.finish(srv, conn)
+        self.assertFalse(rec.handshake["capabilities"] & (CLIENT_COMPRESS | CLIENT_ZSTD))
+        self.assertEqual(rec.compressed, [])
+
+    def test_zlib_over_tls(self):
+        srv, conn = self.login("mysql80", "zlib", transport="tls")
+        self.assertConnects(conn)
+        self.assertEqual(conn.status()["tls_active"], 1)
+        self.check_small(conn)
+        self.check_rec(self.finish(srv, conn), "zlib")
+
+    def test_small_compressed_chunks(self):
+        # Compressed packets of at most 1000 bytes: plain packet headers
+        # straddle compressed packet boundaries.
+        for algo in ("zlib", "zstd"):
+            with self.subTest(algo=algo):
+                srv, conn = self.login("mysql80", algo, compress_chunk=1000)
+                self.assertConnects(conn)
+                self.check_small(conn)
+                self.check_rec(self.finish(srv, conn), algo)
+
+    def _large(self, algo, value, transport="plain"):
+        srv, conn = self.login("mysql80", algo, transport=transport, queries={
+            "SELECT big": rows(["b", "after"], [[value, "end"], ["x", None]],
+                               types=["blob", None])})
+        self.assertConnects(conn)
+        got = conn.query("SELECT big")
+        self.assertEqual(len(got), 2)
+        self.assertEqual(len(got[0][0]), len(value))
+        self.assertEqual(digest(got[0][0]), digest(value))
+        self.assertEqual(got[0][1], b"end")
+        self.assertEqual(got[1], [b"x", None])
+        self.assertEqual(conn.query("SELECT 1"), [[b"1"]])
+        rec = self.finish(srv, conn, timeout=120)
+        self.assertEqual(rec.seq_errors, [])
+
+    def test_large_value_zlib(self):
+        self._large("zlib", COMPRESSIBLE)
+
+    def test_large_value_zstd(self):
+        self._large("zstd", COMPRESSIBLE)
+
+    def test_large_incompressible_value_zlib(self):
+        # Chunks that do not shrink go stored (uncompressed length 0).
+        self._large("zlib", INCOMPRESSIBLE)
+
+    def test_large_incompressible_value_zstd_over_tls(self):
+        self._large("zstd", INCOMPRESSIBLE, transport="tls")
+
+    def test_large_query_from_client(self):
+        # The client compresses a query over 16 MiB: split plain packets
+        # inside compressed packets, each at most 16 MiB uncompressed.
+        sql = "SELECT '" + "q" * (17 * _MIB) + "'"
+        for algo in ("zlib", "zstd"):
+            with self.subTest(algo=algo):
+                srv, conn = self.login("mysql80", algo, queries={sql: rows(["n"], [["42"]])})
+                self.assertConnects(conn)
+                self.assertEqual(conn.query(sql), [[b"42"]])
+                rec = self.finish(srv, conn, timeout=120)
+                self.assertEqual(rec.seq_errors, [])
+                self.assertEqual(len(rec.queries[0]), len(sql))
+                self.assertTrue(all(ulen <= 0xFFFFFF for _, _, ulen in rec.compressed))
+                self.assertTrue(all(clen <= 0xFFFFFF for _, clen, _ in rec.compressed))
+
+    def test_lying_uncompressed_length(self):
+        for algo in ("zlib", "zstd"):
+            with self.subTest(algo=algo):
+                srv, conn = self.login("mysql80", algo, fault="lie_compressed_length")
+                self.assertConnects(conn)
+                with self.assertRaises(m.MywireError) as cm:
+                    conn.query("SELECT small")
+                self.assertEqual(cm.exception.code, m.MYWIRE_ERROR_PROTOCOL, cm.exception.message)
+                self.assertIn("compressed", cm.exception.message)
+                self.finish(srv, conn)
+
+
+if __name__ == "__main__":
+    main()
