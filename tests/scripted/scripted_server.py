@@ -226,7 +226,7 @@ class Recording:
     post_tls: bytearray = field(default_factory=bytearray)  # decrypted after TLS
     packets: list = field(default_factory=list)             # (phase, seq, payload)
     compressed: list = field(default_factory=list)          # (cseq, clen, ulen)
-    events: list = field(default_factory=list)
+    events: list = field(default_factory=list)   # "auth_response" after each one read
     seq_errors: list = field(default_factory=list)
     scramble: bytes = b""
     ssl_request: bytes | None = None
@@ -1145,6 +1145,7 @@ class ScriptedServer:
             raise ClientClosed()
         resp = w.read_packet()
         rec.auth_responses.append((plugin, resp))
+        rec.events.append("auth_response")
         return resp
 
     def _challenge(self, plugin, scramble, factor):
@@ -1172,8 +1173,7 @@ class ScriptedServer:
             else:
                 w.send_packets(b"\xfemysql_old_password\0" + scramble[:8] + b"\0")
             rec.events.append("switch:mysql_old_password")
-            resp = w.read_packet()  # a client that goes along answers here
-            rec.auth_responses.append(("mysql_old_password", resp))
+            self._read_auth(w, rec, "mysql_old_password")  # a client that goes along
             return self._deny(w, rec, user)
         if self.fault == "endless_switch":
             for _ in range(int(self.fault_arg or 100)):
@@ -1205,6 +1205,7 @@ class ScriptedServer:
                 rec.events.append(f"next_factor:{factor.plugin}")
                 response = w.read_packet()
                 rec.auth_responses.append((factor.plugin, response))
+                rec.events.append("auth_response")
             if not self._check_factor(w, rec, factor, challenge, response, scramble):
                 return self._deny(w, rec, user)
             rec.events.append(f"factor_ok:{factor.plugin}")
@@ -1215,6 +1216,7 @@ class ScriptedServer:
     def _read_auth(self, w, rec, plugin):
         resp = w.read_packet()
         rec.auth_responses.append((plugin, resp))
+        rec.events.append("auth_response")
         return resp
 
     def _send_key(self, w, rec):

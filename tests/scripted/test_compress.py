@@ -203,7 +203,7 @@ class Compression(ScriptedTest):
                 with self.assertRaises(m.MywireError) as cm:
                     conn.query("SELECT small")
                 self.assertEqual(cm.exception.code, m.MYWIRE_ERROR_PROTOCOL, cm.exception.message)
-                self.assertIn("compressed", cm.exception.message)
+                self.assertIn("announced", cm.exception.message)
                 self.finish(srv, conn)
 
 
