@@ -7,6 +7,7 @@ the regression runner mutate them. Run again after changing a seed:
 """
 import os
 import struct
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -27,6 +28,32 @@ def lenstr(b):
 
 def frame(payload, seq):
     return struct.pack("<I", len(payload))[:3] + bytes([seq]) + payload
+
+
+def cpacket(payload, seq, plain_len):
+    """A compressed-protocol packet: 3-byte length, sequence id, 3-byte uncompressed length."""
+    return struct.pack("<I", len(payload))[:3] + bytes([seq]) + struct.pack("<I", plain_len)[:3] + payload
+
+
+def zpacket(plain, seq):
+    return cpacket(zlib.compress(plain), seq, len(plain))
+
+
+def zstd_raw(content):
+    """A zstd frame by hand (RFC 8878): single segment, 1-byte content size, one raw block."""
+    return b"\x28\xb5\x2f\xfd\x20" + bytes([len(content)]) + struct.pack("<I", len(content) << 3 | 1)[:3] + content
+
+
+def zstd_rle(byte, n):
+    return b"\x28\xb5\x2f\xfd\x20" + bytes([n]) + struct.pack("<I", n << 3 | 2 | 1)[:3] + byte
+
+
+# 192 bytes of "row N value M\n" lines as `zstd -3` (libzstd 1.5.4) wrote them,
+# with a checksum: the stdlib has no zstd.
+ZSTD_ROWS = bytes.fromhex(
+    "28b52ffd24c0550300c403726f7720302076616c756520300a726f772031393139323833383337353734363736353539"
+    "353631343734333338333532393237313131393130390a15002523806419458618b80ea4006d80bb400cc80b1a82c780"
+    "7020056803dc0562405ed006b83b538c91cd30ecaaecec")
 
 
 SCRAMBLE = b"abcdefghij0123456789"
@@ -120,6 +147,20 @@ SEEDS = {
         "err": b"\x04" + frame(greeting(b"8.0.36", 0xDFFFFFFF, 0, b"caching_sha2_password"), 0)
                + frame(b"\xfemysql_native_password\0" + SCRAMBLE + b"\0", 2) + frame(ok(0, 2), 4)
                + frame(b"\xff\x7a\x04#42S02no such table", 1),
+    },
+    # Byte 0: bit 0 set for zstd (else zlib), byte 1: piece-size seed, then
+    # compressed packets from the server.
+    "compress": {
+        "zlib_query": b"\x00\x01" + zpacket(frame(b"\x03select \"012345678901234567890123456789012345\"", 0), 0),
+        "zlib_rows": b"\x00\x02" + zpacket(frame(b"\x01", 1) + frame(column(b"a"), 2) + frame(b"x" * 80, 3), 0)
+                     + cpacket(frame(b"\xfe\x00\x00\x02\x00", 4), 1, 0) + zpacket(b"row " * 40, 2),
+        "zlib_split": b"\x00\x03" + zpacket(b"a" * 300, 0)[:20],
+        "zlib_bad_seq": b"\x00\x04" + cpacket(b"ok", 0, 0) + cpacket(b"no", 2, 0),
+        "zlib_lie": b"\x00\x05" + cpacket(zlib.compress(b"z" * 100), 0, 99),
+        "zstd_rows": b"\x01\x01" + cpacket(ZSTD_ROWS, 0, 192) + cpacket(b"stored", 1, 0),
+        "zstd_raw_rle": b"\x01\x02" + cpacket(zstd_raw(b"a raw block"), 0, 11) + cpacket(zstd_rle(b"z", 60), 1, 60),
+        "zstd_lie": b"\x01\x03" + cpacket(zstd_raw(b"0123456789"), 0, 9),
+        "empty_payload": b"\x01\x04" + cpacket(b"", 0, 5),
     },
     "uri": {
         "full": b"mysql://alice:s3cret@db.example.com:3307/shop?connect_timeout=5&multi_statements=1",
