@@ -35,6 +35,7 @@ void ReadBuffer::prepare(std::size_t want) {
 }
 
 void ReadBuffer::append(std::string_view bytes) {
+    if (bytes.empty()) return;  // nothing to copy, and no buffer to copy to yet
     prepare(bytes.size());
     std::memcpy(space(), bytes.data(), bytes.size());
     commit(bytes.size());
