@@ -1023,9 +1023,14 @@ static void test_defaults(void **state)
     IT_OK(conn, mywire_set_ssl_mode(conn, MYWIRE_SSL_MODE_DISABLED));
     rc = mywire_connect_to(conn, env->host, env->user, env->password, env->db, env->port, NULL);
     check_outcome(&log, "TCP, mywire_set_ssl_mode(DISABLED)", conn, rc, OK_PLAIN);
+    /* An explicit mode wins over the CA's implied verify_ca. */
+    char *ca = cert_file("ca.pem");
+    const char *disabled_ca[] = {"ssl_mode", "disabled", "ssl_ca", ca, NULL};
+    run_case(&log, "ssl_mode=disabled + ssl_ca", "127.0.0.1", disabled_ca, OK_PLAIN);
+    const char *ca_disabled[] = {"ssl_ca", ca, "ssl_mode", "disabled", NULL};
+    run_case(&log, "ssl_ca + ssl_mode=disabled", "127.0.0.1", ca_disabled, OK_PLAIN);
 
     /* The typed setter and the URI keys reach the same options. */
-    char *ca = cert_file("ca.pem");
     conn = it_new();
     IT_OK(conn, mywire_set_ssl_mode(conn, MYWIRE_SSL_MODE_VERIFY_IDENTITY));
     IT_OK(conn, mywire_set_option(conn, "ssl-ca", ca));
