@@ -869,6 +869,14 @@ class ScriptedServer:
         "lie_compressed_length" the first compressed reply announces a wrong
                                uncompressed length
         "lie_column_count"     a result announcing more columns than sent
+        "lie_row_length"       a row whose value announces more bytes than
+                               the packet holds
+        "bad_seq"              a result whose first packet has a wrong
+                               sequence id
+        "bad_compressed_seq"   a compressed reply with a wrong compressed
+                               sequence id
+        "compress_bomb"        a compressed reply announcing its true length
+                               whose stream inflates to 64 MiB more
     rsa_public_pem  the PEM sent when the client asks for the RSA key
                     (default: the real one, whose private half decrypts).
     tls_min_version lowest TLS version the server accepts (ssl.TLSVersion).
@@ -1380,6 +1388,9 @@ class ScriptedServer:
             out.append(eof_packet())
         for r in spec["rows"]:
             out.append(text_row(r))
+        if self.fault == "lie_row_length":
+            # A value announcing 200 bytes with 5 left in the packet.
+            out[-1] = b"\xc8abcde"
         out.append(ok_packet(header=0xFE) if self.deprecate_eof else eof_packet())
         if self.fault == "vanish" and self.fault_arg == "result":
             data = b"".join(w.frame(p) for p in out[:len(out) // 2 + 1])
@@ -1391,5 +1402,27 @@ class ScriptedServer:
             data = data + b"\0" * MIN_COMPRESS_LENGTH  # long enough to be compressed
             w.send_raw(w.compressed_packet(data, lie=1000))
             rec.events.append("lied_compressed_length")
+            return
+        if self.fault == "compress_bomb" and w.compress:
+            # Announces the true small length, but the stream inflates to
+            # 64 MiB more: a client must stop at the announced length.
+            data = b"".join(w.frame(p) for p in out)
+            bomb = data + b"\0" * (64 << 20)
+            body = (zlib.compress(bomb, 9) if w.compress == "zlib"
+                    else zstd().compress(bomb, 19))
+            head = len(body).to_bytes(3, "little") + bytes([w.cseq & 0xFF]) + \
+                len(data).to_bytes(3, "little")
+            w.cseq += 1
+            w.send_raw(head + body)
+            rec.events.append("compress_bomb_sent")
+            return
+        if self.fault == "bad_compressed_seq" and w.compress:
+            w.cseq += 1
+            rec.events.append("bad_compressed_seq")
+        if self.fault == "bad_seq":
+            data = bytearray(b"".join(w.frame(p) for p in out))
+            data[3] = (data[3] + 1) & 0xFF  # the column count's sequence id
+            w.send_stream(bytes(data))
+            rec.events.append("bad_seq")
             return
         w.send_packets(*out)

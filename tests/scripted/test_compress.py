@@ -55,6 +55,8 @@ class Compression(ScriptedTest):
         caps = rec.handshake["capabilities"]
         self.assertEqual(bool(caps & CLIENT_ZSTD), algorithm == "zstd")
         self.assertEqual(bool(caps & CLIENT_COMPRESS), algorithm == "zlib")
+        # COM_QUIT went compressed too, and was understood.
+        self.assertEqual(rec.events[-1], "quit")
 
     def _zlib(self, flavor):
         srv, conn = self.login(flavor, "zlib")
@@ -194,6 +196,39 @@ class Compression(ScriptedTest):
                 self.assertEqual(len(rec.queries[0]), len(sql))
                 self.assertTrue(all(ulen <= 0xFFFFFF for _, _, ulen in rec.compressed))
                 self.assertTrue(all(clen <= 0xFFFFFF for _, clen, _ in rec.compressed))
+
+    def test_compression_bomb(self):
+        for algo in ("zlib", "zstd"):
+            with self.subTest(algo=algo):
+                srv, conn = self.login("mysql80", algo, fault="compress_bomb")
+                self.assertConnects(conn)
+                with self.assertRaises(m.MywireError) as cm:
+                    conn.query("SELECT small")
+                self.assertEqual(cm.exception.code, m.MYWIRE_ERROR_PROTOCOL, cm.exception.message)
+                self.assertIn("announced", cm.exception.message)
+                self.assertIn("compress_bomb_sent", self.finish(srv, conn).events)
+
+    def test_wrong_compressed_sequence(self):
+        for algo in ("zlib", "zstd"):
+            with self.subTest(algo=algo):
+                srv, conn = self.login("mysql80", algo, fault="bad_compressed_seq")
+                self.assertConnects(conn)
+                with self.assertRaises(m.MywireError) as cm:
+                    conn.query("SELECT small")
+                self.assertEqual(cm.exception.code, m.MYWIRE_ERROR_PROTOCOL, cm.exception.message)
+                self.assertIn("sequence", cm.exception.message)
+                self.finish(srv, conn)
+
+    def test_value_over_max_allowed_packet(self):
+        srv, conn = self.login("mysql80", "zlib", queries={
+            "SELECT big": rows(["b"], [[COMPRESSIBLE]], types=["blob"])})
+        conn.set("max_allowed_packet", 8 << 20)
+        self.assertConnects(conn)
+        with self.assertRaises(m.MywireError) as cm:
+            conn.query("SELECT big")
+        self.assertEqual(cm.exception.code, m.MYWIRE_ERROR_LIMIT, cm.exception.message)
+        self.assertIn("max_allowed_packet", cm.exception.message)
+        self.finish(srv, conn, timeout=60)
 
     def test_lying_uncompressed_length(self):
         for algo in ("zlib", "zstd"):

@@ -321,6 +321,23 @@ class Faults(ScriptedTest):
         self.assertEqual(cm.exception.code, m.MYWIRE_ERROR_PROTOCOL, cm.exception.message)
         self.finish(srv, conn)
 
+    def _bad_result(self, fault):
+        srv = self.serve(flavor="mysql80", fault=fault,
+                         queries={"SELECT 1": rows(["a"], [["1"], ["2"]])})
+        conn = self.client(srv, "plain")
+        self.assertConnects(conn)
+        with self.assertRaises(m.MywireError) as cm:
+            conn.query("SELECT 1")
+        self.assertEqual(cm.exception.code, m.MYWIRE_ERROR_PROTOCOL, cm.exception.message)
+        self.finish(srv, conn)
+        return cm.exception.message
+
+    def test_lying_row_length(self):
+        self._bad_result("lie_row_length")
+
+    def test_wrong_sequence_id(self):
+        self.assertIn("sequence", self._bad_result("bad_seq"))
+
 
 if __name__ == "__main__":
     main()
