@@ -25,7 +25,10 @@
 # of server.pem and server.key; a test may copy another certificate over them
 # and run FLUSH SSL as root to make the server present it (and must put
 # server.pem/server.key back the same way when done). The CA is ca.pem, so
-# client certificates from it are accepted (REQUIRE X509).
+# client certificates from it are accepted (REQUIRE X509). DIR/env gives
+# MYWIRE_TEST_CERTS (the directory), MYWIRE_TEST_SERVER_CERT/_KEY (the two
+# files the server loads) and MYWIRE_TEST_X509_USER/_PASSWORD,
+# MYWIRE_TEST_SSL_USER/_PASSWORD besides the address and the other accounts.
 set -euo pipefail
 
 readonly MARKER=.mywire-test-server
