@@ -267,6 +267,8 @@ Errc Connection::connect() {
     if (rc != Errc::ok) {
         // A server error during login also ends the connection.
         if (server.tls_failure != MYWIRE_TLS_FAILURE_NONE) channel_.tls_info.failure = server.tls_failure;
+        if (rc == Errc::tls && channel_.tls_info.failure == MYWIRE_TLS_FAILURE_NONE)
+            channel_.tls_info.failure = MYWIRE_TLS_FAILURE_HANDSHAKE;
         channel_.close();
         state = State::broken;
         return rc;

@@ -11,6 +11,8 @@
 
 #include <cstring>
 #include <mutex>
+#include <openssl/pem.h>
+#include <openssl/proverr.h>
 
 namespace mywire::io {
 
@@ -31,12 +33,34 @@ const char *mode_name(int mode) {
 std::string openssl_reason() {
     unsigned long e = ERR_peek_error();
     std::string out;
-    if (e) {
+    if (e && ERR_SYSTEM_ERROR(e)) {
+        char buf[128];
+        out = strerror_r(static_cast<int>(ERR_GET_REASON(e)), buf, sizeof buf);
+    } else if (e) {
         const char *r = ERR_reason_error_string(e);
         out = r ? r : "unknown OpenSSL error";
     }
     ERR_clear_error();
     return out;
+}
+
+// Whether the oldest queued error says a key could not be decrypted (a
+// wrong or missing passphrase); the queue is left as it is.
+bool bad_decrypt_queued() {
+    for (unsigned long e : {ERR_peek_error(), ERR_peek_last_error()}) {
+        if (!e || ERR_SYSTEM_ERROR(e)) continue;
+        int lib = ERR_GET_LIB(e), reason = ERR_GET_REASON(e);
+        if ((lib == ERR_LIB_PEM && (reason == PEM_R_BAD_DECRYPT || reason == PEM_R_BAD_PASSWORD_READ ||
+                                    reason == PEM_R_PROBLEMS_GETTING_PASSWORD)) ||
+            (lib == ERR_LIB_EVP && reason == EVP_R_BAD_DECRYPT) ||
+            (lib == ERR_LIB_PROV && reason == PROV_R_BAD_DECRYPT))
+            return true;
+    }
+    return false;
+}
+
+std::string quoted(const std::string &path) {
+    return " \"" + path.substr(0, 256) + "\"";
 }
 
 bool is_ip_literal(const std::string &host) {
@@ -147,19 +171,19 @@ Errc TlsEngine::init(const Options &o, int mode, const std::string &host, TlsInf
                 return config_error(info, err, "cannot load the system's trusted CAs");
         } else if (SSL_CTX_load_verify_locations(ctx_, o.ssl_ca.empty() ? nullptr : o.ssl_ca.c_str(),
                                                  o.ssl_capath.empty() ? nullptr : o.ssl_capath.c_str()) != 1) {
-            return config_error(info, err, "cannot load the CA from ssl_ca/ssl_capath");
+            return config_error(info, err, std::string("cannot load the CA from ") + (o.ssl_ca.empty() ? "ssl_capath" + quoted(o.ssl_capath) : "ssl_ca" + quoted(o.ssl_ca)));
         }
         if (!o.ssl_crl.empty() || !o.ssl_crlpath.empty()) {
             X509_STORE *store = SSL_CTX_get_cert_store(ctx_);
             if (!o.ssl_crl.empty()) {
                 X509_LOOKUP *l = X509_STORE_add_lookup(store, X509_LOOKUP_file());
                 if (!l || X509_load_crl_file(l, o.ssl_crl.c_str(), X509_FILETYPE_PEM) <= 0)
-                    return config_error(info, err, "cannot load the CRL from ssl_crl");
+                    return config_error(info, err, "cannot load the CRL from ssl_crl" + quoted(o.ssl_crl));
             }
             if (!o.ssl_crlpath.empty()) {
                 X509_LOOKUP *l = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir());
                 if (!l || X509_LOOKUP_add_dir(l, o.ssl_crlpath.c_str(), X509_FILETYPE_PEM) != 1)
-                    return config_error(info, err, "cannot use the CRL directory ssl_crlpath");
+                    return config_error(info, err, "cannot use the CRL directory ssl_crlpath" + quoted(o.ssl_crlpath));
             }
             X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
         }
@@ -174,12 +198,16 @@ Errc TlsEngine::init(const Options &o, int mode, const std::string &host, TlsInf
         SSL_CTX_set_default_passwd_cb(ctx_, key_password_cb);
         SSL_CTX_set_default_passwd_cb_userdata(ctx_, const_cast<std::string *>(&o.ssl_key_password));
         bool ok = SSL_CTX_use_certificate_chain_file(ctx_, o.ssl_cert.c_str()) == 1;
-        if (!ok) return config_error(info, err, "cannot load the client certificate from ssl_cert");
+        if (!ok) return config_error(info, err, "cannot load the client certificate from ssl_cert" + quoted(o.ssl_cert));
         ok = SSL_CTX_use_PrivateKey_file(ctx_, o.ssl_key.c_str(), SSL_FILETYPE_PEM) == 1;
         SSL_CTX_set_default_passwd_cb_userdata(ctx_, nullptr);
-        if (!ok)
-            return config_error(info, err,
-                                "cannot load the client key from ssl_key (wrong ssl_key_password?)");
+        if (!ok) {
+            std::string what = "cannot load the client key from ssl_key" + quoted(o.ssl_key);
+            if (bad_decrypt_queued())
+                what += o.ssl_key_password.empty() ? ": it is encrypted and ssl_key_password is not set"
+                                                   : ": wrong ssl_key_password";
+            return config_error(info, err, what);
+        }
         if (SSL_CTX_check_private_key(ctx_) != 1)
             return config_error(info, err, "ssl_key does not match ssl_cert");
     }
@@ -337,6 +365,9 @@ Errc TlsEngine::read(proto::ReadBuffer &plain, std::size_t &got, Error &err) {
         if (e == SSL_ERROR_ZERO_RETURN)
             return err.set(Errc::lost, "lost connection: the server closed the TLS session");
         std::string reason = openssl_reason();
+        if (e == SSL_ERROR_SSL)  // e.g. the server's alert rejecting our certificate (TLS 1.3)
+            return err.set(Errc::tls, "TLS error from the server's side of the session" +
+                                          (reason.empty() ? "" : ": " + reason));
         return err.set(Errc::lost,
                        "lost connection: TLS read failed" + (reason.empty() ? "" : ": " + reason));
     }

@@ -180,16 +180,27 @@ Action HandshakeOp::send_handshake_response(Session &s) {
     // not started: an empty response under the server's plugin name reveals
     // nothing and lets the server ask for what it needs.
     std::string_view first = server_plugin_.empty() ? "mysql_native_password" : server_plugin_;
-    bool greeting_usable = first != "client_ed25519" && first != "parsec" && first != "dialog";
+    bool greeting_usable = first != "client_ed25519" && first != "parsec" && first != "dialog" &&
+                           first != "mysql_clear_password";
     plugin_ = greeting_usable && allowed(first) ? make_auth_plugin(first) : nullptr;
-    if (!plugin_ && allowed("mysql_native_password")) plugin_ = make_auth_plugin("mysql_native_password");
 
     std::string response;
-    std::string_view plugin_name = first;
     if (plugin_) {
-        if (plugin_->start(context(), scramble_, response, s.err) != Errc::ok) return Action::error;
-        plugin_name = plugin_->name();
+        Error refused;
+        if (plugin_->start(context(), scramble_, response, refused) != Errc::ok) {
+            // The account may not even use the server's default plugin (e.g.
+            // sha256_password over plain TCP without a key): do not fail
+            // here, the server switches us if the account needs it, and
+            // the plugin refuses again then.
+            wipe(response);
+            plugin_ = nullptr;
+        }
     }
+    if (!plugin_ && allowed("mysql_native_password")) {
+        plugin_ = make_auth_plugin("mysql_native_password");
+        if (plugin_->start(context(), scramble_, response, s.err) != Errc::ok) return Action::error;
+    }
+    std::string_view plugin_name = plugin_ ? plugin_->name() : std::string_view(first);
 
     HandshakeResponse r;
     r.capabilities = s.capabilities;
@@ -285,8 +296,7 @@ Action HandshakeOp::on_auth_packet(Session &s, std::string_view payload) {
     }
     case 0x02: {
         // MySQL multi-factor authentication: the next factor's plugin.
-        if (!(s.capabilities & cap::multi_factor_auth))
-            return fail(s, Errc::protocol, "unexpected packet during authentication");
+        if (!(s.capabilities & cap::multi_factor_auth)) return raw_plugin_data(s, payload);
         AuthNextFactor next;
         if (parse_auth_next_factor(payload, next) != Errc::ok)
             return fail(s, Errc::protocol, "malformed AuthNextFactor packet");
@@ -299,8 +309,19 @@ Action HandshakeOp::on_auth_packet(Session &s, std::string_view payload) {
         return start_plugin(s, next.plugin, next.data);
     }
     default:
-        return fail(s, Errc::protocol, "unexpected packet during authentication");
+        return raw_plugin_data(s, payload);
     }
+}
+
+Action HandshakeOp::raw_plugin_data(Session &s, std::string_view payload) {
+    // MariaDB sends a plugin's data without the 0x01 AuthMoreData header
+    // unless the data itself starts with 0x01, 0xFE or 0xFF (dialog's later
+    // questions, parsec's ext-salt), so the plugin gets the packet whole.
+    if (!plugin_) return fail(s, Errc::protocol, "unexpected packet during authentication");
+    std::string response;
+    bool reply = false;
+    if (plugin_->more_data(context(), payload, response, reply, s.err) != Errc::ok) return Action::error;
+    return reply ? send_auth_response(s, response) : Action::read;
 }
 
 // ----------------------------------------------------------- simple commands

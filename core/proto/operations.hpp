@@ -96,6 +96,7 @@ private:
     Action send_handshake_response(Session &s);
     Action on_auth_packet(Session &s, std::string_view payload);
     Action start_plugin(Session &s, std::string_view name, std::string_view data);
+    Action raw_plugin_data(Session &s, std::string_view payload);
     Action send_auth_response(Session &s, std::string &response);
     Action fail(Session &s, Errc code, std::string_view msg);
     bool allowed(std::string_view plugin) const;
