@@ -16,8 +16,10 @@
 # The last three need the MariaDB of tests/server/mariadb.sh with TLS (it has
 # it); they are not in the default set because filling the table and the TLS
 # handshakes take a while. Neither client verifies the server's certificate,
-# unless --tls-ca FILE is given (then both verify chain and name), e.g.
+# unless --tls-verify is given (then both verify chain and name against the
+# test server's CA), e.g.
 #   tests/bench/run.sh --only tls-connect,tls-stream,zlib-stream
+#   tests/bench/run.sh --only tls-connect,tls-stream --tls-verify
 # Environment:
 #   MYWIRE_REPLAY_SERVER     replay_server.py (default: <repo>/../shared/tools/replay_server.py)
 #   MYWIRE_BENCH_BUILD_DIR   build directory (default: <repo>/build-bench)
