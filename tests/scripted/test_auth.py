@@ -461,13 +461,44 @@ class Dialog(ScriptedTest):
         self.assertConnects(conn)
         self.finish(srv, conn)
 
-    def test_second_password_prompt_gets_password(self):
+    def test_second_password_prompt_goes_to_callback(self):
+        # Only the first password question gets the password (as libmariadb
+        # does); a later one (a new password, a code) is the callback's, as
+        # a secret question (echo 0).
+        questions = [(DIALOG_PASSWORD, "Password: ", None),
+                     (DIALOG_PASSWORD | DIALOG_LAST, "New password: ", "N3w-pw")]
+        asked = []
+        srv = self.serve(flavor="mariadb10", account=self.account(questions))
+        conn = self.client(srv, "unix", enable_cleartext_plugin=1)
+        conn.set_dialog(lambda echo, prompt: asked.append((echo, prompt)) or "N3w-pw")
+        self.assertConnects(conn)
+        rec = self.finish(srv, conn)
+        self.assertEqual(asked, [(0, "New password: ")])
+        self.assertEqual([r for p, r in rec.auth_responses if p == "dialog"],
+                         [PW.encode() + b"\0", b"N3w-pw\0"])
+
+    def test_second_password_prompt_without_callback(self):
         srv = self.serve(flavor="mariadb10", account=self.account(
             [(DIALOG_PASSWORD, "Password: ", None),
              (DIALOG_PASSWORD | DIALOG_LAST, "Password again: ", None)]))
         conn = self.client(srv, "unix", enable_cleartext_plugin=1)
-        self.assertConnects(conn)
-        self.finish(srv, conn)
+        self.assertConnectFails(conn, m.MYWIRE_ERROR_AUTH, "dialog")
+        rec = self.finish(srv, conn)
+        # The password went once, to the first question only.
+        self.assertEqual([r for p, r in rec.auth_responses if p == "dialog"],
+                         [PW.encode() + b"\0"])
+
+    def test_dialog_over_plain_tcp_refuses_even_the_callback(self):
+        # A secret question on plain TCP is refused before the callback.
+        asked = []
+        srv = self.serve(flavor="mariadb10", account=self.account(
+            [(DIALOG_PASSWORD | DIALOG_LAST, "Password: ", None)]))
+        conn = self.client(srv, "plain", enable_cleartext_plugin=1)
+        conn.set_dialog(lambda echo, prompt: asked.append(prompt) or PW)
+        self.assertConnectFails(conn, m.MYWIRE_ERROR_AUTH, "dialog")
+        rec = self.finish(srv, conn)
+        self.assertEqual(asked, [])
+        self.assertNoSecrets(rec, scrambles=False)
 
     def test_prompt_without_callback(self):
         srv = self.serve(flavor="mariadb10", account=self.account(
