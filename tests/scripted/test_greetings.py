@@ -69,6 +69,13 @@ class Flavors(ScriptedTest):
         rec = self.finish(srv, conn)
         self.assertFalse(rec.handshake["capabilities"] & CLIENT_DEPRECATE_EOF)
 
+    def test_database_at_connect(self):
+        srv = self.serve(flavor="mysql57")
+        conn = self.client(srv, "plain", database="app_db")
+        self.assertConnects(conn)
+        rec = self.finish(srv, conn)
+        self.assertEqual(rec.handshake["database"], b"app_db")
+
     def test_ok_and_error_results(self):
         srv = self.serve(flavor="mariadb11", queries={
             "UPDATE t SET a = 1": ok(affected=3),
@@ -148,6 +155,16 @@ class Tls(ScriptedTest):
         rec = self.finish(srv, conn)
         self.assertIsNone(rec.ssl_request)
         self.assertFalse(rec.handshake["capabilities"] & CLIENT_SSL)
+
+    def test_required_over_unix_socket_uses_tls(self):
+        srv = self.serve(flavor="mariadb11")
+        conn = self.client(srv, "unix", ssl_mode="required")
+        self.assertConnects(conn)
+        st = conn.status()
+        self.assertEqual((st["transport"], st["tls_active"]), ("unix", 1))
+        rec = self.finish(srv, conn)
+        self.assertIsNotNone(rec.tls_version)
+        self.assertFalse(USER.encode() in rec.raw)
 
     def test_disabled_sends_no_ssl_request(self):
         srv = self.serve(flavor="mariadb10")
