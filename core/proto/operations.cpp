@@ -179,7 +179,10 @@ Action HandshakeOp::send_handshake_response(Session &s) {
     // to the plugin the account needs. Plugins the user did not allow are
     // not started: an empty response under the server's plugin name reveals
     // nothing and lets the server ask for what it needs.
-    std::string_view first = server_plugin_.empty() ? "mysql_native_password" : server_plugin_;
+    // (Both arms are views: a ternary of a literal and a std::string would
+    // make a temporary string and leave `first` dangling.)
+    std::string_view first = server_plugin_.empty() ? std::string_view("mysql_native_password")
+                                                    : std::string_view(server_plugin_);
     bool greeting_usable = first != "client_ed25519" && first != "parsec" && first != "dialog" &&
                            first != "mysql_clear_password";
     plugin_ = greeting_usable && allowed(first) ? make_auth_plugin(first) : nullptr;

@@ -1147,6 +1147,20 @@ void test_mfa_next_factor(void **) {
     assert_int_equal(c.s.wbuf.size(), 0);
 }
 
+void test_greeting_plugin_used(void **) {
+    // The server's default plugin (a name too long for the small-string
+    // buffer) starts the login when mywire has it.
+    Connect c;
+    c.opts.user = "alice";
+    c.opts.password = "pw";
+    c.s.rbuf.append(framed(greeting("8.0.36", mysql8_caps, 0, "caching_sha2_password"), 0));
+    HandshakeOp op(c.opts, false, MYWIRE_SSL_MODE_DISABLED, c.info);
+    assert_int_equal(static_cast<int>(op.resume(c.s)), static_cast<int>(Action::write));
+    Response r = parse_response(written(c.s).substr(4));
+    assert_sv_equal(r.plugin, "caching_sha2_password");
+    assert_int_equal(r.auth.size(), 32);
+}
+
 void test_auth_plugins_allow_list(void **) {
     Connect c;
     c.opts.user = "alice";
@@ -1197,6 +1211,7 @@ int main() {
         cmocka_unit_test(test_compression_negotiation),
         cmocka_unit_test(test_mfa_next_factor),
         cmocka_unit_test(test_auth_plugins_allow_list),
+        cmocka_unit_test(test_greeting_plugin_used),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
