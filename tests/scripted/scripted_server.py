@@ -24,6 +24,7 @@ login, and it can be told to misbehave (see `fault`).
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import ctypes.util
 import datetime
@@ -32,6 +33,7 @@ import ipaddress
 import os
 import secrets
 import select
+import shutil
 import socket
 import ssl
 import struct
@@ -437,7 +439,10 @@ def make_pki(directory=None):
     with _pki_lock:
         if _pki is not None and directory is None:
             return _pki
-        d = directory or tempfile.mkdtemp(prefix="mywire-scripted-pki-")
+        d = directory
+        if d is None:
+            d = tempfile.mkdtemp(prefix="mywire-scripted-pki-")
+            atexit.register(shutil.rmtree, d, True)
         now = datetime.datetime.now(datetime.timezone.utc)
         ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mywire scripted test CA")])
@@ -956,11 +961,7 @@ class ScriptedServer:
                 s.close()
             except OSError:
                 pass
-        try:
-            os.unlink(self.unix_path)
-            os.rmdir(self.tmpdir)
-        except OSError:
-            pass
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
         return ended
 
     def __enter__(self):

@@ -4,6 +4,7 @@ negotiation and verification, and the commands after login.
     /usr/bin/python3 test_greetings.py --lib build/capi/libmywire.so.0
 """
 
+import shutil
 import ssl
 import struct
 import tempfile
@@ -196,7 +197,9 @@ class Tls(ScriptedTest):
         self.finish(srv, conn)
 
     def test_untrusted_ca_fails_before_credentials(self):
-        other = make_pki(tempfile.mkdtemp(prefix="mywire-other-ca-"))
+        other_dir = tempfile.mkdtemp(prefix="mywire-other-ca-")
+        self.addCleanup(shutil.rmtree, other_dir, True)
+        other = make_pki(other_dir)
         srv = self.serve(flavor="mysql80")
         conn = self.client(srv, "tcp", ssl_mode="verify_ca", ssl_ca=other.ca_cert)
         self.assertConnectFails(conn, m.MYWIRE_ERROR_TLS)
