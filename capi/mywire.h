@@ -218,8 +218,11 @@ MYWIRE_API int mywire_set_ssl_mode(mywire_conn *conn, int mode);
 #define MYWIRE_COMPRESS_ANY 3
 MYWIRE_API int mywire_set_compression(mywire_conn *conn, int algorithm);
 
-/* Answers the dialog (PAM) plugin's prompts that are not password prompts
- * (password prompts are answered with the password). Write a NUL-terminated
+/* Answers the dialog (PAM) plugin's prompts other than the first password
+ * prompt (which is answered with the password; later secret prompts, such
+ * as a one-time code, come here with echo 0). Secret answers, like the
+ * password, are sent only with enable_cleartext_plugin over TLS or a unix
+ * socket. Write a NUL-terminated
  * answer of at most answer_size bytes into answer and return 0, or return
  * nonzero to abort the login. echo is 1 for an ordinary question, 0 for a
  * secret one. prompt is the server's text (untrusted). Without a callback
