@@ -155,7 +155,9 @@ MYWIRE_API int mywire_set_connect_attr(mywire_conn *conn, const char *key, const
  *   ssl_mode          disabled | preferred | required | verify_ca | verify_identity
  *   ssl_ca, ssl_capath  trusted CA file / directory (without ssl_mode: verify_ca)
  *   ssl_cert, ssl_key, ssl_key_password   client certificate, key, passphrase
- *   ssl_crl, ssl_crlpath  revocation list file / directory (checked when set)
+ *   ssl_crl, ssl_crlpath  revocation list file / directory (checked when set
+ *                     and the mode verifies the certificate: verify_ca or
+ *                     verify_identity)
  *   tls_version       lowest TLS version: TLSv1.2 (default) or TLSv1.3; a list
  *                     such as "TLSv1.2,TLSv1.3" means its lowest member
  *   ssl_cipher        TLS 1.2 cipher list (OpenSSL syntax)

@@ -1,6 +1,7 @@
 #include "io/tls.hpp"
 
 #include <arpa/inet.h>
+#include <sys/stat.h>
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -165,6 +166,14 @@ Errc TlsEngine::init(const Options &o, int mode, const std::string &host, TlsInf
 
     bool verify = mode == MYWIRE_SSL_MODE_VERIFY_CA || mode == MYWIRE_SSL_MODE_VERIFY_IDENTITY;
     if (verify) {
+        struct stat st {};
+        if (!o.ssl_capath.empty() && (::stat(o.ssl_capath.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))) {
+            // OpenSSL looks into the directory only when it needs a CA:
+            // without this a typo would read as "certificate not trusted".
+            info.failure = MYWIRE_TLS_FAILURE_CONFIG;
+            return err.set(Errc::tls, "TLS setup failed: ssl_capath" + quoted(o.ssl_capath) +
+                                          " is not a readable directory");
+        }
         if (o.ssl_ca.empty() && o.ssl_capath.empty()) {
             // No CA given: the system's trust store.
             if (SSL_CTX_set_default_verify_paths(ctx_) != 1)
