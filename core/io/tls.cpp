@@ -158,7 +158,10 @@ Errc TlsEngine::init(const Options &o, int mode, const std::string &host, TlsInf
     // Renegotiation and compression at the TLS level are off; tickets kept
     // for a later resumption feature are not needed.
     SSL_CTX_set_options(ctx_, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
-    SSL_CTX_set_mode(ctx_, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+    // Not SSL_MODE_RELEASE_BUFFERS: it frees and reallocates the record
+    // buffers around every record, which costs streaming a malloc/free pair
+    // per 16 KiB for 34 KiB saved per idle connection.
+    SSL_CTX_set_mode(ctx_, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     if (!o.ssl_cipher.empty() && SSL_CTX_set_cipher_list(ctx_, o.ssl_cipher.c_str()) != 1)
         return config_error(info, err, "no usable cipher in ssl_cipher");
     if (!o.tls_ciphersuites.empty() && SSL_CTX_set_ciphersuites(ctx_, o.tls_ciphersuites.c_str()) != 1)
