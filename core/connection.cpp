@@ -193,12 +193,7 @@ Errc Connection::run(Op &op, io::Deadline overall) {
         case Action::write:
         case Action::start_tls: {
             io::Deadline d = overall.none ? io::Deadline::after_ms(opts.write_timeout_ms) : overall;
-            if (session.new_command) {
-                channel_.begin_command();
-                session.new_command = false;
-            }
-            Errc rc = channel_.write_all(session.wbuf.data(), session.wbuf.size(), d, session.err);
-            session.wbuf.clear();
+            Errc rc = write_wbuf(d, session.err);
             if (rc != Errc::ok) return fail(rc);
             if (a == Action::start_tls) {
                 rc = channel_.start_tls(opts, tls_mode_, tls_host_, d, session.err);
@@ -213,6 +208,16 @@ Errc Connection::run(Op &op, io::Deadline overall) {
         }
         }
     }
+}
+
+Errc Connection::write_wbuf(io::Deadline d, Error &err) {
+    if (session.new_command) {  // the compressed protocol's ids restart too
+        channel_.begin_command();
+        session.new_command = false;
+    }
+    Errc rc = channel_.write_all(session.wbuf.data(), session.wbuf.size(), d, err);
+    session.wbuf.clear();
+    return rc;
 }
 
 Errc Connection::read_more(io::Deadline d) {
@@ -250,13 +255,11 @@ Errc Connection::connect() {
     channel_.tls_info = io::TlsInfo{};
     Errc rc;
     bool unix_socket = !opts.unix_socket.empty();
-    if (unix_socket) {
+    tls_host_ = opts.host.empty() ? "localhost" : opts.host;  // over a socket too, for VERIFY_IDENTITY
+    if (unix_socket)
         rc = channel_.socket.connect_unix(opts.unix_socket, d, session.err);
-        tls_host_ = opts.host.empty() ? "localhost" : opts.host;
-    } else {
-        tls_host_ = opts.host.empty() ? "localhost" : opts.host;
+    else
         rc = channel_.socket.connect_tcp(tls_host_, opts.port, d, session.err);
-    }
     if (rc != Errc::ok) {
         state = State::broken;
         return rc;
@@ -495,11 +498,8 @@ void Connection::close() {
         session.begin_command();
         session.write_packet(
             [](std::vector<std::uint8_t> &out) { proto::build_command(out, proto::command::quit); });
-        channel_.begin_command();
-        session.new_command = false;
         Error ignored;
-        channel_.write_all(session.wbuf.data(), session.wbuf.size(), io::Deadline::after_ms(1000), ignored);
-        session.wbuf.clear();
+        write_wbuf(io::Deadline::after_ms(1000), ignored);
     }
     channel_.close();
     if (state != State::idle) state = State::closed;

@@ -145,6 +145,8 @@ private:
     Errc run(Op &op, io::Deadline overall = {});
     Errc fail(Errc code);
     Errc read_more(io::Deadline d);
+    // Send session.wbuf (starting a new command in the channel if it is one).
+    Errc write_wbuf(io::Deadline d, Error &err);
     // The next packet of a result's rows, classified by op.
     Errc read_row(proto::RowOp &op);  // marks the connection broken for fatal errors
 

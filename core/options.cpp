@@ -96,6 +96,16 @@ Errc set_ssl_mode(Options &o, int mode, Error &err) {
     return Errc::ok;
 }
 
+const char *ssl_mode_name(int mode) {
+    switch (mode) {
+    case MYWIRE_SSL_MODE_PREFERRED: return "PREFERRED";
+    case MYWIRE_SSL_MODE_REQUIRED: return "REQUIRED";
+    case MYWIRE_SSL_MODE_VERIFY_CA: return "VERIFY_CA";
+    case MYWIRE_SSL_MODE_VERIFY_IDENTITY: return "VERIFY_IDENTITY";
+    default: return "DISABLED";
+    }
+}
+
 Errc set_compression(Options &o, int algorithm, Error &err) {
     if (algorithm < MYWIRE_COMPRESS_OFF || algorithm > MYWIRE_COMPRESS_ANY)
         return err.set(Errc::option, "compression must be one of MYWIRE_COMPRESS_*");
@@ -114,14 +124,24 @@ std::string lower(std::string_view s) {
     return out;
 }
 
+// The items of a comma-separated list, spaces around them trimmed (a
+// trailing comma adds no item).
+std::vector<std::string_view> split_list(std::string_view rest) {
+    std::vector<std::string_view> items;
+    while (!rest.empty()) {
+        std::string_view item = rest.substr(0, rest.find(','));
+        rest.remove_prefix(std::min(rest.size(), item.size() + 1));
+        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+        items.push_back(item);
+    }
+    return items;
+}
+
 // "TLSv1.2", "TLSv1.3" or a comma-separated list of them: the lowest.
 bool parse_tls_version(std::string_view value, int &version) {
     int lowest = 0;
-    while (!value.empty()) {
-        std::string_view item = value.substr(0, value.find(','));
-        value.remove_prefix(std::min(value.size(), item.size() + 1));
-        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    for (std::string_view item : split_list(value)) {
         std::string v = lower(item);
         int this_one;
         if (v == "tlsv1.2" || v == "tls1.2" || v == "1.2")
@@ -247,12 +267,7 @@ Errc set_option_by_name(Options &o, std::string_view raw_key, std::string_view v
     if (key == "enable_cleartext_plugin") return flag(o.enable_cleartext_plugin);
     if (key == "auth_plugins") {
         std::vector<std::string> list;
-        std::string_view rest = value;
-        while (!rest.empty()) {
-            std::string_view item = rest.substr(0, rest.find(','));
-            rest.remove_prefix(std::min(rest.size(), item.size() + 1));
-            while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-            while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+        for (std::string_view item : split_list(value)) {
             if (item.empty() || item.size() > 64) return bad_value(key, err);
             list.emplace_back(item);
         }

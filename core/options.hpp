@@ -70,6 +70,12 @@ Errc set_max_columns(Options &o, std::uint64_t v, Error &err);
 Errc set_port(Options &o, std::uint64_t v, Error &err);
 Errc set_charset(Options &o, std::uint64_t v, Error &err);
 Errc set_ssl_mode(Options &o, int mode, Error &err);
+// "REQUIRED", "VERIFY_CA", ... for messages.
+const char *ssl_mode_name(int mode);
+// Whether the mode checks the server's certificate.
+inline bool ssl_mode_verifies(int mode) {
+    return mode == MYWIRE_SSL_MODE_VERIFY_CA || mode == MYWIRE_SSL_MODE_VERIFY_IDENTITY;
+}
 Errc set_compression(Options &o, int algorithm, Error &err);
 
 // Set an option by its URI key from text. Unknown keys and bad values give

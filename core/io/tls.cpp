@@ -19,16 +19,6 @@ namespace mywire::io {
 
 namespace {
 
-const char *mode_name(int mode) {
-    switch (mode) {
-    case MYWIRE_SSL_MODE_PREFERRED: return "PREFERRED";
-    case MYWIRE_SSL_MODE_REQUIRED: return "REQUIRED";
-    case MYWIRE_SSL_MODE_VERIFY_CA: return "VERIFY_CA";
-    case MYWIRE_SSL_MODE_VERIFY_IDENTITY: return "VERIFY_IDENTITY";
-    default: return "DISABLED";
-    }
-}
-
 // OpenSSL's reason for the oldest error in the queue, then an empty queue:
 // nothing from this connection is left for the next OpenSSL user.
 std::string openssl_reason() {
@@ -167,8 +157,7 @@ Errc TlsEngine::init(const Options &o, int mode, const std::string &host, TlsInf
     if (!o.tls_ciphersuites.empty() && SSL_CTX_set_ciphersuites(ctx_, o.tls_ciphersuites.c_str()) != 1)
         return config_error(info, err, "no usable cipher suite in tls_ciphersuites");
 
-    bool verify = mode == MYWIRE_SSL_MODE_VERIFY_CA || mode == MYWIRE_SSL_MODE_VERIFY_IDENTITY;
-    if (verify) {
+    if (ssl_mode_verifies(mode)) {
         struct stat st {};
         if (!o.ssl_capath.empty() && (::stat(o.ssl_capath.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))) {
             // OpenSSL looks into the directory only when it needs a CA:
@@ -270,14 +259,14 @@ TlsEngine::Step TlsEngine::handshake(TlsInfo &info, Error &err) {
     int e = SSL_get_error(ssl_, rc);
     if (e == SSL_ERROR_WANT_READ) return Step::want_read;
     if (e == SSL_ERROR_WANT_WRITE) return Step::want_read;  // memory BIO writes never block
-    return handshake_failed(info, err, ERR_peek_error());
+    return handshake_failed(info, err);
 }
 
-TlsEngine::Step TlsEngine::handshake_failed(TlsInfo &info, Error &err, unsigned long) {
+TlsEngine::Step TlsEngine::handshake_failed(TlsInfo &info, Error &err) {
     long vr = SSL_get_verify_result(ssl_);
     std::string reason = openssl_reason();
-    std::string mode = std::string(" (ssl_mode=") + mode_name(mode_) + ")";
-    if (vr != X509_V_OK && (mode_ == MYWIRE_SSL_MODE_VERIFY_CA || mode_ == MYWIRE_SSL_MODE_VERIFY_IDENTITY)) {
+    std::string mode = std::string(" (ssl_mode=") + ssl_mode_name(mode_) + ")";
+    if (vr != X509_V_OK && ssl_mode_verifies(mode_)) {
         const char *what;
         switch (vr) {
         case X509_V_ERR_CERT_HAS_EXPIRED:
@@ -316,8 +305,7 @@ TlsEngine::Step TlsEngine::handshake_failed(TlsInfo &info, Error &err, unsigned 
 }
 
 TlsEngine::Step TlsEngine::check_peer(TlsInfo &info, Error &err) {
-    bool verified = (mode_ == MYWIRE_SSL_MODE_VERIFY_CA || mode_ == MYWIRE_SSL_MODE_VERIFY_IDENTITY) &&
-                    SSL_get_verify_result(ssl_) == X509_V_OK;
+    bool verified = ssl_mode_verifies(mode_) && SSL_get_verify_result(ssl_) == X509_V_OK;
     if (!fingerprint_.empty()) {
         X509 *cert = SSL_get1_peer_certificate(ssl_);
         unsigned char md[EVP_MAX_MD_SIZE];

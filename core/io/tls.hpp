@@ -59,7 +59,7 @@ public:
 private:
     friend struct TlsBio;
     Errc config_error(TlsInfo &info, Error &err, const std::string &what);
-    Step handshake_failed(TlsInfo &info, Error &err, unsigned long ssl_error);
+    Step handshake_failed(TlsInfo &info, Error &err);
     Step check_peer(TlsInfo &info, Error &err);
 
     SSL_CTX *ctx_ = nullptr;

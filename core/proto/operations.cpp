@@ -65,6 +65,17 @@ bool HandshakeOp::allowed(std::string_view plugin) const {
     return false;
 }
 
+// What the SSLRequest and the handshake response both start with (the
+// server may compare them).
+HandshakeResponse HandshakeOp::response_head(const Session &s) const {
+    HandshakeResponse r;
+    r.capabilities = s.capabilities;
+    r.max_packet = static_cast<std::uint32_t>(
+        opts_.max_allowed_packet > 0xFFFFFFFFu ? 0xFFFFFFFFu : opts_.max_allowed_packet);
+    r.charset = static_cast<std::uint8_t>(opts_.charset);
+    return r;
+}
+
 AuthContext HandshakeOp::context() const {
     AuthContext ctx;
     ctx.password = factor_ == 1 ? opts_.password : factor_ == 2 ? opts_.password2 : opts_.password3;
@@ -77,17 +88,6 @@ AuthContext HandshakeOp::context() const {
     return ctx;
 }
 
-namespace {
-const char *ssl_mode_name(int mode) {
-    switch (mode) {
-    case MYWIRE_SSL_MODE_REQUIRED: return "REQUIRED";
-    case MYWIRE_SSL_MODE_VERIFY_CA: return "VERIFY_CA";
-    case MYWIRE_SSL_MODE_VERIFY_IDENTITY: return "VERIFY_IDENTITY";
-    case MYWIRE_SSL_MODE_PREFERRED: return "PREFERRED";
-    default: return "DISABLED";
-    }
-}
-}  // namespace
 
 Action HandshakeOp::on_greeting(Session &s, std::string_view payload) {
     if (is_err(payload)) {
@@ -152,11 +152,7 @@ Action HandshakeOp::on_greeting(Session &s, std::string_view payload) {
                 return fail(s, Errc::tls, "the server sent unexpected bytes after its greeting, "
                                           "before the TLS handshake (refused without reading them)");
             s.capabilities |= cap::ssl;
-            HandshakeResponse r;
-            r.capabilities = s.capabilities;
-            r.max_packet = static_cast<std::uint32_t>(
-                opts_.max_allowed_packet > 0xFFFFFFFFu ? 0xFFFFFFFFu : opts_.max_allowed_packet);
-            r.charset = static_cast<std::uint8_t>(opts_.charset);
+            HandshakeResponse r = response_head(s);
             s.wbuf.clear();
             s.write_packet([&](std::vector<std::uint8_t> &out) { build_ssl_request(out, r); });
             phase_ = Phase::tls;
@@ -205,11 +201,7 @@ Action HandshakeOp::send_handshake_response(Session &s) {
     }
     std::string_view plugin_name = plugin_ ? plugin_->name() : std::string_view(first);
 
-    HandshakeResponse r;
-    r.capabilities = s.capabilities;
-    r.max_packet = static_cast<std::uint32_t>(
-        opts_.max_allowed_packet > 0xFFFFFFFFu ? 0xFFFFFFFFu : opts_.max_allowed_packet);
-    r.charset = static_cast<std::uint8_t>(opts_.charset);
+    HandshakeResponse r = response_head(s);
     r.user = opts_.user;
     r.auth_response = response;
     r.database = opts_.database;

@@ -101,6 +101,7 @@ private:
     Action fail(Session &s, Errc code, std::string_view msg);
     bool allowed(std::string_view plugin) const;
     AuthContext context() const;
+    HandshakeResponse response_head(const Session &s) const;
 
     enum class Phase { greeting, tls, auth, done } phase_ = Phase::greeting;
     const Options &opts_;
