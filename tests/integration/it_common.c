@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-static const char *required_env(const char *name)
+const char *it_required_env(const char *name)
 {
     const char *v = getenv(name);
     if (v == NULL || v[0] == '\0') {
@@ -21,22 +21,22 @@ static const char *required_env(const char *name)
 const it_env *it_get_env(void)
 {
     static it_env env;
-    env.host = required_env("MYWIRE_TEST_HOST");
-    const char *port = required_env("MYWIRE_TEST_PORT");
+    env.host = it_required_env("MYWIRE_TEST_HOST");
+    const char *port = it_required_env("MYWIRE_TEST_PORT");
     char *end = NULL;
     unsigned long p = strtoul(port, &end, 10);
     if (*end != '\0' || p == 0 || p > 65535) {
         fail_msg("MYWIRE_TEST_PORT=\"%s\" is not a TCP port", port);
     }
     env.port = (unsigned)p;
-    env.socket = required_env("MYWIRE_TEST_SOCKET");
-    env.user = required_env("MYWIRE_TEST_USER");
-    env.password = required_env("MYWIRE_TEST_PASSWORD");
-    env.db = required_env("MYWIRE_TEST_DB");
-    env.ed_user = required_env("MYWIRE_TEST_ED25519_USER");
-    env.ed_password = required_env("MYWIRE_TEST_ED25519_PASSWORD");
-    env.empty_user = required_env("MYWIRE_TEST_EMPTY_USER");
-    env.ed_empty_user = required_env("MYWIRE_TEST_ED25519_EMPTY_USER");
+    env.socket = it_required_env("MYWIRE_TEST_SOCKET");
+    env.user = it_required_env("MYWIRE_TEST_USER");
+    env.password = it_required_env("MYWIRE_TEST_PASSWORD");
+    env.db = it_required_env("MYWIRE_TEST_DB");
+    env.ed_user = it_required_env("MYWIRE_TEST_ED25519_USER");
+    env.ed_password = it_required_env("MYWIRE_TEST_ED25519_PASSWORD");
+    env.empty_user = it_required_env("MYWIRE_TEST_EMPTY_USER");
+    env.ed_empty_user = it_required_env("MYWIRE_TEST_ED25519_EMPTY_USER");
     return &env;
 }
 
@@ -337,4 +337,9 @@ char *it_percent_encode_all(const char *s)
     }
     out[3 * n] = '\0';
     return out;
+}
+
+char *it_cert(const char *file)
+{
+    return it_format("%s/%s", it_required_env("MYWIRE_TEST_CERTS"), file);
 }

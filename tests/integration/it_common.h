@@ -36,6 +36,11 @@ typedef struct it_env {
 
 /* The test server's coordinates; fails the test when a variable is missing. */
 const it_env *it_get_env(void);
+/* An environment variable of the test server's DIR/env; fails the test with
+ * a hint when it is not set. */
+const char *it_required_env(const char *name);
+/* $MYWIRE_TEST_CERTS/file (made by tests/server/certs.sh), malloc'ed. */
+char *it_cert(const char *file);
 
 /* A fresh, unconnected handle (asserts that allocation succeeded). */
 mywire_conn *it_new(void);

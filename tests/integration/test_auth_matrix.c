@@ -22,16 +22,6 @@ enum { T_TCP_PLAIN, T_TCP_TLS, T_SOCKET, T_COUNT };
 static const char *const transport_names[T_COUNT] = {"TCP, ssl_mode=disabled",
                                                      "TCP, verify_identity", "unix socket"};
 
-static char *ca_file(void)
-{
-    const char *dir = getenv("MYWIRE_TEST_CERTS");
-    if (dir == NULL || dir[0] == '\0') {
-        fail_msg("environment variable MYWIRE_TEST_CERTS is not set: start the test server "
-                 "with `tests/server/mariadb.sh start DIR` and `. DIR/env`");
-    }
-    return it_format("%s/ca.pem", dir);
-}
-
 static int login(mywire_conn *conn, int transport, const char *user, const char *password)
 {
     const it_env *env = it_get_env();
@@ -44,7 +34,7 @@ static int login(mywire_conn *conn, int transport, const char *user, const char 
     if (transport == T_TCP_PLAIN) {
         IT_OK(conn, mywire_set_ssl_mode(conn, MYWIRE_SSL_MODE_DISABLED));
     } else if (transport == T_TCP_TLS) {
-        char *ca = ca_file();
+        char *ca = it_cert("ca.pem");
         IT_OK(conn, mywire_set_ssl_mode(conn, MYWIRE_SSL_MODE_VERIFY_IDENTITY));
         IT_OK(conn, mywire_set_option(conn, "ssl_ca", ca));
         free(ca);

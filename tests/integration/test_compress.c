@@ -53,16 +53,6 @@ static mywire_conn *open_zlib(const char *ca)
     return conn;
 }
 
-static char *ca_file(void)
-{
-    const char *dir = getenv("MYWIRE_TEST_CERTS");
-    if (dir == NULL || dir[0] == '\0') {
-        fail_msg("environment variable MYWIRE_TEST_CERTS is not set: start the test server "
-                 "with `tests/server/mariadb.sh start DIR` and `. DIR/env`");
-    }
-    return it_format("%s/ca.pem", dir);
-}
-
 /* A session status variable as a malloc'ed string. */
 static char *status(mywire_conn *conn, const char *name)
 {
@@ -467,7 +457,7 @@ static void test_multi_results(void **state)
 static void test_with_tls(void **state)
 {
     (void)state;
-    char *ca = ca_file();
+    char *ca = it_cert("ca.pem");
     mywire_conn *conn = open_zlib(ca);
     assert_int_equal(mywire_tls_active(conn), 1);
     assert_int_equal(mywire_tls_verified(conn), 1);

@@ -30,36 +30,20 @@ typedef struct tls_env {
     const char *ssl_user, *ssl_password;
 } tls_env;
 
-static const char *env_var(const char *name)
-{
-    const char *v = getenv(name);
-    if (v == NULL || v[0] == '\0') {
-        fail_msg("environment variable %s is not set: start the test server with "
-                 "`tests/server/mariadb.sh start DIR` and `. DIR/env`",
-                 name);
-    }
-    return v;
-}
-
 static const tls_env *tls_get_env(void)
 {
     static tls_env env;
-    env.certs = env_var("MYWIRE_TEST_CERTS");
-    env.server_cert = env_var("MYWIRE_TEST_SERVER_CERT");
-    env.server_key = env_var("MYWIRE_TEST_SERVER_KEY");
-    env.root_user = env_var("MYWIRE_TEST_ROOT_USER");
-    env.x509_user = env_var("MYWIRE_TEST_X509_USER");
-    env.x509_password = env_var("MYWIRE_TEST_X509_PASSWORD");
-    env.ssl_user = env_var("MYWIRE_TEST_SSL_USER");
-    env.ssl_password = env_var("MYWIRE_TEST_SSL_PASSWORD");
+    env.certs = it_required_env("MYWIRE_TEST_CERTS");
+    env.server_cert = it_required_env("MYWIRE_TEST_SERVER_CERT");
+    env.server_key = it_required_env("MYWIRE_TEST_SERVER_KEY");
+    env.root_user = it_required_env("MYWIRE_TEST_ROOT_USER");
+    env.x509_user = it_required_env("MYWIRE_TEST_X509_USER");
+    env.x509_password = it_required_env("MYWIRE_TEST_X509_PASSWORD");
+    env.ssl_user = it_required_env("MYWIRE_TEST_SSL_USER");
+    env.ssl_password = it_required_env("MYWIRE_TEST_SSL_PASSWORD");
     return &env;
 }
 
-/* certs/FILE, malloc'ed. */
-static char *cert_file(const char *file)
-{
-    return it_format("%s/%s", tls_get_env()->certs, file);
-}
 
 static char *read_file(const char *path, size_t *len_out)
 {
@@ -429,8 +413,8 @@ static void run_matrix(const char *name)
     }
     assert_non_null(v);
     use_server_cert(v->name);
-    char *ca = cert_file("ca.pem");
-    char *crl = cert_file("crl-revoked.pem");
+    char *ca = it_cert("ca.pem");
+    char *crl = it_cert("crl-revoked.pem");
     case_log log = {0};
     static const char *const hosts[] = {"127.0.0.1", "localhost"};
     for (int h = 0; h < 2; h++) {
@@ -532,10 +516,10 @@ static void test_matrix_revoked(void **state)
 static void test_revocation_sources(void **state)
 {
     (void)state;
-    char *ca = cert_file("ca.pem");
-    char *crl_good = cert_file("crl-good.pem");
-    char *crl_revoked = cert_file("crl-revoked.pem");
-    char *crlpath = cert_file("crlpath-revoked");
+    char *ca = it_cert("ca.pem");
+    char *crl_good = it_cert("crl-good.pem");
+    char *crl_revoked = it_cert("crl-revoked.pem");
+    char *crlpath = it_cert("crlpath-revoked");
     case_log log = {0};
 
     use_server_cert("revoked");
@@ -567,7 +551,7 @@ static void test_revocation_sources(void **state)
 static void test_ca_directory(void **state)
 {
     (void)state;
-    char *capath = cert_file("capath");
+    char *capath = it_cert("capath");
     case_log log = {0};
     const char *only[] = {"ssl_capath", capath, NULL};
     const char *identity[] = {"ssl_mode", "verify_identity", "ssl_capath", capath, NULL};
@@ -579,7 +563,7 @@ static void test_ca_directory(void **state)
     run_case(&log, "wrong CA, ssl_capath + verify_identity", "localhost", identity,
              failing(MYWIRE_TLS_FAILURE_UNTRUSTED));
     /* The wrong CA's own file trusts it. */
-    char *wrongca = cert_file("wrongca.pem");
+    char *wrongca = it_cert("wrongca.pem");
     const char *other[] = {"ssl_mode", "verify_identity", "ssl_ca", wrongca, NULL};
     run_case(&log, "wrong CA, its own CA file", "localhost", other, OK_VERIFIED);
     free(wrongca);
@@ -592,7 +576,7 @@ static void test_ca_directory(void **state)
 static void test_fingerprint(void **state)
 {
     (void)state;
-    char *ca = cert_file("ca.pem");
+    char *ca = it_cert("ca.pem");
     char *fp = fingerprint_of("server");
     char *plain = fingerprint_plain("server");
     char *wrong = fingerprint_of("wrongca-server");
@@ -737,11 +721,11 @@ static void test_versions_and_ciphers(void **state)
  * why a file that does not exist could not be used. */
 static void check_config_errors(int messages)
 {
-    char *ca = cert_file("ca.pem");
-    char *not_pem = cert_file("client-key.pass");
-    char *cert = cert_file("client.pem");
-    char *key = cert_file("client.key");
-    char *other_key = cert_file("server.key");
+    char *ca = it_cert("ca.pem");
+    char *not_pem = it_cert("client-key.pass");
+    char *cert = it_cert("client.pem");
+    char *key = it_cert("client.key");
+    char *other_key = it_cert("server.key");
     const char *missing = "/nonexistent/mywire/file.pem";
     const char *o1[] = {"ssl_mode", "verify_ca", "ssl_ca", missing, NULL};
     const char *o2[] = {"ssl_ca", not_pem, NULL};
@@ -820,11 +804,11 @@ static void test_client_certificate(void **state)
 {
     (void)state;
     const tls_env *t = tls_get_env();
-    char *ca = cert_file("ca.pem");
-    char *cert = cert_file("client.pem");
-    char *key = cert_file("client.key");
-    char *enc_key = cert_file("client-enc.key");
-    char *pass_file = cert_file("client-key.pass");
+    char *ca = it_cert("ca.pem");
+    char *cert = it_cert("client.pem");
+    char *key = it_cert("client.key");
+    char *enc_key = it_cert("client-enc.key");
+    char *pass_file = it_cert("client-key.pass");
     char *pass = read_file(pass_file, NULL);
 
     /* No certificate: the server refuses the account. */
@@ -912,8 +896,8 @@ static void test_client_certificate_wrong_ca(void **state)
 {
     (void)state;
     const tls_env *t = tls_get_env();
-    char *cert = cert_file("wrongca-client.pem");
-    char *key = cert_file("wrongca-client.key");
+    char *cert = it_cert("wrongca-client.pem");
+    char *key = it_cert("wrongca-client.key");
     const char *opts[] = {"ssl_mode", "required", "ssl_cert", cert, "ssl_key", key, NULL};
     for (int i = 0; i < 10; i++) {
         mywire_conn *conn = it_new();
@@ -1024,7 +1008,7 @@ static void test_defaults(void **state)
     rc = mywire_connect_to(conn, env->host, env->user, env->password, env->db, env->port, NULL);
     check_outcome(&log, "TCP, mywire_set_ssl_mode(DISABLED)", conn, rc, OK_PLAIN);
     /* An explicit mode wins over the CA's implied verify_ca. */
-    char *ca = cert_file("ca.pem");
+    char *ca = it_cert("ca.pem");
     const char *disabled_ca[] = {"ssl_mode", "disabled", "ssl_ca", ca, NULL};
     run_case(&log, "ssl_mode=disabled + ssl_ca", "127.0.0.1", disabled_ca, OK_PLAIN);
     const char *ca_disabled[] = {"ssl_ca", ca, "ssl_mode", "disabled", NULL};
@@ -1063,7 +1047,7 @@ static void test_defaults(void **state)
 static void test_traffic(void **state)
 {
     (void)state;
-    char *ca = cert_file("ca.pem");
+    char *ca = it_cert("ca.pem");
     const char *opts[] = {"ssl_mode", "verify_identity", "ssl_ca", ca, NULL};
     mywire_conn *conn = it_new();
     IT_OK(conn, connect_as_test_user(conn, "localhost", opts));
@@ -1153,7 +1137,7 @@ static void test_traffic(void **state)
 static void test_many_connects(void **state)
 {
     (void)state;
-    char *ca = cert_file("ca.pem");
+    char *ca = it_cert("ca.pem");
     const char *opts[] = {"ssl_mode", "verify_identity", "ssl_ca", ca, NULL};
     const int count = it_asan() ? 50 : 200;
     double t0 = it_now();
