@@ -26,14 +26,22 @@ Errc Channel::raw_write(const std::uint8_t *data, std::size_t n, Deadline d, Err
     return rc;
 }
 
+// Decompression is driven by the packet reader, not by what arrived: each
+// call inflates compressed packets one at a time only until `plain` has grown
+// (the reader asks again when it needs more), and reads from the transport
+// only when no whole compressed packet is pending. So a call adds at most one
+// compressed packet's plain bytes (under 16 MiB) to `plain`, and `compressed_`
+// holds at most one partial packet plus one read, whatever was sent at once.
 Errc Channel::read_some(proto::ReadBuffer &plain, Deadline d, Error &err) {
     if (!codec_) return raw_read(plain, d, err);
+    const std::size_t before = plain.pending().size();
     for (;;) {
         switch (codec_->decode(compressed_, plain, err)) {
         case proto::FrameStatus::packet:
-            return Errc::ok;
+            if (plain.pending().size() != before) return Errc::ok;
+            continue;  // a stored empty packet: nothing for the reader yet
         case proto::FrameStatus::error:
-            return Errc::protocol;
+            return err.code;  // protocol, or nomem
         case proto::FrameStatus::need_more:
             break;
         }

@@ -205,55 +205,59 @@ Errc CompressedCodec::zstd_into(const std::uint8_t *src, std::size_t n, std::uin
     return Errc::ok;
 }
 
+std::size_t CompressedCodec::missing(const ReadBuffer &in) {
+    std::string_view pending = in.pending();
+    if (pending.size() < compressed_header_size) return compressed_header_size - pending.size();
+    std::size_t whole = compressed_header_size + get24(reinterpret_cast<const std::uint8_t *>(pending.data()));
+    return pending.size() < whole ? whole - pending.size() : 0;
+}
+
 FrameStatus CompressedCodec::decode(ReadBuffer &in, ReadBuffer &out, Error &err) {
-    bool decoded = false;
-    for (;;) {
-        std::string_view pending = in.pending();
-        if (pending.size() < compressed_header_size) {
-            need_ = compressed_header_size - pending.size();
-            break;
+    std::string_view pending = in.pending();
+    if (pending.size() < compressed_header_size) {
+        need_ = compressed_header_size - pending.size();
+        return FrameStatus::need_more;
+    }
+    auto *h = reinterpret_cast<const std::uint8_t *>(pending.data());
+    std::size_t len = get24(h);
+    std::size_t plain = get24(h + 4);
+    if (h[3] != seq_) {
+        err.set(Errc::protocol, "compressed packets out of order: expected sequence id " + std::to_string(seq_) +
+                                    ", got " + std::to_string(h[3]));
+        return FrameStatus::error;
+    }
+    if (pending.size() - compressed_header_size < len) {
+        need_ = compressed_header_size + len - pending.size();
+        return FrameStatus::need_more;
+    }
+    const std::uint8_t *payload = h + compressed_header_size;
+    if (plain == 0) {  // stored
+        if (len) {
+            out.prepare(len);
+            std::memcpy(out.space(), payload, len);
+            out.commit(len);
         }
-        auto *h = reinterpret_cast<const std::uint8_t *>(pending.data());
-        std::size_t len = get24(h);
-        std::size_t plain = get24(h + 4);
-        if (h[3] != seq_) {
-            err.set(Errc::protocol, "compressed packets out of order: expected sequence id " +
-                                        std::to_string(seq_) + ", got " + std::to_string(h[3]));
+    } else {
+        if (len == 0) {
+            err.set(Errc::protocol, "compressed packet announces " + std::to_string(plain) +
+                                        " uncompressed bytes but has no payload");
             return FrameStatus::error;
         }
-        if (pending.size() - compressed_header_size < len) {
-            need_ = compressed_header_size + len - pending.size();
-            break;
-        }
-        const std::uint8_t *payload = h + compressed_header_size;
-        if (plain == 0) {  // stored
-            if (len) {
-                out.prepare(len);
-                std::memcpy(out.space(), payload, len);
-                out.commit(len);
-            }
-        } else {
-            if (len == 0) {
-                err.set(Errc::protocol, "compressed packet announces " + std::to_string(plain) +
-                                            " uncompressed bytes but has no payload");
-                return FrameStatus::error;
-            }
-            Errc rc = Errc::ok;
-            out.prepare(plain);
-            if (algo_ == Compression::zlib)
-                rc = inflate_into(payload, len, out.space(), plain, err);
-            else if (algo_ == Compression::zstd)
-                rc = zstd_into(payload, len, out.space(), plain, err);
-            else
-                rc = err.set(Errc::protocol, "compressed payload received, but compression is off");
-            if (rc != Errc::ok) return FrameStatus::error;
-            out.commit(plain);
-        }
-        ++seq_;
-        in.consume(compressed_header_size + len);
-        decoded = true;
+        Errc rc = Errc::ok;
+        out.prepare(plain);
+        if (algo_ == Compression::zlib)
+            rc = inflate_into(payload, len, out.space(), plain, err);
+        else if (algo_ == Compression::zstd)
+            rc = zstd_into(payload, len, out.space(), plain, err);
+        else
+            rc = err.set(Errc::protocol, "compressed payload received, but compression is off");
+        if (rc != Errc::ok) return FrameStatus::error;
+        out.commit(plain);
     }
-    return decoded ? FrameStatus::packet : FrameStatus::need_more;
+    ++seq_;
+    in.consume(compressed_header_size + len);
+    need_ = missing(in);
+    return FrameStatus::packet;
 }
 
 }  // namespace mywire::proto

@@ -55,7 +55,11 @@ inline constexpr std::size_t min_compress_length = 50;
 // One per connection, used by one thread at a time. zlib compresses at level
 // 6 (Z_DEFAULT_COMPRESSION, the servers' default); zstd at `zstd_level`,
 // clamped to what libzstd accepts. The zlib and zstd
-// contexts are made on first use and reused for every packet.
+// contexts are made on first use and reused for every packet; their memory is
+// fixed whatever the peer sends: zlib's inflater keeps one 32 KiB window, and
+// a zstd frame is decompressed in one shot straight into the output (sized by
+// the announced length, never by the frame's window size), so the context
+// holds no window buffer.
 // Compression::none frames the stream but never compresses (and rejects a
 // compressed payload).
 class CompressedCodec {
@@ -79,17 +83,23 @@ public:
     // appends nothing. Errors: Errc::nomem (a context could not be made).
     Errc encode(const std::uint8_t *data, std::size_t n, std::vector<std::uint8_t> &out, Error &err);
 
-    // Take every whole compressed packet at the front of `in` and append its
-    // plain bytes to `out`, a different buffer (which may then move: views
-    // into `out` taken before the call are invalid). Returns packet when at least one was
-    // decoded, need_more when `in` holds no whole compressed packet
-    // (need_hint() tells how many more bytes would complete the next one), or
-    // error with `err` set: Errc::protocol for a wrong sequence id or a bad
-    // payload, Errc::nomem. Packets decoded before an error in the same call
-    // stay appended; the connection is unusable after an error anyway.
-    // Never writes more than the announced uncompressed length of a packet,
-    // so one packet costs at most 16 MiB of output.
+    // Take the first compressed packet of `in`, if it is whole, and append
+    // its plain bytes to `out`, a different buffer (which may then move:
+    // views into `out` taken before the call are invalid). One packet per
+    // call, whatever else `in` holds: a call writes at most the packet's
+    // announced uncompressed length (under 16 MiB) into `out`, so the caller
+    // bounds its memory by calling again only while its reader needs more
+    // plain bytes; packets not yet needed stay compressed in `in`. Returns
+    // packet when one was decoded (maybe a stored empty one), need_more when
+    // `in` holds no whole compressed packet (need_hint() tells how many more
+    // bytes would complete it; after packet it tells what the next one
+    // lacks, 0 when it is whole), or error with `err` set: Errc::protocol for
+    // a wrong sequence id or a bad payload, Errc::nomem. The connection is
+    // unusable after an error.
     FrameStatus decode(ReadBuffer &in, ReadBuffer &out, Error &err);
+    // How many more bytes `in` needs before it starts with a whole
+    // compressed packet: 0 when it does (decode() would take it).
+    static std::size_t missing(const ReadBuffer &in);
     std::size_t need_hint() const { return need_; }
 
 private:

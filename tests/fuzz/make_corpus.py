@@ -48,6 +48,21 @@ def zstd_rle(byte, n):
     return b"\x28\xb5\x2f\xfd\x20" + bytes([n]) + struct.pack("<I", n << 3 | 2 | 1)[:3] + byte
 
 
+def zstd_rle_frame(byte, n):
+    """n copies of byte (n < 4 GiB): a 4-byte content size, RLE blocks of at most 128 KiB."""
+    out = b"\x28\xb5\x2f\xfd\xa0" + struct.pack("<I", n)
+    while n:
+        k = min(n, 128 << 10)
+        n -= k
+        out += struct.pack("<I", k << 3 | 2 | (n == 0))[:3] + byte
+    return out
+
+
+def bombs(body, plain_len, count):
+    """count copies of one compressed payload that inflates to plain_len bytes, in sequence."""
+    return b"".join(cpacket(body, seq, plain_len) for seq in range(count))
+
+
 # 192 bytes of "row N value M\n" lines as `zstd -3` (libzstd 1.5.4) wrote them,
 # with a checksum: the stdlib has no zstd.
 ZSTD_ROWS = bytes.fromhex(
@@ -161,6 +176,13 @@ SEEDS = {
         "zstd_raw_rle": b"\x01\x02" + cpacket(zstd_raw(b"a raw block"), 0, 11) + cpacket(zstd_rle(b"z", 60), 1, 60),
         "zstd_lie": b"\x01\x03" + cpacket(zstd_raw(b"0123456789"), 0, 9),
         "empty_payload": b"\x01\x04" + cpacket(b"", 0, 5),
+        # Many whole packets in one input (decode takes one per call): small
+        # bombs, each inflating to 256 KiB of zeros, and (byte 0 bits 1-2 = 3)
+        # a row stream repeated 8 times by the target.
+        "zstd_bombs": b"\x01\x05" + bombs(zstd_rle_frame(b"\0", 256 << 10), 256 << 10, 8),
+        "zlib_bombs": b"\x00\x06" + bombs(zlib.compress(bytes(256 << 10), 9), 256 << 10, 4)
+                      + cpacket(b"stored", 4, 0),
+        "zlib_rows_x8": b"\x06\x07" + zpacket(frame(b"row " * 30, 1), 0) + cpacket(frame(b"eof", 2), 1, 0),
     },
     "uri": {
         "full": b"mysql://alice:s3cret@db.example.com:3307/shop?connect_timeout=5&multi_statements=1",

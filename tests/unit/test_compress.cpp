@@ -90,12 +90,22 @@ struct Decoded {
     Error err;
 };
 
-// One decode call over all of `wire`.
+// decode() over all of `wire`, called until it has no whole packet left (it
+// takes one per call): packet if it took any, else need_more or the error.
 Decoded decode(CompressedCodec &c, std::string_view wire) {
     ReadBuffer in(1024), out(1024);
     in.append(wire);
     Decoded d;
-    d.status = c.decode(in, out, d.err);
+    d.status = FrameStatus::need_more;
+    for (;;) {
+        FrameStatus st = c.decode(in, out, d.err);
+        if (st == FrameStatus::packet) {
+            d.status = st;
+            continue;
+        }
+        if (st == FrameStatus::error) d.status = st;
+        break;
+    }
     d.plain = std::string(out.pending());
     d.left = std::string(in.pending());
     return d;
@@ -288,8 +298,7 @@ void test_python_zlib_vector(void **) {
     expect_error(Compression::zstd, doc_wire, "corrupt zstd frame in compressed packet");
 }
 
-// Several packets built here (zlib's compress2, a stored one) in one buffer:
-// one call takes them all.
+// Several packets built here (zlib's compress2, a stored one) in one buffer.
 void test_independent_zlib(void **) {
     std::string a = text(5000, 1), b = "stored bytes", c3 = text(300, 2);
     std::string wire = packet(zlib_of(a, 9), 0, a.size()) + packet(b, 1, 0) + packet(zlib_of(c3, 1), 2, c3.size());
@@ -430,7 +439,7 @@ void test_error_sequence(void **) {
         // Checked as soon as the header is in, before the payload.
         expect_error(algo, packet("abc", 7, 0).substr(0, 7),
                      "compressed packets out of order: expected sequence id 0, got 7");
-        // After a good packet in the same call: the good bytes stay appended.
+        // After a good packet: its bytes stay appended.
         CompressedCodec c(algo);
         Decoded got = decode(c, packet("good", 0, 0) + packet("bad", 2, 0));
         assert_status(got.status, FrameStatus::error);
@@ -543,20 +552,66 @@ void test_none(void **) {
                  "compressed payload received, but compression is off");
 }
 
-// Many small packets, as a server streams rows: one call takes them all.
-void test_many_in_one_call(void **) {
+// Many small packets, as a server streams rows: one call takes exactly one,
+// the others stay compressed in the input.
+void test_many_in_one_input(void **) {
     for (Compression algo : both) {
         CompressedCodec enc(algo), dec(algo);
         std::string wire, plain;
+        std::vector<std::size_t> ends;
         for (int i = 0; i < 1000; ++i) {
             std::string p = text(16384, static_cast<unsigned>(i));
             plain += p;
             wire += encode(enc, p);
+            ends.push_back(wire.size());
         }
-        Decoded got = decode(dec, wire);
-        assert_status(got.status, FrameStatus::packet);
-        assert_true(got.plain == plain);
+        ReadBuffer in(1024), out(1024);
+        in.append(wire);
+        Error err;
+        for (std::size_t i = 0; i < 1000; ++i) {
+            assert_int_equal(CompressedCodec::missing(in), 0);
+            assert_status(dec.decode(in, out, err), FrameStatus::packet);
+            assert_int_equal(out.pending().size(), 16384 * (i + 1));
+            assert_int_equal(in.pending().size(), wire.size() - ends[i]);
+        }
+        assert_status(dec.decode(in, out, err), FrameStatus::need_more);
+        assert_int_equal(dec.need_hint(), 7);
+        assert_true(std::string(out.pending()) == plain);
         assert_int_equal(dec.sequence(), 1000 % 256);
+    }
+}
+
+// Decompression bombs: many small packets in one input, each inflating
+// (truthfully) to 16 MiB - 1 bytes. One call inflates only the first, so a
+// reader that consumes what it is given holds one packet's worth of plain
+// bytes at a time, never the sum over the input (16 x 16 MiB here).
+void test_many_bombs_in_one_input(void **) {
+    const std::string zeros(max_chunk, '\0');
+    const std::string bombs[] = {zlib_of(zeros, 9), zstd_of(zeros)};
+    const std::size_t count = 16;
+    for (Compression algo : both) {
+        const std::string &body = bombs[algo == Compression::zlib ? 0 : 1];
+        assert_true(body.size() < (algo == Compression::zlib ? 20000u : 1000u));
+        std::string wire;
+        for (std::size_t i = 0; i < count; ++i) wire += packet(body, static_cast<unsigned>(i), max_chunk);
+        CompressedCodec dec(algo);
+        ReadBuffer in(1024), out(1024);
+        in.append(wire);
+        Error err;
+        for (std::size_t i = 0; i < count; ++i) {
+            assert_status(dec.decode(in, out, err), FrameStatus::packet);
+            if (out.pending().size() != max_chunk) {
+                print_error("%s: call %zu left %zu plain bytes, expected one packet's %zu\n", name(algo), i,
+                            out.pending().size(), max_chunk);
+                fail();
+            }
+            assert_int_equal(in.pending().size(), (count - 1 - i) * (7 + body.size()));
+            // The reader takes it all; the buffer is reused, not grown.
+            out.consume(out.pending().size());
+            assert_true(out.capacity() <= 2 * max_chunk + 2);
+        }
+        assert_status(dec.decode(in, out, err), FrameStatus::need_more);
+        assert_int_equal(dec.sequence(), count);
     }
 }
 
@@ -583,7 +638,8 @@ int main() {
         cmocka_unit_test(test_error_garbage),
         cmocka_unit_test(test_error_trailing),
         cmocka_unit_test(test_none),
-        cmocka_unit_test(test_many_in_one_call),
+        cmocka_unit_test(test_many_in_one_input),
+        cmocka_unit_test(test_many_bombs_in_one_input),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
