@@ -277,6 +277,15 @@ Errc Connection::connect() {
         return rc;
     }
     // The compressed protocol starts after the OK that ends authentication.
+    // Bytes already received after that OK were sent before the switch (or
+    // injected): refused unread, as at the TLS boundary.
+    if ((session.capabilities & (proto::cap::zstd | proto::cap::compress)) && !session.rbuf.pending().empty()) {
+        channel_.close();
+        state = State::broken;
+        return session.err.set(Errc::protocol, "the server sent unexpected bytes right after the login OK, "
+                                               "before the compressed protocol started (refused without "
+                                               "reading them)");
+    }
     if (session.capabilities & proto::cap::zstd)
         channel_.start_compression(proto::Compression::zstd, opts.compression_level);
     else if (session.capabilities & proto::cap::compress)

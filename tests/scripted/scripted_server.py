@@ -882,6 +882,20 @@ class ScriptedServer:
                                sequence id
         "compress_bomb"        a compressed reply announcing its true length
                                whose stream inflates to 64 MiB more
+        "compress_bombs"       the reply to a query: fault_arg (default 120)
+                               compressed packets in one write, each a
+                               small payload truthfully announcing and
+                               inflating to 16 MiB - 1 zero bytes
+        "compress_staged_bombs" the reply to a query: stored compressed
+                               packets of doubling size (64 KiB .. 8 MiB)
+                               that grow the client's buffers, then a last
+                               64 KiB one (one plain packet of 'x's across
+                               them all) in the same write as fault_arg
+                               (default 8000) bombs as above
+        "reply_with_login_ok"  the OK that ends authentication and, in the
+                               same write, a reply to a command not yet sent
+                               (compressed when compression was negotiated,
+                               unless fault_arg is "plain")
     rsa_public_pem  the PEM sent when the client asks for the RSA key
                     (default: the real one, whose private half decrypts).
     tls_min_version lowest TLS version the server accepts (ssl.TLSVersion).
@@ -1218,9 +1232,28 @@ class ScriptedServer:
             if not self._check_factor(w, rec, factor, challenge, response, scramble):
                 return self._deny(w, rec, user)
             rec.events.append(f"factor_ok:{factor.plugin}")
+        if self.fault == "reply_with_login_ok":
+            self._login_ok_with_reply(w, rec, hs)
+            return True
         w.send_packets(ok_packet())
         rec.events.append("auth_ok")
         return True
+
+    def _login_ok_with_reply(self, w, rec, hs):
+        """fault "reply_with_login_ok": the login OK, then in the same write
+        an OK reply (long enough to be compressed) as if to a command."""
+        data = w.frame(ok_packet())
+        rec.events.append("auth_ok")
+        caps = hs["capabilities"] & self.caps
+        algo = "zstd" if caps & CLIENT_ZSTD else "zlib" if caps & CLIENT_COMPRESS else None
+        w.seq = 1
+        reply = w.frame(ok_packet(info=b"an early reply " * 8))
+        if algo and self.fault_arg != "plain":
+            w.compress, w.cseq = algo, 1
+            reply = w.compressed_packet(reply)
+            w.compress = None  # set again by _connection
+        w.send_raw(data + reply)
+        rec.events.append("early_reply_sent")
 
     def _read_auth(self, w, rec, plugin):
         resp = w.read_packet()
@@ -1404,6 +1437,9 @@ class ScriptedServer:
             w.send_raw(w.compressed_packet(data, lie=1000))
             rec.events.append("lied_compressed_length")
             return
+        if self.fault in ("compress_bombs", "compress_staged_bombs") and w.compress:
+            self._send_bombs(w, rec)
+            return
         if self.fault == "compress_bomb" and w.compress:
             # Announces the true small length, but the stream inflates to
             # 64 MiB more: a client must stop at the announced length.
@@ -1427,3 +1463,35 @@ class ScriptedServer:
             rec.events.append("bad_seq")
             return
         w.send_packets(*out)
+
+    def _send_bombs(self, w, rec):
+        """faults "compress_bombs" and "compress_staged_bombs" (see above)."""
+        plain = MAX_PAYLOAD  # 16 MiB - 1 zero bytes, announced truthfully
+        if w.compress == "zlib":
+            body = zlib.compress(bytes(plain), 9)
+        else:
+            body = zstd().compress(bytes(plain), 19)
+        staged = self.fault == "compress_staged_bombs"
+        count = int(self.fault_arg or (8000 if staged else 120))
+        tail = b""
+        if staged:
+            # 64 KiB .. 8 MiB, then 64 KiB: that small last one leaves most
+            # of the grown buffer free for the bombs behind it.
+            sizes = [(64 << 10) << i for i in range(8)] + [64 << 10]
+            stream = w.frame(b"x" * (sum(sizes) - 4))
+            pos = 0
+            for i, n in enumerate(sizes):
+                head = n.to_bytes(3, "little") + bytes([w.cseq & 0xFF]) + b"\0\0\0"
+                w.cseq += 1
+                if i < len(sizes) - 1:
+                    w.send_raw(head + stream[pos:pos + n])
+                else:
+                    tail = head + stream[pos:pos + n]
+                pos += n
+        out = bytearray(tail)
+        for _ in range(count):
+            out += len(body).to_bytes(3, "little") + bytes([w.cseq & 0xFF]) + plain.to_bytes(3, "little")
+            out += body
+            w.cseq += 1
+        rec.events.append("bombs_sent" if not staged else "staged_bombs_sent")
+        w.send_raw(bytes(out))

@@ -6,8 +6,13 @@ plain packets inside split compressed packets), both directions.
 """
 
 import hashlib
+import json
 import os
+import subprocess
+import sys
+import time
 
+import scripted_common
 from scripted_common import (CLIENT_COMPRESS, CLIENT_ZSTD, PW, USER, Account, ScriptedTest, m,
                              main, rows)
 
@@ -20,6 +25,82 @@ _MIB = 1 << 20
 _BLOCK = os.urandom(4096)
 COMPRESSIBLE = (_BLOCK * ((17 * _MIB) // len(_BLOCK) + 1))[:17 * _MIB + 123]
 INCOMPRESSIBLE = os.urandom(17 * _MIB + 45)
+
+
+# The bombs: the client runs in a child process (its peak RSS is its own)
+# that connects, runs one query and reports the outcome and its peak RSS
+# (VmHWM) before and after it. Without ASan the child also runs under RLIMIT_AS, so a client
+# that inflates what it was sent fails inside its limit instead of taking the
+# machine's memory. ASan reserves terabytes of address space, so there only
+# the RSS is checked (and the parent kills a child past HARD_RSS).
+CHILD = r"""
+import json, resource, sys
+sys.path.insert(0, sys.argv[1])
+
+
+def peak_rss_kb():  # VmHWM: unlike ru_maxrss it does not count the parent's pages before exec
+    with open("/proc/self/status") as f:
+        return next(int(ln.split()[1]) for ln in f if ln.startswith("VmHWM:"))
+
+
+import mywire_ctypes as m
+lib, port, algo, sql, limit_as = sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], int(sys.argv[6])
+if limit_as:
+    resource.setrlimit(resource.RLIMIT_AS, (limit_as, limit_as))
+m.load(lib)
+c = m.Conn()
+c.set("host", "127.0.0.1").set("port", port).set("user", sys.argv[7]).set("password", sys.argv[8])
+c.options(ssl_mode="disabled", compress=algo, connect_timeout=10000, read_timeout=20000)
+out = {"connect": c.connect(), "connect_msg": c.errmsg}
+out["rss_before"] = peak_rss_kb()
+if out["connect"] == 0:
+    try:
+        c.query(sql)
+        out["code"] = 0
+    except m.MywireError as e:
+        out["code"], out["message"] = e.code, e.message
+    out["state_after"] = c.ping()
+out["rss_after"] = peak_rss_kb()
+c.free()
+print(json.dumps(out))
+"""
+ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
+LIMIT_AS = 0 if ASAN else 1 << 30
+# Peak RSS the query may add (kB): one compressed packet inflates to 16 MiB,
+# the plain and compressed read buffers can each grow to about twice the
+# largest packet they held. Under ASan the shadow memory (1/8) and the freed
+# buffers that its quarantine keeps add to it.
+BOMB_RSS_KB = (48 if not ASAN else 96) << 10
+HARD_RSS_KB = 3 << 20
+
+
+def run_client_child(srv, algo, sql):
+    """The outcome of one query from a child client process (a dict)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, here, scripted_common.LIB_PATH, str(srv.port), algo, sql,
+         str(LIMIT_AS), USER, PW],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    peak = 0
+    while proc.poll() is None:
+        try:
+            with open(f"/proc/{proc.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        peak = max(peak, int(line.split()[1]))
+        except OSError:
+            pass
+        if peak > HARD_RSS_KB or time.monotonic() > deadline:
+            proc.kill()
+            break
+        time.sleep(0.02)
+    out, err = proc.communicate()
+    result = {"exit": proc.returncode, "stderr": err.decode(errors="replace")[-2000:], "seen_rss": peak}
+    lines = out.decode(errors="replace").strip().splitlines()
+    if proc.returncode == 0 and lines:
+        result.update(json.loads(lines[-1]))
+    return result
 
 
 def digest(b):
@@ -207,6 +288,53 @@ class Compression(ScriptedTest):
                 self.assertEqual(cm.exception.code, m.MYWIRE_ERROR_PROTOCOL, cm.exception.message)
                 self.assertIn("announced", cm.exception.message)
                 self.assertIn("compress_bomb_sent", self.finish(srv, conn).events)
+
+    def _bombs(self, algo, fault, fault_arg=None):
+        srv = self.serve(flavor="mysql80", account=Account(USER, PW, "mysql_native_password"),
+                         fault=fault, fault_arg=fault_arg, io_timeout=30.0)
+        got = run_client_child(srv, algo, "SELECT 1")
+        rec = self.finish(srv, timeout=60)
+        self.assertEqual(got["exit"], 0, f"the client process failed: {got}")
+        self.assertEqual(got["connect"], m.MYWIRE_OK, got)
+        self.assertEqual(rec.compression, algo)
+        self.assertIn("staged_bombs_sent" if fault == "compress_staged_bombs" else "bombs_sent", rec.events)
+        # A clear error, and the connection closed after it.
+        self.assertIn(got["code"], (m.MYWIRE_ERROR_PROTOCOL, m.MYWIRE_ERROR_LIMIT), got)
+        self.assertTrue(got["message"], got)
+        self.assertNotEqual(got["state_after"], m.MYWIRE_OK, got)
+        added = got["rss_after"] - got["rss_before"]
+        print(f"\n  {fault} {algo}: {got.get('message')!r}, peak RSS +{added} kB "
+              f"(limit {BOMB_RSS_KB})", file=sys.stderr)
+        self.assertLess(added, BOMB_RSS_KB, f"peak RSS grew by {added} kB: {got}")
+        return got
+
+    def test_many_bombs_in_one_write(self):
+        # Each bomb is a valid packet: 16 MiB - 1 zeros, announced truthfully.
+        # 120 zstd bombs are 64 KB on the wire (2 GB if all inflated at
+        # once); zlib reaches ~1000:1, so 64 bombs are 1 MB.
+        for algo, count in (("zstd", 120), ("zlib", 64)):
+            with self.subTest(algo=algo):
+                self._bombs(algo, "compress_bombs", count)
+
+    def test_staged_bombs(self):
+        # Stored packets of doubling size grow the client's buffers, then the
+        # last one comes with thousands of bombs in the same write.
+        for algo, count in (("zstd", 8000), ("zlib", 400)):
+            with self.subTest(algo=algo):
+                self._bombs(algo, "compress_staged_bombs", count)
+
+    def test_bytes_after_login_ok_refused(self):
+        # A reply in the same write as the login OK would be read as plain
+        # packets once compression starts: refused, the connection closed.
+        for algo, arg in (("zlib", None), ("zstd", None), ("zlib", "plain"), ("zstd", "plain")):
+            with self.subTest(algo=algo, reply=arg or "compressed"):
+                srv, conn = self.login("mysql80", algo, fault="reply_with_login_ok", fault_arg=arg)
+                self.assertConnectFails(conn, m.MYWIRE_ERROR_PROTOCOL, "unexpected bytes", "login OK",
+                                        "compressed protocol")
+                self.assertNotEqual(conn.ping(), m.MYWIRE_OK)
+                rec = self.finish(srv, conn)
+                self.assertIn("early_reply_sent", rec.events)
+                self.assertEqual(rec.queries, [])
 
     def test_wrong_compressed_sequence(self):
         for algo in ("zlib", "zstd"):
