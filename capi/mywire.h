@@ -173,7 +173,14 @@ MYWIRE_API int mywire_set_connect_attr(mywire_conn *conn, const char *key, const
  *                             (a man in the middle can replace it)
  *   enable_cleartext_plugin   1 to allow sending the password in clear
  *                             (mysql_clear_password, dialog), and then only
- *                             over TLS or a unix socket
+ *                             over verified TLS or a unix socket
+ *   allow_unverified_tls_password  1 to send the password itself (SHA-2 full
+ *                             authentication, the clear-text plugins) over TLS
+ *                             that did not verify the server (preferred,
+ *                             required): open to a man in the middle. By
+ *                             default it goes only over a unix socket, TLS
+ *                             with verify_ca / verify_identity or
+ *                             ssl_fingerprint, or RSA-encrypted without TLS.
  *   auth_plugins              comma-separated allow-list of plugins the server
  *                             may use; default: all built in
  * Compression:
@@ -223,8 +230,8 @@ MYWIRE_API int mywire_set_compression(mywire_conn *conn, int algorithm);
 /* Answers the dialog (PAM) plugin's prompts other than the first password
  * prompt (which is answered with the password; later secret prompts, such
  * as a one-time code, come here with echo 0). Secret answers, like the
- * password, are sent only with enable_cleartext_plugin over TLS or a unix
- * socket. Write a NUL-terminated
+ * password, are sent only with enable_cleartext_plugin over verified TLS or
+ * a unix socket. Write a NUL-terminated
  * answer of at most answer_size bytes into answer and return 0, or return
  * nonzero to abort the login. echo is 1 for an ordinary question, 0 for a
  * secret one. prompt is the server's text (untrusted). Without a callback

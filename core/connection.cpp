@@ -198,6 +198,7 @@ Errc Connection::run(Op &op, io::Deadline overall) {
             if (a == Action::start_tls) {
                 rc = channel_.start_tls(opts, tls_mode_, tls_host_, d, session.err);
                 if (rc != Errc::ok) return fail(rc);
+                session.tls_verified = channel_.tls_info.verified;  // the password rule needs it
             }
             break;
         }

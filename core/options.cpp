@@ -265,6 +265,7 @@ Errc set_option_by_name(Options &o, std::string_view raw_key, std::string_view v
     if (key == "server_public_key_path") return o.server_public_key_path.assign(value), Errc::ok;
     if (key == "get_server_public_key") return flag(o.get_server_public_key);
     if (key == "enable_cleartext_plugin") return flag(o.enable_cleartext_plugin);
+    if (key == "allow_unverified_tls_password") return flag(o.allow_unverified_tls_password);
     if (key == "auth_plugins") {
         std::vector<std::string> list;
         for (std::string_view item : split_list(value)) {

@@ -43,6 +43,9 @@ struct Options {
     std::string server_public_key_path;
     bool get_server_public_key = false;
     bool enable_cleartext_plugin = false;
+    // Send the password (where it can be recovered) over TLS that did not
+    // verify the server: open to a man in the middle.
+    bool allow_unverified_tls_password = false;
     std::vector<std::string> auth_plugins;  // allow-list; empty = all built in
     mywire_dialog_fn dialog = nullptr;
     void *dialog_user_data = nullptr;

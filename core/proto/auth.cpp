@@ -122,16 +122,31 @@ Errc read_key_file(std::string_view plugin, std::string_view path, std::string &
     return rc;
 }
 
+// The options that verify a TLS server, for messages.
+constexpr std::string_view verify_options =
+    "ssl_mode=verify_ca or verify_identity with ssl_ca, or ssl_fingerprint";
+
 std::string needs_secure_message(std::string_view plugin) {
-    return cat(plugin,
-               " needs the password sent securely: use TLS or a unix socket, pin the server's "
-               "RSA key with server_public_key_path, or allow fetching it with "
-               "get_server_public_key=1");
+    return cat(plugin, " needs the password sent securely: use verified TLS (", verify_options,
+               ") or a unix socket, pin the server's RSA key with server_public_key_path, or "
+               "allow fetching it with get_server_public_key=1");
+}
+
+// TLS is up but did not authenticate the server: whoever is at the other end
+// (a man in the middle with any certificate) would read the password.
+std::string unverified_tls_message(std::string_view who, std::string_view more = {}) {
+    return cat(who,
+               " would send the password itself, and this TLS connection did not verify the "
+               "server's certificate (a man in the middle could read it): use ",
+               verify_options, ", or a unix socket",
+               more, ", or set allow_unverified_tls_password=1 (open to a man in the middle)");
 }
 
 // caching_sha2_password and sha256_password share the full authentication:
-// the password in clear over a secure transport, else RSA-encrypted with a
-// pinned or (if allowed) fetched key.
+// the password in clear to a known peer, else (plain TCP) RSA-encrypted with
+// a pinned or (if allowed) fetched key. Over TLS the server reads the answer
+// as the password in clear, never as RSA, so unverified TLS without the
+// user's allow_unverified_tls_password is a refusal.
 class Sha2Plugin : public AuthPlugin {
 protected:
     enum class State { sent, awaiting_key, done };
@@ -142,11 +157,16 @@ protected:
                              Error &err) {
         response.clear();
         // An empty password is no secret: its NUL goes as it is.
-        if (ctx.secure_transport || ctx.password.empty()) {
+        if (ctx.password_may_go() || ctx.password.empty()) {
             response = with_nul(ctx.password);
             state_ = State::done;
             return Errc::ok;
         }
+        if (ctx.encrypted)
+            return err.set(Errc::auth,
+                           unverified_tls_message(name(), "; or, with ssl_mode=disabled, pin the "
+                                                          "server's RSA key with "
+                                                          "server_public_key_path"));
         if (!ctx.server_public_key_path.empty()) {
             std::string pem;
             if (read_key_file(name(), ctx.server_public_key_path, pem, err) != Errc::ok)
@@ -256,19 +276,19 @@ public:
     }
 };
 
-// The password in clear: only with the user's consent and a secure transport.
+// The password in clear: only with the user's consent and to a known peer.
 Errc cleartext_allowed(const AuthContext &ctx, std::string_view who, Error &err) {
     if (!ctx.enable_cleartext)
         return err.set(Errc::auth,
                        cat("the server asks for ", who,
                            ", which sends the password in clear; set enable_cleartext_plugin=1 "
-                           "to allow it (only over TLS or a unix socket)"));
-    if (!ctx.secure_transport)
-        return err.set(Errc::auth,
-                       cat(who,
-                           " sends the password in clear and needs TLS or a unix socket; "
-                           "enable_cleartext_plugin is set but this connection is neither"));
-    return Errc::ok;
+                           "to allow it (only over verified TLS or a unix socket)"));
+    if (ctx.password_may_go()) return Errc::ok;
+    if (ctx.encrypted) return err.set(Errc::auth, unverified_tls_message(who));
+    return err.set(Errc::auth,
+                   cat(who,
+                       " sends the password in clear and needs verified TLS or a unix socket; "
+                       "enable_cleartext_plugin is set but this connection is neither"));
 }
 
 class ClearPassword final : public AuthPlugin {

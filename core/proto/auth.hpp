@@ -4,10 +4,15 @@
 // All plugins are built into the library: there is no plugin directory.
 //
 // The rule every plugin keeps: nothing from which the password can be
-// recovered leaves the process unless the transport is secure (TLS or a unix
-// socket) or the user allowed it (a pinned RSA key, fetching the server's
-// key, enable_cleartext_plugin). Otherwise start()/more_data() fail with
-// Errc::auth and a message naming the option, and `response` stays empty.
+// recovered leaves the process unless it goes to a known peer (a unix socket,
+// or TLS whose server certificate was verified: AuthContext::peer_known()),
+// or RSA-encrypted without TLS (a pinned key, or the server's when the user
+// allows fetching it); the clear-text plugins also need
+// enable_cleartext_plugin. TLS that did not verify the server keeps out
+// eavesdroppers but not a man in the middle, so it counts only with the
+// user's allow_unverified_tls_password. Otherwise start()/more_data() fail
+// with Errc::auth and a message naming the options, and `response` stays
+// empty. (Nothing recoverable: native, ed25519 and parsec go anywhere.)
 #pragma once
 
 #include <cstddef>
@@ -22,13 +27,24 @@ namespace mywire::proto {
 
 struct AuthContext {
     std::string_view password;
-    bool secure_transport = false;              // TLS, or a unix socket
+    // The transport, as the password rule sees it.
+    bool unix_socket = false;                   // a local peer
+    bool encrypted = false;                     // TLS is up
+    bool peer_authenticated = false;            // TLS verified the server (CA chain or fingerprint)
+    bool allow_unverified_tls_password = false; // user accepts encrypted but unverified TLS
     std::string_view server_public_key_path{};  // pinned RSA public key, PEM file; may be empty
     bool get_server_public_key = false;         // user allows asking the server for its key
     bool enable_cleartext = false;              // user allows sending the password in clear
     // dialog prompts that are not password prompts; same contract as mywire_dialog_fn in capi/mywire.h
     int (*dialog)(void *user_data, int echo, const char *prompt, char *answer, std::size_t answer_size) = nullptr;
     void *dialog_user_data = nullptr;
+
+    // Whether the password itself may be sent: only to a known peer, or
+    // over unverified TLS when the user said so.
+    bool peer_known() const { return unix_socket || (encrypted && peer_authenticated); }
+    bool password_may_go() const {
+        return peer_known() || (encrypted && allow_unverified_tls_password);
+    }
 };
 
 class AuthPlugin {

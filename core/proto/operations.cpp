@@ -43,8 +43,10 @@ Action HandshakeOp::fail(Session &s, Errc code, std::string_view msg) {
 
 Action HandshakeOp::resume(Session &s) {
     if (phase_ == Phase::tls) {
-        // The driver has brought TLS up: from here on the transport is secure.
-        secure_ = true;
+        // The driver has brought TLS up: encrypted from here on, and the
+        // server known only if the handshake verified it.
+        tls_up_ = true;
+        tls_verified_ = s.tls_verified;
         phase_ = Phase::auth;
         return send_handshake_response(s);
     }
@@ -79,7 +81,10 @@ HandshakeResponse HandshakeOp::response_head(const Session &s) const {
 AuthContext HandshakeOp::context() const {
     AuthContext ctx;
     ctx.password = factor_ == 1 ? opts_.password : factor_ == 2 ? opts_.password2 : opts_.password3;
-    ctx.secure_transport = secure_;
+    ctx.unix_socket = unix_socket_;
+    ctx.encrypted = tls_up_;
+    ctx.peer_authenticated = tls_up_ && tls_verified_;
+    ctx.allow_unverified_tls_password = opts_.allow_unverified_tls_password;
     ctx.server_public_key_path = opts_.server_public_key_path;
     ctx.get_server_public_key = opts_.get_server_public_key;
     ctx.enable_cleartext = opts_.enable_cleartext_plugin;

@@ -27,8 +27,9 @@ enum class Action {
     write,  // send session.wbuf, then resume
     read,   // read more bytes into session.rbuf (read_hint() bytes would help), then resume
     start_tls,  // send session.wbuf (the SSLRequest) in plain text, then run the TLS
-                // handshake on the transport; resume once TLS is up. Bytes the server
-                // sent before must not be read as if they came over TLS.
+                // handshake on the transport; resume once TLS is up, with
+                // session.tls_verified set. Bytes the server sent before must not be
+                // read as if they came over TLS.
     done,
     error,  // session.err says what
 };
@@ -42,6 +43,9 @@ struct Session {
     std::uint16_t status_flags = 0;
     std::size_t max_packet = 64u << 20;
     bool new_command = false;  // set by begin_command; the compressed framing restarts too
+    // Set by the driver after start_tls: the TLS handshake verified the
+    // server (ssl_mode verify_ca / verify_identity, or ssl_fingerprint).
+    bool tls_verified = false;
     Error err;
 
     bool deprecate_eof() const { return capabilities & cap::deprecate_eof; }
@@ -84,9 +88,9 @@ struct ServerInfo {
 class HandshakeOp {
 public:
     // tls_mode: the resolved MYWIRE_SSL_MODE_*; unix_socket: the transport is
-    // a unix socket (a secure transport for the plugins' rules).
+    // a unix socket (a known peer for the plugins' rules).
     HandshakeOp(const Options &opts, bool unix_socket, int tls_mode, ServerInfo &info)
-        : opts_(opts), secure_(unix_socket), tls_mode_(tls_mode), info_(info) {}
+        : opts_(opts), unix_socket_(unix_socket), tls_mode_(tls_mode), info_(info) {}
     Action resume(Session &s);
 
     static constexpr int max_auth_round_trips = 16;
@@ -105,7 +109,9 @@ private:
 
     enum class Phase { greeting, tls, auth, done } phase_ = Phase::greeting;
     const Options &opts_;
-    bool secure_;
+    bool unix_socket_;
+    bool tls_up_ = false;
+    bool tls_verified_ = false;  // the server's certificate (or fingerprint) was checked
     int tls_mode_;
     ServerInfo &info_;
     std::string scramble_;        // the greeting's challenge

@@ -1,16 +1,54 @@
 """Every authentication plugin against the scripted server: each plugin x
-fast/full path x TLS / plain TCP / unix socket, auth switches from each plugin
-to each other, MySQL multi-factor authentication, dialog prompts.
+fast/full path x verified TLS / unverified TLS / plain TCP / unix socket, auth
+switches from each plugin to each other, MySQL multi-factor authentication,
+dialog prompts, and a man in the middle with a self-signed certificate.
 
     /usr/bin/python3 test_auth.py --lib build/capi/libmywire.so.0 [-k name]
 """
 
+import datetime
+import hashlib
+import os
+import shutil
+import ssl
+import tempfile
+import atexit
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
 from scripted_common import *  # noqa: F401,F403
 from scripted_common import (PW, PW2, PW3, USER, Account, DIALOG_ECHO, DIALOG_LAST,
-                             DIALOG_PASSWORD, Factor, ScriptedTest, m, main, CLIENT_MFA)
+                             DIALOG_PASSWORD, Factor, ScriptedServer, ScriptedTest, m, main,
+                             CLIENT_MFA)
 
-TRANSPORTS = ("tls", "plain", "unix")
+# "tls": TLS that verified the server (verify_identity with the test CA);
+# "tls_unverified": TLS that did not (ssl_mode=required), which keeps out
+# eavesdroppers but not a man in the middle.
+TRANSPORTS = ("tls", "tls_unverified", "plain", "unix")
 MARIADB_PLUGINS = ("client_ed25519", "parsec", "dialog")
+
+# What a refusal to send the password over unverified TLS names: every way
+# to make it acceptable.
+UNVERIFIED_WORDS = ("ssl_mode=verify_ca", "verify_identity", "ssl_ca", "ssl_fingerprint",
+                    "unix socket", "allow_unverified_tls_password=1", "man in the middle")
+
+
+class AuthTest(ScriptedTest):
+    """transport "tls" verifies the server; "tls_unverified" does not."""
+
+    def client(self, srv, transport="tcp", user=USER, password=PW, **opts):
+        if transport == "tls":
+            opts.setdefault("ssl_mode", "verify_identity")
+            opts.setdefault("ssl_ca", self.pki.ca_cert)
+        elif transport == "tls_unverified":
+            transport = "tls"  # ssl_mode=required
+        return super().client(srv, transport, user, password, **opts)
+
+    def assertRefusedUnverified(self, conn, *more):
+        return self.assertConnectFails(conn, m.MYWIRE_ERROR_AUTH, *UNVERIFIED_WORDS, *more)
 
 
 def flavor_for(plugin):
@@ -18,7 +56,7 @@ def flavor_for(plugin):
     return "mariadb11" if plugin in MARIADB_PLUGINS else "mysql80"
 
 
-class PluginMatrix(ScriptedTest):
+class PluginMatrix(AuthTest):
     """One test per (plugin, path, transport); the expected outcome of each
     is spelled out in the generated test's body."""
 
@@ -38,17 +76,27 @@ class PluginMatrix(ScriptedTest):
         st = conn.status()
         self.assertEqual(st["auth_plugin"], plugin)
         self.assertEqual(st["transport"], "unix" if transport == "unix" else "tcp")
-        self.assertEqual(st["tls_active"], 1 if transport == "tls" else 0)
+        self.assertEqual(st["tls_active"], 1 if transport.startswith("tls") else 0)
+        self.assertEqual(st["tls_verified"], 1 if transport == "tls" else 0)
         self.assertEqual(conn.query("SELECT 1"), [[b"1"]])
         rec = self.finish(srv, conn)
         self.assertTrue(rec.authenticated)
         self.assertIn(f"factor_ok:{plugin}", rec.events)
         self.assertEqual(rec.seq_errors, [])
-        self.assertEqual(rec.tls_version is not None, transport == "tls")
-        if transport == "tls":
+        self.assertEqual(rec.tls_version is not None, transport.startswith("tls"))
+        if transport.startswith("tls"):
             # Over TLS nothing secret is visible on the wire itself.
             self.assertFalse(PW.encode() in rec.raw, "password visible in raw TLS bytes")
             self.assertFalse(USER.encode() in rec.raw, "user name visible in raw TLS bytes")
+        return rec
+
+    def check_refused_unverified(self, srv, conn, *more):
+        """Unverified TLS: a clear refusal naming the options, and nothing
+        the password can be recovered from was sent."""
+        self.assertRefusedUnverified(conn, *more)
+        rec = self.finish(srv, conn)
+        self.assertIsNotNone(rec.tls_version)
+        self.assertNoPassword(rec, key_file=self.pki.rsa_public_path)
         return rec
 
     # -- mysql_native_password: the same on every transport
@@ -92,6 +140,8 @@ class PluginMatrix(ScriptedTest):
             # A cache miss means full authentication, which plain TCP
             # without a key option refuses before the server can say no.
             self.assertConnectFails(conn, m.MYWIRE_ERROR_AUTH, "server_public_key_path")
+        elif transport == "tls_unverified":
+            self.assertRefusedUnverified(conn)
         else:
             self.assertConnectFails(conn, m.MYWIRE_ERROR_SERVER, errno=1045)
         rec = self.finish(srv, conn)
@@ -117,6 +167,14 @@ class PluginMatrix(ScriptedTest):
             self.assertEqual(rec.events[rec.events.index("full_auth_requested") + 1:],
                              ["client_closed"])
             return
+        if transport == "tls_unverified":
+            # Whoever terminated that TLS asked for the password: not one
+            # byte after its 0x04.
+            rec = self.check_refused_unverified(srv, conn, "server_public_key_path")
+            self.assertIn("full_auth_requested", rec.events)
+            self.assertEqual(rec.events[rec.events.index("full_auth_requested") + 1:],
+                             ["client_closed"])
+            return
         rec = self.check_success(srv, conn, transport, "caching_sha2_password")
         self.assertIn("full_auth_requested", rec.events)
         self.assertIn("cleartext_password", rec.events)
@@ -126,6 +184,13 @@ class PluginMatrix(ScriptedTest):
     def _caching_sha2_full_key_file(self, transport):
         acc = Account(USER, PW, "caching_sha2_password", cached=False)
         srv, conn = self.login(transport, acc, server_public_key_path=self.pki.rsa_public_path)
+        if transport == "tls_unverified":
+            # Over TLS the server reads the answer as the password in clear:
+            # a pinned key is no way around the verification there.
+            rec = self.check_refused_unverified(srv, conn, "server_public_key_path")
+            self.assertEqual(rec.events[rec.events.index("full_auth_requested") + 1:],
+                             ["client_closed"])
+            return
         rec = self.check_success(srv, conn, transport, "caching_sha2_password")
         if transport == "plain":
             self.assertIn("rsa_oaep_ok", rec.events)
@@ -139,6 +204,10 @@ class PluginMatrix(ScriptedTest):
     def _caching_sha2_full_fetch_key(self, transport):
         acc = Account(USER, PW, "caching_sha2_password", cached=False)
         srv, conn = self.login(transport, acc, get_server_public_key=1)
+        if transport == "tls_unverified":
+            rec = self.check_refused_unverified(srv, conn)
+            self.assertNotIn("key_requested", rec.events)
+            return
         rec = self.check_success(srv, conn, transport, "caching_sha2_password")
         if transport == "plain":
             self.assertIn("key_requested", rec.events)
@@ -155,6 +224,9 @@ class PluginMatrix(ScriptedTest):
         acc = Account(USER, PW, "caching_sha2_password", cached=False)
         srv, conn = self.login(transport, acc,
                                server_public_key_path=self.pki.other_rsa_public_path)
+        if transport == "tls_unverified":
+            self.check_refused_unverified(srv, conn)
+            return
         if transport != "plain":
             self.check_success(srv, conn, transport, "caching_sha2_password")
             return
@@ -175,6 +247,10 @@ class PluginMatrix(ScriptedTest):
             self.assertIn("switch:sha256_password", rec.events)
             self.assertNotIn("sha256_password", [p for p, _ in rec.auth_responses])
             return
+        if transport == "tls_unverified":
+            rec = self.check_refused_unverified(srv, conn, "server_public_key_path")
+            self.assertNotIn("sha256_password", [p for p, _ in rec.auth_responses])
+            return
         rec = self.check_success(srv, conn, transport, "sha256_password")
         self.assertIn("cleartext_password", rec.events)
         self.assertEqual(rec.auth_responses[-1][1], PW.encode() + b"\0")
@@ -182,6 +258,9 @@ class PluginMatrix(ScriptedTest):
     def _sha256_key_file(self, transport):
         srv, conn = self.login(transport, Account(USER, PW, "sha256_password"),
                                server_public_key_path=self.pki.rsa_public_path)
+        if transport == "tls_unverified":
+            self.check_refused_unverified(srv, conn)
+            return
         rec = self.check_success(srv, conn, transport, "sha256_password")
         if transport == "plain":
             self.assertIn("rsa_oaep_ok", rec.events)
@@ -191,6 +270,10 @@ class PluginMatrix(ScriptedTest):
     def _sha256_fetch_key(self, transport):
         srv, conn = self.login(transport, Account(USER, PW, "sha256_password"),
                                get_server_public_key=1)
+        if transport == "tls_unverified":
+            rec = self.check_refused_unverified(srv, conn)
+            self.assertNotIn("key_requested", rec.events)
+            return
         rec = self.check_success(srv, conn, transport, "sha256_password")
         if transport == "plain":
             self.assertIn("key_requested", rec.events)
@@ -213,6 +296,10 @@ class PluginMatrix(ScriptedTest):
             rec = self.finish(srv, conn)
             self.assertNoPassword(rec)
             return
+        if transport == "tls_unverified":
+            # Opted in to the clear-text plugin, not to an unverified server.
+            self.check_refused_unverified(srv, conn, "mysql_clear_password")
+            return
         rec = self.check_success(srv, conn, transport, "mysql_clear_password")
         self.assertEqual(rec.auth_responses[-1][1], PW.encode() + b"\0")
 
@@ -230,6 +317,9 @@ class PluginMatrix(ScriptedTest):
             self.assertConnectFails(conn, m.MYWIRE_ERROR_AUTH, "dialog")
             rec = self.finish(srv, conn)
             self.assertNoPassword(rec)
+            return
+        if transport == "tls_unverified":
+            self.check_refused_unverified(srv, conn, "dialog")
             return
         rec = self.check_success(srv, conn, transport, "dialog")
         self.assertIn(rec.auth_responses[-1][1], (PW.encode() + b"\0", PW.encode()))
@@ -321,9 +411,9 @@ for _case in CASES:
         setattr(PluginMatrix, f"test_{_case}_{_t}", _make(_case, _t))
 
 
-class SwitchMatrix(ScriptedTest):
+class SwitchMatrix(AuthTest):
     """Greeting plugin A, account plugin B: the server switches the client to
-    B (over TLS with enable_cleartext_plugin, so every B may succeed)."""
+    B (over verified TLS with enable_cleartext_plugin, so every B may succeed)."""
 
     def _switch(self, a, b):
         acc = Account(USER, PW, b)
@@ -362,7 +452,7 @@ for _a in PLUGINS_ALL:
             setattr(SwitchMatrix, f"test_switch_{_a}_to_{_b}", _make_switch(_a, _b))
 
 
-class MultiFactor(ScriptedTest):
+class MultiFactor(AuthTest):
     """MySQL 8.0.27+ multi-factor authentication (AuthNextFactor)."""
 
     def account(self, n):
@@ -432,7 +522,7 @@ class MultiFactor(ScriptedTest):
         self.assertFalse(rec.handshake["capabilities"] & CLIENT_MFA)
 
 
-class Dialog(ScriptedTest):
+class Dialog(AuthTest):
     """dialog prompts beyond the password go to the callback."""
 
     def account(self, questions):
@@ -526,6 +616,199 @@ class Dialog(ScriptedTest):
         conn.set_dialog(lambda echo, prompt: "654321")
         self.assertConnectFails(conn, m.MYWIRE_ERROR_SERVER, errno=1045)
         self.finish(srv, conn)
+
+
+# ------------------------------------------------------- a man in the middle
+
+_mitm = None
+
+
+def mitm_certificate():
+    """A freshly made self-signed certificate for 127.0.0.1 (what a man in the
+    middle presents): (cert path, key path, SHA-256 of its DER as hex)."""
+    global _mitm
+    if _mitm is None:
+        d = tempfile.mkdtemp(prefix="mywire-scripted-mitm-")
+        atexit.register(shutil.rmtree, d, True)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(days=1))
+                .not_valid_after(now + datetime.timedelta(days=30))
+                .sign(key, hashes.SHA256()))
+        cert_path = os.path.join(d, "mitm-cert.pem")
+        key_path = os.path.join(d, "mitm-key.pem")
+        with open(cert_path, "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+        with open(key_path, "wb") as f:
+            f.write(key.private_bytes(serialization.Encoding.PEM,
+                                      serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+        der = cert.public_bytes(serialization.Encoding.DER)
+        _mitm = (cert_path, key_path, hashlib.sha256(der).hexdigest())
+    return _mitm
+
+
+class ManInTheMiddle(AuthTest):
+    """An endpoint with a self-signed certificate offers TLS and asks for the
+    password (caching_sha2_password full authentication, 0x01 0x04, or a
+    switch to mysql_clear_password): with the default options it gets no
+    password byte; verifying the server, or the explicit opt-in, lets the
+    login proceed."""
+
+    def mitm(self, account):
+        srv = ScriptedServer(flavor="mysql80", account=account)
+        # Its own certificate instead of the test CA's.
+        cert, key, _ = mitm_certificate()
+        srv.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        srv.ctx.load_cert_chain(cert, key)
+        srv.start()
+        self.addCleanup(srv.stop, 1.0)
+        return srv
+
+    def full_auth_account(self):
+        return Account(USER, PW, "caching_sha2_password", cached=False)
+
+    def assertNothingAfterFullAuthRequest(self, rec):
+        self.assertIn("tls_up", rec.events)
+        self.assertIn("full_auth_requested", rec.events)
+        self.assertEqual(rec.events[rec.events.index("full_auth_requested") + 1:],
+                         ["client_closed"])
+        # Only the handshake response (its 32-byte scramble) answered.
+        self.assertEqual([len(r) for _, r in rec.auth_responses], [32])
+        self.assertFalse(PW.encode() in rec.post_tls, "the password went over TLS")
+        self.assertNoSecrets(rec, scrambles=False)
+
+    def test_full_auth_default_options_send_no_password(self):
+        # The defaults: ssl_mode PREFERRED over TCP, nothing to verify with.
+        for mode in (None, "preferred", "required"):
+            with self.subTest(ssl_mode=mode):
+                srv = self.mitm(self.full_auth_account())
+                conn = self.client(srv, "tcp", ssl_mode=mode)
+                msg = self.assertRefusedUnverified(conn, "caching_sha2_password",
+                                                   "server_public_key_path")
+                self.assertNotIn(PW, msg)
+                rec = self.finish(srv, conn)
+                self.assertNothingAfterFullAuthRequest(rec)
+
+    def test_full_auth_with_key_options_still_no_password(self):
+        # A pinned key or key fetching does not help over TLS (the server
+        # reads the answer as the password in clear): still refused.
+        for opts in ({"server_public_key_path": self.pki.rsa_public_path},
+                     {"get_server_public_key": 1}):
+            with self.subTest(**opts):
+                srv = self.mitm(self.full_auth_account())
+                conn = self.client(srv, "tcp", **opts)
+                self.assertRefusedUnverified(conn)
+                rec = self.finish(srv, conn)
+                self.assertNothingAfterFullAuthRequest(rec)
+                self.assertNotIn("key_requested", rec.events)
+
+    def test_full_auth_verified_by_fingerprint(self):
+        # The same certificate, pinned: the server is known, the password goes.
+        srv = self.mitm(self.full_auth_account())
+        conn = self.client(srv, "tcp", ssl_fingerprint=mitm_certificate()[2])
+        self.assertConnects(conn)
+        self.assertEqual(conn.status()["tls_verified"], 1)
+        rec = self.finish(srv, conn)
+        self.assertIn("cleartext_password", rec.events)
+        self.assertEqual(rec.auth_responses[-1][1], PW.encode() + b"\0")
+
+    def test_full_auth_verified_by_ca(self):
+        # The real server's certificate and its CA: verify_ca and
+        # verify_identity let the password go.
+        for mode in ("verify_ca", "verify_identity"):
+            with self.subTest(ssl_mode=mode):
+                srv = self.serve(flavor="mysql80", account=self.full_auth_account())
+                conn = self.client(srv, "tcp", ssl_mode=mode, ssl_ca=self.pki.ca_cert)
+                self.assertConnects(conn)
+                self.assertEqual(conn.status()["tls_verified"], 1)
+                rec = self.finish(srv, conn)
+                self.assertIn("cleartext_password", rec.events)
+
+    def test_mitm_certificate_fails_verification(self):
+        # verify_ca with the real CA against the man in the middle: refused at
+        # the TLS handshake, before any authentication data.
+        srv = self.mitm(self.full_auth_account())
+        conn = self.client(srv, "tcp", ssl_mode="verify_ca", ssl_ca=self.pki.ca_cert)
+        self.assertConnectFails(conn, m.MYWIRE_ERROR_TLS)
+        rec = self.finish(srv, conn)
+        self.assertNotIn("handshake_response", rec.events)
+        self.assertNoSecrets(rec)
+
+    def test_full_auth_opt_in(self):
+        srv = self.mitm(self.full_auth_account())
+        conn = self.client(srv, "tcp", allow_unverified_tls_password=1)
+        self.assertConnects(conn)
+        self.assertEqual(conn.status()["tls_verified"], 0)
+        rec = self.finish(srv, conn)
+        self.assertIn("cleartext_password", rec.events)
+        # 0 is the default: refused again.
+        srv = self.mitm(self.full_auth_account())
+        conn = self.client(srv, "tcp", allow_unverified_tls_password=0)
+        self.assertRefusedUnverified(conn)
+        self.assertNothingAfterFullAuthRequest(self.finish(srv, conn))
+
+    def test_opt_in_is_not_plain_tcp(self):
+        # The opt-in is about TLS: without TLS the password still needs RSA.
+        srv = self.serve(flavor="mysql80", account=self.full_auth_account())
+        conn = self.client(srv, "plain", allow_unverified_tls_password=1)
+        self.assertConnectFails(conn, m.MYWIRE_ERROR_AUTH, "server_public_key_path")
+        rec = self.finish(srv, conn)
+        self.assertNoSecrets(rec, scrambles=False)
+
+    def test_clear_password_unverified_refused(self):
+        for mode in (None, "required"):
+            with self.subTest(ssl_mode=mode):
+                srv = self.mitm(Account(USER, PW, "mysql_clear_password"))
+                conn = self.client(srv, "tcp", ssl_mode=mode, enable_cleartext_plugin=1)
+                self.assertRefusedUnverified(conn, "mysql_clear_password")
+                rec = self.finish(srv, conn)
+                self.assertIn("switch:mysql_clear_password", rec.events)
+                self.assertNotIn("mysql_clear_password", [p for p, _ in rec.auth_responses])
+                self.assertNoSecrets(rec, scrambles=False)
+
+    def test_clear_password_verified_allowed(self):
+        srv = self.serve(flavor="mysql80", account=Account(USER, PW, "mysql_clear_password"))
+        conn = self.client(srv, "tcp", ssl_mode="verify_ca", ssl_ca=self.pki.ca_cert,
+                           enable_cleartext_plugin=1)
+        self.assertConnects(conn)
+        rec = self.finish(srv, conn)
+        self.assertEqual(rec.auth_responses[-1], ("mysql_clear_password", PW.encode() + b"\0"))
+        srv = self.mitm(Account(USER, PW, "mysql_clear_password"))
+        conn = self.client(srv, "tcp", ssl_fingerprint=mitm_certificate()[2],
+                           enable_cleartext_plugin=1)
+        self.assertConnects(conn)
+        self.finish(srv, conn)
+
+    def test_clear_password_opt_in(self):
+        srv = self.mitm(Account(USER, PW, "mysql_clear_password"))
+        conn = self.client(srv, "tcp", enable_cleartext_plugin=1, allow_unverified_tls_password=1)
+        self.assertConnects(conn)
+        rec = self.finish(srv, conn)
+        self.assertEqual(rec.auth_responses[-1], ("mysql_clear_password", PW.encode() + b"\0"))
+
+    def test_dialog_unverified_refused(self):
+        srv = self.mitm(Account(USER, PW, "dialog"))
+        conn = self.client(srv, "tcp", enable_cleartext_plugin=1)
+        self.assertRefusedUnverified(conn, "dialog")
+        rec = self.finish(srv, conn)
+        self.assertNoSecrets(rec, scrambles=False)
+
+    def test_nothing_recoverable_still_logs_in(self):
+        # native, ed25519 and parsec send nothing the password can be
+        # recovered from: unverified TLS is fine for them.
+        for plugin, flavor in (("mysql_native_password", "mysql80"),
+                               ("caching_sha2_password", "mysql80"),  # fast path
+                               ("client_ed25519", "mariadb11"), ("parsec", "mariadb11")):
+            with self.subTest(plugin=plugin):
+                srv = self.serve(flavor=flavor, account=Account(USER, PW, plugin))
+                conn = self.client(srv, "tcp")
+                self.assertConnects(conn)
+                self.assertEqual(conn.status()["tls_verified"], 0)
+                self.finish(srv, conn)
 
 
 if __name__ == "__main__":

@@ -32,10 +32,20 @@ namespace {
 
 const std::string challenge20 = "abcdefghij0123456789";
 
+// The transports the password rule tells apart.
+enum class Via { tcp, unverified_tls, verified_tls, unix_socket };
+
+void set_via(AuthContext &c, Via via) {
+    c.unix_socket = via == Via::unix_socket;
+    c.encrypted = via == Via::unverified_tls || via == Via::verified_tls;
+    c.peer_authenticated = via == Via::verified_tls;
+}
+
+// secure: verified TLS, a peer the password may go to.
 AuthContext ctx_of(std::string_view pw, bool secure = false) {
     AuthContext c;
     c.password = pw;
-    c.secure_transport = secure;
+    set_via(c, secure ? Via::verified_tls : Via::tcp);
     return c;
 }
 
@@ -349,13 +359,26 @@ TempDir &tmp() {
 }
 
 const char *caching_needs =
-    "caching_sha2_password needs the password sent securely: use TLS or a unix socket, pin the "
-    "server's RSA key with server_public_key_path, or allow fetching it with "
-    "get_server_public_key=1";
+    "caching_sha2_password needs the password sent securely: use verified TLS (ssl_mode=verify_ca "
+    "or verify_identity with ssl_ca, or ssl_fingerprint) or a unix socket, pin the server's RSA "
+    "key with server_public_key_path, or allow fetching it with get_server_public_key=1";
 const char *sha256_needs =
-    "sha256_password needs the password sent securely: use TLS or a unix socket, pin the "
-    "server's RSA key with server_public_key_path, or allow fetching it with "
-    "get_server_public_key=1";
+    "sha256_password needs the password sent securely: use verified TLS (ssl_mode=verify_ca or "
+    "verify_identity with ssl_ca, or ssl_fingerprint) or a unix socket, pin the server's RSA key "
+    "with server_public_key_path, or allow fetching it with get_server_public_key=1";
+// TLS that did not verify the server: no password, whatever else is set.
+const char *caching_unverified =
+    "caching_sha2_password would send the password itself, and this TLS connection did not verify "
+    "the server's certificate (a man in the middle could read it): use ssl_mode=verify_ca or "
+    "verify_identity with ssl_ca, or ssl_fingerprint, or a unix socket; or, with "
+    "ssl_mode=disabled, pin the server's RSA key with server_public_key_path, or set "
+    "allow_unverified_tls_password=1 (open to a man in the middle)";
+const char *sha256_unverified =
+    "sha256_password would send the password itself, and this TLS connection did not verify "
+    "the server's certificate (a man in the middle could read it): use ssl_mode=verify_ca or "
+    "verify_identity with ssl_ca, or ssl_fingerprint, or a unix socket; or, with "
+    "ssl_mode=disabled, pin the server's RSA key with server_public_key_path, or set "
+    "allow_unverified_tls_password=1 (open to a man in the middle)";
 
 // ------------------------------------------------------------ caching_sha2_password
 
@@ -490,7 +513,7 @@ void test_caching_sha2_pinned_key(void **) {
     assert_true(again != resp);
     // With a secure transport the pinned key is not needed: the password goes as is.
     auto s = make_auth_plugin("caching_sha2_password");
-    c.secure_transport = true;
+    set_via(c, Via::verified_tls);
     assert_errc(s->start(c, nonce20(), resp, err), Errc::ok);
     assert_errc(s->more_data(c, "\x04", resp, reply, err), Errc::ok);
     assert_sv_equal(resp, with_nul(long_pw));
@@ -709,10 +732,15 @@ void test_key_file_errors(void **) {
 
 const char *clear_not_enabled =
     "the server asks for mysql_clear_password, which sends the password in clear; set "
-    "enable_cleartext_plugin=1 to allow it (only over TLS or a unix socket)";
+    "enable_cleartext_plugin=1 to allow it (only over verified TLS or a unix socket)";
 const char *clear_not_secure =
-    "mysql_clear_password sends the password in clear and needs TLS or a unix socket; "
+    "mysql_clear_password sends the password in clear and needs verified TLS or a unix socket; "
     "enable_cleartext_plugin is set but this connection is neither";
+const char *clear_unverified =
+    "mysql_clear_password would send the password itself, and this TLS connection did not verify "
+    "the server's certificate (a man in the middle could read it): use ssl_mode=verify_ca or "
+    "verify_identity with ssl_ca, or ssl_fingerprint, or a unix socket, or set "
+    "allow_unverified_tls_password=1 (open to a man in the middle)";
 
 void test_clear_password(void **) {
     auto p = make_auth_plugin("mysql_clear_password");
@@ -722,12 +750,14 @@ void test_clear_password(void **) {
     Error err;
     AuthContext c = ctx_of("clear-pw");
     assert_refused(p->start(c, "", resp, e_), Errc::auth, clear_not_enabled, resp);
-    c.secure_transport = true;
+    set_via(c, Via::verified_tls);
     assert_refused(p->start(c, "", resp, e_), Errc::auth, clear_not_enabled, resp);
-    c.secure_transport = false;
+    set_via(c, Via::tcp);
     c.enable_cleartext = true;
     assert_refused(p->start(c, "", resp, e_), Errc::auth, clear_not_secure, resp);
-    c.secure_transport = true;
+    set_via(c, Via::unverified_tls);
+    assert_refused(p->start(c, "", resp, e_), Errc::auth, clear_unverified, resp);
+    set_via(c, Via::verified_tls);
     assert_errc(p->start(c, with_nul(nonce20()), resp, err), Errc::ok);
     assert_sv_equal(resp, with_nul("clear-pw"));
     c.password = "";
@@ -742,10 +772,15 @@ void test_clear_password(void **) {
 
 const char *dialog_not_enabled =
     "the server asks for dialog, which sends the password in clear; set "
-    "enable_cleartext_plugin=1 to allow it (only over TLS or a unix socket)";
+    "enable_cleartext_plugin=1 to allow it (only over verified TLS or a unix socket)";
 const char *dialog_not_secure =
-    "dialog sends the password in clear and needs TLS or a unix socket; "
+    "dialog sends the password in clear and needs verified TLS or a unix socket; "
     "enable_cleartext_plugin is set but this connection is neither";
+const char *dialog_unverified =
+    "dialog would send the password itself, and this TLS connection did not verify the server's "
+    "certificate (a man in the middle could read it): use ssl_mode=verify_ca or verify_identity "
+    "with ssl_ca, or ssl_fingerprint, or a unix socket, or set allow_unverified_tls_password=1 "
+    "(open to a man in the middle)";
 const char *dialog_no_callback =
     "the server's dialog plugin asks a question that is not a password prompt; set a dialog "
     "callback (mywire_set_dialog_callback)";
@@ -817,11 +852,14 @@ void test_dialog_password_refused(void **) {
     std::string resp;
     AuthContext c = dialog_ctx("pam-pw", &asked, false);
     assert_refused(p->start(c, "\x04Password: ", resp, e_), Errc::auth, dialog_not_enabled, resp);
-    c.secure_transport = true;
+    set_via(c, Via::verified_tls);
     assert_refused(p->start(c, "\x05Password: ", resp, e_), Errc::auth, dialog_not_enabled, resp);
-    c.secure_transport = false;
+    set_via(c, Via::tcp);
     c.enable_cleartext = true;
     assert_refused(p->start(c, "\x04Password: ", resp, e_), Errc::auth, dialog_not_secure, resp);
+    set_via(c, Via::unverified_tls);
+    assert_refused(p->start(c, "\x04Password: ", resp, e_), Errc::auth, dialog_unverified, resp);
+    set_via(c, Via::tcp);
     bool reply = true;
     assert_refused(p->more_data(c, "\x04Password: ", resp, reply, e_), Errc::auth, dialog_not_secure, resp);
     assert_false(reply);
@@ -1108,6 +1146,96 @@ void test_parsec_bad_ext_salt(void **) {
 
 // ------------------------------------------------------------ the table
 
+// ------------------------------------------------------------ the transport rule
+
+// What each transport lets the password-revealing plugins send: TLS that did
+// not verify the server is no better than plain TCP for the password (a man
+// in the middle terminates it), and the RSA fallback is not offered there
+// (over TLS the server reads the answer as the password in clear).
+void test_unverified_tls_gets_no_password(void **) {
+    std::string path = tmp().write("pinned.pem", keys().spki);
+    for (Via via : {Via::tcp, Via::unverified_tls, Via::verified_tls, Via::unix_socket}) {
+        for (bool allow : {false, true}) {
+            bool goes = via == Via::verified_tls || via == Via::unix_socket ||
+                        (via == Via::unverified_tls && allow);
+            std::string resp;
+            Error err;
+            bool reply = false;
+            AuthContext c = ctx_of("mitm-me");
+            set_via(c, via);
+            c.allow_unverified_tls_password = allow;
+            c.enable_cleartext = true;
+            // caching_sha2_password, full authentication.
+            auto cs = make_auth_plugin("caching_sha2_password");
+            assert_errc(cs->start(c, nonce20(), resp, err), Errc::ok);
+            if (goes) {
+                assert_errc(cs->more_data(c, "\x04", resp, reply, err), Errc::ok);
+                assert_sv_equal(resp, with_nul("mitm-me"));
+            } else {
+                assert_refused(cs->more_data(c, "\x04", resp, reply, e_), Errc::auth,
+                               via == Via::tcp ? caching_needs : caching_unverified, resp);
+            }
+            // sha256_password.
+            auto sh = make_auth_plugin("sha256_password");
+            if (goes) {
+                assert_errc(sh->start(c, nonce20(), resp, err), Errc::ok);
+                assert_sv_equal(resp, with_nul("mitm-me"));
+            } else {
+                assert_refused(sh->start(c, nonce20(), resp, e_), Errc::auth,
+                               via == Via::tcp ? sha256_needs : sha256_unverified, resp);
+            }
+            // The clear-text plugins, opted in.
+            auto cl = make_auth_plugin("mysql_clear_password");
+            auto dl = make_auth_plugin("dialog");
+            if (goes) {
+                assert_errc(cl->start(c, "", resp, err), Errc::ok);
+                assert_sv_equal(resp, with_nul("mitm-me"));
+                assert_errc(dl->start(c, "\x05Password: ", resp, err), Errc::ok);
+                assert_sv_equal(resp, with_nul("mitm-me"));
+            } else {
+                assert_refused(cl->start(c, "", resp, e_), Errc::auth,
+                               via == Via::tcp ? clear_not_secure : clear_unverified, resp);
+                assert_refused(dl->start(c, "\x05Password: ", resp, e_), Errc::auth,
+                               via == Via::tcp ? dialog_not_secure : dialog_unverified, resp);
+            }
+        }
+    }
+    // Unverified TLS with a pinned key or key fetching allowed: still no
+    // password, no RSA blob, no key request.
+    for (int k = 0; k < 2; ++k) {
+        AuthContext c = ctx_of("mitm-me");
+        set_via(c, Via::unverified_tls);
+        if (k == 0) c.server_public_key_path = path;
+        else c.get_server_public_key = true;
+        std::string resp;
+        Error err;
+        bool reply = true;
+        auto cs = make_auth_plugin("caching_sha2_password");
+        assert_errc(cs->start(c, nonce20(), resp, err), Errc::ok);
+        assert_refused(cs->more_data(c, "\x04", resp, reply, e_), Errc::auth, caching_unverified, resp);
+        assert_false(reply);
+        auto sh = make_auth_plugin("sha256_password");
+        assert_refused(sh->start(c, nonce20(), resp, e_), Errc::auth, sha256_unverified, resp);
+    }
+    // The opt-in alone does not make plain TCP good enough.
+    AuthContext c = ctx_of("mitm-me");
+    c.allow_unverified_tls_password = true;
+    c.enable_cleartext = true;
+    std::string resp;
+    auto cl = make_auth_plugin("mysql_clear_password");
+    assert_refused(cl->start(c, "", resp, e_), Errc::auth, clear_not_secure, resp);
+    // Nothing recoverable: native and ed25519 answer over unverified TLS as anywhere.
+    set_via(c, Via::unverified_tls);
+    c.allow_unverified_tls_password = false;
+    Error err;
+    auto nat = make_auth_plugin("mysql_native_password");
+    assert_errc(nat->start(c, challenge20, resp, err), Errc::ok);
+    assert_sv_equal(resp, reference_native("mitm-me", challenge20));
+    auto ed = make_auth_plugin("client_ed25519");
+    assert_errc(ed->start(c, std::string(32, 'c'), resp, err), Errc::ok);
+    assert_int_equal(resp.size(), 64);
+}
+
 void test_plugin_lookup(void **) {
     const std::vector<std::string_view> want = {"mysql_native_password", "caching_sha2_password",
                                                 "sha256_password",       "client_ed25519",
@@ -1164,6 +1292,7 @@ int main() {
         cmocka_unit_test(test_parsec_known_answers),
         cmocka_unit_test(test_parsec_plugin),
         cmocka_unit_test(test_parsec_bad_ext_salt),
+        cmocka_unit_test(test_unverified_tls_gets_no_password),
         cmocka_unit_test(test_plugin_lookup),
         cmocka_unit_test(test_wipe),
     };

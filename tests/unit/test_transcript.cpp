@@ -1089,6 +1089,40 @@ void test_tls_pre_tls_bytes_refused(void **) {
     assert_int_equal(c.s.wbuf.size(), 0);
 }
 
+// caching_sha2_password asks for full authentication (0x01 0x04) over TLS:
+// the password goes only when the driver says the TLS handshake verified the
+// server (session.tls_verified), or with allow_unverified_tls_password.
+void test_tls_full_auth_needs_verified_server(void **) {
+    struct Case {
+        bool verified, allow, goes;
+    } cases[] = {{false, false, false}, {true, false, true}, {false, true, true}};
+    for (const Case &k : cases) {
+        Connect c;
+        c.opts.user = "alice";
+        c.opts.password = "mitm-me";
+        c.opts.allow_unverified_tls_password = k.allow;
+        c.s.rbuf.append(framed(greeting("8.0.36", mysql8_caps, 0, "caching_sha2_password"), 0));
+        HandshakeOp op(c.opts, false, MYWIRE_SSL_MODE_REQUIRED, c.info);
+        assert_int_equal(static_cast<int>(op.resume(c.s)), static_cast<int>(Action::start_tls));
+        c.s.wbuf.clear();
+        c.s.tls_verified = k.verified;  // the driver's part
+        assert_int_equal(static_cast<int>(op.resume(c.s)), static_cast<int>(Action::write));
+        c.s.wbuf.clear();
+        c.s.rbuf.append(framed(std::string("\x01\x04", 2), 3));
+        Action a = op.resume(c.s);
+        std::string_view out = written(c.s);
+        if (k.goes) {
+            assert_int_equal(static_cast<int>(a), static_cast<int>(Action::write));
+            assert_sv_equal(out, framed(std::string("mitm-me\0", 8), 4));
+        } else {
+            assert_int_equal(static_cast<int>(a), static_cast<int>(Action::error));
+            assert_int_equal(static_cast<int>(c.s.err.code), static_cast<int>(Errc::auth));
+            assert_true(c.s.err.message.find("allow_unverified_tls_password") != std::string::npos);
+            assert_int_equal(out.size(), 0);  // not one byte after the 0x04
+        }
+    }
+}
+
 void test_compression_negotiation(void **) {
     struct Case {
         int want;
@@ -1208,6 +1242,7 @@ int main() {
         cmocka_unit_test(test_tls_required_but_not_offered),
         cmocka_unit_test(test_tls_ssl_request_then_response),
         cmocka_unit_test(test_tls_pre_tls_bytes_refused),
+        cmocka_unit_test(test_tls_full_auth_needs_verified_server),
         cmocka_unit_test(test_compression_negotiation),
         cmocka_unit_test(test_mfa_next_factor),
         cmocka_unit_test(test_auth_plugins_allow_list),

@@ -374,6 +374,12 @@ void test_security_options(void **) {
     assert_errc(set_option_by_name(o, "enable_cleartext_plugin", "yes", err), Errc::ok);
     assert_true(o.enable_cleartext_plugin);
     assert_errc(set_option_by_name(o, "get_server_public_key", "maybe", err), Errc::option);
+    assert_false(o.allow_unverified_tls_password);
+    assert_errc(set_option_by_name(o, "allow_unverified_tls_password", "1", err), Errc::ok);
+    assert_true(o.allow_unverified_tls_password);
+    assert_errc(set_option_by_name(o, "allow-unverified-tls-password", "0", err), Errc::ok);
+    assert_false(o.allow_unverified_tls_password);
+    assert_errc(set_option_by_name(o, "allow_unverified_tls_password", "2", err), Errc::option);
     assert_errc(set_option_by_name(o, "auth_plugins", "caching_sha2_password, client_ed25519", err), Errc::ok);
     assert_int_equal(o.auth_plugins.size(), 2);
     assert_string_equal(o.auth_plugins[1].c_str(), "client_ed25519");
