@@ -11,6 +11,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -203,7 +204,8 @@ struct setting {
 };
 
 struct options {
-    const char *uri, *host, *socket, *user, *database;
+    char *uri; /* a copy: the argument's secrets are overwritten (take_uri) */
+    const char *host, *socket, *user, *database;
     unsigned port;          /* 0: not given */
     struct secret secrets[SECRET_COUNT];
     struct setting *settings; /* TLS, authentication and compression options */
@@ -256,6 +258,7 @@ static const struct option_spec option_specs[] = {
     {0, "server-public-key-path", ARG_REQUIRED, OPT_SETTING, "server_public_key_path", 0},
     {0, "get-server-public-key", ARG_NONE, OPT_SETTING, "get_server_public_key", 0},
     {0, "enable-cleartext-plugin", ARG_NONE, OPT_SETTING, "enable_cleartext_plugin", 0},
+    {0, "allow-unverified-tls-password", ARG_NONE, OPT_SETTING, "allow_unverified_tls_password", 0},
     {0, "compress", ARG_OPTIONAL, OPT_COMPRESS, "compress", 0},
     {0, "compression-level", ARG_REQUIRED, OPT_SETTING, "compression_level", 0},
     {0, "status", ARG_NONE, OPT_STATUS, NULL, 0},
@@ -286,9 +289,9 @@ static void print_help(void)
           "  -p, --password[=PW]   password; without a value, prompt on the terminal\n"
           "  The options in this help override the same settings of --uri. The\n"
           "  password comes from --password, else from the URI, else from the\n"
-          "  MYSQL_PWD variable. Passwords given as values are overwritten in the\n"
-          "  process's arguments, but may still be seen by others before that:\n"
-          "  prefer the prompt or the variable.\n"
+          "  MYSQL_PWD variable. Passwords given as values (in --uri too) are\n"
+          "  overwritten in the process's arguments, but may still be seen by\n"
+          "  others before that: prefer the prompt or the variable.\n"
           "\n",
           stdout);
     fputs("TLS (a unix socket needs none; over TCP the default mode is preferred, or\n"
@@ -324,7 +327,17 @@ static void print_help(void)
           "                        the middle could send another)\n"
           "  --enable-cleartext-plugin\n"
           "                        allow sending the password in clear (PAM and\n"
-          "                        mysql_clear_password), only over TLS or a unix socket\n"
+          "                        mysql_clear_password), only over verified TLS or a\n"
+          "                        unix socket\n"
+          "  --allow-unverified-tls-password\n"
+          "                        also send the password itself over TLS that did\n"
+          "                        not verify the server (default mode preferred, or\n"
+          "                        required): open to a man in the middle\n"
+          "  The password itself (caching_sha2_password full authentication,\n"
+          "  sha256_password, the clear-text plugins) goes only over a unix socket,\n"
+          "  over TLS that verified the server (--ssl-mode verify_ca or\n"
+          "  verify_identity with --ssl-ca, or --ssl-fingerprint), or RSA-encrypted\n"
+          "  without TLS (--server-public-key-path, --get-server-public-key).\n"
           "\n",
           stdout);
     fputs("Compression:\n"
@@ -482,6 +495,107 @@ static void take_secret(struct secret *s, char *value)
         *p = 'x';
 }
 
+/* Whether a URI query key (as the library reads it: %-decoded, '-' for '_')
+ * names one of the secrets; case is ignored, to err on the safe side. */
+static int names_secret_key(const char *key, size_t len)
+{
+    char name[64];
+    size_t n = 0;
+    for (size_t i = 0; i < len && n < sizeof name - 1; i++) {
+        char c = key[i];
+        if (c == '%' && i + 2 < len && isxdigit((unsigned char)key[i + 1]) &&
+            isxdigit((unsigned char)key[i + 2])) {
+            char hex[3] = {key[i + 1], key[i + 2], 0};
+            c = (char)strtol(hex, NULL, 16);
+            i += 2;
+        }
+        name[n++] = c;
+    }
+    name[n] = '\0';
+    for (size_t i = 0; i < SECRET_COUNT; i++)
+        if (names_word(name, secret_specs[i].key))
+            return 1;
+    return 0;
+}
+
+static void mask(char *from, const char *to)
+{
+    for (; from < to; from++)
+        *from = 'x';
+}
+
+/* Overwrites with 'x', in place, the secrets of a URI: the userinfo's
+ * password and the values of the password, password2, password3 and
+ * ssl_key_password keys. It splits as mywire_set_uri does, and masks more
+ * where a raw '@', '/', '?' or '&' in a secret could make the split differ:
+ * an argument masked too much costs nothing (the URI was copied). */
+static void mask_uri_secrets(char *uri)
+{
+    char *rest = strstr(uri, "://");
+    if (!rest)
+        return;
+    rest += 3;
+    char *query = strchr(rest, '?');
+    /* The userinfo ends at the last '@' before the query, or (a raw '?' in
+     * the password cuts the URI short) at a later '@' that is not in a
+     * key=value pair's value, or failing both at the last '@'. */
+    char *at = NULL;
+    int in_value = 0;
+    for (char *p = rest; *p; p++) {
+        if (query && p >= query && (*p == '?' || *p == '&'))
+            in_value = 0;
+        else if (query && p > query && *p == '=')
+            in_value = 1;
+        else if (*p == '@' && !in_value)
+            at = p;
+    }
+    if (!at)
+        at = strrchr(rest, '@');
+    if (at) {
+        char *colon = memchr(rest, ':', (size_t)(at - rest));
+        if (colon)
+            mask(colon + 1, at);
+    }
+    if (!query)
+        return;
+    for (char *pair = query + 1; *pair;) {
+        size_t len = strcspn(pair, "&");
+        char *eq = memchr(pair, '=', len);
+        char *next = pair + len;
+        if (eq && names_secret_key(pair, (size_t)(eq - pair))) {
+            /* A raw '&' in the value: the pieces that follow without an '='
+             * are taken as part of it. */
+            while (*next == '&' && !memchr(next + 1, '=', strcspn(next + 1, "&")))
+                next += 1 + strcspn(next + 1, "&");
+            mask(eq + 1, next);
+        }
+        pair = *next ? next + 1 : next;
+    }
+}
+
+/* Takes --uri's value: keeps a copy and overwrites the secrets in the
+ * argument, as take_secret does. */
+static void take_uri(struct options *o, char *value)
+{
+    if (o->uri) {
+        wipe(o->uri, strlen(o->uri));
+        free(o->uri);
+    }
+    o->uri = strdup(value);
+    if (!o->uri)
+        die_nomem();
+    mask_uri_secrets(value);
+}
+
+static void free_uri(struct options *o)
+{
+    if (o->uri) {
+        wipe(o->uri, strlen(o->uri));
+        free(o->uri);
+        o->uri = NULL;
+    }
+}
+
 static void add_setting(struct options *o, const struct option_spec *spec, const char *value)
 {
     o->settings[o->setting_count++] = (struct setting){spec->long_name, spec->key, value};
@@ -493,7 +607,7 @@ static int apply_option(struct options *o, const struct option_spec *spec, char 
     const char *name;
 
     switch (spec->id) {
-    case OPT_URI: o->uri = value; break;
+    case OPT_URI: take_uri(o, value); break;
     case OPT_HOST: o->host = value; break;
     case OPT_SOCKET: o->socket = value; break;
     case OPT_USER: o->user = value; break;
@@ -585,6 +699,25 @@ static int parse_short_option(struct options *o, int argc, char **argv, int *i)
     return apply_option(o, spec, value);
 }
 
+/* An argument that is no option is not echoed as it is: it may be a secret
+ * (a URI without --uri, a password after -p or --password, whose values must
+ * be attached). A URI is shown with its secrets masked. */
+static int unexpected_argument(int index, const char *arg)
+{
+    if (!strstr(arg, "://"))
+        return usage_error("unexpected argument %d (not shown, in case it is a secret; SQL needs -e, "
+                           "and the value of -p or --password is attached: -pPW, --password=PW)",
+                           index);
+    char *shown = strdup(arg);
+    if (!shown)
+        die_nomem();
+    mask_uri_secrets(shown);
+    int status = usage_error("unexpected argument '%s' (a URI needs --uri)", shown);
+    wipe(shown, strlen(shown));
+    free(shown);
+    return status;
+}
+
 static int parse_args(struct options *o, int argc, char **argv)
 {
     o->statements = calloc((size_t)argc, sizeof *o->statements);
@@ -599,7 +732,7 @@ static int parse_args(struct options *o, int argc, char **argv)
         else if (arg[0] == '-' && arg[1] != '\0' && arg[1] != '-')
             status = parse_short_option(o, argc, argv, &i);
         else
-            status = usage_error("unexpected argument '%s'", arg);
+            status = unexpected_argument(i, arg);
         if (status != STATUS_OK)
             return status;
     }
@@ -608,6 +741,7 @@ static int parse_args(struct options *o, int argc, char **argv)
 
 static void free_options(struct options *o)
 {
+    free_uri(o);
     for (size_t i = 0; i < SECRET_COUNT; i++)
         free_secret(&o->secrets[i]);
     free(o->statements);
@@ -767,6 +901,7 @@ static int connect_with(mywire_conn *conn, struct options *o, int multi)
     if (status == STATUS_OK)
         status = configure(conn, o, multi);
     /* The handle has its own copies now. */
+    free_uri(o);
     for (size_t i = 0; i < SECRET_COUNT; i++)
         free_secret(&o->secrets[i]);
     if (status != STATUS_OK)

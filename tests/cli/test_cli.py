@@ -203,6 +203,18 @@ def case_usage():
         check(code == 64, 'mywire %r: exit status %d, expected 64' % (args, code))
         check(out == b'', 'mywire %r: nothing on stdout: %r' % (args, out))
         check(err.startswith(b'mywire: ') and b'\nUsage: mywire ' in err, 'mywire %r: usage on stderr: %r' % (args, err))
+    # An unexpected argument is not echoed when it may be a secret: a URI
+    # given without --uri shows with its secrets masked, a word not at all.
+    for args, shown in ((['mysql://u:Secret-pw1@h:3306/db?ssl_key_password=Secret-pw2&password2=Secret-pw3'],
+                         b"'mysql://u:xxxxxxxxxx@h:3306/db?ssl_key_password=xxxxxxxxxx&password2=xxxxxxxxxx'"),
+                        (['mysql://u:Secret-pw1@h/', '-e', 'SELECT 1'], b"'mysql://u:xxxxxxxxxx@h/'"),
+                        (['-p', 'Secret-pw1'], b'unexpected argument 2 (not shown'),
+                        (['--password', 'Secret-pw1'], b'unexpected argument 2 (not shown')):
+        code, out, err = run(args)
+        check(code == 64 and out == b'' and err.startswith(b'mywire: unexpected argument '),
+              'mywire %r: exit %d, stderr %r' % (args, code, err))
+        check(b'Secret' not in err, 'mywire %r: a secret echoed: %r' % (args, err))
+        check(shown in err, 'mywire %r: stderr %r lacks %r' % (args, err, shown))
 
 
 def case_help_version():
@@ -590,12 +602,14 @@ def case_tls_usage():
         check(code == 64 and out == b'' and err.startswith(prefix) and err.endswith(b'\n' + usage_tail),
               'mywire %r: exit %d, stderr %r' % (args, code, err))
     for args in (['--status=yes'], ['--get-server-public-key=1'], ['--enable-cleartext-plugin=0'],
+                 ['--allow-unverified-tls-password=1'],
                  ['--ssl-ca'], ['--tls-version'], ['--password2x']):
         code, out, err = run(args)
         check(code == 64 and out == b'' and err.startswith(b'mywire: ') and err.endswith(usage_tail),
               'mywire %r: exit %d, stderr %r' % (args, code, err))
     # The flags without a value are accepted (their effect needs a MySQL server).
-    expect(tcp_flags() + ['--get-server-public-key', '--enable-cleartext-plugin', '--server-public-key-path',
+    expect(tcp_flags() + ['--get-server-public-key', '--enable-cleartext-plugin', '--allow-unverified-tls-password',
+                          '--server-public-key-path',
                           '/nonexistent/key.pem', '--format', 'tsv', '-e', 'SELECT 1 AS a'], b'a\n1\n')
     code, out, err = run(['--help'])
     for word in (b'--ssl-mode MODE', b'--ssl-ca FILE', b'--ssl-capath DIR', b'--ssl-cert FILE', b'--ssl-key FILE',
@@ -603,7 +617,8 @@ def case_tls_usage():
                  b'--tls-version LIST', b'--ssl-cipher LIST', b'--tls-ciphersuites LIST', b'--ssl-fingerprint HEX',
                  b'--server-public-key-path FILE', b'--get-server-public-key', b'--enable-cleartext-plugin',
                  b'--compress[=ALG]', b'--compression-level N', b'--password2[=PW]', b'--password3[=PW]',
-                 b'MYWIRE_PASSWORD2', b'--status'):
+                 b'MYWIRE_PASSWORD2', b'--status', b'--allow-unverified-tls-password',
+                 b'open to a man in the middle'):
         check(word in out, '--help mentions %r' % word)
 
 
@@ -636,6 +651,15 @@ def case_secrets():
           and b'--ssl-key-password=xxxxxxxxxxx\x00' in cmdline, 'the arguments: %r' % cmdline)
     cmdline = cmdline_while_running(flags() + ['-p' + pw])
     check(b'\x00-p' + b'x' * len(pw) + b'\x00' in cmdline, 'the arguments: %r' % cmdline)
+    # The secrets of --uri X and --uri=X: the userinfo's password and the
+    # secret query keys (one %-encoded key), masked in place once copied.
+    query = '?ssl_key_password=Key-Pass-1&password2=Factor-22&pass%77ord3=Factor-333&ssl_mode=preferred'
+    masked = b'?ssl_key_password=xxxxxxxxxx&password2=xxxxxxxxx&pass%77ord3=xxxxxxxxxx&ssl_mode=preferred'
+    for form in (lambda u: ['--uri', u], lambda u: ['--uri=' + u]):
+        cmdline = cmdline_while_running(form(uri() + query) + ['--format', 'tsv'])
+        for secret in (pw, 'Key-Pass-1', 'Factor-22', 'Factor-333'):
+            check(secret.encode() not in cmdline, 'the URI secret %r is still in the arguments: %r' % (secret, cmdline))
+        check(uri(password='x' * len(pw)).encode() + masked + b'\x00' in cmdline, 'the arguments: %r' % cmdline)
     # MariaDB never asks for a 2nd factor: the values are accepted and unused.
     tsv = ['--format', 'tsv', '-e', 'SELECT 1 AS a']
     expect(tcp_flags() + ['--password2=two', '--password3=three'] + tsv, b'a\n1\n')
