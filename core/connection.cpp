@@ -257,7 +257,9 @@ Errc Connection::connect() {
     Errc rc;
     bool unix_socket = !opts.unix_socket.empty();
     tls_host_ = opts.host.empty() ? "localhost" : opts.host;  // over a socket too, for VERIFY_IDENTITY
-    if (unix_socket)
+    if (opts.adopt_fd >= 0)  // tests only (Options::adopt_fd)
+        rc = channel_.socket.adopt(std::exchange(opts.adopt_fd, -1), unix_socket, session.err);
+    else if (unix_socket)
         rc = channel_.socket.connect_unix(opts.unix_socket, d, session.err);
     else
         rc = channel_.socket.connect_tcp(tls_host_, opts.port, d, session.err);

@@ -54,6 +54,11 @@ struct Options {
     int compress = MYWIRE_COMPRESS_OFF;
     int compression_level = 3;
 
+    // Tests only (tests/fuzz/fuzz_client.cpp): a connected socket that
+    // connect() adopts instead of connecting (once: it is reset to -1 then).
+    // Not settable by name nor through the C API.
+    int adopt_fd = -1;
+
     int effective_ssl_mode(bool unix_socket) const;
 
     Options() = default;

@@ -75,6 +75,19 @@ Errc Socket::connect_unix(const std::string &path, Deadline d, Error &err) {
     return rc;
 }
 
+Errc Socket::adopt(int fd, bool unix_socket, Error &err) {
+    close();
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+        int e = errno;
+        ::close(fd);
+        return err.set(Errc::connect, sys_error("adopting a socket", e));
+    }
+    fd_ = fd;
+    unix_ = unix_socket;
+    return Errc::ok;
+}
+
 Errc Socket::connect_tcp(const std::string &host, unsigned port, Deadline d, Error &err) {
     close();
     addrinfo hints{};

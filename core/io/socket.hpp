@@ -32,6 +32,9 @@ public:
 
     Errc connect_tcp(const std::string &host, unsigned port, Deadline d, Error &err);
     Errc connect_unix(const std::string &path, Deadline d, Error &err);
+    // Take over an already connected stream socket (tests only: see
+    // Options::adopt_fd). It is made non-blocking and closed with this Socket.
+    Errc adopt(int fd, bool unix_socket, Error &err);
     // Read what is available (at least one byte, at most the buffer's free
     // space after prepare()) into buf.
     Errc read_some(proto::ReadBuffer &buf, Deadline d, Error &err);
