@@ -4,6 +4,15 @@
 // a heap block of exactly its size, so ASan sees any read past the end.
 //
 //   fuzz_<target> CORPUS_DIR [MUTATIONS] [SEED]
+//   fuzz_<target> FILE...      (runs just these inputs, once: a reproducer)
+//
+// When an input fails (an abort, a crash, a sanitizer report), it is written
+// to $MYWIRE_FUZZ_CRASH (default: fuzz-crash.bin in the current directory)
+// so that it can be replayed as a FILE.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -29,10 +38,42 @@ std::uint64_t next() {  // xorshift64*
 }
 std::size_t below(std::size_t n) { return n ? static_cast<std::size_t>(next() % n) : 0; }
 
+// The input being run, for save_crash().
+const std::string *current;
+const char *crash_path = "fuzz-crash.bin";
+
+// Async-signal-safe: open, write, close.
+void save_crash() {
+    static bool saved;
+    if (!current || saved) return;
+    saved = true;
+    int fd = ::open(crash_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return;
+    std::size_t done = 0;
+    while (done < current->size()) {
+        ssize_t n = ::write(fd, current->data() + done, current->size() - done);
+        if (n <= 0) break;
+        done += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    const char msg[] = "fuzz runner: the failing input was written to ";
+    (void)!::write(2, msg, sizeof msg - 1);
+    (void)!::write(2, crash_path, std::strlen(crash_path));
+    (void)!::write(2, "\n", 1);
+}
+
+void on_signal(int sig) {
+    save_crash();
+    ::signal(sig, SIG_DFL);
+    ::raise(sig);
+}
+
 void run(const std::string &input) {
     std::unique_ptr<std::uint8_t[]> exact(new std::uint8_t[input.size() ? input.size() : 1]);
     std::memcpy(exact.get(), input.data(), input.size());
+    current = &input;
     LLVMFuzzerTestOneInput(exact.get(), input.size());
+    current = nullptr;
 }
 
 // Bytes that mean something to the protocol: lenenc markers, NUL, ERR/OK headers.
@@ -92,10 +133,22 @@ void mutate(std::string &s, const std::vector<std::string> &seeds) {
 
 }  // namespace
 
+// Called by ASan/UBSan before they exit on a report (weak: absent without them).
+extern "C" void __sanitizer_set_death_callback(void (*)(void)) __attribute__((weak));
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         std::fprintf(stderr, "usage: %s CORPUS_DIR [MUTATIONS] [SEED]\n", argv[0]);
         return 2;
+    }
+    if (const char *p = std::getenv("MYWIRE_FUZZ_CRASH"); p && *p) crash_path = p;
+    if (std::filesystem::is_regular_file(argv[1])) {  // replaying files: nothing to save
+        for (int i = 1; i < argc; ++i) {
+            std::ifstream f(argv[i], std::ios::binary);
+            run(std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()));
+            std::printf("%s: %s: no failure\n", argv[0], argv[i]);
+        }
+        return 0;
     }
     long mutations = argc > 2 ? std::strtol(argv[2], nullptr, 10) : 20000;
     state = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 0x9E3779B97F4A7C15ull;
@@ -110,6 +163,8 @@ int main(int argc, char **argv) {
         std::ifstream f(p, std::ios::binary);
         seeds.emplace_back(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
     }
+    for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL}) ::signal(sig, on_signal);
+    if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(save_crash);
     if (seeds.empty()) {
         std::fprintf(stderr, "%s: no corpus files in %s\n", argv[0], argv[1]);
         return 1;

@@ -196,6 +196,182 @@ SEEDS = {
 }
 
 
+# ------------------------------------------------------------------ client
+# fuzz_client: two option bytes (the script, see Script in fuzz_client.cpp),
+# then all a server sends in the session that script drives, one message per
+# flush (the greeting, each step of the login, each command's reply), the
+# messages separated by SEP.
+
+SEP = b"|MW|"
+MYSQL8_CAPS = 0xDFFFFFFF  # with SSL, compress, zstd, deprecate_eof
+MARIADB_CAPS = 0x81FFF7FE  # no SSL, compress but not zstd, deprecate_eof
+CLASSIC_EOF = 1 << 24  # cleared: the server ends column lists and rows with EOF packets
+
+# A fixed 2048-bit RSA public key (so the seeds do not change from run to run),
+# for caching_sha2_password's full authentication over plain TCP.
+RSA_PUBLIC_PEM = (b"-----BEGIN PUBLIC KEY-----\n"
+                  b"MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA1IEWG2XFoag13BfxrzgH\n"
+                  b"LF2mrV2Ve7UPLxMl8AonQ+0Fh1D6oxSl/iWlQRrUk/LNDURXRN4EDLQvvGh8p4ue\n"
+                  b"ySBKkE1e+YtXFOhd1JA0xLyTazPABpbz1jgRsxHWfvFCvw0Q9YgrZ3qkGPG7/KNB\n"
+                  b"4qEOmGhEB+aupIkRv5rdUgk5xJdCmPMxpKmrV38hUYev/UV0e+kb/ayCw/Ebi++z\n"
+                  b"kXEOUHSnlE1i2eahCQ95eouR4VzaaHKwacK1LxwA7cA+cLJO3Q7hYH0o2fR/+ntA\n"
+                  b"wU+suUj2I7/SR9Iksa6AH1hKJ5s2nBaD8oiH74Lj2oJ0ezLidEMKE9AVIHQIP6Rk\n"
+                  b"dQIDAQAB\n"
+                  b"-----END PUBLIC KEY-----\n")
+
+
+def script(streaming=False, multi=False, compress=0, small=False, seek=False, ping=False,
+           early_free=False, queries=1, unix=False, tls=False, cleartext=False, database=False,
+           dialog=False, small_packet=False):
+    a = (streaming | multi << 1 | compress << 2 | small << 4 | seek << 5 | ping << 6
+         | early_free << 7)
+    b = (queries - 1) | unix << 2 | tls << 3 | cleartext << 4 | database << 5 | dialog << 6 | small_packet << 7
+    return bytes([a, b])
+
+
+def mysql8(plugin=b"caching_sha2_password", caps=MYSQL8_CAPS):
+    return frame(greeting(b"8.0.36", caps, 0, plugin), 0)
+
+
+def mariadb(caps=MARIADB_CAPS, version=b"5.5.5-10.11.6-MariaDB"):
+    return frame(greeting(version, caps, 0x1D, b"mysql_native_password"), 0)
+
+
+def packets(payloads, seq=1):
+    """Plain packets numbered from seq."""
+    out = b""
+    for i, p in enumerate(payloads):
+        out += frame(p, (seq + i) & 0xFF)
+    return out
+
+
+def eof(status=0x0002):
+    return b"\xfe\x00\x00" + struct.pack("<H", status)
+
+
+def result(names, rows, status=0x0002, classic=False):
+    """A text result set's payloads; classic: EOF packets, else an OK (0xFE) at the end."""
+    out = [lenenc(len(names))] + [column(n) for n in names]
+    if classic:
+        out.append(eof())
+    out += [row(r) for r in rows]
+    out.append(eof(status) if classic else ok(0, status, header=0xFE))
+    return out
+
+
+def err(number, state, text):
+    return b"\xff" + struct.pack("<H", number) + b"#" + state + text
+
+
+def compressed(plain, algo, seq=1):
+    """One command's reply in the compressed protocol, starting at compressed id seq:
+    short pieces stored, longer ones zlib (algo 1) or zstd raw blocks (algo 2)."""
+    out = b""
+    pieces = [plain[i:i + 200] for i in range(0, len(plain), 200)] or [b""]
+    for piece in pieces:
+        if len(piece) < 50:
+            out += cpacket(piece, seq, 0)
+        elif algo == 1:
+            out += zpacket(piece, seq)
+        else:
+            out += cpacket(zstd_raw(piece), seq, len(piece))
+        seq = (seq + 1) & 0xFF
+    return out
+
+
+def session(opts, login, replies, compress=0):
+    """opts, then the login's messages (plain), then one message per reply (a
+    list of payloads), compressed when compress is 1 (zlib) or 2 (zstd)."""
+    messages = list(login)
+    for r in replies:
+        plain = packets(r)
+        messages.append(compressed(plain, compress) if compress else plain)
+    assert not any(SEP in m for m in messages)
+    return opts + SEP.join(messages)
+
+
+def client_seeds():
+    native_ok = [mariadb(), frame(ok(0, 2), 2)]
+    sha2_fast = [mysql8(), frame(b"\x01\x03", 2) + frame(ok(0, 2), 3)]
+    select = result([b"a", b"b"], [[b"1", None], [b"", b"x" * 40], [b"3", b"three"]])
+    one = result([b"1"], [[b"1"]])
+    update = [ok(3, 2, b"Rows matched: 3  Changed: 3  Warnings: 0")]
+    multi = (result([b"1"], [[b"1"]], status=0x000A) + result([b"2"], [[b"2"]], status=0x000A)
+             + [ok(0, 2)])
+    big = result([b"v"], [[b"row %d " % i * 8] for i in range(12)])
+    pong = [ok(0, 2)]
+    seeds = {
+        # Logins.
+        "mariadb_native": session(script(), native_ok, [one]),
+        "mysql8_fast": session(script(), sha2_fast, [one]),
+        "mysql8_full_unix": session(script(unix=True), [mysql8(), frame(b"\x01\x04", 2), frame(ok(0, 2), 4)],
+                                    [one]),
+        "mysql8_full_rsa": session(script(cleartext=True), [mysql8(), frame(b"\x01\x04", 2),
+                                                            frame(b"\x01" + RSA_PUBLIC_PEM, 4), frame(ok(0, 2), 6)],
+                                   [one]),
+        "mysql8_full_refused": session(script(), [mysql8(), frame(b"\x01\x04", 2)], []),
+        "switch_native": session(script(database=True), [mysql8(), frame(
+            b"\xfemysql_native_password\0" + SCRAMBLE + b"\0", 2), frame(ok(0, 2), 4)], [one]),
+        "switch_ed25519": session(script(), [mariadb(), frame(b"\xfeclient_ed25519\0" + bytes(range(7, 39)), 2),
+                                             frame(ok(0, 2), 4)], [one]),
+        "switch_clear_unix": session(script(unix=True, cleartext=True), [mariadb(), frame(
+            b"\xfemysql_clear_password\0", 2), frame(ok(0, 2), 4)], [one]),
+        "switch_clear_tcp": session(script(cleartext=True), [mariadb(), frame(
+            b"\xfemysql_clear_password\0", 2)], []),
+        "dialog_unix": session(script(unix=True, cleartext=True, dialog=True), [mariadb(), frame(
+            b"\xfedialog\0\x04Password: ", 2), frame(b"\x03Token: ", 4), frame(ok(0, 2), 6)], [one]),
+        "login_err": session(script(), [mariadb(), frame(err(1045, b"28000", b"Access denied for user 'fuzz'"), 2)],
+                             []),
+        "greeting_err": session(script(), [frame(err(1040, b"08004", b"Too many connections"), 0)], []),
+        # TLS offered and taken: the server's ServerHello is junk, the handshake fails.
+        "tls_offer": session(script(tls=True), [mysql8(b"mysql_native_password"),
+                                                b"\x16\x03\x03\x00\x05\x02\x00\x00\x01\x00"], []),
+        # Queries, buffered and streaming.
+        "select_buffered": session(script(queries=2, seek=True), native_ok, [select, update]),
+        "select_streaming": session(script(streaming=True, queries=2), native_ok, [select, update]),
+        "select_classic": session(script(queries=2, seek=True),
+                                  [mariadb(MARIADB_CAPS & ~CLASSIC_EOF), frame(ok(0, 2), 2)],
+                                  [result([b"a", b"b"], [[b"1", b"2"], [None, b""]], classic=True),
+                                   result([b"c"], [], classic=True)]),
+        "early_free": session(script(streaming=True, early_free=True, queries=2), sha2_fast, [big, one]),
+        "ping": session(script(ping=True, queries=2), native_ok, [one, pong, update, pong]),
+        "multi_buffered": session(script(multi=True, queries=3), native_ok, [one, select, multi]),
+        "multi_streaming": session(script(multi=True, streaming=True, queries=3), sha2_fast, [one, select, multi]),
+        "multi_err": session(script(multi=True, queries=3), native_ok, [one, select, [
+            ok(1, 0x000A), err(1146, b"42S02", b"Table 'shop.t' doesn't exist")]]),
+        "query_err": session(script(queries=2), native_ok, [[err(1064, b"42000", b"You have an error")], one]),
+        "limit_rows": session(script(small=True), native_ok, [big]),
+        "limit_columns": session(script(small=True, streaming=True), native_ok,
+                                 [result([b"a", b"b", b"c", b"d"], [[b"1", b"2", b"3", b"4"]])]),
+        "small_packet": session(script(small_packet=True, streaming=True), native_ok,
+                                [result([b"v"], [[b"x" * 1100]])]),
+        # A reply cut after its column count: the next message is another reply.
+        "count_only": session(script(queries=2), native_ok, [[b"\x02"], one]),
+        # Compressed after the login.
+        "zlib_select": session(script(compress=1, queries=2, seek=True), native_ok, [select, big], compress=1),
+        "zlib_streaming": session(script(compress=1, streaming=True, queries=3, ping=True), native_ok,
+                                  [big, pong, one, pong, update, pong], compress=1),
+        "zlib_multi": session(script(compress=1, multi=True, queries=3), native_ok, [one, big, multi], compress=1),
+        "zstd_select": session(script(compress=2, queries=2), sha2_fast, [select, big], compress=2),
+        "zstd_streaming": session(script(compress=2, streaming=True, queries=2, early_free=True), sha2_fast,
+                                  [big, update], compress=2),
+        "zlib_err": session(script(compress=1, queries=2), native_ok,
+                            [[err(1146, b"42S02", b"Table 'shop.t' doesn't exist")], one], compress=1),
+        # Everything in one message: what arrives after the login OK comes too early.
+        "zlib_one_message": script(compress=1) + mariadb() + frame(ok(0, 2), 2) + compressed(packets(one), 1),
+    }
+    # Truncated sessions: in the greeting, in the login, mid-row, mid compressed packet.
+    seeds["cut_greeting"] = seeds["mysql8_fast"][:40]
+    seeds["cut_login"] = seeds["switch_native"][:len(mysql8()) + 2 + 12]
+    seeds["cut_row"] = seeds["select_streaming"][:-60]
+    seeds["cut_zlib"] = seeds["zlib_select"][:-30]
+    seeds["cut_zstd"] = seeds["zstd_streaming"][:-45]
+    return seeds
+
+
+SEEDS["client"] = client_seeds()
+
+
 def main():
     for target, seeds in SEEDS.items():
         d = os.path.join(HERE, "corpus", target)
