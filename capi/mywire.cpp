@@ -22,15 +22,18 @@ Result *R(mywire_result *r) { return reinterpret_cast<Result *>(r); }
 const Result *R(const mywire_result *r) { return reinterpret_cast<const Result *>(r); }
 
 // Run f() with exceptions mapped to result codes (recorded on the handle).
+// An exception leaves the connection's protocol state unknown: it is closed
+// (Connection::on_exception), so a later command gets a clear error, never
+// the leftovers of an earlier reply.
 template <class F>
 int guarded(Connection *c, F &&f) {
     try {
         return static_cast<int>(f());
     } catch (const std::bad_alloc &) {
-        if (c) c->err().set(Errc::nomem, "out of memory");
+        if (c) c->on_exception(Errc::nomem);
         return MYWIRE_ERROR_NOMEM;
     } catch (...) {
-        if (c) c->err().set(Errc::internal, "internal error");
+        if (c) c->on_exception(Errc::internal);
         return MYWIRE_ERROR_INTERNAL;
     }
 }
@@ -55,6 +58,13 @@ int set_string(mywire_conn *conn, std::string mywire::Options::*field, const cha
             (c.opts.*field).assign(value);
         else
             (c.opts.*field).clear();
+        return Errc::ok;
+    });
+}
+
+int set_secret(mywire_conn *conn, mywire::proto::SecretString mywire::Options::*field, const char *value) {
+    return set_opt(conn, [&](Connection &c) {
+        (c.opts.*field).assign(value ? std::string_view(value) : std::string_view());
         return Errc::ok;
     });
 }
@@ -103,11 +113,9 @@ int mywire_conn_new(mywire_conn **out) {
 }
 
 void mywire_conn_free(mywire_conn *conn) {
-    try {
-        delete C(conn);
-    } catch (...) {
-    }
+    delete C(conn);  // noexcept (close() is)
 }
+
 
 int mywire_set_host(mywire_conn *c, const char *v) { return set_string(c, &mywire::Options::host, v); }
 int mywire_set_unix_socket(mywire_conn *c, const char *v) {
@@ -115,7 +123,7 @@ int mywire_set_unix_socket(mywire_conn *c, const char *v) {
 }
 int mywire_set_user(mywire_conn *c, const char *v) { return set_string(c, &mywire::Options::user, v); }
 int mywire_set_password(mywire_conn *c, const char *v) {
-    return set_string(c, &mywire::Options::password, v);
+    return set_secret(c, &mywire::Options::password, v);
 }
 int mywire_set_database(mywire_conn *c, const char *v) {
     return set_string(c, &mywire::Options::database, v);
@@ -209,11 +217,7 @@ int mywire_connect_uri(mywire_conn *conn, const char *uri) {
 }
 
 void mywire_close(mywire_conn *conn) {
-    if (!conn) return;
-    try {
-        C(conn)->close();
-    } catch (...) {
-    }
+    if (conn) C(conn)->close();  // noexcept
 }
 
 int mywire_errcode(const mywire_conn *conn) {
@@ -224,11 +228,15 @@ const char *mywire_sqlstate(const mywire_conn *conn) {
     return conn ? C(conn)->session.err.sqlstate : "HY000";
 }
 const char *mywire_errmsg(const mywire_conn *conn) {
-    return conn ? C(conn)->session.err.message.c_str() : "invalid connection handle (NULL)";
+    if (!conn) return "invalid connection handle (NULL)";
+    const mywire::Error &e = C(conn)->session.err;
+    // No text (there was no memory for it): the code's own.
+    if (e.message.empty() && e.code != Errc::ok) return mywire_errstr(static_cast<int>(e.code));
+    return e.message.c_str();
 }
 
 const char *mywire_server_version(const mywire_conn *conn) {
-    return conn ? C(conn)->server.version.c_str() : "";
+    return conn ? C(conn)->stable(C(conn)->server.version) : "";
 }
 unsigned long mywire_thread_id(const mywire_conn *conn) {
     return conn ? C(conn)->server.connection_id : 0;
@@ -237,7 +245,7 @@ unsigned mywire_server_status(const mywire_conn *conn) {
     return conn ? C(conn)->session.status_flags : 0;
 }
 const char *mywire_auth_plugin(const mywire_conn *conn) {
-    return conn ? C(conn)->server.auth_plugin.c_str() : "";
+    return conn ? C(conn)->stable(C(conn)->server.auth_plugin) : "";
 }
 int mywire_is_mariadb(const mywire_conn *conn) {
     return conn && C(conn)->connected() && C(conn)->server.is_mariadb ? 1 : 0;
@@ -250,10 +258,10 @@ int mywire_tls_active(const mywire_conn *conn) {
     return conn && C(conn)->connected() && C(conn)->tls_info().active ? 1 : 0;
 }
 const char *mywire_tls_version(const mywire_conn *conn) {
-    return conn && C(conn)->connected() ? C(conn)->tls_info().version.c_str() : "";
+    return conn && C(conn)->connected() ? C(conn)->stable(C(conn)->tls_info().version) : "";
 }
 const char *mywire_tls_cipher(const mywire_conn *conn) {
-    return conn && C(conn)->connected() ? C(conn)->tls_info().cipher.c_str() : "";
+    return conn && C(conn)->connected() ? C(conn)->stable(C(conn)->tls_info().cipher) : "";
 }
 int mywire_tls_verified(const mywire_conn *conn) {
     return conn && C(conn)->connected() && C(conn)->tls_info().verified ? 1 : 0;
@@ -352,10 +360,7 @@ int mywire_next_result(mywire_conn *conn, int mode, mywire_result **out) {
 }
 
 void mywire_result_free(mywire_result *res) {
-    try {
-        delete R(res);
-    } catch (...) {
-    }
+    delete R(res);  // noexcept: a failed drain closes the connection instead
 }
 
 unsigned mywire_column_count(const mywire_result *res) { return res ? R(res)->column_count() : 0; }
@@ -373,11 +378,7 @@ const mywire_column *mywire_column_at(const mywire_result *res, unsigned index) 
 
 int mywire_fetch(mywire_result *res) {
     if (!res) return MYWIRE_ERROR_ARGUMENT;
-    try {
-        return R(res)->fetch();
-    } catch (...) {
-        return MYWIRE_ERROR_INTERNAL;
-    }
+    return R(res)->fetch();  // noexcept: errors are recorded and sticky
 }
 
 int mywire_seek(mywire_result *res, uint64_t row_index) {

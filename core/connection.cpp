@@ -136,7 +136,7 @@ Result::~Result() {
     if (conn_) conn_->detach(*this);
 }
 
-int Result::fetch() {
+int Result::fetch() noexcept {
     has_row_ = false;
     if (!streaming_) {
         if (next_ >= stored_) return MYWIRE_DONE;
@@ -152,12 +152,28 @@ int Result::fetch() {
     if (error_ != MYWIRE_OK) return error_;
     if (finished_) return MYWIRE_DONE;
     if (!conn_) return error_ = MYWIRE_ERROR_STATE;
-    return conn_->fetch_streaming(*this);
+    try {
+        return conn_->fetch_streaming(*this);
+    } catch (const std::bad_alloc &) {
+        return fail_exception(Errc::nomem);
+    } catch (...) {
+        return fail_exception(Errc::internal);
+    }
 }
 
-Errc Result::seek(std::uint64_t index) {
+int Result::fail_exception(Errc code) noexcept {
+    // Connection::on_exception ends this result (it is the active one) and
+    // closes the connection; a result it no longer knows ends here.
+    if (conn_) conn_->on_exception(code);
+    finished_ = true;
+    has_row_ = false;
+    if (error_ == MYWIRE_OK) error_ = static_cast<int>(code);
+    return error_;
+}
+
+Errc Result::seek(std::uint64_t index) noexcept {
     if (streaming_ || index > stored_) return Errc::argument;
-    if (index_.empty() && stored_ > 0) {
+    if (index_.empty() && stored_ > 0) try {
         // First seek: index every row once.
         index_.reserve(stored_);
         const auto &blocks = arena_.blocks();
@@ -168,6 +184,10 @@ Errc Result::seek(std::uint64_t index) {
                 off = static_cast<std::size_t>(load_row(base + off, values_.data(), values_.size()) - base);
             }
         }
+    } catch (...) {
+        index_.clear();
+        index_.shrink_to_fit();
+        return Errc::nomem;  // the result is as it was
     }
     next_ = index;
     pos_ = index < stored_ ? index_[index] : RowPos{static_cast<std::uint32_t>(arena_.blocks().size()), 0};
@@ -217,7 +237,10 @@ Errc Connection::write_wbuf(io::Deadline d, Error &err) {
         session.new_command = false;
     }
     Errc rc = channel_.write_all(session.wbuf.data(), session.wbuf.size(), d, err);
-    session.wbuf.clear();
+    if (wipe_writes_)
+        proto::wipe(session.wbuf);  // login packets may hold a password
+    else
+        session.wbuf.clear();
     return rc;
 }
 
@@ -235,6 +258,28 @@ Errc Connection::fail(Errc code) {
         session.packets.reset();
     }
     return code;
+}
+
+Errc Connection::on_exception(Errc code) noexcept {
+    session.err.set(code, code == Errc::nomem ? "out of memory; the connection was closed"
+                                              : "internal error; the connection was closed");
+    if (state != State::idle && state != State::closed) state = State::broken;
+    abandon_active(static_cast<int>(code));
+    channel_.close();
+    session.packets.reset();
+    proto::wipe(session.wbuf);
+    wipe_writes_ = false;
+    return code;
+}
+
+const char *Connection::stable(std::string_view s) const noexcept {
+    for (const std::string &kept : stable_)
+        if (kept == s) return kept.c_str();
+    try {
+        return stable_.emplace_back(s).c_str();
+    } catch (...) {
+        return "";  // out of memory: an empty string, never a dangling one
+    }
 }
 
 void Connection::abandon_active(int code) {
@@ -269,7 +314,9 @@ Errc Connection::connect() {
     }
     tls_mode_ = opts.effective_ssl_mode(unix_socket);
     proto::HandshakeOp op(opts, unix_socket, tls_mode_, server);
+    wipe_writes_ = true;  // until the login ends: its packets may carry a password
     rc = run(op, d);
+    wipe_writes_ = false;
     if (rc != Errc::ok) {
         // A server error during login also ends the connection.
         if (server.tls_failure != MYWIRE_TLS_FAILURE_NONE) channel_.tls_info.failure = server.tls_failure;
@@ -335,7 +382,7 @@ Errc Connection::query(std::string_view sql, bool streaming, Result *&out) {
     out = nullptr;
     if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
     auto res = std::make_unique<Result>(this, streaming);
-    proto::ResultHeadOp op(res->head, opts.max_columns);
+    proto::ResultHeadOp op(res->head, head_limits());
     op.set_query(sql);
     if (Errc rc = read_result(op, *res); rc != Errc::ok) return rc;
     out = res.release();
@@ -355,7 +402,7 @@ int Connection::next_result(bool streaming, Result *&out) {
     if (state == State::ready) return MYWIRE_DONE;
     if (state != State::more_results) return static_cast<int>(ready_for_command());
     auto res = std::make_unique<Result>(this, streaming);
-    proto::ResultHeadOp op(res->head, opts.max_columns);
+    proto::ResultHeadOp op(res->head, head_limits());
     if (Errc rc = read_result(op, *res); rc != Errc::ok) return static_cast<int>(rc);
     out = res.release();
     return MYWIRE_OK;
@@ -398,8 +445,10 @@ Errc Connection::store_rows(Result &r) {
             return Errc::ok;
         }
         std::size_t bound = stored_size_bound(op.payload, n);
+        // The index a seek may build counts too (8 bytes a row).
         if (!over_limit && opts.max_result_bytes &&
-            r.arena_.bytes() + bound > opts.max_result_bytes) {
+            r.arena_.bytes() + bound + (r.stored_ + 1) * Result::index_bytes_per_row >
+                opts.max_result_bytes) {
             over_limit = true;
             r.arena_.clear();
             r.stored_ = 0;
@@ -469,10 +518,17 @@ int Connection::fetch_streaming(Result &r) {
     return MYWIRE_ROW;
 }
 
-void Connection::detach(Result &r) {
+void Connection::detach(Result &r) noexcept {
     if (active_ != &r) return;
-    // Drain unread rows so the connection can run the next command.
-    while (!r.finished_ && fetch_streaming(r) == MYWIRE_ROW) {
+    // Drain unread rows so the connection can run the next command. Runs in
+    // a destructor: an exception here closes the connection instead.
+    try {
+        while (!r.finished_ && fetch_streaming(r) == MYWIRE_ROW) {
+        }
+    } catch (const std::bad_alloc &) {
+        on_exception(Errc::nomem);
+    } catch (...) {
+        on_exception(Errc::internal);
     }
     if (active_ == &r) active_ = nullptr;
     r.conn_ = nullptr;
@@ -502,19 +558,22 @@ Errc Connection::statistics(std::string &text) {
     return rc;
 }
 
-void Connection::close() {
+void Connection::close() noexcept {
     abandon_active(MYWIRE_ERROR_STATE);
     if (channel_.socket.fd() >= 0 && (state == State::ready || state == State::more_results ||
                                       state == State::streaming)) {
         // Best effort: COM_QUIT has no reply and a short deadline.
-        session.begin_command();
-        session.write_packet(
-            [](std::vector<std::uint8_t> &out) { proto::build_command(out, proto::command::quit); });
-        Error ignored;
-        write_wbuf(io::Deadline::after_ms(1000), ignored);
+        try {
+            session.begin_command();
+            session.write_packet(
+                [](std::vector<std::uint8_t> &out) { proto::build_command(out, proto::command::quit); });
+            Error ignored;
+            write_wbuf(io::Deadline::after_ms(1000), ignored);
+        } catch (...) {
+        }
     }
     channel_.close();
-    if (state != State::idle) state = State::closed;
+    state = State::closed;  // never-connected handles too: only free and getters are left
 }
 
 }  // namespace mywire

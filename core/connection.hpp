@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -70,12 +71,17 @@ public:
     std::uint64_t row_count() const { return streaming_ ? fetched_ : stored_; }
     const mywire_value *row() const { return has_row_ ? values_.data() : nullptr; }
 
-    // MYWIRE_ROW, MYWIRE_DONE or an error code.
-    int fetch();
-    Errc seek(std::uint64_t index);
+    // MYWIRE_ROW, MYWIRE_DONE or an error code. Never throws: an exception
+    // (out of memory) ends the result with a sticky error, recorded on the
+    // connection, which is closed (it was left in the middle of a reply).
+    int fetch() noexcept;
+    static constexpr std::size_t index_bytes_per_row = sizeof(RowPos);  // counted in max_result_bytes
+    // Never throws (Errc::nomem when the index cannot be built).
+    Errc seek(std::uint64_t index) noexcept;
 
 private:
     friend class Connection;
+    int fail_exception(Errc code) noexcept;
     Connection *conn_;  // null once the connection is gone
     bool streaming_;
     bool finished_ = false;  // all rows (and the end marker) read, or failed
@@ -105,6 +111,14 @@ public:
     std::string statistics_text;  // mywire_statistics' answer
 
     Error &err() { return session.err; }
+    // An exception (out of memory, or a bug) escaped the core in the middle
+    // of a call: record it and close the connection, whose protocol state is
+    // unknown now (a later command must never read an earlier reply's
+    // leftovers). Returns the code. Never throws.
+    Errc on_exception(Errc code) noexcept;
+    // A copy of s that stays valid until the connection is freed, across
+    // reconnects (mywire_server_version and the like hand these out).
+    const char *stable(std::string_view s) const noexcept;
     bool connected() const { return state != State::idle && state != State::broken && state != State::closed; }
 
     // From idle or after a failure; not after close().
@@ -116,7 +130,7 @@ public:
     Errc simple_command(std::uint8_t cmd, std::string_view arg);
     Errc set_server_option(std::uint16_t option);
     Errc statistics(std::string &text);
-    void close();
+    void close() noexcept;  // closes a never-connected handle too
 
     bool more_results() const { return state == State::more_results; }
     int socket_fd() const { return channel_.socket.fd(); }
@@ -126,7 +140,7 @@ public:
 
     // For Result.
     int fetch_streaming(Result &r);
-    void detach(Result &r);
+    void detach(Result &r) noexcept;
     // Stop the active streaming result early with a sticky error.
     void abandon_active(int code);
 
@@ -150,10 +164,17 @@ private:
     // The next packet of a result's rows, classified by op.
     Errc read_row(proto::RowOp &op);  // marks the connection broken for fatal errors
 
+    proto::ResultHeadOp::Limits head_limits() const {
+        return {opts.max_columns, static_cast<std::size_t>(opts.max_metadata_bytes)};
+    }
+
     io::Channel channel_;
+    bool wipe_writes_ = false;  // wipe session.wbuf after each write (the login)
     int tls_mode_ = MYWIRE_SSL_MODE_DISABLED;  // resolved at connect
     std::string tls_host_;                     // the name or address TLS checks
     Result *active_ = nullptr;  // the streaming result still reading rows
+    // Strings handed out by stable(); never shrinks while the handle lives.
+    mutable std::deque<std::string> stable_;
 };
 
 }  // namespace mywire

@@ -7,11 +7,6 @@
 
 namespace mywire {
 
-Options::~Options() {
-    for (std::string *secret : {&password, &password2, &password3, &ssl_key_password})
-        if (!secret->empty()) OPENSSL_cleanse(secret->data(), secret->size());
-}
-
 int Options::effective_ssl_mode(bool unix_socket) const {
     if (ssl_mode != MYWIRE_SSL_MODE_DEFAULT) return ssl_mode;
     // A CA without a mode means the user wants the server verified.
@@ -45,8 +40,11 @@ int hex(char c) {
     return -1;
 }
 
+// out may hold a secret: wiped first, and reserved so that growing never
+// frees a buffer with decoded bytes in it.
 bool percent_decode(std::string_view in, std::string &out) {
-    out.clear();
+    proto::wipe(out);
+    out.reserve(in.size());
     for (std::size_t i = 0; i < in.size(); ++i) {
         if (in[i] != '%') {
             out.push_back(in[i]);
@@ -73,6 +71,13 @@ Errc set_max_allowed_packet(Options &o, std::uint64_t v, Error &err) {
 Errc set_max_columns(Options &o, std::uint64_t v, Error &err) {
     if (v < 1 || v > 65535) return err.set(Errc::option, "max_columns must be between 1 and 65535");
     o.max_columns = static_cast<unsigned>(v);
+    return Errc::ok;
+}
+
+Errc set_max_metadata_bytes(Options &o, std::uint64_t v, Error &err) {
+    if (v < (4u << 10) || v > max_packet_limit)
+        return err.set(Errc::option, "max_metadata_bytes must be between 4096 and 1073741824");
+    o.max_metadata_bytes = v;
     return Errc::ok;
 }
 
@@ -218,6 +223,8 @@ Errc set_option_by_name(Options &o, std::string_view raw_key, std::string_view v
     }
     if (key == "max_columns")
         return parse_uint(value, n) ? set_max_columns(o, n, err) : bad_value(key, err);
+    if (key == "max_metadata_bytes")
+        return parse_uint(value, n) ? set_max_metadata_bytes(o, n, err) : bad_value(key, err);
     if (key == "charset")
         return parse_uint(value, n) ? set_charset(o, n, err) : bad_value(key, err);
     if (key == "multi_statements") return flag(o.multi_statements);
@@ -300,8 +307,9 @@ Errc apply_uri(Options &target, std::string_view uri, Error &err) {
     constexpr std::string_view scheme = "mysql://";
     if (uri.substr(0, scheme.size()) != scheme) return fail("it must start with mysql://");
     std::string_view rest = uri.substr(scheme.size());
-    Options o = target;
-    std::string decoded;
+    Options o = target;  // applied to target only if the whole URI is good
+    std::string decoded;   // may hold the password: wiped however this ends
+    proto::WipeOnExit wipe_decoded(decoded);
 
     std::string_view query;
     if (auto q = rest.find('?'); q != std::string_view::npos) {
@@ -371,7 +379,8 @@ Errc apply_uri(Options &target, std::string_view uri, Error &err) {
         if (pair.empty()) continue;
         auto eq = pair.find('=');
         if (eq == std::string_view::npos) return fail("a query parameter has no '='");
-        std::string key, value;
+        std::string key, value;  // value may be a secret (password=, ssl_key_password=)
+        proto::WipeOnExit wipe_key(key), wipe_value(value);
         if (!percent_decode(pair.substr(0, eq), key) || !percent_decode(pair.substr(eq + 1), value))
             return fail("bad %-escape in a query parameter");
         Error option_err;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "proto/errors.hpp"
+#include "proto/wipe.hpp"
 
 namespace mywire {
 
@@ -17,7 +18,7 @@ struct Options {
     unsigned port = 3306;
     std::string unix_socket;
     std::string user;
-    std::string password;
+    proto::SecretString password;
     std::string database;
     unsigned connect_timeout_ms = 10000;
     unsigned read_timeout_ms = 0;
@@ -25,6 +26,7 @@ struct Options {
     std::uint64_t max_allowed_packet = 64u << 20;
     std::uint64_t max_result_bytes = 1u << 30;
     unsigned max_columns = 4096;
+    std::uint64_t max_metadata_bytes = 16u << 20;  // one result head's column definitions
     bool multi_statements = false;
     unsigned charset = 45;  // utf8mb4_general_ci
     std::vector<std::pair<std::string, std::string>> connect_attrs;
@@ -32,14 +34,15 @@ struct Options {
     // TLS (see mywire.h, mywire_set_option). ssl_mode keeps the public
     // MYWIRE_SSL_MODE_* numbers; effective_ssl_mode() resolves the default.
     int ssl_mode = MYWIRE_SSL_MODE_DEFAULT;
-    std::string ssl_ca, ssl_capath, ssl_cert, ssl_key, ssl_key_password;
+    std::string ssl_ca, ssl_capath, ssl_cert, ssl_key;
+    proto::SecretString ssl_key_password;
     std::string ssl_crl, ssl_crlpath;
     int tls_min_version = 0x0303;  // TLS1_2_VERSION
     std::string ssl_cipher, tls_ciphersuites, ssl_sni;
     std::string ssl_fingerprint;  // 32 raw bytes once set (decoded from hex)
 
     // Authentication.
-    std::string password2, password3;
+    proto::SecretString password2, password3;
     std::string server_public_key_path;
     bool get_server_public_key = false;
     bool enable_cleartext_plugin = false;
@@ -66,7 +69,7 @@ struct Options {
     Options &operator=(const Options &) = default;
     Options(Options &&) = default;
     Options &operator=(Options &&) = default;
-    ~Options();  // wipes the passwords
+    ~Options() = default;  // the secrets wipe themselves (SecretString)
 };
 
 // Range checks shared by the typed setters and the by-name setter.
@@ -75,6 +78,7 @@ inline constexpr std::uint64_t max_packet_limit = 1u << 30;
 
 Errc set_max_allowed_packet(Options &o, std::uint64_t v, Error &err);
 Errc set_max_columns(Options &o, std::uint64_t v, Error &err);
+Errc set_max_metadata_bytes(Options &o, std::uint64_t v, Error &err);
 Errc set_port(Options &o, std::uint64_t v, Error &err);
 Errc set_charset(Options &o, std::uint64_t v, Error &err);
 Errc set_ssl_mode(Options &o, int mode, Error &err);

@@ -197,7 +197,7 @@ Errc TlsEngine::init(const Options &o, int mode, const std::string &host, TlsInf
         if (o.ssl_cert.empty() || o.ssl_key.empty())
             return config_error(info, err, "ssl_cert and ssl_key must be given together");
         SSL_CTX_set_default_passwd_cb(ctx_, key_password_cb);
-        SSL_CTX_set_default_passwd_cb_userdata(ctx_, const_cast<std::string *>(&o.ssl_key_password));
+        SSL_CTX_set_default_passwd_cb_userdata(ctx_, const_cast<std::string *>(static_cast<const std::string *>(&o.ssl_key_password)));
         bool ok = SSL_CTX_use_certificate_chain_file(ctx_, o.ssl_cert.c_str()) == 1;
         if (!ok) return config_error(info, err, "cannot load the client certificate from ssl_cert" + quoted(o.ssl_cert));
         ok = SSL_CTX_use_PrivateKey_file(ctx_, o.ssl_key.c_str(), SSL_FILETYPE_PEM) == 1;

@@ -368,7 +368,7 @@ private:
             response.assign(buf, std::strlen(buf));
             response.push_back('\0');
         }
-        sodium_memzero(buf, sizeof buf);
+        wipe(buf, sizeof buf);
         if (rc != 0) return err.set(Errc::auth, "login aborted by the dialog callback");
         return Errc::ok;
     }
@@ -446,8 +446,8 @@ std::string native_password_scramble(std::string_view password, std::string_view
         return {};
     std::string out(20, '\0');
     for (std::size_t i = 0; i < 20; ++i) out[i] = static_cast<char>(h1[i] ^ h3[i]);
-    OPENSSL_cleanse(h1.data(), h1.size());
-    OPENSSL_cleanse(h2.data(), h2.size());
+    wipe(h1.data(), h1.size());
+    wipe(h2.data(), h2.size());
     return out;
 }
 
@@ -460,8 +460,8 @@ std::string caching_sha2_scramble(std::string_view password, std::string_view no
         out.assign(32, '\0');
         for (std::size_t i = 0; i < 32; ++i) out[i] = static_cast<char>(h1[i] ^ h3[i]);
     }
-    OPENSSL_cleanse(h1.data(), h1.size());
-    OPENSSL_cleanse(h2.data(), h2.size());
+    wipe(h1.data(), h1.size());
+    wipe(h2.data(), h2.size());
     return out;
 }
 
@@ -565,8 +565,8 @@ Errc parsec_response(std::string_view password, std::string_view server_scramble
     ok = ok && crypto_sign_seed_keypair(pk, sk, seed) == 0 &&
          crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char *>(message.data()),
                               message.size(), sk) == 0;
-    sodium_memzero(seed, sizeof seed);
-    sodium_memzero(sk, sizeof sk);
+    wipe(seed, sizeof seed);
+    wipe(sk, sizeof sk);
     if (!ok) return err.set(Errc::internal, "parsec: key derivation or signing failed");
     response = cat(client_scramble, view(sig, sizeof sig));
     return Errc::ok;
@@ -599,16 +599,11 @@ Errc ed25519_sign(std::string_view password, std::string_view challenge, std::st
         signature.assign(reinterpret_cast<const char *>(big_r), 32);
         signature.append(reinterpret_cast<const char *>(s), 32);
     }
-    sodium_memzero(az.data(), az.size());
-    sodium_memzero(nonce.data(), nonce.size());
-    sodium_memzero(a, sizeof a);
-    sodium_memzero(r, sizeof r);
+    wipe(az.data(), az.size());
+    wipe(nonce.data(), nonce.size());
+    wipe(a, sizeof a);
+    wipe(r, sizeof r);
     return ok ? Errc::ok : Errc::internal;
-}
-
-void wipe(std::string &secret) {
-    if (!secret.empty()) OPENSSL_cleanse(secret.data(), secret.size());
-    secret.clear();
 }
 
 namespace {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "proto/errors.hpp"
+#include "proto/wipe.hpp"
 
 namespace mywire::proto {
 
@@ -102,8 +103,5 @@ Errc rsa_encrypt_password(std::string_view plugin, std::string_view key, Errc ba
 Errc parsec_response(std::string_view password, std::string_view server_scramble,
                      std::string_view ext_salt, std::string_view client_scramble,
                      std::string &response, Error &err);
-
-// Overwrite secret bytes (not optimised away).
-void wipe(std::string &secret);
 
 }  // namespace mywire::proto

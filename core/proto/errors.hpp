@@ -1,6 +1,7 @@
 // Result codes and the error record the core hands to the C API.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -49,14 +50,20 @@ struct Error {
         message.clear();
     }
     // A client-side error; msg must not contain server-supplied text.
-    Errc set(Errc c, std::string_view msg) {
+    // Never throws: without memory for the text the message stays empty
+    // (the C API then gives the code's static text).
+    Errc set(Errc c, std::string_view msg) noexcept {
         code = c;
         server_errno = 0;
         std::string_view("HY000").copy(sqlstate, 5);
-        message.assign(msg);
+        try {
+            message.assign(msg);
+        } catch (...) {
+            message.clear();
+        }
         return c;
     }
-    Errc set_server(unsigned number, std::string_view state, std::string_view msg) {
+    Errc set_server(unsigned number, std::string_view state, std::string_view msg) noexcept {
         code = Errc::server;
         server_errno = number;
         if (state.size() == 5)
@@ -65,8 +72,13 @@ struct Error {
             std::string_view("HY000").copy(sqlstate, 5);
         // Bounded, and NUL bytes dropped so the C string stays whole.
         message.clear();
-        for (char ch : msg.substr(0, max_server_message))
-            if (ch != '\0') message.push_back(ch);
+        try {
+            message.reserve(std::min(msg.size(), max_server_message));
+            for (char ch : msg.substr(0, max_server_message))
+                if (ch != '\0') message.push_back(ch);
+        } catch (...) {
+            message.clear();
+        }
         return Errc::server;
     }
     bool ok() const { return code == Errc::ok; }

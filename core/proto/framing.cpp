@@ -1,5 +1,7 @@
 #include "proto/framing.hpp"
 
+#include <algorithm>
+
 #include <cstring>
 #include <string>
 
@@ -87,10 +89,17 @@ FrameStatus PacketReader::next_slow(ReadBuffer &buf, std::uint8_t &seq, std::siz
         const char *data = in.data() + header_size;
         buf.consume(header_size + len);
         if (!assembling_ && len < max_frame) {
+            // Back to ordinary packets: give back the reassembly buffer a
+            // large packet needed, so an idle connection does not keep it.
+            if (big_.capacity()) std::vector<std::uint8_t>().swap(big_);
             payload = std::string_view(data, len);
             return FrameStatus::packet;
         }
-        if (big_.capacity() < total + 1) big_.reserve(len == max_frame ? total * 2 + 1 : total + 1);
+        if (big_.capacity() < total + 1) {
+            // Grow geometrically while frames keep coming, never past the limit.
+            std::size_t want = len == max_frame ? total * 2 + 1 : total + 1;
+            big_.reserve(std::max(total + 1, std::min(want, max_packet + 1)));
+        }
         big_.insert(big_.end(), data, data + len);
         assembling_ = true;
         if (len == max_frame) continue;  // more frames follow (maybe an empty one)

@@ -103,6 +103,8 @@ public:
     // packets' sequence ids in order (the compressed packets' ids are
     // checked instead), so the check is turned off there.
     void check_sequence(bool on) { check_sequence_ = on; }
+    // Bytes held for reassembling split packets (0 once ordinary packets follow).
+    std::size_t reassembly_capacity() const { return big_.capacity(); }
 
 private:
     FrameStatus next_slow(ReadBuffer &buf, std::uint8_t &seq, std::size_t max_packet,

@@ -395,10 +395,10 @@ Action ResultHeadOp::resume(Session &s) {
                        Action::error;
             if (parse_column_count(payload, expected_) != Errc::ok)
                 return s.err.set(Errc::protocol, "malformed column count"), Action::error;
-            if (expected_ > max_columns_)
+            if (expected_ > limits_.max_columns)
                 return s.err.set(Errc::limit, "the result has " + std::to_string(expected_) +
                                                   " columns, more than max_columns (" +
-                                                  std::to_string(max_columns_) + ")"),
+                                                  std::to_string(limits_.max_columns) + ")"),
                        Action::error;
             head_.columns.clear();
             head_.columns.reserve(expected_);
@@ -427,6 +427,22 @@ Action ResultHeadOp::on_column(Session &s, std::string_view payload) {
     ColumnDef d;
     if (parse_column_def(payload, d) != Errc::ok)
         return s.err.set(Errc::protocol, "malformed column definition"), Action::error;
+    // The server decides how much metadata it sends: bound it.
+    std::size_t strings = 0;
+    for (std::string_view v : {d.name, d.org_name, d.table, d.org_table, d.schema}) {
+        if (v.size() > max_column_string)
+            return s.err.set(Errc::limit, "a column definition carries a name of " +
+                                              std::to_string(v.size()) + " bytes (at most " +
+                                              std::to_string(max_column_string) + ")"),
+                   Action::error;
+        strings += v.size() + 1;
+    }
+    std::size_t cost = head_.names.size() + strings +
+                       (head_.columns.size() + 1) * (sizeof(mywire_column) + 5 * sizeof(std::size_t));
+    if (cost > limits_.max_metadata_bytes)
+        return s.err.set(Errc::limit, "the result's column definitions exceed max_metadata_bytes (" +
+                                          std::to_string(limits_.max_metadata_bytes) + ")"),
+               Action::error;
     auto add = [&](std::string_view v) {
         offsets_.push_back(head_.names.size());
         head_.names.insert(head_.names.end(), v.begin(), v.end());

@@ -160,7 +160,15 @@ struct ResultHead {
 // With a query, sends COM_QUERY first.
 class ResultHeadOp {
 public:
-    ResultHeadOp(ResultHead &head, std::size_t max_columns) : head_(head), max_columns_(max_columns) {}
+    struct Limits {
+        std::size_t max_columns = 4096;
+        // The whole head: the column strings plus a fixed cost per column.
+        std::size_t max_metadata_bytes = 16u << 20;
+    };
+    // Longest string (name, table, schema, ...) a column definition may carry.
+    static constexpr std::size_t max_column_string = 64 * 1024;
+    ResultHeadOp(ResultHead &head, Limits limits) : head_(head), limits_(limits) {}
+    ResultHeadOp(ResultHead &head, std::size_t max_columns) : ResultHeadOp(head, Limits{max_columns}) {}
     // Send `sql` as COM_QUERY before reading.
     void set_query(std::string_view sql) { query_ = sql, send_ = true; }
     Action resume(Session &s);
@@ -168,7 +176,7 @@ public:
 private:
     Action on_column(Session &s, std::string_view payload);
     ResultHead &head_;
-    std::size_t max_columns_;
+    Limits limits_;
     std::string_view query_;
     bool send_ = false;
     enum class Phase { first, columns, columns_eof } phase_ = Phase::first;
