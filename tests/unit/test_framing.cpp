@@ -426,6 +426,33 @@ void test_read_buffer(void **) {
 
 }  // namespace
 
+// S9: reassembly keeps at most the limit (not twice the packet), and the
+// buffer is given back once an ordinary packet follows the large one.
+void test_reassembly_buffer_is_bounded_and_released(void **) {
+    const std::size_t limit = 40u << 20;  // two full frames fit, four would not
+    std::string big = pattern(2 * max_frame + 10, 3);
+    Bytes stream;
+    stream.frame(std::string_view(big).substr(0, max_frame), 0)
+        .frame(std::string_view(big).substr(max_frame, max_frame), 1)
+        .frame(std::string_view(big).substr(2 * max_frame), 2)
+        .frame("small", 3);
+    ReadBuffer buf;
+    PacketReader pr;
+    Error err;
+    std::uint8_t seq = 0;
+    buf.append(stream.view());
+    std::string_view payload;
+    assert_int_equal(static_cast<int>(pr.next(buf, seq, limit, payload, err)),
+                     static_cast<int>(FrameStatus::packet));
+    assert_true(payload == big);
+    assert_true(pr.reassembly_capacity() >= big.size());
+    assert_true(pr.reassembly_capacity() <= limit + 1);
+    assert_int_equal(static_cast<int>(pr.next(buf, seq, limit, payload, err)),
+                     static_cast<int>(FrameStatus::packet));
+    assert_sv_equal(payload, "small");
+    assert_int_equal(pr.reassembly_capacity(), 0);
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_byte_by_byte),
@@ -443,6 +470,7 @@ int main() {
         cmocka_unit_test(test_terminate_payload_byte_by_byte),
         cmocka_unit_test(test_terminate_reassembled),
         cmocka_unit_test(test_read_buffer),
+        cmocka_unit_test(test_reassembly_buffer_is_bounded_and_released),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -748,6 +748,36 @@ void query_row_starting_with_fe(Feed feed) {
     t.assert_finished(q.s);
 }
 
+// S5: the server decides how much metadata it sends; a column string over
+// 64 KiB, or a head over max_metadata_bytes, is a LIMIT error.
+void query_metadata_limits(Feed feed) {
+    {
+        Query q(modern_caps);
+        Transport t(feed);
+        t.client(Bytes().u8(0x03).str("q").str(), 0);
+        t.server("\x01", 1);
+        t.server(column("v", std::string(ResultHeadOp::max_column_string + 1, 'T'), 0xFD), 2);
+        ResultHeadOp op(q.head, 10);
+        op.set_query("q");
+        assert_int_equal(static_cast<int>(t.run(op, q.s)), static_cast<int>(Action::error));
+        assert_errc(q.s.err.code, Errc::limit);
+    }
+    {
+        // 8 columns with 4 KB names each: 64 KB of metadata against a 32 KB budget.
+        Query q(modern_caps);
+        Transport t(feed);
+        t.client(Bytes().u8(0x03).str("q").str(), 0);
+        t.server("\x08", 1);
+        for (int i = 0; i < 8; ++i) t.server(column(std::string(4000, char('a' + i)), "t", 0xFD), 2 + i);
+        ResultHeadOp op(q.head, ResultHeadOp::Limits{10, 32 * 1024});
+        op.set_query("q");
+        assert_int_equal(static_cast<int>(t.run(op, q.s)), static_cast<int>(Action::error));
+        assert_errc(q.s.err.code, Errc::limit);
+        assert_true(q.s.err.message.find("max_metadata_bytes") != std::string::npos);
+        assert_true(q.head.names.size() <= 32 * 1024);
+    }
+}
+
 void query_ok_with_info(Feed feed) {
     Query q(modern_caps);
     Transport t(feed);
@@ -992,6 +1022,7 @@ FEEDS(connect_unsupported_servers)
 FEEDS(query_text_result_classic)
 FEEDS(query_text_result_deprecate_eof)
 FEEDS(query_row_starting_with_fe)
+FEEDS(query_metadata_limits)
 FEEDS(query_ok_with_info)
 FEEDS(query_err_result)
 FEEDS(query_multi_result_classic)
@@ -1231,6 +1262,7 @@ int main() {
         cmocka_unit_test(test_query_text_result_classic),
         cmocka_unit_test(test_query_text_result_deprecate_eof),
         cmocka_unit_test(test_query_row_starting_with_fe),
+        cmocka_unit_test(test_query_metadata_limits),
         cmocka_unit_test(test_query_ok_with_info),
         cmocka_unit_test(test_query_err_result),
         cmocka_unit_test(test_query_multi_result_classic),
