@@ -87,6 +87,8 @@ constexpr const char *codes[] = {
     "not supported by the server",
     "internal error",
     "TLS error",
+    "cancelled",
+    "the buffered result exceeds max_result_bytes",
 };
 
 }  // namespace

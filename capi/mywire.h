@@ -90,8 +90,13 @@ MYWIRE_API const char *mywire_version(void);
 #define MYWIRE_ERROR_UNSUPPORTED 14
 /* An internal error (a bug in mywire). */
 #define MYWIRE_ERROR_INTERNAL 15
-/* TLS setup or handshake failed (reserved for the TLS release). */
+/* TLS setup or handshake failed, or a TLS alert ended the session. */
 #define MYWIRE_ERROR_TLS 16
+/* mywire_cancel() stopped the statement; the connection is still usable. */
+#define MYWIRE_ERROR_CANCELLED 17
+/* A buffered result exceeded max_result_bytes; the rest of it was read and
+ * dropped, and the connection is still usable. */
+#define MYWIRE_ERROR_RESULT_TOO_LARGE 18
 
 /* Not errors: the outcomes of mywire_fetch() and mywire_next_result(). */
 #define MYWIRE_ROW 100

@@ -125,7 +125,7 @@ const char *load_row(const char *p, mywire_value *v, std::size_t n) {
 bool fatal(Errc code) {
     return code != Errc::ok && code != Errc::server && code != Errc::argument &&
            code != Errc::option && code != Errc::uri && code != Errc::out_of_sync &&
-           code != Errc::state;
+           code != Errc::state && code != Errc::cancelled && code != Errc::result_too_large;
 }
 
 }  // namespace
@@ -438,7 +438,7 @@ Errc Connection::store_rows(Result &r) {
         if (op.end) {
             end_rows(r, op.end_ok);
             if (over_limit)
-                return session.err.set(Errc::limit,
+                return session.err.set(Errc::result_too_large,
                                        "the buffered result exceeds max_result_bytes (" +
                                            std::to_string(opts.max_result_bytes) +
                                            "); use a streaming result or raise the limit");

@@ -29,6 +29,27 @@ enum class Errc : int {
     unsupported = MYWIRE_ERROR_UNSUPPORTED,
     internal = MYWIRE_ERROR_INTERNAL,
     tls = MYWIRE_ERROR_TLS,
+    cancelled = MYWIRE_ERROR_CANCELLED,
+    result_too_large = MYWIRE_ERROR_RESULT_TOO_LARGE,
+};
+
+// Where a client-side failure happened, for programs that must tell them
+// apart (retry logic, CR_* numbers of a compatibility layer, Go's
+// driver.ErrBadConn): stable numbers, the same as MYWIRE_CLIENT_ERROR_*.
+enum class ClientError : int {
+    none = 0,
+    resolve = 1,          // the host name could not be resolved
+    refused = 2,          // every address refused the connection
+    unreachable = 3,      // no route / network unreachable
+    connect_timeout = 4,  // connect_timeout passed while connecting or logging in
+    send_failed = 5,      // a write to the socket failed
+    lost_reading = 6,     // the peer closed or reset while a reply was read
+    read_timeout = 7,
+    write_timeout = 8,
+    tls = 9,              // a TLS error (handshake, alert, certificate)
+    cancelled = 10,       // mywire_cancel stopped the statement
+    aborted = 11,         // mywire_abort woke the call and closed the connection
+    other = 12,           // any other client-side failure
 };
 
 // Longest server message kept; the rest is cut (server text is untrusted).
@@ -42,9 +63,15 @@ struct Error {
     unsigned server_errno = 0;
     char sqlstate[6] = "00000";
     std::string message;
+    ClientError client = ClientError::none;  // for client-side errors
+    // Whether any byte of the failing command had reached the socket (a
+    // command that failed before sending anything may be retried safely).
+    bool sent = false;
 
     void clear() {
         code = Errc::ok;
+        client = ClientError::none;
+        sent = false;
         server_errno = 0;
         std::string_view("00000").copy(sqlstate, 5);
         message.clear();
@@ -54,6 +81,7 @@ struct Error {
     // (the C API then gives the code's static text).
     Errc set(Errc c, std::string_view msg) noexcept {
         code = c;
+        client = ClientError::other;
         server_errno = 0;
         std::string_view("HY000").copy(sqlstate, 5);
         try {
@@ -63,8 +91,15 @@ struct Error {
         }
         return c;
     }
+    // A client-side error with where it happened.
+    Errc set(Errc c, ClientError where, std::string_view msg) noexcept {
+        set(c, msg);
+        client = where;
+        return c;
+    }
     Errc set_server(unsigned number, std::string_view state, std::string_view msg) noexcept {
         code = Errc::server;
+        client = ClientError::none;
         server_errno = number;
         if (state.size() == 5)
             state.copy(sqlstate, 5);

@@ -114,7 +114,7 @@ static void test_seek_index_counts_in_the_limit(void **state)
     IT_OK(conn, mywire_set_max_result_bytes(conn, 1000000));
     it_connect_configured_tcp(conn);
     int rc = run_buffered(conn, sql, &res);
-    IT_ERR(conn, rc, MYWIRE_ERROR_LIMIT, 0, "HY000");
+    IT_ERR(conn, rc, MYWIRE_ERROR_RESULT_TOO_LARGE, 0, "HY000");
     assert_null(res);
     /* The rows were drained: the connection is still usable. */
     assert_int_equal(it_scalar_ll(conn, "SELECT 7"), 7);

@@ -311,8 +311,10 @@ static void test_max_result_bytes(void **state)
     it_connect_configured_tcp(conn);
     mywire_result *res = NULL;
     int rc = mywire_query(conn, big, strlen(big), MYWIRE_BUFFERED, &res);
-    IT_ERR(conn, rc, MYWIRE_ERROR_LIMIT, 0, NULL);
+    /* Its own code: unlike MYWIRE_ERROR_LIMIT, the connection stays usable. */
+    IT_ERR(conn, rc, MYWIRE_ERROR_RESULT_TOO_LARGE, 0, NULL);
     assert_null(res);
+    assert_int_equal(it_scalar_ll(conn, "SELECT 5"), 5);
     mywire_conn_free(conn);
 
     /* The limit is for buffered results: streaming reads all 10 MB, and a
