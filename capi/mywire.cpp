@@ -46,7 +46,7 @@ int set_opt(mywire_conn *conn, F &&f) {
     return guarded(c, [&]() -> Errc {
         c->err().clear();
         if (c->connected()) return c->err().set(Errc::state, "options cannot change while connected");
-        if (c->state == Connection::State::closed)
+        if (c->state() == Connection::State::closed)
             return c->err().set(Errc::state, "the connection was closed");
         return f(*c);
     });

@@ -101,6 +101,11 @@ MYWIRE_API const char *mywire_version(void);
 /* Not errors: the outcomes of mywire_fetch() and mywire_next_result(). */
 #define MYWIRE_ROW 100
 #define MYWIRE_DONE 101
+/* Not errors: the outcomes of a call on a non-blocking connection (see
+ * mywire_set_nonblocking) that must wait: call it again once mywire_socket()
+ * is readable / writable. */
+#define MYWIRE_WAIT_READ 102
+#define MYWIRE_WAIT_WRITE 103
 
 /* A static English text for a result code; never NULL. */
 MYWIRE_API const char *mywire_errstr(int code);

@@ -130,10 +130,60 @@ bool fatal(Errc code) {
 
 }  // namespace
 
+// ------------------------------------------------------------------ sinks
+
+Errc StreamSink::on_row(proto::Session &s, std::string_view payload, Next &next) {
+    // The hot path of streaming: one pass over the row, in place. Every
+    // value but the last ends at the next one's (overwritten) prefix; the
+    // last ends at the payload's end, terminated in the spare byte.
+    char *data = const_cast<char *>(payload.data());
+    if (proto::parse_text_row_in_place(data, payload.size(), r_.values_.size(), r_.values_.data()) != Errc::ok)
+        return s.err.set(Errc::protocol, "malformed row packet");
+    s.packets.terminate_payload(s.rbuf, payload);
+    ++r_.fetched_;
+    r_.has_row_ = true;
+    next = Next::pause;
+    return Errc::ok;
+}
+
+Errc StoreSink::on_row(proto::Session &s, std::string_view payload, Next &) {
+    const std::size_t n = r_.values_.size();
+    std::size_t bound = stored_size_bound(payload, n);
+    // The index a seek may build counts too (8 bytes a row).
+    if (!over_limit && limit_ &&
+        r_.arena_.bytes() + bound + (r_.stored_ + 1) * Result::index_bytes_per_row > limit_) {
+        over_limit = true;
+        r_.arena_.clear();
+        r_.stored_ = 0;
+    }
+    if (over_limit) {
+        // Read the rest (still checked) so the connection stays usable.
+        if (proto::parse_text_row(payload, n, r_.values_.data()) != Errc::ok)
+            return s.err.set(Errc::protocol, "malformed row packet");
+        return Errc::ok;
+    }
+    std::size_t written = 0;
+    Errc rc = store_text_row(payload, n, r_.arena_.allocate(bound), written);
+    r_.arena_.give_back(bound - written);
+    if (rc != Errc::ok) return s.err.set(Errc::protocol, "malformed row packet");
+    ++r_.stored_;
+    return Errc::ok;
+}
+
+Errc DiscardSink::on_row(proto::Session &s, std::string_view payload, Next &) {
+    Errc rc = proto::visit_text_row<false>(payload.data(), payload.size(), columns,
+                                          [](std::size_t, const char *, std::size_t) {});
+    return rc == Errc::ok ? rc : s.err.set(Errc::protocol, "malformed row packet");
+}
+
 // ----------------------------------------------------------------- result
 
 Result::~Result() {
     if (conn_) conn_->detach(*this);
+}
+
+void Result::discard() noexcept {
+    if (conn_) conn_->discard(*this);
 }
 
 int Result::fetch() noexcept {
@@ -149,11 +199,11 @@ int Result::fetch() noexcept {
         has_row_ = true;
         return MYWIRE_ROW;
     }
-    if (error_ != MYWIRE_OK) return error_;
+    if (error_ != 0) return error_;
     if (finished_) return MYWIRE_DONE;
     if (!conn_) return error_ = MYWIRE_ERROR_STATE;
     try {
-        return conn_->fetch_streaming(*this);
+        return conn_->fetch_row(*this);
     } catch (const std::bad_alloc &) {
         return fail_exception(Errc::nomem);
     } catch (...) {
@@ -167,7 +217,7 @@ int Result::fail_exception(Errc code) noexcept {
     if (conn_) conn_->on_exception(code);
     finished_ = true;
     has_row_ = false;
-    if (error_ == MYWIRE_OK) error_ = static_cast<int>(code);
+    if (error_ == 0) error_ = static_cast<int>(code);
     return error_;
 }
 
@@ -201,74 +251,19 @@ Connection::~Connection() {
     close();
 }
 
-template <class Op>
-Errc Connection::run(Op &op, io::Deadline overall) {
-    for (;;) {
-        Action a = op.resume(session);
-        switch (a) {
-        case Action::done:
-            return Errc::ok;
-        case Action::error:
-            return fail(session.err.code);
-        case Action::write:
-        case Action::start_tls: {
-            io::Deadline d = overall.none ? io::Deadline::after_ms(opts.write_timeout_ms) : overall;
-            Errc rc = write_wbuf(d, session.err);
-            if (rc != Errc::ok) return fail(rc);
-            if (a == Action::start_tls) {
-                rc = channel_.start_tls(opts, tls_mode_, tls_host_, d, session.err);
-                if (rc != Errc::ok) return fail(rc);
-                session.tls_verified = channel_.tls_info.verified;  // the password rule needs it
-            }
-            break;
-        }
-        case Action::read: {
-            Errc rc = read_more(overall.none ? io::Deadline::after_ms(opts.read_timeout_ms) : overall);
-            if (rc != Errc::ok) return rc;
-            break;
-        }
-        }
-    }
-}
-
-Errc Connection::write_wbuf(io::Deadline d, Error &err) {
-    if (session.new_command) {  // the compressed protocol's ids restart too
-        channel_.begin_command();
-        session.new_command = false;
-    }
-    Errc rc = channel_.write_all(session.wbuf.data(), session.wbuf.size(), d, err);
-    if (wipe_writes_)
-        proto::wipe(session.wbuf);  // login packets may hold a password
-    else
-        session.wbuf.clear();
-    return rc;
-}
-
-Errc Connection::read_more(io::Deadline d) {
-    session.rbuf.prepare(std::max<std::size_t>(session.read_hint(), 16 * 1024));
-    Errc rc = channel_.read_some(session.rbuf, d, session.err);
-    return rc == Errc::ok ? rc : fail(rc);
-}
-
-Errc Connection::fail(Errc code) {
-    if (fatal(code)) {
-        channel_.close();
-        state = State::broken;
-        abandon_active(static_cast<int>(code));
-        session.packets.reset();
-    }
-    return code;
-}
-
 Errc Connection::on_exception(Errc code) noexcept {
     session.err.set(code, code == Errc::nomem ? "out of memory; the connection was closed"
                                               : "internal error; the connection was closed");
-    if (state != State::idle && state != State::closed) state = State::broken;
     abandon_active(static_cast<int>(code));
-    channel_.close();
+    socket_.close();
+    reset_transport();
     session.packets.reset();
     proto::wipe(session.wbuf);
-    wipe_writes_ = false;
+    if (state() != State::idle && state() != State::closed) session.state = State::broken;
+    call_ = Call::none;
+    op_ = after_drain_ = nullptr;
+    fetching_ = nullptr;
+    drain_pending_ = false;
     return code;
 }
 
@@ -282,75 +277,46 @@ const char *Connection::stable(std::string_view s) const noexcept {
     }
 }
 
-void Connection::abandon_active(int code) {
-    if (!active_) return;
-    active_->finished_ = true;
-    active_->error_ = code;
-    active_->conn_ = nullptr;
-    active_ = nullptr;
+void Connection::reset_transport() {
+    transport_.reset();
 }
 
-Errc Connection::connect() {
-    if (connected()) return session.err.set(Errc::state, "already connected");
-    if (state == State::closed) return session.err.set(Errc::state, "the connection was closed");
-    session = proto::Session{};
-    session.max_packet = static_cast<std::size_t>(opts.max_allowed_packet);
-    server = proto::ServerInfo{};
-    io::Deadline d = io::Deadline::after_ms(opts.connect_timeout_ms);
-    channel_.close();
-    channel_.tls_info = io::TlsInfo{};
-    Errc rc;
-    bool unix_socket = !opts.unix_socket.empty();
-    tls_host_ = opts.host.empty() ? "localhost" : opts.host;  // over a socket too, for VERIFY_IDENTITY
-    if (opts.adopt_fd >= 0)  // tests only (Options::adopt_fd)
-        rc = channel_.socket.adopt(std::exchange(opts.adopt_fd, -1), unix_socket, session.err);
-    else if (unix_socket)
-        rc = channel_.socket.connect_unix(opts.unix_socket, d, session.err);
-    else
-        rc = channel_.socket.connect_tcp(tls_host_, opts.port, d, session.err);
-    if (rc != Errc::ok) {
-        state = State::broken;
-        return rc;
+Errc Connection::fail(Errc code) {
+    if (fatal(code)) {
+        socket_.close();
+        reset_transport();
+        session.state = State::broken;
+        abandon_active(static_cast<int>(code));
+        session.packets.reset();
+        drain_pending_ = false;
     }
-    tls_mode_ = opts.effective_ssl_mode(unix_socket);
-    proto::HandshakeOp op(opts, unix_socket, tls_mode_, server);
-    wipe_writes_ = true;  // until the login ends: its packets may carry a password
-    rc = run(op, d);
-    wipe_writes_ = false;
-    if (rc != Errc::ok) {
-        // A server error during login also ends the connection.
-        if (server.tls_failure != MYWIRE_TLS_FAILURE_NONE) channel_.tls_info.failure = server.tls_failure;
-        if (rc == Errc::tls && channel_.tls_info.failure == MYWIRE_TLS_FAILURE_NONE)
-            channel_.tls_info.failure = MYWIRE_TLS_FAILURE_HANDSHAKE;
-        channel_.close();
-        state = State::broken;
-        return rc;
+    return code;
+}
+
+void Connection::abandon_active(int code) noexcept {
+    if (!active_) return;
+    Result *r = active_;
+    active_ = nullptr;
+    if (call_ == Call::fetch && fetching_ == r) {
+        call_ = Call::none;
+        op_ = nullptr;
+        fetching_ = nullptr;
     }
-    // The compressed protocol starts after the OK that ends authentication.
-    // Bytes already received after that OK were sent before the switch (or
-    // injected): refused unread, as at the TLS boundary.
-    if ((session.capabilities & (proto::cap::zstd | proto::cap::compress)) && !session.rbuf.pending().empty()) {
-        channel_.close();
-        state = State::broken;
-        return session.err.set(Errc::protocol, "the server sent unexpected bytes right after the login OK, "
-                                               "before the compressed protocol started (refused without "
-                                               "reading them)");
-    }
-    if (session.capabilities & proto::cap::zstd)
-        channel_.start_compression(proto::Compression::zstd, opts.compression_level);
-    else if (session.capabilities & proto::cap::compress)
-        channel_.start_compression(proto::Compression::zlib, opts.compression_level);
-    session.packets.check_sequence(channel_.compression() == proto::Compression::none);
-    state = State::ready;
-    session.err.clear();
-    return Errc::ok;
+    r->finished_ = true;
+    r->has_row_ = false;
+    if (r->error_ == 0) r->error_ = code;
+    r->conn_ = nullptr;
 }
 
 Errc Connection::ready_for_command() {
-    switch (state) {
+    if (call_ != Call::none)
+        return session.err.set(Errc::out_of_sync, "commands out of sync: another call is in progress on "
+                                                  "this connection (continue it first)");
+    switch (state()) {
     case State::ready:
         return Errc::ok;
-    case State::streaming:
+    case State::rows:
+        if (!active_ && drain_pending_) return Errc::ok;  // a freed result: drained first
         return session.err.set(Errc::out_of_sync,
                                "commands out of sync: a streaming result is still being read");
     case State::more_results:
@@ -359,6 +325,8 @@ Errc Connection::ready_for_command() {
                                "mywire_next_result first");
     case State::idle:
         return session.err.set(Errc::state, "not connected");
+    case State::connecting:
+        return session.err.set(Errc::state, "the connection is still being established");
     case State::closed:
         return session.err.set(Errc::state, "the connection was closed");
     case State::broken:
@@ -367,213 +335,573 @@ Errc Connection::ready_for_command() {
     return session.err.set(Errc::state, "the connection failed earlier; connect again");
 }
 
-void Connection::finish_result(std::uint16_t status) {
-    state = (status & proto::status::more_results) ? State::more_results : State::ready;
+Errc Connection::begin(Call call, proto::Op *op) {
+    call_ = call;
+    op_ = op;
+    after_drain_ = nullptr;
+    io_ = IoWant::none;
+    deadlines_set_ = false;
+    call_done_ = false;
+    op_done_ = false;
+    next_none_ = false;
+    call_rc_ = Errc::ok;
+    session.err.sent = false;
+    if (drain_pending_ && call != Call::connect && call != Call::close && call != Call::drain) {
+        // A result freed while still reading rows: its rest first.
+        drain_op_ = proto::RowsOp(drain_sink_);
+        after_drain_ = op;
+        op_ = &drain_op_;
+    }
+    return Errc::ok;
 }
 
-void Connection::end_rows(Result &r, const proto::OkPacket &end) {
-    r.finished_ = true;
-    r.head.ok.status_flags = end.status_flags;
-    r.head.ok.warnings = end.warnings;
-    finish_result(end.status_flags);
+// ---------------------------------------------------------------- connect
+
+Errc Connection::open_socket() {
+    io::Deadline d = io::Deadline::after_ms(opts.connect_timeout_ms);
+    bool unix_socket = !opts.unix_socket.empty();
+    if (opts.adopt_fd >= 0)  // tests only (Options::adopt_fd)
+        return socket_.adopt(std::exchange(opts.adopt_fd, -1), unix_socket, session.err);
+    if (unix_socket) return socket_.connect_unix(opts.unix_socket, d, session.err);
+    return socket_.connect_tcp(tls_host_, opts.port, d, session.err);
+}
+
+Errc Connection::start_connect() {
+    if (call_ != Call::none)
+        return session.err.set(Errc::out_of_sync, "another call is in progress on this connection");
+    if (connected()) return session.err.set(Errc::state, "already connected");
+    if (state() == State::closed) return session.err.set(Errc::state, "the connection was closed");
+    abandon_active(MYWIRE_ERROR_STATE);
+    session = proto::Session{};
+    session.state = State::connecting;
+    session.max_packet = static_cast<std::size_t>(opts.max_allowed_packet);
+    server = proto::ServerInfo{};
+    tls_info_ = io::TlsInfo{};
+    socket_.close();
+    reset_transport();
+    drain_pending_ = false;
+    bool unix_socket = !opts.unix_socket.empty();
+    tls_host_ = opts.host.empty() ? "localhost" : opts.host;  // over a socket too, for VERIFY_IDENTITY
+    begin(Call::connect, nullptr);
+    // The connect_timeout deadline covers the socket connect and the login.
+    read_deadline_ = write_deadline_ = io::Deadline::after_ms(opts.connect_timeout_ms);
+    deadlines_set_ = true;
+    if (Errc rc = open_socket(); rc != Errc::ok) {
+        call_ = Call::none;
+        session.state = State::broken;
+        return rc;
+    }
+    tls_mode_ = opts.effective_ssl_mode(unix_socket);
+    handshake_op_ = std::make_unique<proto::HandshakeOp>(opts, unix_socket, tls_mode_, server);
+    op_ = handshake_op_.get();
+    transport_.set_wipe_output(true);  // until the login ends: its packets may carry a password
+    return Errc::ok;
+}
+
+Connection::Progress Connection::on_connect_done() {
+    transport_.set_wipe_output(false);
+    // The compressed protocol starts after the OK that ends authentication.
+    // Bytes already received after that OK were sent before the switch (or
+    // injected): refused unread, as at the TLS boundary.
+    if ((session.capabilities & (proto::cap::zstd | proto::cap::compress)) && !session.rbuf.pending().empty()) {
+        session.err.set(Errc::protocol, "the server sent unexpected bytes right after the login OK, "
+                                        "before the compressed protocol started (refused without "
+                                        "reading them)");
+        return on_op_error();
+    }
+    if (session.capabilities & proto::cap::zstd)
+        transport_.start_compression(proto::Compression::zstd, opts.compression_level);
+    else if (session.capabilities & proto::cap::compress)
+        transport_.start_compression(proto::Compression::zlib, opts.compression_level);
+    session.packets.check_sequence(transport_.compression() == proto::Compression::none);
+    session.state = State::ready;
+    return Progress::done;
+}
+
+// ------------------------------------------------------------- the engine
+
+Connection::Progress Connection::wait(Progress p) {
+    if (!deadlines_set_) {
+        read_deadline_ = io::Deadline::after_ms(opts.read_timeout_ms);
+        write_deadline_ = io::Deadline::after_ms(opts.write_timeout_ms);
+        deadlines_set_ = true;
+    }
+    last_wait_ = p;
+    return p;
+}
+
+Connection::Progress Connection::fail_progress(Errc code) {
+    if (call_ == Call::connect) {
+        transport_.set_wipe_output(false);
+        if (server.tls_failure != MYWIRE_TLS_FAILURE_NONE) tls_info_.failure = server.tls_failure;
+        if (code == Errc::tls && tls_info_.failure == MYWIRE_TLS_FAILURE_NONE)
+            tls_info_.failure = MYWIRE_TLS_FAILURE_HANDSHAKE;
+        // Any failure during login, a server error too, ends the connection.
+        socket_.close();
+        reset_transport();
+        session.state = State::broken;
+    } else {
+        fail(code);
+    }
+    call_done_ = true;
+    call_rc_ = code;
+    return Progress::error;
+}
+
+Connection::Progress Connection::on_op_error() {
+    return fail_progress(session.err.code);
+}
+
+Connection::Progress Connection::on_op_done() {
+    if (op_ == &drain_op_) {
+        drain_pending_ = false;
+        op_ = after_drain_;
+        after_drain_ = nullptr;
+        if (call_ == Call::drain) return Progress::done;
+        if (call_ == Call::next_result && state() != State::more_results) {
+            next_none_ = true;  // the drained result was the last
+            return Progress::done;
+        }
+        return Progress::wait_read;  // internal: resume the call's own op (see step)
+    }
+    switch (call_) {
+    case Call::connect:
+        return on_connect_done();
+    case Call::query:
+    case Call::next_result: {
+        Result &r = *pending_;
+        if (op_ == store_op_.get()) {
+            r.finished_ = true;
+            r.head.ok.status_flags = store_op_->end_ok.status_flags;
+            r.head.ok.warnings = store_op_->end_ok.warnings;
+            if (store_sink_->over_limit) {
+                session.err.set(Errc::result_too_large,
+                                "the buffered result exceeds max_result_bytes (" +
+                                    std::to_string(opts.max_result_bytes) +
+                                    "); use a streaming result or raise the limit");
+                call_done_ = true;
+                call_rc_ = Errc::result_too_large;
+                return Progress::error;
+            }
+            return Progress::done;
+        }
+        // The head is in.
+        if (r.head.columns.empty()) {
+            r.finished_ = true;
+            r.conn_ = nullptr;
+            return Progress::done;
+        }
+        r.values_.resize(r.head.columns.size());
+        if (r.streaming_) {
+            active_ = &r;
+            return Progress::done;
+        }
+        r.conn_ = nullptr;  // a buffered result owns everything it needs
+        store_sink_ = std::make_unique<StoreSink>(r, opts.max_result_bytes);
+        store_op_ = std::make_unique<proto::RowsOp>(*store_sink_);
+        op_ = store_op_.get();
+        return Progress::wait_read;  // internal: go on with the rows
+    }
+    default:
+        return Progress::done;
+    }
+}
+
+Connection::Progress Connection::step() {
+    if (call_ == Call::none) return Progress::done;
+    if (call_done_) return call_rc_ == Errc::ok ? Progress::done : Progress::error;
+    if (nonblocking && deadlines_set_) {
+        const io::Deadline &d = last_wait_ == Progress::wait_write ? write_deadline_ : read_deadline_;
+        if (!d.none && io::Clock::now() >= d.at) {
+            bool w = last_wait_ == Progress::wait_write;
+            session.err.set(Errc::timeout, call_ == Call::connect ? ClientError::connect_timeout
+                                           : w                    ? ClientError::write_timeout
+                                                                  : ClientError::read_timeout,
+                            call_ == Call::connect ? "connect timed out" : w ? "write timed out" : "read timed out");
+            return fail_progress(Errc::timeout);
+        }
+    }
+    for (;;) {
+        // 1. What the transport holds for the socket goes first.
+        while (transport_.has_output()) {
+            std::size_t written = 0;
+            auto io = socket_.try_write(transport_.output(), transport_.output_size(), written, session.err);
+            if (io == io::Socket::Io::would_block) return wait(Progress::wait_write);
+            if (io == io::Socket::Io::failed) return fail_progress(session.err.code);
+            session.err.sent = true;
+            transport_.consumed(written);
+        }
+        if (op_done_) {
+            op_done_ = false;
+            Progress p = on_op_done();
+            if (p == Progress::wait_read) continue;  // chained: the next op of this call
+            if (p == Progress::done) {
+                call_done_ = true;
+                call_rc_ = Errc::ok;
+            }
+            return p;
+        }
+        // 2. What the operation waits for.
+        if (io_ == IoWant::tls_handshake) {
+            auto h = transport_.handshake(tls_info_, session.err);
+            if (h == io::Transport::Handshake::error) return fail_progress(Errc::tls);
+            if (h == io::Transport::Handshake::done) {
+                io_ = IoWant::none;
+                session.tls_verified = tls_info_.verified;  // the password rule needs it
+                if (transport_.has_output()) continue;
+            } else {
+                if (transport_.has_output()) continue;
+                auto io = socket_.try_read(transport_.raw_input(session.rbuf, 0), session.err);
+                if (io == io::Socket::Io::would_block) return wait(Progress::wait_read);
+                if (io == io::Socket::Io::failed) {
+                    if (session.err.code == Errc::lost)
+                        session.err.set(Errc::tls, ClientError::tls,
+                                        "TLS handshake failed: the server closed the connection");
+                    return fail_progress(session.err.code);
+                }
+                continue;
+            }
+        } else if (io_ == IoWant::read) {
+            bool grew = false;
+            if (Errc rc = transport_.pump(session.rbuf, grew, session.err); rc != Errc::ok)
+                return fail_progress(rc);
+            if (!grew) {
+                proto::ReadBuffer &in = transport_.raw_input(session.rbuf, session.read_hint());
+                auto io = socket_.try_read(in, session.err);
+                if (io == io::Socket::Io::would_block) return wait(Progress::wait_read);
+                if (io == io::Socket::Io::failed) return fail_progress(session.err.code);
+                if (&in != &session.rbuf) continue;  // up the stack first
+            }
+            io_ = IoWant::none;
+        }
+        // 3. The operation.
+        proto::Action a = op_->resume(session);
+        switch (a) {
+        case proto::Action::write:
+        case proto::Action::start_tls: {
+            const bool tls = a == proto::Action::start_tls;
+            if (session.new_command) {  // the compressed protocol's ids restart too
+                transport_.begin_command();
+                session.new_command = false;
+            }
+            // The SSLRequest goes out in plain text: queued before TLS is set up.
+            if (Errc rc = transport_.send(session.wbuf, session.err); rc != Errc::ok) return fail_progress(rc);
+            if (tls) {
+                if (Errc rc = transport_.start_tls(opts, tls_mode_, tls_host_, tls_info_, session.err);
+                    rc != Errc::ok)
+                    return fail_progress(rc);
+                io_ = IoWant::tls_handshake;
+            }
+            continue;
+        }
+        case proto::Action::read:
+            io_ = IoWant::read;
+            continue;
+        case proto::Action::done:
+            op_done_ = true;
+            continue;
+        case proto::Action::error:
+            return on_op_error();
+        }
+    }
+}
+
+Connection::Progress Connection::complete() {
+    for (;;) {
+        Progress p = step();
+        if (p == Progress::done || p == Progress::error) return p;
+        const bool w = p == Progress::wait_write;
+        Errc rc = socket_.poll_for(w, w ? write_deadline_ : read_deadline_, -1, session.err);
+        if (rc != Errc::ok) {
+            if (rc == Errc::timeout && call_ == Call::connect)
+                session.err.set(Errc::timeout, ClientError::connect_timeout, "connect timed out");
+            return fail_progress(rc);
+        }
+    }
+}
+
+long long Connection::timeout_ms() const {
+    if (call_ == Call::none) return -1;
+    unsigned configured = call_ == Call::connect ? opts.connect_timeout_ms
+                          : last_wait_ == Progress::wait_write ? opts.write_timeout_ms
+                                                               : opts.read_timeout_ms;
+    if (!deadlines_set_) return configured ? static_cast<long long>(configured) : -1;
+    const io::Deadline &d = last_wait_ == Progress::wait_write ? write_deadline_ : read_deadline_;
+    if (d.none) return -1;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(d.at - io::Clock::now()).count();
+    return left < 0 ? 0 : static_cast<long long>(left);
+}
+
+Errc Connection::finish(Result *&out) {
+    out = nullptr;
+    Errc rc = call_done_ ? call_rc_ : Errc::ok;
+    Call call = call_;
+    call_ = Call::none;
+    op_ = after_drain_ = nullptr;
+    call_done_ = false;
+    switch (call) {
+    case Call::connect:
+        handshake_op_.reset();
+        if (rc == Errc::ok) session.err.clear();
+        break;
+    case Call::query:
+    case Call::next_result:
+        head_op_.reset();
+        store_op_.reset();
+        store_sink_.reset();
+        if (rc == Errc::ok && !next_none_) {
+            out = pending_.release();
+            session.err.clear();
+        } else {
+            if (pending_ && active_ == pending_.get()) active_ = nullptr;
+            pending_.reset();
+        }
+        break;
+    case Call::command:
+        if (rc == Errc::ok) session.err.clear();
+        command_op_.reset();
+        break;
+    case Call::statistics:
+        if (rc == Errc::ok) {
+            statistics_text = std::move(command_op_->text);
+            session.err.clear();
+        }
+        command_op_.reset();
+        break;
+    case Call::fetch: {
+        Result *r = fetching_;
+        fetching_ = nullptr;
+        if (!r) break;
+        if (rc != Errc::ok) {
+            // An ERR ended the result (the connection is ready again), or
+            // the connection failed (already abandoned): sticky on r.
+            if (active_ == r) abandon_active(static_cast<int>(rc));
+            r->finished_ = true;
+            if (r->error_ == 0) r->error_ = static_cast<int>(rc);
+        } else if (r->rows_op_.end) {
+            r->finished_ = true;
+            r->head.ok.status_flags = r->rows_op_.end_ok.status_flags;
+            r->head.ok.warnings = r->rows_op_.end_ok.warnings;
+            if (active_ == r) active_ = nullptr;
+            r->conn_ = nullptr;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    return rc;
+}
+
+// ------------------------------------------------------------------ calls
+
+Errc Connection::start_query(std::string_view sql, bool streaming) {
+    if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
+    pending_ = std::make_unique<Result>(this, streaming);
+    head_op_ = std::make_unique<proto::ResultHeadOp>(pending_->head, head_limits());
+    head_op_->set_query(sql);
+    return begin(Call::query, head_op_.get());
+}
+
+Errc Connection::start_next_result(bool streaming, bool &none) {
+    none = false;
+    if (call_ != Call::none)
+        return session.err.set(Errc::out_of_sync, "another call is in progress on this connection");
+    if (state() == State::rows && active_) {
+        // The previous result's unread rows are read and dropped first; it
+        // reports the end from now on.
+        Result *prev = active_;
+        active_ = nullptr;
+        prev->finished_ = true;
+        prev->has_row_ = false;
+        prev->conn_ = nullptr;
+        drain_sink_.columns = prev->values_.size();
+        drain_pending_ = true;
+    }
+    if (!drain_pending_) {
+        if (state() == State::ready) return none = true, Errc::ok;
+        if (state() != State::more_results) return ready_for_command();
+    }
+    pending_ = std::make_unique<Result>(this, streaming);
+    head_op_ = std::make_unique<proto::ResultHeadOp>(pending_->head, head_limits());
+    return begin(Call::next_result, head_op_.get());
+}
+
+Errc Connection::start_command(std::uint8_t cmd, std::string_view arg) {
+    if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
+    command_op_ = std::make_unique<proto::SimpleCommandOp>(cmd, arg, proto::SimpleCommandOp::Reply::ok);
+    return begin(Call::command, command_op_.get());
+}
+
+Errc Connection::start_set_option(std::uint16_t option) {
+    if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
+    command_op_ = std::make_unique<proto::SimpleCommandOp>(proto::SimpleCommandOp::set_option(option));
+    return begin(Call::command, command_op_.get());
+}
+
+Errc Connection::start_statistics() {
+    if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
+    command_op_ = std::make_unique<proto::SimpleCommandOp>(proto::command::statistics, std::string_view(),
+                                                           proto::SimpleCommandOp::Reply::text);
+    return begin(Call::statistics, command_op_.get());
+}
+
+Errc Connection::start_fetch(Result &r) {
+    if (active_ != &r) return session.err.set(Errc::state, "the result is no longer being read");
+    begin(Call::fetch, &r.rows_op_);
+    fetching_ = &r;
+    return Errc::ok;
+}
+
+int Connection::fetch_row(Result &r) {
+    if (call_ == Call::none) {
+        if (Errc rc = start_fetch(r); rc != Errc::ok) return r.error_ = static_cast<int>(rc);
+    } else if (call_ != Call::fetch || fetching_ != &r) {
+        return static_cast<int>(session.err.set(Errc::out_of_sync, "commands out of sync: another call is "
+                                                                   "in progress on this connection"));
+    }
+    Progress p = nonblocking ? step() : complete();
+    if (p == Progress::wait_read) return MYWIRE_WAIT_READ;
+    if (p == Progress::wait_write) return MYWIRE_WAIT_WRITE;
+    Errc rc = finish();
+    if (rc != Errc::ok) return r.error_ ? r.error_ : static_cast<int>(rc);
+    return r.has_row_ ? MYWIRE_ROW : MYWIRE_DONE;
+}
+
+// ------------------------------------------------------ blocking wrappers
+
+namespace {
+Errc outcome(Connection::Progress p, Errc rc) {
+    (void)p;
+    return rc;
+}
+}  // namespace
+
+Errc Connection::connect() {
+    if (Errc rc = start_connect(); rc != Errc::ok) return rc;
+    Progress p = complete();
+    return outcome(p, finish());
 }
 
 Errc Connection::query(std::string_view sql, bool streaming, Result *&out) {
     out = nullptr;
-    if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
-    auto res = std::make_unique<Result>(this, streaming);
-    proto::ResultHeadOp op(res->head, head_limits());
-    op.set_query(sql);
-    if (Errc rc = read_result(op, *res); rc != Errc::ok) return rc;
-    out = res.release();
-    return Errc::ok;
+    if (Errc rc = start_query(sql, streaming); rc != Errc::ok) return rc;
+    complete();
+    return finish(out);
 }
 
 int Connection::next_result(bool streaming, Result *&out) {
     out = nullptr;
-    if (state == State::streaming && active_) {
-        // Drain the unread rows of the previous result first.
-        Result *prev = active_;
-        int rc;
-        while ((rc = prev->fetch()) == MYWIRE_ROW) {
-        }
-        if (rc != MYWIRE_DONE) return rc;
-    }
-    if (state == State::ready) return MYWIRE_DONE;
-    if (state != State::more_results) return static_cast<int>(ready_for_command());
-    auto res = std::make_unique<Result>(this, streaming);
-    proto::ResultHeadOp op(res->head, head_limits());
-    if (Errc rc = read_result(op, *res); rc != Errc::ok) return static_cast<int>(rc);
-    out = res.release();
-    return MYWIRE_OK;
+    bool none = false;
+    if (Errc rc = start_next_result(streaming, none); rc != Errc::ok) return static_cast<int>(rc);
+    if (none) return MYWIRE_DONE;
+    complete();
+    bool no_more = next_none_;
+    Errc rc = finish(out);
+    if (rc != Errc::ok) return static_cast<int>(rc);
+    return no_more ? MYWIRE_DONE : MYWIRE_OK;
 }
 
-Errc Connection::read_result(proto::ResultHeadOp &op, Result &r) {
-    state = State::ready;  // an ERR ends the command and leaves the connection usable
-    if (Errc rc = run(op); rc != Errc::ok) return rc;
-    session.err.clear();
-    if (r.head.columns.empty()) {
-        r.finished_ = true;
-        r.conn_ = nullptr;
-        finish_result(r.head.ok.status_flags);
-        return Errc::ok;
-    }
-    r.values_.resize(r.head.columns.size());
-    if (r.streaming_) {
-        state = State::streaming;
-        active_ = &r;
-        return Errc::ok;
-    }
-    r.conn_ = nullptr;  // a buffered result owns everything it needs
-    return store_rows(r);
+Errc Connection::simple_command(std::uint8_t cmd, std::string_view arg) {
+    if (Errc rc = start_command(cmd, arg); rc != Errc::ok) return rc;
+    complete();
+    return finish();
 }
 
-Errc Connection::store_rows(Result &r) {
-    const std::size_t n = r.values_.size();
-    mywire_value *v = r.values_.data();
-    bool over_limit = false;
-    for (;;) {
-        proto::RowOp op;
-        if (Errc rc = read_row(op); rc != Errc::ok) return rc;
-        if (op.end) {
-            end_rows(r, op.end_ok);
-            if (over_limit)
-                return session.err.set(Errc::result_too_large,
-                                       "the buffered result exceeds max_result_bytes (" +
-                                           std::to_string(opts.max_result_bytes) +
-                                           "); use a streaming result or raise the limit");
-            return Errc::ok;
-        }
-        std::size_t bound = stored_size_bound(op.payload, n);
-        // The index a seek may build counts too (8 bytes a row).
-        if (!over_limit && opts.max_result_bytes &&
-            r.arena_.bytes() + bound + (r.stored_ + 1) * Result::index_bytes_per_row >
-                opts.max_result_bytes) {
-            over_limit = true;
-            r.arena_.clear();
-            r.stored_ = 0;
-        }
-        if (over_limit) {
-            // Drain the rest (still checked) so the connection stays usable.
-            if (proto::parse_text_row(op.payload, n, v) != Errc::ok)
-                return fail(session.err.set(Errc::protocol, "malformed row packet"));
-            continue;
-        }
-        std::size_t written = 0;
-        Errc rc = store_text_row(op.payload, n, r.arena_.allocate(bound), written);
-        r.arena_.give_back(bound - written);
-        if (rc != Errc::ok) return fail(session.err.set(Errc::protocol, "malformed row packet"));
-        ++r.stored_;
-    }
+Errc Connection::set_server_option(std::uint16_t option) {
+    if (Errc rc = start_set_option(option); rc != Errc::ok) return rc;
+    complete();
+    return finish();
 }
 
-Errc Connection::read_row(proto::RowOp &op) {
-    std::string_view packet;
-    FrameStatus st;
-    while ((st = session.read_packet(packet)) == FrameStatus::need_more)
-        if (Errc rc = read_more(io::Deadline::after_ms(opts.read_timeout_ms)); rc != Errc::ok) return rc;
-    if (st == FrameStatus::error) return fail(session.err.code);
-    auto first = packet.empty() ? 0 : static_cast<std::uint8_t>(packet[0]);
-    if (packet.empty() || first == 0xFE || first == 0xFF) {
-        // the end marker, an error, or (rarely) a row starting with 0xFE
-        if (op.on_packet(session, packet) == Action::error) return fail(session.err.code);
-        return Errc::ok;
-    }
-    op.end = false;
-    op.payload = packet;
-    return Errc::ok;
+Errc Connection::statistics(std::string &text) {
+    if (Errc rc = start_statistics(); rc != Errc::ok) return rc;
+    complete();
+    Errc rc = finish();
+    if (rc == Errc::ok && &text != &statistics_text) text = statistics_text;
+    return rc;
 }
 
-int Connection::fetch_streaming(Result &r) {
-    // The hot path of streaming: the framing fast path, then one pass over
-    // the row, in place.
-    proto::RowOp op;
-    Errc rc = read_row(op);
-    if (rc != Errc::ok) {
-        if (active_ == &r) {
-            abandon_active(static_cast<int>(rc));
-            if (state == State::streaming) state = State::ready;  // an ERR ended the result
-        }
-        r.finished_ = true;
-        r.error_ = static_cast<int>(rc);
-        return r.error_;
-    }
-    if (op.end) {
-        active_ = nullptr;
-        r.conn_ = nullptr;
-        end_rows(r, op.end_ok);
-        return MYWIRE_DONE;
-    }
-    std::string_view packet = op.payload;
-    char *data = const_cast<char *>(packet.data());
-    if (proto::parse_text_row_in_place(data, packet.size(), r.values_.size(), r.values_.data()) !=
-        Errc::ok) {
-        return static_cast<int>(fail(session.err.set(Errc::protocol, "malformed row packet")));
-    }
-    // Every value but the last ends at the next one's (overwritten) prefix;
-    // the last ends at the payload's end, terminated in the spare byte.
-    session.packets.terminate_payload(session.rbuf, packet);
-    ++r.fetched_;
-    r.has_row_ = true;
-    return MYWIRE_ROW;
-}
+// ---------------------------------------------------- results going away
 
 void Connection::detach(Result &r) noexcept {
     if (active_ != &r) return;
-    // Drain unread rows so the connection can run the next command. Runs in
-    // a destructor: an exception here closes the connection instead.
+    // Its unread rows must be read before the next command.
+    active_ = nullptr;
+    if (call_ == Call::fetch && fetching_ == &r) {  // freed in the middle of a non-blocking fetch
+        call_ = Call::none;
+        op_ = nullptr;
+        fetching_ = nullptr;
+    }
+    r.conn_ = nullptr;
+    drain_sink_.columns = r.values_.size();
+    drain_pending_ = true;
+    if (nonblocking || call_ != Call::none) return;  // the next call drains first
+    // Blocking: drain now. Runs in a destructor: an exception closes the
+    // connection instead.
     try {
-        while (!r.finished_ && fetch_streaming(r) == MYWIRE_ROW) {
-        }
+        begin(Call::drain, &drain_op_);
+        drain_op_ = proto::RowsOp(drain_sink_);
+        complete();
+        finish();
     } catch (const std::bad_alloc &) {
         on_exception(Errc::nomem);
     } catch (...) {
         on_exception(Errc::internal);
     }
-    if (active_ == &r) active_ = nullptr;
-    r.conn_ = nullptr;
 }
 
-Errc Connection::run_command(proto::SimpleCommandOp &op) {
-    if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
-    Errc rc = run(op);
-    if (rc == Errc::ok) session.err.clear();
-    return rc;
-}
-
-Errc Connection::simple_command(std::uint8_t cmd, std::string_view arg) {
-    proto::SimpleCommandOp op(cmd, arg, proto::SimpleCommandOp::Reply::ok);
-    return run_command(op);
-}
-
-Errc Connection::set_server_option(std::uint16_t option) {
-    auto op = proto::SimpleCommandOp::set_option(option);
-    return run_command(op);
-}
-
-Errc Connection::statistics(std::string &text) {
-    proto::SimpleCommandOp op(proto::command::statistics, {}, proto::SimpleCommandOp::Reply::text);
-    Errc rc = run_command(op);
-    if (rc == Errc::ok) text = std::move(op.text);
-    return rc;
+void Connection::discard(Result &r) noexcept {
+    if (active_ != &r) {
+        r.conn_ = nullptr;
+        return;
+    }
+    abandon_active(MYWIRE_ERROR_STATE);
+    // Unread rows are on the wire and nobody will read them: the connection
+    // cannot be used again.
+    socket_.close();
+    reset_transport();
+    session.packets.reset();
+    session.state = State::broken;
+    drain_pending_ = false;
+    session.err.set(Errc::state, "a streaming result was discarded before its end; the connection was closed");
 }
 
 void Connection::close() noexcept {
     abandon_active(MYWIRE_ERROR_STATE);
-    if (channel_.socket.fd() >= 0 && (state == State::ready || state == State::more_results ||
-                                      state == State::streaming)) {
-        // Best effort: COM_QUIT has no reply and a short deadline.
+    if (socket_.fd() >= 0 && call_ == Call::none &&
+        (state() == State::ready || state() == State::more_results || state() == State::rows)) {
+        // Best effort: COM_QUIT has no reply; a short deadline, and nothing
+        // that waits in non-blocking mode.
         try {
-            session.begin_command();
-            session.write_packet(
-                [](std::vector<std::uint8_t> &out) { proto::build_command(out, proto::command::quit); });
-            Error ignored;
-            write_wbuf(io::Deadline::after_ms(1000), ignored);
+            quit_op_ = std::make_unique<proto::SendOnlyOp>(proto::command::quit, std::string_view());
+            drain_pending_ = false;
+            begin(Call::close, quit_op_.get());
+            read_deadline_ = write_deadline_ = io::Deadline::after_ms(1000);
+            deadlines_set_ = true;
+            Error saved = session.err;
+            if (nonblocking)
+                step();
+            else
+                complete();
+            finish();
+            session.err = saved;
         } catch (...) {
         }
     }
-    channel_.close();
-    state = State::closed;  // never-connected handles too: only free and getters are left
+    close_now();
+}
+
+void Connection::close_now() noexcept {
+    abandon_active(MYWIRE_ERROR_STATE);
+    socket_.close();
+    reset_transport();
+    session.packets.reset();
+    call_ = Call::none;
+    op_ = after_drain_ = nullptr;
+    fetching_ = nullptr;
+    drain_pending_ = false;
+    session.state = State::closed;  // never-connected handles too: only free and getters are left
 }
 
 }  // namespace mywire

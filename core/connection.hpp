@@ -1,5 +1,6 @@
-// A connection and its results: the blocking driver over the sans-io
-// operations in proto/operations.hpp, and the row storage of results.
+// A connection and its results: the driver of the sans-io operations in
+// proto/operations.hpp (blocking and non-blocking alike), and the row
+// storage of results.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +10,9 @@
 #include <string_view>
 #include <vector>
 
-#include "io/channel.hpp"
+#include "io/socket.hpp"
+#include "io/tls.hpp"
+#include "io/transport.hpp"
 #include "options.hpp"
 #include "proto/operations.hpp"
 #include "proto/reader.hpp"
@@ -58,37 +61,77 @@ struct RowPos {
     std::uint32_t offset = 0;  // blocks stay under 4 GiB: rows are under 1 GiB (the packet limit)
 };
 
+class Result;
+
+// A text row parsed in place into a result's values (streaming).
+class StreamSink final : public proto::RowSink {
+public:
+    explicit StreamSink(Result &r) : r_(r) {}
+    Errc on_row(proto::Session &s, std::string_view payload, Next &next) override;
+
+private:
+    Result &r_;
+};
+
+// Text rows stored into a result's arena (buffered), within max_result_bytes:
+// past it the rest is still read and checked, then dropped.
+class StoreSink final : public proto::RowSink {
+public:
+    StoreSink(Result &r, std::uint64_t limit) : r_(r), limit_(limit) {}
+    Errc on_row(proto::Session &s, std::string_view payload, Next &next) override;
+    bool over_limit = false;
+
+private:
+    Result &r_;
+    std::uint64_t limit_;
+};
+
+// Rows read and dropped (draining a result nobody reads), still checked.
+class DiscardSink final : public proto::RowSink {
+public:
+    Errc on_row(proto::Session &s, std::string_view payload, Next &next) override;
+    std::size_t columns = 0;
+};
+
 class Result {
 public:
-    Result(Connection *conn, bool streaming) : conn_(conn), streaming_(streaming) {}
+    Result(Connection *conn, bool streaming)
+        : conn_(conn), streaming_(streaming), stream_sink_(*this), rows_op_(stream_sink_) {}
     ~Result();
 
     proto::ResultHead head;
-    std::uint64_t affected_rows() const { return head.ok.affected_rows; }
 
     unsigned column_count() const { return static_cast<unsigned>(head.columns.size()); }
     bool streaming() const { return streaming_; }
     std::uint64_t row_count() const { return streaming_ ? fetched_ : stored_; }
     const mywire_value *row() const { return has_row_ ? values_.data() : nullptr; }
 
-    // MYWIRE_ROW, MYWIRE_DONE or an error code. Never throws: an exception
-    // (out of memory) ends the result with a sticky error, recorded on the
-    // connection, which is closed (it was left in the middle of a reply).
+    // MYWIRE_ROW, MYWIRE_DONE, MYWIRE_WAIT_* (a non-blocking connection) or
+    // an error code. Never throws: an exception (out of memory) ends the
+    // result with a sticky error, recorded on the connection, which is closed
+    // (it was left in the middle of a reply).
     int fetch() noexcept;
     static constexpr std::size_t index_bytes_per_row = sizeof(RowPos);  // counted in max_result_bytes
     // Never throws (Errc::nomem when the index cannot be built).
     Errc seek(std::uint64_t index) noexcept;
+    // Free without reading the rest: a streaming result still being read
+    // closes its connection (nothing blocks, nothing is drained).
+    void discard() noexcept;
 
 private:
     friend class Connection;
+    friend class StreamSink;
+    friend class StoreSink;
     int fail_exception(Errc code) noexcept;
     Connection *conn_;  // null once the connection is gone
     bool streaming_;
     bool finished_ = false;  // all rows (and the end marker) read, or failed
-    int error_ = MYWIRE_OK;  // why a streaming result stopped early; sticky
+    int error_ = 0;          // why a streaming result stopped early; sticky
     bool has_row_ = false;
     std::uint64_t fetched_ = 0;
     std::vector<mywire_value> values_;
+    StreamSink stream_sink_;
+    proto::RowsOp rows_op_;  // streaming: reads one row per fetch
     // buffered
     RowArena arena_;
     std::uint64_t stored_ = 0;
@@ -97,20 +140,39 @@ private:
     std::vector<RowPos> index_;  // built on the first seek
 };
 
+// One connection: the options, the sans-io session and the driver that moves
+// bytes between the session's operations, the transport stack and the socket.
+//
+// Every API call is an operation started by a start_*() function and advanced
+// by step(), which never blocks: it returns done, error, or what to wait for.
+// The blocking calls are complete() = step() and poll until done; the
+// non-blocking API calls step() once per call. One code path.
 class Connection {
 public:
     Connection() = default;
     ~Connection();
+    Connection(const Connection &) = delete;
+    Connection &operator=(const Connection &) = delete;
 
-    enum class State { idle, ready, streaming, more_results, broken, closed };
+    using State = proto::ConnState;
+    enum class Progress { done, error, wait_read, wait_write };
+    // The call in progress (what step() advances).
+    enum class Call { none, connect, query, next_result, command, statistics, fetch, drain, close };
 
     Options opts;
     proto::Session session;
     proto::ServerInfo server;
-    State state = State::idle;
     std::string statistics_text;  // mywire_statistics' answer
+    bool nonblocking = false;      // the API returns MYWIRE_WAIT_* instead of waiting
 
+    State state() const { return session.state; }
     Error &err() { return session.err; }
+    bool connected() const {
+        return state() != State::idle && state() != State::broken && state() != State::closed &&
+               state() != State::connecting;
+    }
+    Call call() const { return call_; }
+
     // An exception (out of memory, or a bug) escaped the core in the middle
     // of a call: record it and close the connection, whose protocol state is
     // unknown now (a later command must never read an earlier reply's
@@ -119,59 +181,113 @@ public:
     // A copy of s that stays valid until the connection is freed, across
     // reconnects (mywire_server_version and the like hand these out).
     const char *stable(std::string_view s) const noexcept;
-    bool connected() const { return state != State::idle && state != State::broken && state != State::closed; }
 
-    // From idle or after a failure; not after close().
+    // ------------------------------------------------------------ calls
+    // Each start_*() checks that the call may start and sets it up (nothing
+    // is sent yet); then step() / complete() run it, and the matching
+    // finish_*() hands out what it produced and ends the call.
+    Errc start_connect();  // from idle or after a failure; not after close()
+    Errc start_query(std::string_view sql, bool streaming);
+    // Errc::ok, or `none` set when there is no further result.
+    Errc start_next_result(bool streaming, bool &none);
+    Errc start_command(std::uint8_t cmd, std::string_view arg);
+    Errc start_set_option(std::uint16_t option);
+    Errc start_statistics();
+    Errc start_fetch(Result &r);
+
+    Progress step();
+    // step() and wait (poll, within the call's deadlines) until done or error.
+    Progress complete();
+    // Ends the call: Errc::ok or its error. For query/next_result, out is the result.
+    Errc finish(Result *&out);
+    Errc finish() {
+        Result *r = nullptr;
+        return finish(r);
+    }
+    // Milliseconds left before the call in progress times out; -1: no deadline.
+    long long timeout_ms() const;
+
+    // Blocking conveniences (start, complete, finish).
     Errc connect();
-    // Returns ok with *out set, or an error.
     Errc query(std::string_view sql, bool streaming, Result *&out);
-    // ok with *out set, or MYWIRE_DONE as Errc (see capi), or an error.
-    int next_result(bool streaming, Result *&out);
+    int next_result(bool streaming, Result *&out);  // ok, MYWIRE_DONE, or an error
     Errc simple_command(std::uint8_t cmd, std::string_view arg);
     Errc set_server_option(std::uint16_t option);
     Errc statistics(std::string &text);
-    void close() noexcept;  // closes a never-connected handle too
 
-    bool more_results() const { return state == State::more_results; }
-    int socket_fd() const { return channel_.socket.fd(); }
-    const io::TlsInfo &tls_info() const { return channel_.tls_info; }
-    proto::Compression compression() const { return channel_.compression(); }
-    bool is_unix() const { return channel_.socket.is_unix(); }
+    // COM_QUIT (best effort: in non-blocking mode only what the socket takes
+    // at once, else within 1 s), then close. Closes a never-connected handle too.
+    void close() noexcept;
+    // Close without COM_QUIT and without waiting for anything (finalizers).
+    void close_now() noexcept;
+
+    bool more_results() const { return state() == State::more_results; }
+    int socket_fd() const { return socket_.fd(); }
+    const io::TlsInfo &tls_info() const { return tls_info_; }
+    proto::Compression compression() const { return transport_.compression(); }
+    bool is_unix() const { return socket_.is_unix(); }
 
     // For Result.
-    int fetch_streaming(Result &r);
-    void detach(Result &r) noexcept;
+    void detach(Result &r) noexcept;   // drains (blocking) or leaves the drain to the next call
+    void discard(Result &r) noexcept;  // closes the connection if r was still reading rows
     // Stop the active streaming result early with a sticky error.
-    void abandon_active(int code);
+    void abandon_active(int code) noexcept;
+    int fetch_row(Result &r);
 
 private:
-    Errc run_command(proto::SimpleCommandOp &op);
-    // Checks that a new command may start.
+    enum class IoWant { none, read, tls_handshake };
+
     Errc ready_for_command();
-    // Reads the result head, and all rows when buffered.
-    Errc read_result(proto::ResultHeadOp &op, Result &r);
-    Errc store_rows(Result &r);
-    // After a result's end: more results pending or ready.
-    void finish_result(std::uint16_t status);
-    // The end marker after a result's rows: record it on r, then as above.
-    void end_rows(Result &r, const proto::OkPacket &end);
-    template <class Op>
-    Errc run(Op &op, io::Deadline overall = {});
+    Errc begin(Call call, proto::Op *op);
+    // The reply's head is in: streaming results start reading rows, buffered
+    // ones are read to the end here.
+    Progress on_op_done();
+    Progress on_op_error();
+    Progress on_connect_done();
+    Progress fail_progress(Errc code);
+    Progress wait(Progress p);  // sets the call's deadlines at its first wait
     Errc fail(Errc code);
-    Errc read_more(io::Deadline d);
-    // Send session.wbuf (starting a new command in the channel if it is one).
-    Errc write_wbuf(io::Deadline d, Error &err);
-    // The next packet of a result's rows, classified by op.
-    Errc read_row(proto::RowOp &op);  // marks the connection broken for fatal errors
+    // The socket connect of start_connect (blocking for now: see README).
+    Errc open_socket();
+    void reset_transport();
 
     proto::ResultHeadOp::Limits head_limits() const {
         return {opts.max_columns, static_cast<std::size_t>(opts.max_metadata_bytes)};
     }
 
-    io::Channel channel_;
-    bool wipe_writes_ = false;  // wipe session.wbuf after each write (the login)
+    io::Socket socket_;
+    io::Transport transport_;
+    io::TlsInfo tls_info_;
     int tls_mode_ = MYWIRE_SSL_MODE_DISABLED;  // resolved at connect
     std::string tls_host_;                     // the name or address TLS checks
+
+    // The call in progress.
+    Call call_ = Call::none;
+    proto::Op *op_ = nullptr;      // the operation step() resumes
+    proto::Op *after_drain_ = nullptr;  // the call's own op, once a pending drain ends
+    IoWant io_ = IoWant::none;
+    io::Deadline read_deadline_, write_deadline_;
+    bool deadlines_set_ = false;
+    Progress last_wait_ = Progress::wait_read;
+    bool op_done_ = false;    // op_ said done; handled once the output is flushed
+    bool call_done_ = false;  // the call ended (call_rc_ says how)
+    bool next_none_ = false;  // next_result: no further result after all
+    Errc call_rc_ = Errc::ok;
+    std::unique_ptr<proto::SendOnlyOp> quit_op_;
+    std::unique_ptr<proto::HandshakeOp> handshake_op_;
+    std::unique_ptr<proto::ResultHeadOp> head_op_;
+    std::unique_ptr<proto::SimpleCommandOp> command_op_;
+    std::unique_ptr<Result> pending_;  // the result a query / next_result call builds
+    std::unique_ptr<StoreSink> store_sink_;
+    std::unique_ptr<proto::RowsOp> store_op_;
+    Result *fetching_ = nullptr;  // the result a fetch call is for
+
+    // A result freed while it was still reading rows: its rest is read and
+    // dropped before the next call's own operation.
+    DiscardSink drain_sink_;
+    proto::RowsOp drain_op_{drain_sink_};
+    bool drain_pending_ = false;
+
     Result *active_ = nullptr;  // the streaming result still reading rows
     // Strings handed out by stable(); never shrinks while the handle lives.
     mutable std::deque<std::string> stable_;

@@ -181,6 +181,61 @@ Errc Socket::write_all(const std::uint8_t *data, std::size_t len, Deadline d, Er
     return Errc::ok;
 }
 
+Socket::Io Socket::try_read(proto::ReadBuffer &buf, Error &err) {
+    if (fd_ < 0) return err.set(Errc::state, "not connected"), Io::failed;
+    for (;;) {
+        ssize_t n = ::recv(fd_, buf.space(), buf.space_size(), 0);
+        if (n > 0) {
+            buf.commit(static_cast<std::size_t>(n));
+            return Io::done;
+        }
+        if (n == 0) {
+            err.set(Errc::lost, ClientError::lost_reading, "lost connection: the server closed the connection");
+            return Io::failed;
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return Io::would_block;
+        err.set(Errc::lost, ClientError::lost_reading, "lost connection: " + sys_error("read", errno));
+        return Io::failed;
+    }
+}
+
+Socket::Io Socket::try_write(const std::uint8_t *data, std::size_t n, std::size_t &written, Error &err) {
+    written = 0;
+    if (fd_ < 0) return err.set(Errc::state, "not connected"), Io::failed;
+    for (;;) {
+        // MSG_NOSIGNAL: a closed peer gives EPIPE, not SIGPIPE; the process's
+        // signal handling is left alone.
+        ssize_t w = ::send(fd_, data, n, MSG_NOSIGNAL);
+        if (w > 0) {
+            written = static_cast<std::size_t>(w);
+            return Io::done;
+        }
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return Io::would_block;
+        err.set(Errc::lost, ClientError::send_failed, "lost connection: " + sys_error("write", w < 0 ? errno : EIO));
+        return Io::failed;
+    }
+}
+
+Errc Socket::poll_for(bool write, Deadline d, int wake_fd, Error &err) {
+    for (;;) {
+        int timeout = -1;
+        if (!d.none) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(d.at - Clock::now()).count();
+            if (left <= 0)
+                return err.set(Errc::timeout, write ? ClientError::write_timeout : ClientError::read_timeout,
+                               write ? "write timed out" : "read timed out");
+            timeout = left > 0x7FFFFFFF ? 0x7FFFFFFF : static_cast<int>(left) + 1;
+        }
+        pollfd p[2] = {{fd_, static_cast<short>(write ? POLLOUT : POLLIN), 0}, {wake_fd, POLLIN, 0}};
+        int n = ::poll(p, wake_fd >= 0 ? 2 : 1, timeout);
+        if (n > 0) return Errc::ok;
+        if (n == 0) continue;  // the deadline check above decides
+        if (errno != EINTR) return err.set(Errc::lost, ClientError::other, sys_error("poll", errno));
+    }
+}
+
 void Socket::close() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;

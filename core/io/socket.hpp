@@ -40,6 +40,18 @@ public:
     Errc read_some(proto::ReadBuffer &buf, Deadline d, Error &err);
     Errc write_all(const std::uint8_t *data, std::size_t len, Deadline d, Error &err);
     void close();
+
+    // Non-blocking I/O for the engine's driver: each returns at once.
+    enum class Io { done, would_block, failed };
+    // recv into buf's free space; done with the bytes committed.
+    Io try_read(proto::ReadBuffer &buf, Error &err);
+    // send up to n bytes; done with `written` set.
+    Io try_write(const std::uint8_t *data, std::size_t n, std::size_t &written, Error &err);
+    // Wait until the socket is readable/writable, wake_fd (if >= 0) is
+    // readable, or the deadline passes. Returns ok (ready or woken: the
+    // caller checks), timeout, or lost (poll failed).
+    Errc poll_for(bool write, Deadline d, int wake_fd, Error &err);
+
     int fd() const { return fd_; }
     bool is_unix() const { return unix_; }
 

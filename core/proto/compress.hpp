@@ -74,6 +74,9 @@ public:
     // Compressed sequence ids restart at 0 at each new command; one counter
     // serves both directions (see above). Call before writing a command.
     void reset_sequence() { seq_ = 0; }
+    // Pipelined commands: the reply of a command whose request ended before
+    // id `seq` starts at `seq`.
+    void set_sequence(std::uint8_t seq) { seq_ = seq; }
     // The id the next compressed packet (written or read) must carry.
     std::uint8_t sequence() const { return seq_; }
 

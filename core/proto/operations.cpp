@@ -269,6 +269,7 @@ Action HandshakeOp::on_auth_packet(Session &s, std::string_view payload) {
         if (parse_ok(payload, s.capabilities, ok) != Errc::ok)
             return fail(s, Errc::protocol, "malformed OK packet after authentication");
         s.status_flags = ok.status_flags;
+        s.state = ConnState::ready;
         info_.auth_plugin.assign(plugin_ ? plugin_->name() : std::string_view());
         phase_ = Phase::done;
         return Action::done;
@@ -342,6 +343,7 @@ Action SimpleCommandOp::resume(Session &s) {
     std::string_view payload;
     FrameStatus st = s.read_packet(payload);
     if (st != FrameStatus::packet) return need_read_or_error(s, st);
+    s.state = ConnState::ready;  // whatever came, the command has ended
     if (reply_ == Reply::text) {
         if (is_err(payload)) return s.server_error(payload), Action::error;
         text.assign(payload);
@@ -380,13 +382,16 @@ Action ResultHeadOp::resume(Session &s) {
         if (phase_ == Phase::first) {
             if (payload.empty()) return s.err.set(Errc::protocol, "empty result packet"), Action::error;
             std::uint8_t first = std::uint8_t(payload[0]);
-            if (first == 0xFF) return s.server_error(payload), Action::error;
+            if (first == 0xFF) {
+                s.state = ConnState::ready;  // an ERR ends the command; the connection stays usable
+                return s.server_error(payload), Action::error;
+            }
             if (first == 0x00) {
                 if (parse_ok(payload, s.capabilities, head_.ok) != Errc::ok)
                     return s.err.set(Errc::protocol, "malformed OK packet"), Action::error;
                 head_.info.assign(head_.ok.info);
                 head_.ok.info = {};
-                s.status_flags = head_.ok.status_flags;
+                s.finish(head_.ok.status_flags);
                 return Action::done;
             }
             if (first == 0xFB)
@@ -419,6 +424,7 @@ Action ResultHeadOp::resume(Session &s) {
         if (!is_end_marker(payload, false) || parse_eof(payload, eof) != Errc::ok)
             return s.err.set(Errc::protocol, "expected EOF after the column definitions"),
                    Action::error;
+        s.state = ConnState::rows;
         return Action::done;
     }
 }
@@ -476,44 +482,61 @@ Action ResultHeadOp::on_column(Session &s, std::string_view payload) {
         col.org_table = base + o[3];
         col.schema = base + o[4];
     }
-    if (s.deprecate_eof()) return Action::done;
+    if (s.deprecate_eof()) {
+        s.state = ConnState::rows;
+        return Action::done;
+    }
     phase_ = Phase::columns_eof;
     return Action::read;
 }
 
 // --------------------------------------------------------------------- rows
 
-Action RowOp::resume(Session &s) {
-    std::string_view packet;
-    FrameStatus st = s.read_packet(packet);
-    if (st != FrameStatus::packet) return need_read_or_error(s, st);
-    return on_packet(s, packet);
+Action RowsOp::resume(Session &s) {
+    row = false;
+    for (;;) {
+        std::string_view payload;
+        FrameStatus st = s.read_packet(payload);
+        if (st != FrameStatus::packet) return need_read_or_error(s, st);
+        if (payload.empty()) return s.err.set(Errc::protocol, "empty row packet"), Action::error;
+        std::uint8_t first = std::uint8_t(payload[0]);
+        if (first == 0xFE && is_end_marker(payload, s.deprecate_eof())) {
+            end = true;
+            if (s.deprecate_eof()) {
+                if (parse_ok(payload, s.capabilities, end_ok) != Errc::ok)
+                    return s.err.set(Errc::protocol, "malformed OK packet after the rows"), Action::error;
+                end_ok.info = {};
+            } else {
+                EofPacket eof;
+                if (parse_eof(payload, eof) != Errc::ok)
+                    return s.err.set(Errc::protocol, "malformed EOF packet after the rows"), Action::error;
+                end_ok = OkPacket{};
+                end_ok.status_flags = eof.status_flags;
+                end_ok.warnings = eof.warnings;
+            }
+            s.finish(end_ok.status_flags);
+            return Action::done;
+        }
+        if (first == 0xFF) {
+            s.server_error(payload);
+            s.state = ConnState::ready;  // the ERR ends the command
+            return Action::error;
+        }
+        RowSink::Next next = RowSink::Next::more;
+        if (sink_->on_row(s, payload, next) != Errc::ok) return Action::error;
+        if (next == RowSink::Next::pause) {
+            row = true;
+            return Action::done;
+        }
+    }
 }
 
-Action RowOp::on_packet(Session &s, std::string_view packet) {
-    payload = packet;
-    if (payload.empty()) return s.err.set(Errc::protocol, "empty row packet"), Action::error;
-    std::uint8_t first = std::uint8_t(payload[0]);
-    if (first == 0xFE && is_end_marker(payload, s.deprecate_eof())) {
-        end = true;
-        if (s.deprecate_eof()) {
-            if (parse_ok(payload, s.capabilities, end_ok) != Errc::ok)
-                return s.err.set(Errc::protocol, "malformed OK packet after the rows"), Action::error;
-            end_ok.info = {};
-        } else {
-            EofPacket eof;
-            if (parse_eof(payload, eof) != Errc::ok)
-                return s.err.set(Errc::protocol, "malformed EOF packet after the rows"), Action::error;
-            end_ok = OkPacket{};
-            end_ok.status_flags = eof.status_flags;
-            end_ok.warnings = eof.warnings;
-        }
-        s.status_flags = end_ok.status_flags;
-        return Action::done;
-    }
-    if (first == 0xFF) return s.server_error(payload), Action::error;
-    end = false;
-    return Action::done;
+Action SendOnlyOp::resume(Session &s) {
+    if (sent_) return Action::done;
+    sent_ = true;
+    s.begin_command();
+    s.write_packet([&](std::vector<std::uint8_t> &out) { build_command(out, cmd_, arg_); });
+    return Action::write;
 }
 
 }  // namespace mywire::proto

@@ -34,7 +34,19 @@ enum class Action {
     error,  // session.err says what
 };
 
+// Where a connection is in the protocol; the operations change it.
+enum class ConnState {
+    idle,          // never connected
+    connecting,    // the login is running
+    ready,         // a command may start
+    rows,          // a result's rows are being read (streaming)
+    more_results,  // a multi-result reply has more results to read
+    broken,        // failed; connect again
+    closed,        // closed by the user: only free and getters remain
+};
+
 struct Session {
+    ConnState state = ConnState::idle;
     ReadBuffer rbuf;
     PacketReader packets;
     std::vector<std::uint8_t> wbuf;
@@ -71,6 +83,18 @@ struct Session {
     // Turn an ERR packet into a server error (Errc::server), or a protocol
     // error if it is malformed.
     Errc server_error(std::string_view payload);
+    // A reply (or one result of it) ended with these status flags.
+    void finish(std::uint16_t status) {
+        status_flags = status;
+        state = (status & status::more_results) ? ConnState::more_results : ConnState::ready;
+    }
+};
+
+// What every operation is to its driver: resume() until done or error.
+class Op {
+public:
+    virtual ~Op() = default;
+    virtual Action resume(Session &s) = 0;
 };
 
 // Facts about the server learnt while connecting.
@@ -85,13 +109,13 @@ struct ServerInfo {
 
 // Greeting, optional TLS request, handshake response, authentication
 // exchange (auth switches, AuthMoreData, further factors).
-class HandshakeOp {
+class HandshakeOp final : public Op {
 public:
     // tls_mode: the resolved MYWIRE_SSL_MODE_*; unix_socket: the transport is
     // a unix socket (a known peer for the plugins' rules).
     HandshakeOp(const Options &opts, bool unix_socket, int tls_mode, ServerInfo &info)
         : opts_(opts), unix_socket_(unix_socket), tls_mode_(tls_mode), info_(info) {}
-    Action resume(Session &s);
+    Action resume(Session &s) override;
 
     static constexpr int max_auth_round_trips = 16;
 
@@ -123,7 +147,7 @@ private:
 
 // A command answered by OK or ERR (ping, init_db, reset_connection,
 // set_option), or by one raw text packet (statistics).
-class SimpleCommandOp {
+class SimpleCommandOp final : public Op {
 public:
     enum class Reply { ok, text };
     SimpleCommandOp(std::uint8_t cmd, std::string_view arg, Reply reply)
@@ -134,7 +158,7 @@ public:
         op.option_ = option;
         return op;
     }
-    Action resume(Session &s);
+    Action resume(Session &s) override;
     OkPacket ok;           // when Reply::ok
     std::string text;      // when Reply::text
 
@@ -158,7 +182,7 @@ struct ResultHead {
 // Reads the first packets of a result: OK, ERR or a column count and the
 // column definitions (plus the EOF after them without DEPRECATE_EOF).
 // With a query, sends COM_QUERY first.
-class ResultHeadOp {
+class ResultHeadOp final : public Op {
 public:
     struct Limits {
         std::size_t max_columns = 4096;
@@ -171,7 +195,7 @@ public:
     ResultHeadOp(ResultHead &head, std::size_t max_columns) : ResultHeadOp(head, Limits{max_columns}) {}
     // Send `sql` as COM_QUERY before reading.
     void set_query(std::string_view sql) { query_ = sql, send_ = true; }
-    Action resume(Session &s);
+    Action resume(Session &s) override;
 
 private:
     Action on_column(Session &s, std::string_view payload);
@@ -186,18 +210,70 @@ private:
     std::vector<std::size_t> offsets_;
 };
 
-// Reads one row of a text result set. After done: `end` tells whether the
-// result ended (then `end_ok` holds the OK/EOF information) or `payload`
-// holds the row's packet (valid until the next read on the session).
-class RowOp {
+// Where the rows of a result go: the parser and the storage, for one kind of
+// row (text rows today; binary rows, cursor fetches and binlog events are
+// further sinks, the loop stays RowsOp's).
+class RowSink {
 public:
-    Action resume(Session &s);
-    // Classify a packet already read: a row (done, end false), the end
-    // marker (done, end true) or an error.
-    Action on_packet(Session &s, std::string_view packet);
+    virtual ~RowSink() = default;
+    enum class Next { more, pause };
+    // One row's packet, valid until the next read on the session. Set next
+    // to pause to end RowsOp::resume with done after this row (streaming);
+    // an error sets s.err and is returned.
+    virtual Errc on_row(Session &s, std::string_view payload, Next &next) = 0;
+};
+
+// Reads the rows of a result into a sink, up to the end marker (OK or EOF),
+// which ends the result: then `end` is set, `end_ok` holds its information
+// and the session's state says whether more results follow. An ERR instead
+// of a row ends the command (state ready) with the server error.
+class RowsOp final : public Op {
+public:
+    explicit RowsOp(RowSink &sink) : sink_(&sink) {}
+    Action resume(Session &s) override;
+    bool end = false;  // the end marker was read
+    bool row = false;  // the sink paused after a row
+    OkPacket end_ok;
+
+private:
+    RowSink *sink_;
+};
+
+// One row at a time, for tests and fuzzers: RowsOp with a sink that keeps the
+// row's packet. After done: `end`, or `payload` holds the row's packet.
+class RowOp final : public Op, private RowSink {
+public:
+    RowOp() : rows_(*this) {}
+    Action resume(Session &s) override {
+        Action a = rows_.resume(s);
+        end = rows_.end;
+        end_ok = rows_.end_ok;
+        return a;
+    }
     bool end = false;
     OkPacket end_ok;
     std::string_view payload;
+
+private:
+    Errc on_row(Session &, std::string_view p, Next &next) override {
+        payload = p;
+        next = Next::pause;
+        return Errc::ok;
+    }
+    RowsOp rows_;
+};
+
+// A command with no reply (COM_QUIT; COM_STMT_CLOSE and COM_STMT_SEND_LONG_DATA
+// later): done once the request is written.
+class SendOnlyOp final : public Op {
+public:
+    SendOnlyOp(std::uint8_t cmd, std::string_view arg) : cmd_(cmd), arg_(arg) {}
+    Action resume(Session &s) override;
+
+private:
+    std::uint8_t cmd_;
+    std::string_view arg_;
+    bool sent_ = false;
 };
 
 }  // namespace mywire::proto
