@@ -15,13 +15,13 @@
 
 namespace mywire::io {
 
-namespace {
-
 // strerror is not thread-safe; the GNU strerror_r returns the text to use.
 std::string errno_text(int e) {
     char buf[128];
     return ::strerror_r(e, buf, sizeof buf);
 }
+
+namespace {
 
 std::string sys_error(const char *what, int e) {
     return std::string(what) + ": " + errno_text(e);

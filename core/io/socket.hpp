@@ -23,6 +23,9 @@ struct Deadline {
     }
 };
 
+// strerror_r's text for an errno value (strerror is not thread-safe).
+std::string errno_text(int e);
+
 class Socket {
 public:
     Socket() = default;
