@@ -7,6 +7,7 @@
 #include <cstring>
 #include <new>
 
+#include "io/connector.hpp"
 #include "proto/text_row.hpp"
 
 namespace mywire {
@@ -362,8 +363,11 @@ Errc Connection::open_socket() {
     bool unix_socket = !opts.unix_socket.empty();
     if (opts.adopt_fd >= 0)  // tests only (Options::adopt_fd)
         return socket_.adopt(std::exchange(opts.adopt_fd, -1), unix_socket, session.err);
-    if (unix_socket) return socket_.connect_unix(opts.unix_socket, d, session.err);
-    return socket_.connect_tcp(tls_host_, opts.port, d, session.err);
+    io::Connector cn;  // name resolution and connect, both bounded by d
+    Errc rc = unix_socket ? cn.start_unix(opts.unix_socket, d, session.err)
+                          : cn.start_tcp(tls_host_, opts.port, d, session.err);
+    if (rc == Errc::ok) rc = io::connect_blocking(cn, session.err);
+    return rc == Errc::ok ? socket_.adopt(cn.take_fd(), unix_socket, session.err) : rc;
 }
 
 Errc Connection::start_connect() {

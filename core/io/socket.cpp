@@ -1,14 +1,9 @@
 #include "io/socket.hpp"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -25,10 +20,6 @@ namespace {
 
 std::string sys_error(const char *what, int e) {
     return std::string(what) + ": " + errno_text(e);
-}
-
-int open_nonblocking(int family, int type) {
-    return ::socket(family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 }
 
 }  // namespace
@@ -50,31 +41,6 @@ Errc Socket::wait(short events, Deadline d, const char *what, Error &err) {
     }
 }
 
-Errc Socket::connect_unix(const std::string &path, Deadline d, Error &err) {
-    close();
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (path.empty() || path.size() >= sizeof addr.sun_path)
-        return err.set(Errc::connect, "unix socket path is empty or too long");
-    std::memcpy(addr.sun_path, path.data(), path.size());
-    fd_ = open_nonblocking(AF_UNIX, SOCK_STREAM);
-    if (fd_ < 0) return err.set(Errc::connect, sys_error("socket", errno));
-    unix_ = true;
-    if (::connect(fd_, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0) return Errc::ok;
-    if (errno != EINPROGRESS && errno != EAGAIN && errno != EINTR) {
-        int e = errno;
-        close();
-        return err.set(Errc::connect, sys_error(("cannot connect to unix socket " + path).c_str(), e));
-    }
-    Errc rc = wait(POLLOUT, d, "connect", err);
-    int so = 0;
-    socklen_t len = sizeof so;
-    if (rc == Errc::ok && ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &so, &len) == 0 && so != 0)
-        rc = err.set(Errc::connect, sys_error(("cannot connect to unix socket " + path).c_str(), so));
-    if (rc != Errc::ok) close();
-    return rc;
-}
-
 Errc Socket::adopt(int fd, bool unix_socket, Error &err) {
     close();
     int flags = ::fcntl(fd, F_GETFL);
@@ -86,60 +52,6 @@ Errc Socket::adopt(int fd, bool unix_socket, Error &err) {
     fd_ = fd;
     unix_ = unix_socket;
     return Errc::ok;
-}
-
-Errc Socket::connect_tcp(const std::string &host, unsigned port, Deadline d, Error &err) {
-    close();
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
-    addrinfo *list = nullptr;
-    std::string service = std::to_string(port);
-    int gai = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &list);
-    if (gai == EAI_ADDRFAMILY || gai == EAI_NONAME) {
-        // AI_ADDRCONFIG hides ::1 / 127.0.0.1 on hosts without such an address.
-        hints.ai_flags = AI_NUMERICSERV;
-        gai = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &list);
-    }
-    if (gai != 0)
-        return err.set(Errc::connect, "cannot resolve host '" + host + "': " + ::gai_strerror(gai));
-    std::string last = "no address";
-    Errc rc = Errc::connect;
-    for (addrinfo *ai = list; ai; ai = ai->ai_next) {
-        fd_ = open_nonblocking(ai->ai_family, ai->ai_socktype);
-        if (fd_ < 0) {
-            last = sys_error("socket", errno);
-            continue;
-        }
-        unix_ = false;
-        int r = ::connect(fd_, ai->ai_addr, ai->ai_addrlen);
-        int e = r == 0 ? 0 : errno;
-        if (e == EINPROGRESS || e == EINTR) {
-            Error werr;
-            rc = wait(POLLOUT, d, "connect", werr);
-            if (rc == Errc::timeout) {
-                err = werr;
-                close();
-                ::freeaddrinfo(list);
-                return rc;
-            }
-            socklen_t len = sizeof e;
-            if (rc != Errc::ok || ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &e, &len) != 0) e = EIO;
-        }
-        if (e == 0) {
-            int one = 1;
-            ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            ::setsockopt(fd_, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-            ::freeaddrinfo(list);
-            return Errc::ok;
-        }
-        last = errno_text(e);
-        close();
-    }
-    ::freeaddrinfo(list);
-    return err.set(Errc::connect,
-                   "cannot connect to " + host + ":" + std::to_string(port) + ": " + last);
 }
 
 Errc Socket::read_some(proto::ReadBuffer &buf, Deadline d, Error &err) {

@@ -1,5 +1,5 @@
-// The I/O edge: TCP and unix-socket transport with deadlines. The only code
-// in mywire that makes socket system calls.
+// The I/O edge: a connected TCP or unix socket with deadlines (opened by
+// io::Connector, connector.hpp). Only io/ makes socket system calls.
 #pragma once
 
 #include <chrono>
@@ -33,10 +33,9 @@ public:
     Socket &operator=(const Socket &) = delete;
     ~Socket() { close(); }
 
-    Errc connect_tcp(const std::string &host, unsigned port, Deadline d, Error &err);
-    Errc connect_unix(const std::string &path, Deadline d, Error &err);
-    // Take over an already connected stream socket (tests only: see
-    // Options::adopt_fd). It is made non-blocking and closed with this Socket.
+    // Take over a connected stream socket (from io::Connector::take_fd, or
+    // Options::adopt_fd in tests). It is made non-blocking and closed with
+    // this Socket; on failure it is closed at once.
     Errc adopt(int fd, bool unix_socket, Error &err);
     // Read what is available (at least one byte, at most the buffer's free
     // space after prepare()) into buf.

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "connection.hpp"
 #include "io/connector.hpp"
 #include "unit.hpp"
 
@@ -643,6 +644,24 @@ void test_unix_full_queue_times_out(void **) {
     assert_true(d.elapsed_ms >= 190 && d.elapsed_ms < 2000);
 }
 
+// The regression through Connection::connect: a unix socket whose queue is
+// full was taken for connected (it polls writable) and the login then failed
+// with "lost connection: ... not connected" at once; now connect_timeout
+// bounds the wait.
+void test_connection_unix_full_queue(void **) {
+    UnixListener l(0);
+    std::vector<Fd> fillers = l.fill();
+    mywire::Connection conn;
+    conn.opts.unix_socket = l.path;
+    conn.opts.connect_timeout_ms = 300;
+    auto start = Clock::now();
+    Errc rc = conn.connect();
+    if (rc != Errc::timeout) print_error("connect: %s\n", conn.err().message.c_str());
+    assert_errc(rc, Errc::timeout);
+    assert_client(conn.err(), ClientError::connect_timeout);
+    assert_true(ms_since(start) >= 290);
+}
+
 // And a blocking connect to a name goes through the same Connector.
 void test_connect_blocking(void **) {
     Fd l = bound(AF_INET, 0, 8);
@@ -709,6 +728,7 @@ int main() {
         cmocka_unit_test(test_unix),
         cmocka_unit_test(test_unix_full_queue_waits),
         cmocka_unit_test(test_unix_full_queue_times_out),
+        cmocka_unit_test(test_connection_unix_full_queue),
         cmocka_unit_test(test_connect_blocking),
         cmocka_unit_test(test_threads),
     };
