@@ -69,27 +69,38 @@ int set_secret(mywire_conn *conn, mywire::proto::SecretString mywire::Options::*
     });
 }
 
-constexpr const char *codes[] = {
-    "no error",
-    "the server returned an error",
-    "invalid argument",
-    "invalid option",
-    "invalid connection URI",
-    "out of memory",
-    "cannot connect to the server",
-    "timed out",
-    "lost connection to the server",
-    "protocol error: malformed or unexpected packet from the server",
-    "authentication failed on the client side",
-    "commands out of sync",
-    "the connection is not usable in its current state",
-    "a limit was exceeded",
-    "not supported by the server",
-    "internal error",
-    "TLS error",
-    "cancelled",
-    "the buffered result exceeds max_result_bytes",
+// The header's constants are written by hand; the core's come from
+// proto/errc.def. They must be the same numbers.
+#define MYWIRE_ERRC(NAME, name, number, fatal, text)                              \
+    static_assert(MYWIRE_##NAME == number && static_cast<int>(Errc::name) == number, \
+                  "MYWIRE_" #NAME " differs between mywire.h and proto/errc.def");
+#define MYWIRE_OUTCOME(NAME, name, number, text)                                     \
+    static_assert(MYWIRE_##NAME == number &&                                          \
+                      static_cast<int>(mywire::Outcome::name) == number,              \
+                  "MYWIRE_" #NAME " differs between mywire.h and proto/errc.def");
+#define MYWIRE_CLIENT_ERROR(NAME, name, number)                                       \
+    static_assert(MYWIRE_CLIENT_ERROR_##NAME == number &&                             \
+                      static_cast<int>(mywire::ClientError::name) == number,          \
+                  "MYWIRE_CLIENT_ERROR_" #NAME " differs between mywire.h and proto/errc.def");
+#include "proto/errc.def"
+
+struct CodeInfo {
+    int number;
+    bool fatal;
+    const char *text;
 };
+
+constexpr CodeInfo codes[] = {
+#define MYWIRE_ERRC(NAME, name, number, fatal, text) {number, fatal != 0, text},
+#define MYWIRE_OUTCOME(NAME, name, number, text) {number, false, text},
+#include "proto/errc.def"
+};
+
+const CodeInfo *code_info(int code) {
+    for (const CodeInfo &info : codes)
+        if (info.number == code) return &info;
+    return nullptr;
+}
 
 }  // namespace
 
@@ -99,10 +110,8 @@ unsigned mywire_version_number(void) { return MYWIRE_VERSION_NUMBER; }
 const char *mywire_version(void) { return MYWIRE_VERSION_STRING; }
 
 const char *mywire_errstr(int code) {
-    if (code >= 0 && code < static_cast<int>(sizeof codes / sizeof codes[0])) return codes[code];
-    if (code == MYWIRE_ROW) return "a row is available";
-    if (code == MYWIRE_DONE) return "no more rows or results";
-    return "unknown result code";
+    const CodeInfo *info = code_info(code);
+    return info ? info->text : "unknown result code";
 }
 
 int mywire_conn_new(mywire_conn **out) {
@@ -402,6 +411,41 @@ const char *mywire_get(const mywire_result *res, unsigned index, size_t *len) {
 int mywire_is_null(const mywire_result *res, unsigned index) {
     if (!res || index >= R(res)->column_count() || !R(res)->row()) return 1;
     return R(res)->row()[index].data == nullptr ? 1 : 0;
+}
+
+// ------------------------------------------------------------------ 0.3.0
+
+int mywire_is_fatal(int code) {
+    const CodeInfo *info = code_info(code);
+    return info && info->fatal ? 1 : 0;
+}
+
+int mywire_is_connected(const mywire_conn *conn) { return conn && C(conn)->connected() ? 1 : 0; }
+
+uint64_t mywire_connection_id(const mywire_conn *conn) {
+    return conn && C(conn)->connected() ? C(conn)->server.connection_id : 0;
+}
+
+int mywire_client_error(const mywire_conn *conn) {
+    if (!conn) return MYWIRE_CLIENT_ERROR_OTHER;
+    const mywire::Error &e = C(conn)->session.err;
+    return e.code == Errc::ok ? MYWIRE_CLIENT_ERROR_NONE : static_cast<int>(e.client);
+}
+
+int mywire_error_sent(const mywire_conn *conn) {
+    if (!conn) return 0;
+    const mywire::Error &e = C(conn)->session.err;
+    switch (e.code) {
+    case Errc::ok:
+    case Errc::argument:
+    case Errc::option:
+    case Errc::uri:
+    case Errc::state:
+    case Errc::out_of_sync:
+        return 0;  // refused before anything was written (the flag may be an earlier command's)
+    default:
+        return e.sent ? 1 : 0;
+    }
 }
 
 }  // extern "C"

@@ -10,8 +10,20 @@
  * - Functions that can fail return an int result code (MYWIRE_OK on success).
  *   Result codes are only ever added, never renumbered.
  * - After a failure, the connection handle carries the error: mywire_errcode(),
- *   mywire_errno(), mywire_sqlstate(), mywire_errmsg(). The text is valid until
- *   the next call that takes the same connection handle.
+ *   mywire_errno(), mywire_sqlstate(), mywire_errmsg(), mywire_client_error(),
+ *   mywire_error_sent(). The text is valid until the next call that takes the
+ *   same connection handle or one of its results whose rows are read from the
+ *   connection (mywire_fetch() and mywire_result_free() of a streaming result
+ *   can record a new error).
+ * - Whether the connection survives a failure depends on the code only; see
+ *   the table under "result codes", mywire_is_fatal() and
+ *   mywire_is_connected(). Each function lists the codes it can return
+ *   ("Returns:"); MYWIRE_ERROR_NOMEM and MYWIRE_ERROR_INTERNAL can come from
+ *   any function that returns a code and are not repeated.
+ * - Constants are C enums with fixed values (visible to FFI: LuaJIT's
+ *   ffi.cdef, bindgen, cgo); functions take and return them as int. The same
+ *   constants, with the result codes' texts and fatality, are listed in
+ *   mywire_constants.json (installed as share/mywire/mywire_constants.json).
  * - Client-side errors (MYWIRE_ERROR_* other than MYWIRE_ERROR_SERVER) have a
  *   message written by mywire that never contains server-supplied text, errno 0
  *   and SQLSTATE "HY000". Server errors (MYWIRE_ERROR_SERVER) carry the
@@ -24,6 +36,8 @@
  * Threads: no global initialisation is needed. Different connection handles
  * may be used from different threads at the same time. One connection handle
  * (and the results it produced) must be used by one thread at a time.
+ * Callbacks (mywire_dialog_fn) run on the thread that made the call, inside
+ * it, and must not call mywire functions on the same handle.
  */
 #ifndef MYWIRE_H
 #define MYWIRE_H
@@ -44,11 +58,11 @@ extern "C" {
 /* ---------------------------------------------------------------- version */
 
 #define MYWIRE_VERSION_MAJOR 0
-#define MYWIRE_VERSION_MINOR 2
+#define MYWIRE_VERSION_MINOR 3
 #define MYWIRE_VERSION_PATCH 0
 /* MAJOR * 10000 + MINOR * 100 + PATCH */
-#define MYWIRE_VERSION_NUMBER 200
-#define MYWIRE_VERSION_STRING "0.2.0"
+#define MYWIRE_VERSION_NUMBER 300
+#define MYWIRE_VERSION_STRING "0.3.0"
 
 /* The version of the library actually loaded, to compare with the macros. */
 MYWIRE_API unsigned mywire_version_number(void);
@@ -56,75 +70,125 @@ MYWIRE_API const char *mywire_version(void);
 
 /* ----------------------------------------------------------- result codes */
 
-#define MYWIRE_OK 0
-/* The server answered with an error packet; see mywire_errno/sqlstate/errmsg. */
-#define MYWIRE_ERROR_SERVER 1
-/* A NULL handle or pointer, an index out of range, or an invalid argument. */
-#define MYWIRE_ERROR_ARGUMENT 2
-/* An unknown option name or an option value out of range. */
-#define MYWIRE_ERROR_OPTION 3
-/* A connection URI that cannot be parsed (or has an unknown key). */
-#define MYWIRE_ERROR_URI 4
-/* Memory could not be allocated. */
-#define MYWIRE_ERROR_NOMEM 5
-/* The server could not be reached (name resolution, refused, unreachable). */
-#define MYWIRE_ERROR_CONNECT 6
-/* A connect, read or write deadline passed. The connection is unusable. */
-#define MYWIRE_ERROR_TIMEOUT 7
-/* The connection was lost (closed by the peer or a socket error). */
-#define MYWIRE_ERROR_LOST 8
-/* The server sent something that does not follow the protocol (truncated
- * or malformed packet, wrong sequence number). The connection is unusable. */
-#define MYWIRE_ERROR_PROTOCOL 9
-/* Authentication cannot proceed on the client side (unsupported or refused
- * plugin, too many round trips). */
-#define MYWIRE_ERROR_AUTH 10
-/* A command was issued while a streaming result is still unread, or a
- * result was used after a later command. */
-#define MYWIRE_ERROR_OUT_OF_SYNC 11
-/* The handle is not connected, or was closed, or failed earlier. */
-#define MYWIRE_ERROR_STATE 12
-/* A limit was exceeded: max_allowed_packet, max_columns, max_result_bytes. */
-#define MYWIRE_ERROR_LIMIT 13
-/* The server lacks a capability the client needs. */
-#define MYWIRE_ERROR_UNSUPPORTED 14
-/* An internal error (a bug in mywire). */
-#define MYWIRE_ERROR_INTERNAL 15
-/* TLS setup or handshake failed, or a TLS alert ended the session. */
-#define MYWIRE_ERROR_TLS 16
-/* mywire_cancel() stopped the statement; the connection is still usable. */
-#define MYWIRE_ERROR_CANCELLED 17
-/* A buffered result exceeded max_result_bytes; the rest of it was read and
- * dropped, and the connection is still usable. */
-#define MYWIRE_ERROR_RESULT_TOO_LARGE 18
+/* Every int a function returns is one of these. The numbers are fixed; new
+ * codes are only ever appended.
+ *
+ * After a failing call the connection either survives (it is as usable as
+ * before the call: run the next command) or is closed (only mywire_connect,
+ * the getters and mywire_conn_free are left; results still open on it end
+ * with the same code). mywire_is_fatal(code) says which, from this table:
+ *
+ *   code                     survives  note
+ *   MYWIRE_ERROR_SERVER         yes    from mywire_connect: the login failed
+ *   MYWIRE_ERROR_ARGUMENT       yes    nothing was done
+ *   MYWIRE_ERROR_OPTION         yes    nothing was done
+ *   MYWIRE_ERROR_URI            yes    nothing was done
+ *   MYWIRE_ERROR_NOMEM          no     mywire_seek: yes, the result is as it was
+ *   MYWIRE_ERROR_CONNECT        no     only from mywire_connect*
+ *   MYWIRE_ERROR_TIMEOUT        no
+ *   MYWIRE_ERROR_LOST           no
+ *   MYWIRE_ERROR_PROTOCOL       no
+ *   MYWIRE_ERROR_AUTH           no     only from mywire_connect*
+ *   MYWIRE_ERROR_OUT_OF_SYNC    yes    nothing was sent
+ *   MYWIRE_ERROR_STATE          yes    nothing was done (the handle was not
+ *                                      usable for this call)
+ *   MYWIRE_ERROR_LIMIT          no
+ *   MYWIRE_ERROR_UNSUPPORTED    no
+ *   MYWIRE_ERROR_INTERNAL       no
+ *   MYWIRE_ERROR_TLS            no
+ *   MYWIRE_ERROR_CANCELLED      yes
+ *   MYWIRE_ERROR_RESULT_TOO_LARGE yes
+ *
+ * A failed mywire_connect always leaves the handle unconnected, whatever the
+ * code (it may connect again). Where in doubt, mywire_is_connected(). */
+enum mywire_code {
+    MYWIRE_OK = 0,
+    /* The server answered with an error packet; see mywire_errno/sqlstate/errmsg. */
+    MYWIRE_ERROR_SERVER = 1,
+    /* A NULL handle or pointer, an index out of range, or an invalid argument. */
+    MYWIRE_ERROR_ARGUMENT = 2,
+    /* An unknown option name or an option value out of range. */
+    MYWIRE_ERROR_OPTION = 3,
+    /* A connection URI that cannot be parsed (or has an unknown key). */
+    MYWIRE_ERROR_URI = 4,
+    /* Memory could not be allocated. The connection is closed (a result or
+     * a command's reply may have been half read). */
+    MYWIRE_ERROR_NOMEM = 5,
+    /* The server could not be reached (name resolution, refused, unreachable;
+     * mywire_client_error() tells which). */
+    MYWIRE_ERROR_CONNECT = 6,
+    /* A connect, read or write deadline passed. The connection is closed. */
+    MYWIRE_ERROR_TIMEOUT = 7,
+    /* The connection was lost (closed by the peer or a socket error). */
+    MYWIRE_ERROR_LOST = 8,
+    /* The server sent something that does not follow the protocol (truncated
+     * or malformed packet, wrong sequence number). The connection is closed. */
+    MYWIRE_ERROR_PROTOCOL = 9,
+    /* Authentication cannot proceed on the client side (unsupported or refused
+     * plugin, too many round trips, a password rule). */
+    MYWIRE_ERROR_AUTH = 10,
+    /* A command was issued while a streaming result is still unread, or
+     * before the remaining results were read with mywire_next_result(). */
+    MYWIRE_ERROR_OUT_OF_SYNC = 11,
+    /* The handle is not connected, or was closed, or failed earlier; or an
+     * option was set while connected. */
+    MYWIRE_ERROR_STATE = 12,
+    /* A limit that leaves the connection unusable was exceeded:
+     * max_allowed_packet, max_columns, the size of a result's column
+     * definitions. The connection is closed. (max_result_bytes has its own
+     * code, MYWIRE_ERROR_RESULT_TOO_LARGE.) */
+    MYWIRE_ERROR_LIMIT = 13,
+    /* The server lacks a capability the client needs, or asks for one the
+     * client refuses (LOCAL INFILE). The connection is closed. */
+    MYWIRE_ERROR_UNSUPPORTED = 14,
+    /* An internal error (a bug in mywire). The connection is closed. */
+    MYWIRE_ERROR_INTERNAL = 15,
+    /* TLS setup or handshake failed (mywire_tls_failure() tells why), or a
+     * TLS alert ended the session. The connection is closed. */
+    MYWIRE_ERROR_TLS = 16,
+    /* mywire_cancel() stopped the statement; the connection is still usable. */
+    MYWIRE_ERROR_CANCELLED = 17,
+    /* A buffered result exceeded max_result_bytes; the rest of it was read and
+     * dropped, and the connection is still usable. */
+    MYWIRE_ERROR_RESULT_TOO_LARGE = 18,
 
-/* Not errors: the outcomes of mywire_fetch() and mywire_next_result(). */
-#define MYWIRE_ROW 100
-#define MYWIRE_DONE 101
-/* Not errors: the outcomes of a call on a non-blocking connection (see
- * mywire_set_nonblocking) that must wait: call it again once mywire_socket()
- * is readable / writable. */
-#define MYWIRE_WAIT_READ 102
-#define MYWIRE_WAIT_WRITE 103
+    /* Not errors: the outcomes of mywire_fetch() and mywire_next_result(), */
+    MYWIRE_ROW = 100,
+    MYWIRE_DONE = 101,
+    /* and of the non-blocking calls: call again once the socket
+     * (mywire_socket()) is readable / writable. */
+    MYWIRE_WAIT_READ = 102,
+    MYWIRE_WAIT_WRITE = 103
+};
 
 /* A static English text for a result code; never NULL. */
 MYWIRE_API const char *mywire_errstr(int code);
+/* 1 when a call that failed with this code has closed the connection (see
+ * the table above), 0 when the connection survives it, and 0 for MYWIRE_OK,
+ * MYWIRE_ROW, MYWIRE_DONE, MYWIRE_WAIT_* and numbers that are not codes. */
+MYWIRE_API int mywire_is_fatal(int code);
 
 /* ------------------------------------------------------------ connections */
 
 typedef struct mywire_conn mywire_conn;
 typedef struct mywire_result mywire_result;
 
-/* Allocate an unconnected handle with default options. */
+/* Allocate an unconnected handle with default options.
+ * Returns: OK; ARGUMENT (out is NULL); NOMEM (*out is NULL). */
 MYWIRE_API int mywire_conn_new(mywire_conn **out);
 
-/* Send COM_QUIT if connected, close the socket and free the handle and all
- * results still open on it. Accepts NULL. */
+/* Send COM_QUIT if connected (waiting at most a second to write it), close
+ * the socket and free the handle. Results still open on it are not freed:
+ * they outlive the handle and must each be freed with mywire_result_free()
+ * (their data stays readable; a streaming one then fetches
+ * MYWIRE_ERROR_STATE). Accepts NULL. */
 MYWIRE_API void mywire_conn_free(mywire_conn *conn);
 
-/* Options. Set them before connecting; they are copied. Each setter returns
- * MYWIRE_ERROR_OPTION for a value out of range, MYWIRE_ERROR_STATE once
- * connected. NULL clears a string option. */
+/* Options. Set them before connecting; they are copied. NULL clears a string
+ * option.
+ * Returns (every setter): OK; ARGUMENT (NULL handle); OPTION (a value out of
+ * range); STATE (connected, or after mywire_close()). The connection is never
+ * changed by a failing setter. */
 MYWIRE_API int mywire_set_host(mywire_conn *conn, const char *host);
 MYWIRE_API int mywire_set_port(mywire_conn *conn, unsigned port);
 MYWIRE_API int mywire_set_unix_socket(mywire_conn *conn, const char *path);
@@ -132,8 +196,16 @@ MYWIRE_API int mywire_set_user(mywire_conn *conn, const char *user);
 MYWIRE_API int mywire_set_password(mywire_conn *conn, const char *password);
 MYWIRE_API int mywire_set_database(mywire_conn *conn, const char *database);
 /* Timeouts in milliseconds; 0 means none. Defaults: connect 10000, read and
- * write 0. Each applies to one whole operation (connect handshake, or one
- * read/write call), measured on a monotonic clock. */
+ * write 0. Measured on a monotonic clock. What each bounds today:
+ * - connect_timeout: all of mywire_connect after name resolution (which is
+ *   not bounded): the TCP or unix-socket connect, the TLS handshake and the
+ *   whole login, as one deadline. Passing it gives MYWIRE_ERROR_TIMEOUT
+ *   (client error CONNECT_TIMEOUT).
+ * - read_timeout / write_timeout: each single wait for the socket to become
+ *   readable / writable after the connect, not a whole call: a server that
+ *   sends a byte now and then keeps a call waiting past read_timeout.
+ *   Passing one gives MYWIRE_ERROR_TIMEOUT (READ_TIMEOUT / WRITE_TIMEOUT)
+ *   and closes the connection. */
 MYWIRE_API int mywire_set_connect_timeout(mywire_conn *conn, unsigned ms);
 MYWIRE_API int mywire_set_read_timeout(mywire_conn *conn, unsigned ms);
 MYWIRE_API int mywire_set_write_timeout(mywire_conn *conn, unsigned ms);
@@ -150,7 +222,8 @@ MYWIRE_API int mywire_set_multi_statements(mywire_conn *conn, int enable);
  * (utf8mb4_general_ci). */
 MYWIRE_API int mywire_set_charset(mywire_conn *conn, unsigned collation_id);
 /* Add a connection attribute (sent when the server supports them). mywire
- * always sends _client_name, _client_version, _os and _pid. */
+ * always sends _client_name, _client_version, _os and _pid. ARGUMENT for an
+ * empty or NULL key or a NULL value. */
 MYWIRE_API int mywire_set_connect_attr(mywire_conn *conn, const char *key, const char *value);
 
 /* Set any option by name, with the value as text: the same keys as the URI
@@ -197,24 +270,30 @@ MYWIRE_API int mywire_set_connect_attr(mywire_conn *conn, const char *key, const
  *   compress          off (default) | zlib | zstd | on (zstd when the server
  *                     offers it, else zlib). Fails if the server offers none
  *                     of what was asked.
- *   compression_level zstd level 1..22 (default 3) */
+ *   compression_level zstd level 1..22 (default 3)
+ * Returns: as the setters; ARGUMENT for a NULL key or value. */
 MYWIRE_API int mywire_set_option(mywire_conn *conn, const char *key, const char *value);
 
 /* Parse a URI without connecting and apply it as options:
  *   mysql://user:password@host:port/database?key=value&key=value
  * Every part is optional and percent-decoded. "[::1]" brackets an IPv6
- * address. The key "socket" selects a unix socket. An unknown key, a bad
- * value or a bad escape gives MYWIRE_ERROR_URI. */
+ * address. The key "socket" selects a unix socket.
+ * Returns: as the setters, but URI (not OPTION) for an unknown key, a bad
+ * value or a bad escape; ARGUMENT for a NULL uri. */
 MYWIRE_API int mywire_set_uri(mywire_conn *conn, const char *uri);
 
 /* Connect and authenticate with the options set so far. With a unix socket
  * set, host and port are ignored. Host defaults to "localhost" (TCP to
  * localhost), port to 3306. A handle whose connection failed (or was lost)
- * may connect again; a handle after mywire_close() may not. */
+ * may connect again; a handle after mywire_close() may not.
+ * Returns: OK; ARGUMENT (NULL handle); STATE (already connected, or after
+ * mywire_close()); CONNECT; TIMEOUT; LOST; PROTOCOL; TLS; AUTH; UNSUPPORTED;
+ * LIMIT (a packet over max_allowed_packet); SERVER (the server refused the
+ * login, e.g. errno 1045). Every failure leaves the handle unconnected. */
 MYWIRE_API int mywire_connect(mywire_conn *conn);
 
 /* Shorthand: set the given options (NULL / 0 keeps the current one) and
- * connect. */
+ * connect. Returns: the setters' codes, then mywire_connect's. */
 MYWIRE_API int mywire_connect_to(mywire_conn *conn, const char *host, const char *user,
                                  const char *password, const char *database, unsigned port,
                                  const char *unix_socket);
@@ -222,19 +301,23 @@ MYWIRE_API int mywire_connect_to(mywire_conn *conn, const char *host, const char
 /* TLS modes. Default: MYWIRE_SSL_MODE_DEFAULT, which is PREFERRED over TCP,
  * VERIFY_CA when a CA is given, and no TLS over a unix socket (a secure
  * transport already). REQUIRED and stricter never fall back to plain text. */
-#define MYWIRE_SSL_MODE_DEFAULT 0
-#define MYWIRE_SSL_MODE_DISABLED 1
-#define MYWIRE_SSL_MODE_PREFERRED 2
-#define MYWIRE_SSL_MODE_REQUIRED 3
-#define MYWIRE_SSL_MODE_VERIFY_CA 4
-#define MYWIRE_SSL_MODE_VERIFY_IDENTITY 5
+enum mywire_ssl_mode {
+    MYWIRE_SSL_MODE_DEFAULT = 0,
+    MYWIRE_SSL_MODE_DISABLED = 1,
+    MYWIRE_SSL_MODE_PREFERRED = 2,
+    MYWIRE_SSL_MODE_REQUIRED = 3,
+    MYWIRE_SSL_MODE_VERIFY_CA = 4,
+    MYWIRE_SSL_MODE_VERIFY_IDENTITY = 5
+};
 MYWIRE_API int mywire_set_ssl_mode(mywire_conn *conn, int mode);
 
 /* Compression (see the "compress" key). */
-#define MYWIRE_COMPRESS_OFF 0
-#define MYWIRE_COMPRESS_ZLIB 1
-#define MYWIRE_COMPRESS_ZSTD 2
-#define MYWIRE_COMPRESS_ANY 3
+enum mywire_compress {
+    MYWIRE_COMPRESS_OFF = 0,
+    MYWIRE_COMPRESS_ZLIB = 1,
+    MYWIRE_COMPRESS_ZSTD = 2,
+    MYWIRE_COMPRESS_ANY = 3
+};
 MYWIRE_API int mywire_set_compression(mywire_conn *conn, int algorithm);
 
 /* Answers the dialog (PAM) plugin's prompts other than the first password
@@ -245,17 +328,22 @@ MYWIRE_API int mywire_set_compression(mywire_conn *conn, int algorithm);
  * answer of at most answer_size bytes into answer and return 0, or return
  * nonzero to abort the login. echo is 1 for an ordinary question, 0 for a
  * secret one. prompt is the server's text (untrusted). Without a callback
- * such a prompt fails the login with MYWIRE_ERROR_AUTH. */
+ * such a prompt fails the login with MYWIRE_ERROR_AUTH.
+ * The callback runs on the thread that called mywire_connect (or
+ * mywire_connect_to / mywire_connect_uri), inside that call, and must not
+ * call any mywire function on the same handle (other handles are fine). */
 typedef int (*mywire_dialog_fn)(void *user_data, int echo, const char *prompt, char *answer,
                                 size_t answer_size);
 MYWIRE_API int mywire_set_dialog_callback(mywire_conn *conn, mywire_dialog_fn fn,
                                           void *user_data);
 
-/* Shorthand: mywire_set_uri() then mywire_connect(). */
+/* Shorthand: mywire_set_uri() then mywire_connect().
+ * Returns: mywire_set_uri's codes, then mywire_connect's. */
 MYWIRE_API int mywire_connect_uri(mywire_conn *conn, const char *uri);
 
-/* Send COM_QUIT and close. The handle can then only be freed or inspected
- * (other calls give MYWIRE_ERROR_STATE). Idempotent. */
+/* Send COM_QUIT (waiting at most a second to write it) and close. The handle
+ * can then only be freed or inspected (other calls give MYWIRE_ERROR_STATE).
+ * Results still open stay valid and must be freed. Idempotent. */
 MYWIRE_API void mywire_close(mywire_conn *conn);
 
 /* ------------------------------------------------------------------ errors */
@@ -267,43 +355,89 @@ MYWIRE_API int mywire_errcode(const mywire_conn *conn);
 MYWIRE_API unsigned mywire_errno(const mywire_conn *conn);
 /* Five characters; "00000" after success, "HY000" for client errors. */
 MYWIRE_API const char *mywire_sqlstate(const mywire_conn *conn);
-/* A message, "" after success. Never NULL, even for a NULL handle. */
+/* A message, "" after success. Never NULL, even for a NULL handle. Valid
+ * until the next call on the handle or on one of its streaming results. */
 MYWIRE_API const char *mywire_errmsg(const mywire_conn *conn);
+
+/* Where the last client-side error happened, for programs that must tell
+ * failures apart (retry logic, CR_* numbers): MYWIRE_CLIENT_ERROR_NONE after
+ * success or for a server error (MYWIRE_ERROR_SERVER), OTHER for a NULL
+ * handle and for client errors without a more precise value. */
+enum mywire_client_error_code {
+    MYWIRE_CLIENT_ERROR_NONE = 0,
+    MYWIRE_CLIENT_ERROR_RESOLVE = 1,          /* the host name could not be resolved */
+    MYWIRE_CLIENT_ERROR_REFUSED = 2,          /* every address refused the connection */
+    MYWIRE_CLIENT_ERROR_UNREACHABLE = 3,      /* no route / network unreachable */
+    MYWIRE_CLIENT_ERROR_CONNECT_TIMEOUT = 4,  /* connect_timeout passed (connect or login) */
+    MYWIRE_CLIENT_ERROR_SEND_FAILED = 5,      /* a write to the socket failed */
+    MYWIRE_CLIENT_ERROR_LOST_READING = 6,     /* the peer closed or reset while a reply was read */
+    MYWIRE_CLIENT_ERROR_READ_TIMEOUT = 7,
+    MYWIRE_CLIENT_ERROR_WRITE_TIMEOUT = 8,
+    MYWIRE_CLIENT_ERROR_TLS = 9,              /* a TLS error (handshake, alert, certificate) */
+    MYWIRE_CLIENT_ERROR_CANCELLED = 10,       /* mywire_cancel stopped the statement */
+    MYWIRE_CLIENT_ERROR_ABORTED = 11,         /* the call was aborted and the connection closed */
+    MYWIRE_CLIENT_ERROR_OTHER = 12            /* any other client-side failure */
+};
+MYWIRE_API int mywire_client_error(const mywire_conn *conn);
+/* 1 when at least one byte of the command that failed last had been written
+ * to the socket, 0 when none had (the server cannot have run it, so it may be
+ * retried on a new connection). For mywire_connect, the command is the login
+ * (0 when the server could not be reached or its greeting failed). 0 after
+ * success, for a NULL handle and for the codes a call gives before it writes
+ * anything (ARGUMENT, OPTION, URI, STATE, OUT_OF_SYNC). */
+MYWIRE_API int mywire_error_sent(const mywire_conn *conn);
 
 /* ------------------------------------------------------ connection status */
 
-/* Valid until the handle is freed; "" before connecting. */
+/* 1 while the handle is connected: a command may run (possibly after
+ * reading an unread result), 0 before connecting, after a fatal error
+ * (mywire_is_fatal()), after mywire_close() and for NULL. */
+MYWIRE_API int mywire_is_connected(const mywire_conn *conn);
+
+/* The server's version of the last successful connect, "" before one. The
+ * string stays valid, unchanged, until the handle is freed, even across a
+ * reconnect (which makes mywire_server_version return a new pointer). */
 MYWIRE_API const char *mywire_server_version(const mywire_conn *conn);
+/* The server's id of this session (for KILL), 0 when not connected. */
+MYWIRE_API uint64_t mywire_connection_id(const mywire_conn *conn);
+/* Deprecated (unsigned long differs in width between platforms): the same
+ * id as mywire_connection_id() while connected; not cleared when the
+ * connection is lost. */
 MYWIRE_API unsigned long mywire_thread_id(const mywire_conn *conn);
 /* Server status flags (SERVER_STATUS_*) from the last OK/EOF packet. */
 MYWIRE_API unsigned mywire_server_status(const mywire_conn *conn);
-/* The authentication plugin that completed the login, "" before. */
+/* The authentication plugin that completed the last login, "" before one.
+ * Valid until the handle is freed, as mywire_server_version(). */
 MYWIRE_API const char *mywire_auth_plugin(const mywire_conn *conn);
 /* 1 for MariaDB, 0 for MySQL (or not connected). */
 MYWIRE_API int mywire_is_mariadb(const mywire_conn *conn);
-/* "tcp" or "unix" while connected, "" otherwise. */
+/* "tcp" or "unix" while connected, "" otherwise (a static string). */
 MYWIRE_API const char *mywire_transport(const mywire_conn *conn);
 /* 1 when the connection is encrypted with TLS. */
 MYWIRE_API int mywire_tls_active(const mywire_conn *conn);
-/* The TLS version ("TLSv1.3") and cipher of the connection, "" without TLS. */
+/* The TLS version ("TLSv1.3") and cipher of the connection, "" without TLS
+ * or when not connected. Valid until the handle is freed, as
+ * mywire_server_version(). */
 MYWIRE_API const char *mywire_tls_version(const mywire_conn *conn);
 MYWIRE_API const char *mywire_tls_cipher(const mywire_conn *conn);
 /* 1 when the server's certificate was verified (chain for VERIFY_CA, chain
  * and name for VERIFY_IDENTITY) or matched ssl_fingerprint. */
 MYWIRE_API int mywire_tls_verified(const mywire_conn *conn);
 /* Why the last connect failed in TLS, MYWIRE_TLS_FAILURE_NONE otherwise. */
-#define MYWIRE_TLS_FAILURE_NONE 0
-#define MYWIRE_TLS_FAILURE_NOT_OFFERED 1       /* server does not support TLS */
-#define MYWIRE_TLS_FAILURE_UNTRUSTED 2         /* chain not trusted by the CA */
-#define MYWIRE_TLS_FAILURE_EXPIRED 3
-#define MYWIRE_TLS_FAILURE_NOT_YET_VALID 4
-#define MYWIRE_TLS_FAILURE_HOSTNAME 5          /* name / IP address mismatch */
-#define MYWIRE_TLS_FAILURE_REVOKED 6
-#define MYWIRE_TLS_FAILURE_FINGERPRINT 7       /* ssl_fingerprint mismatch */
-#define MYWIRE_TLS_FAILURE_CONFIG 8            /* unreadable CA/cert/key/CRL, bad cipher list */
-#define MYWIRE_TLS_FAILURE_HANDSHAKE 9         /* any other handshake failure */
+enum mywire_tls_failure_reason {
+    MYWIRE_TLS_FAILURE_NONE = 0,
+    MYWIRE_TLS_FAILURE_NOT_OFFERED = 1,    /* server does not support TLS */
+    MYWIRE_TLS_FAILURE_UNTRUSTED = 2,      /* chain not trusted by the CA */
+    MYWIRE_TLS_FAILURE_EXPIRED = 3,
+    MYWIRE_TLS_FAILURE_NOT_YET_VALID = 4,
+    MYWIRE_TLS_FAILURE_HOSTNAME = 5,       /* name / IP address mismatch */
+    MYWIRE_TLS_FAILURE_REVOKED = 6,
+    MYWIRE_TLS_FAILURE_FINGERPRINT = 7,    /* ssl_fingerprint mismatch */
+    MYWIRE_TLS_FAILURE_CONFIG = 8,         /* unreadable CA/cert/key/CRL, bad cipher list */
+    MYWIRE_TLS_FAILURE_HANDSHAKE = 9       /* any other handshake failure */
+};
 MYWIRE_API int mywire_tls_failure(const mywire_conn *conn);
-/* "none", "zlib" or "zstd". */
+/* "none", "zlib" or "zstd" (static strings); "none" when not connected. */
 MYWIRE_API const char *mywire_compression(const mywire_conn *conn);
 /* The socket descriptor, -1 if not connected. For poll() only: reading or
  * writing it breaks the protocol. */
@@ -312,13 +446,18 @@ MYWIRE_API int mywire_socket(const mywire_conn *conn);
 /* ---------------------------------------------------------------- commands */
 
 /* Each command needs a connected handle with no unread streaming result
- * (else MYWIRE_ERROR_OUT_OF_SYNC). */
+ * (else MYWIRE_ERROR_OUT_OF_SYNC).
+ * Returns (each): OK; SERVER (the connection survives); ARGUMENT (NULL
+ * handle or pointer, an empty database name); OUT_OF_SYNC; STATE (not
+ * connected); and, closing the connection, TIMEOUT, LOST, PROTOCOL, LIMIT,
+ * TLS. */
 MYWIRE_API int mywire_ping(mywire_conn *conn);
 MYWIRE_API int mywire_select_db(mywire_conn *conn, const char *database);
 MYWIRE_API int mywire_reset_connection(mywire_conn *conn);
 /* Turn multi-statements on or off for this session (COM_SET_OPTION). */
 MYWIRE_API int mywire_set_server_multi_statements(mywire_conn *conn, int enable);
-/* COM_STATISTICS: *text is valid until the next call on the handle. */
+/* COM_STATISTICS: *text (len bytes, NUL-terminated; server-supplied) is
+ * valid until the next call on the handle. */
 MYWIRE_API int mywire_statistics(mywire_conn *conn, const char **text, size_t *len);
 
 /* ----------------------------------------------------------------- queries */
@@ -326,16 +465,21 @@ MYWIRE_API int mywire_statistics(mywire_conn *conn, const char **text, size_t *l
 /* Buffered: all rows are read into memory before the call returns.
  * Streaming: rows are read one at a time by mywire_fetch(); until the result
  * is read to its end (or freed, which drains it), no other command can run on
- * the connection. */
-#define MYWIRE_BUFFERED 0
-#define MYWIRE_STREAMING 1
+ * the connection. The two are exclusive values, not flags. */
+enum mywire_result_mode {
+    MYWIRE_BUFFERED = 0,
+    MYWIRE_STREAMING = 1
+};
 
 /* Send a text query (COM_QUERY) of len bytes (it may contain NUL bytes) and
  * read the first result. *out receives a result handle for every outcome that
  * is not an error: a result set (mywire_column_count() > 0) or an OK
  * (column count 0, with affected rows etc.). On error *out is NULL.
  * A server error in a later statement of a multi-statement query is reported
- * by mywire_next_result(). */
+ * by mywire_next_result().
+ * Returns: the commands' codes; RESULT_TOO_LARGE (buffered, over
+ * max_result_bytes; survives); UNSUPPORTED (the server asks for LOCAL
+ * INFILE; closes); LIMIT (max_columns, column definitions too large). */
 MYWIRE_API int mywire_query(mywire_conn *conn, const char *sql, size_t len, int mode,
                             mywire_result **out);
 
@@ -345,7 +489,8 @@ MYWIRE_API int mywire_more_results(const mywire_conn *conn);
 /* Read the next result of a multi-result query. The previous result must have
  * been read to its end (a buffered one always is; a streaming one is drained
  * if not). Returns MYWIRE_OK with *out set, MYWIRE_DONE with *out NULL when
- * there are no more, or an error. */
+ * there are no more, or an error: mywire_query's codes, or a code from
+ * draining the previous streaming result. */
 MYWIRE_API int mywire_next_result(mywire_conn *conn, int mode, mywire_result **out);
 
 /* Free a result. A streaming result not read to its end is drained first
@@ -391,11 +536,17 @@ MYWIRE_API const mywire_column *mywire_column_at(const mywire_result *res, unsig
  * after the last one (mywire_more_results() then tells whether another result
  * follows), or an error code (the error is on the connection, too). An error
  * is sticky: later calls return the same code, never MYWIRE_DONE. A streaming
- * result whose connection was closed or freed gives MYWIRE_ERROR_STATE. */
+ * result whose connection was closed or freed gives MYWIRE_ERROR_STATE.
+ * Returns: buffered: ROW, DONE (never an error). Streaming: ROW; DONE;
+ * ARGUMENT (NULL); STATE; SERVER (an error packet ended the result; the
+ * connection survives); and, closing the connection, TIMEOUT, LOST,
+ * PROTOCOL, LIMIT, TLS. */
 MYWIRE_API int mywire_fetch(mywire_result *res);
 
 /* Buffered results only: position before row index so that the next
- * mywire_fetch() returns it. */
+ * mywire_fetch() returns it. Returns: OK; ARGUMENT (NULL, a streaming result,
+ * index > row count); NOMEM (the result and connection are unchanged). The
+ * error is not recorded on the connection. */
 MYWIRE_API int mywire_seek(mywire_result *res, uint64_t row_index);
 
 /* A value of the current row. SQL NULL is data == NULL; an empty string is a
@@ -419,53 +570,59 @@ MYWIRE_API const char *mywire_get(const mywire_result *res, unsigned index, size
 MYWIRE_API int mywire_is_null(const mywire_result *res, unsigned index);
 
 /* Field types (protocol values). */
-#define MYWIRE_TYPE_DECIMAL 0
-#define MYWIRE_TYPE_TINY 1
-#define MYWIRE_TYPE_SHORT 2
-#define MYWIRE_TYPE_LONG 3
-#define MYWIRE_TYPE_FLOAT 4
-#define MYWIRE_TYPE_DOUBLE 5
-#define MYWIRE_TYPE_NULL 6
-#define MYWIRE_TYPE_TIMESTAMP 7
-#define MYWIRE_TYPE_LONGLONG 8
-#define MYWIRE_TYPE_INT24 9
-#define MYWIRE_TYPE_DATE 10
-#define MYWIRE_TYPE_TIME 11
-#define MYWIRE_TYPE_DATETIME 12
-#define MYWIRE_TYPE_YEAR 13
-#define MYWIRE_TYPE_VARCHAR 15
-#define MYWIRE_TYPE_BIT 16
-#define MYWIRE_TYPE_JSON 245
-#define MYWIRE_TYPE_NEWDECIMAL 246
-#define MYWIRE_TYPE_ENUM 247
-#define MYWIRE_TYPE_SET 248
-#define MYWIRE_TYPE_TINY_BLOB 249
-#define MYWIRE_TYPE_MEDIUM_BLOB 250
-#define MYWIRE_TYPE_LONG_BLOB 251
-#define MYWIRE_TYPE_BLOB 252
-#define MYWIRE_TYPE_VAR_STRING 253
-#define MYWIRE_TYPE_STRING 254
-#define MYWIRE_TYPE_GEOMETRY 255
+enum mywire_field_type {
+    MYWIRE_TYPE_DECIMAL = 0,
+    MYWIRE_TYPE_TINY = 1,
+    MYWIRE_TYPE_SHORT = 2,
+    MYWIRE_TYPE_LONG = 3,
+    MYWIRE_TYPE_FLOAT = 4,
+    MYWIRE_TYPE_DOUBLE = 5,
+    MYWIRE_TYPE_NULL = 6,
+    MYWIRE_TYPE_TIMESTAMP = 7,
+    MYWIRE_TYPE_LONGLONG = 8,
+    MYWIRE_TYPE_INT24 = 9,
+    MYWIRE_TYPE_DATE = 10,
+    MYWIRE_TYPE_TIME = 11,
+    MYWIRE_TYPE_DATETIME = 12,
+    MYWIRE_TYPE_YEAR = 13,
+    MYWIRE_TYPE_VARCHAR = 15,
+    MYWIRE_TYPE_BIT = 16,
+    MYWIRE_TYPE_JSON = 245,
+    MYWIRE_TYPE_NEWDECIMAL = 246,
+    MYWIRE_TYPE_ENUM = 247,
+    MYWIRE_TYPE_SET = 248,
+    MYWIRE_TYPE_TINY_BLOB = 249,
+    MYWIRE_TYPE_MEDIUM_BLOB = 250,
+    MYWIRE_TYPE_LONG_BLOB = 251,
+    MYWIRE_TYPE_BLOB = 252,
+    MYWIRE_TYPE_VAR_STRING = 253,
+    MYWIRE_TYPE_STRING = 254,
+    MYWIRE_TYPE_GEOMETRY = 255
+};
 
 /* Column flags. */
-#define MYWIRE_FLAG_NOT_NULL 0x0001
-#define MYWIRE_FLAG_PRI_KEY 0x0002
-#define MYWIRE_FLAG_UNIQUE_KEY 0x0004
-#define MYWIRE_FLAG_MULTIPLE_KEY 0x0008
-#define MYWIRE_FLAG_BLOB 0x0010
-#define MYWIRE_FLAG_UNSIGNED 0x0020
-#define MYWIRE_FLAG_ZEROFILL 0x0040
-#define MYWIRE_FLAG_BINARY 0x0080
-#define MYWIRE_FLAG_ENUM 0x0100
-#define MYWIRE_FLAG_AUTO_INCREMENT 0x0200
-#define MYWIRE_FLAG_TIMESTAMP 0x0400
-#define MYWIRE_FLAG_SET 0x0800
-#define MYWIRE_FLAG_NUM 0x8000
+enum mywire_column_flag {
+    MYWIRE_FLAG_NOT_NULL = 0x0001,
+    MYWIRE_FLAG_PRI_KEY = 0x0002,
+    MYWIRE_FLAG_UNIQUE_KEY = 0x0004,
+    MYWIRE_FLAG_MULTIPLE_KEY = 0x0008,
+    MYWIRE_FLAG_BLOB = 0x0010,
+    MYWIRE_FLAG_UNSIGNED = 0x0020,
+    MYWIRE_FLAG_ZEROFILL = 0x0040,
+    MYWIRE_FLAG_BINARY = 0x0080,
+    MYWIRE_FLAG_ENUM = 0x0100,
+    MYWIRE_FLAG_AUTO_INCREMENT = 0x0200,
+    MYWIRE_FLAG_TIMESTAMP = 0x0400,
+    MYWIRE_FLAG_SET = 0x0800,
+    MYWIRE_FLAG_NUM = 0x8000
+};
 
 /* Server status flags. */
-#define MYWIRE_STATUS_IN_TRANS 0x0001
-#define MYWIRE_STATUS_AUTOCOMMIT 0x0002
-#define MYWIRE_STATUS_MORE_RESULTS_EXISTS 0x0008
+enum mywire_status_flag {
+    MYWIRE_STATUS_IN_TRANS = 0x0001,
+    MYWIRE_STATUS_AUTOCOMMIT = 0x0002,
+    MYWIRE_STATUS_MORE_RESULTS_EXISTS = 0x0008
+};
 
 #ifdef __cplusplus
 }

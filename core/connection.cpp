@@ -123,11 +123,8 @@ const char *load_row(const char *p, mywire_value *v, std::size_t n) {
     return p;
 }
 
-bool fatal(Errc code) {
-    return code != Errc::ok && code != Errc::server && code != Errc::argument &&
-           code != Errc::option && code != Errc::uri && code != Errc::out_of_sync &&
-           code != Errc::state && code != Errc::cancelled && code != Errc::result_too_large;
-}
+// Which codes close the connection: the one list, proto/errc.def.
+bool fatal(Errc code) { return is_fatal(code); }
 
 }  // namespace
 

@@ -6,51 +6,58 @@
 #include <string>
 #include <string_view>
 
+// Errc and ClientError below do not use the public header (their numbers
+// come from proto/errc.def); it stays included only for the core's other uses
+// of it (SSL modes, mywire_value, mywire_dialog_fn), which get their own types
+// with the engine rewrite.
 #include "mywire.h"
 
 namespace mywire {
 
-// The same numbers as the public MYWIRE_* result codes.
+// The result codes, from the one list in proto/errc.def (the same numbers
+// as the public MYWIRE_* constants; capi/mywire.cpp static_asserts that).
 enum class Errc : int {
-    ok = MYWIRE_OK,
-    server = MYWIRE_ERROR_SERVER,
-    argument = MYWIRE_ERROR_ARGUMENT,
-    option = MYWIRE_ERROR_OPTION,
-    uri = MYWIRE_ERROR_URI,
-    nomem = MYWIRE_ERROR_NOMEM,
-    connect = MYWIRE_ERROR_CONNECT,
-    timeout = MYWIRE_ERROR_TIMEOUT,
-    lost = MYWIRE_ERROR_LOST,
-    protocol = MYWIRE_ERROR_PROTOCOL,
-    auth = MYWIRE_ERROR_AUTH,
-    out_of_sync = MYWIRE_ERROR_OUT_OF_SYNC,
-    state = MYWIRE_ERROR_STATE,
-    limit = MYWIRE_ERROR_LIMIT,
-    unsupported = MYWIRE_ERROR_UNSUPPORTED,
-    internal = MYWIRE_ERROR_INTERNAL,
-    tls = MYWIRE_ERROR_TLS,
-    cancelled = MYWIRE_ERROR_CANCELLED,
-    result_too_large = MYWIRE_ERROR_RESULT_TOO_LARGE,
+#define MYWIRE_ERRC(NAME, name, number, fatal, text) name = number,
+#include "proto/errc.def"
 };
+
+// Results that are not errors (MYWIRE_ROW, MYWIRE_DONE, MYWIRE_WAIT_*).
+enum class Outcome : int {
+#define MYWIRE_OUTCOME(NAME, name, number, text) name = number,
+#include "proto/errc.def"
+};
+
+// True when a call failing with this code has closed the connection (it must
+// connect again); false when the connection is as usable as before the call.
+constexpr bool is_fatal(Errc code) {
+    switch (code) {
+#define MYWIRE_ERRC(NAME, name, number, fatal, text) \
+    case Errc::name: return fatal != 0;
+#include "proto/errc.def"
+    }
+    return true;  // not a known code: assume the worst
+}
 
 // Where a client-side failure happened, for programs that must tell them
 // apart (retry logic, CR_* numbers of a compatibility layer, Go's
-// driver.ErrBadConn): stable numbers, the same as MYWIRE_CLIENT_ERROR_*.
+// driver.ErrBadConn): stable numbers, the same as MYWIRE_CLIENT_ERROR_*
+// (the list and each value's meaning are in proto/errc.def).
 enum class ClientError : int {
-    none = 0,
-    resolve = 1,          // the host name could not be resolved
-    refused = 2,          // every address refused the connection
-    unreachable = 3,      // no route / network unreachable
-    connect_timeout = 4,  // connect_timeout passed while connecting or logging in
-    send_failed = 5,      // a write to the socket failed
-    lost_reading = 6,     // the peer closed or reset while a reply was read
-    read_timeout = 7,
-    write_timeout = 8,
-    tls = 9,              // a TLS error (handshake, alert, certificate)
-    cancelled = 10,       // mywire_cancel stopped the statement
-    aborted = 11,         // mywire_abort woke the call and closed the connection
-    other = 12,           // any other client-side failure
+#define MYWIRE_CLIENT_ERROR(NAME, name, number) name = number,
+#include "proto/errc.def"
 };
+
+// The ClientError a client-side error gets when the code that raises it does
+// not say where it happened.
+constexpr ClientError default_client_error(Errc code) {
+    switch (code) {
+    case Errc::ok:
+    case Errc::server: return ClientError::none;
+    case Errc::tls: return ClientError::tls;
+    case Errc::cancelled: return ClientError::cancelled;
+    default: return ClientError::other;
+    }
+}
 
 // Longest server message kept; the rest is cut (server text is untrusted).
 inline constexpr std::size_t max_server_message = 512;
@@ -81,7 +88,7 @@ struct Error {
     // (the C API then gives the code's static text).
     Errc set(Errc c, std::string_view msg) noexcept {
         code = c;
-        client = ClientError::other;
+        client = default_client_error(c);
         server_errno = 0;
         std::string_view("HY000").copy(sqlstate, 5);
         try {

@@ -2,50 +2,26 @@
 
 The library path comes from the command line (`--lib PATH`, given by meson:
 the libmywire target) or the MYWIRE_LIB environment variable. Constants are
-those of capi/mywire.h.
+those of capi/mywire.h, read from capi/mywire_constants.json.
 """
 
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import sys
 
-MYWIRE_OK = 0
-MYWIRE_ERROR_SERVER = 1
-MYWIRE_ERROR_ARGUMENT = 2
-MYWIRE_ERROR_OPTION = 3
-MYWIRE_ERROR_URI = 4
-MYWIRE_ERROR_NOMEM = 5
-MYWIRE_ERROR_CONNECT = 6
-MYWIRE_ERROR_TIMEOUT = 7
-MYWIRE_ERROR_LOST = 8
-MYWIRE_ERROR_PROTOCOL = 9
-MYWIRE_ERROR_AUTH = 10
-MYWIRE_ERROR_OUT_OF_SYNC = 11
-MYWIRE_ERROR_STATE = 12
-MYWIRE_ERROR_LIMIT = 13
-MYWIRE_ERROR_UNSUPPORTED = 14
-MYWIRE_ERROR_INTERNAL = 15
-MYWIRE_ERROR_TLS = 16
-MYWIRE_ROW = 100
-MYWIRE_DONE = 101
-
-CODE_NAMES = {v: k for k, v in globals().items() if k.startswith("MYWIRE_") and isinstance(v, int)}
-
-MYWIRE_TLS_FAILURE_NONE = 0
-MYWIRE_TLS_FAILURE_NOT_OFFERED = 1
-MYWIRE_TLS_FAILURE_UNTRUSTED = 2
-MYWIRE_TLS_FAILURE_EXPIRED = 3
-MYWIRE_TLS_FAILURE_NOT_YET_VALID = 4
-MYWIRE_TLS_FAILURE_HOSTNAME = 5
-MYWIRE_TLS_FAILURE_REVOKED = 6
-MYWIRE_TLS_FAILURE_FINGERPRINT = 7
-MYWIRE_TLS_FAILURE_CONFIG = 8
-MYWIRE_TLS_FAILURE_HANDSHAKE = 9
-
-MYWIRE_BUFFERED = 0
-MYWIRE_STREAMING = 1
+# The constants come from capi/mywire_constants.json (generated from
+# capi/mywire.h and core/proto/errc.def; tests/abi checks it), not retyped.
+CONSTANTS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "capi",
+                              "mywire_constants.json")
+with open(CONSTANTS_FILE) as _f:
+    CONSTANTS = json.load(_f)
+for _values in CONSTANTS["enums"].values():
+    globals().update(_values)
+# The result codes (MYWIRE_OK, MYWIRE_ERROR_*, MYWIRE_ROW, ...) by number.
+CODE_NAMES = {v: k for k, v in CONSTANTS["enums"]["mywire_code"].items()}
 
 DIALOG_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p,
                              ctypes.POINTER(ctypes.c_char), ctypes.c_size_t)
@@ -119,6 +95,11 @@ def load(path):
         "mywire_column_count": (U, [P]),
         "mywire_fetch": (I, [P]),
         "mywire_row": (ctypes.POINTER(Value), [P]),
+        "mywire_is_fatal": (I, [I]),
+        "mywire_is_connected": (I, [P]),
+        "mywire_connection_id": (ctypes.c_uint64, [P]),
+        "mywire_client_error": (I, [P]),
+        "mywire_error_sent": (I, [P]),
     }
     missing = []
     for name, (res, args) in sig.items():
