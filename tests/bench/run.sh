@@ -13,7 +13,10 @@
 #   tls-stream         stream N rows over TCP with TLS required, from a table
 #                      of N rows that mywire-bench fills first
 #   zlib-stream        the same over TCP with zlib compression and no TLS
-# The last three need the MariaDB of tests/server/mariadb.sh with TLS (it has
+#   nb-point           64 connections x 2000 point selects from one thread through
+#                      the non-blocking APIs (mywire_set_nonblocking / MYSQL_OPT_NONBLOCK)
+#   pipeline           a slot for the pipelining benchmark (refused until it exists)
+# The tls/zlib ones need the MariaDB of tests/server/mariadb.sh with TLS (it has
 # it); they are not in the default set because filling the table and the TLS
 # handshakes take a while. Neither client verifies the server's certificate,
 # unless --tls-verify is given (then both verify chain and name against the
@@ -59,7 +62,7 @@ done
 need_replay=0
 need_db=0
 [[ $use_replay == 1 && ,$only, =~ ,(stream|buffered), ]] && need_replay=1
-[[ ,$only, =~ ,(point|connect|tls-connect|tls-stream|zlib-stream), || $real == 1 ]] && need_db=1
+[[ ,$only, =~ ,(point|connect|tls-connect|tls-stream|zlib-stream|nb-point|pipeline), || $real == 1 ]] && need_db=1
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mywire-bench.XXXXXX")
 replay_pid=
