@@ -449,3 +449,37 @@ int mywire_error_sent(const mywire_conn *conn) {
 }
 
 }  // extern "C"
+
+// ------------------------------------------------------- cancel and abort
+// Callable from any thread while another one runs a call on conn: they touch
+// only the connection's CancelInfo and Waker (core/cancel.hpp), never its
+// socket, session or error.
+
+extern "C" {
+
+int mywire_cancel(mywire_conn *conn) {
+    if (!conn) return MYWIRE_ERROR_ARGUMENT;
+    mywire::CancelInfo &info = C(conn)->cancel_info();
+    try {
+        mywire::Options side;
+        std::uint64_t id = 0;
+        if (!info.snapshot(side, id)) return MYWIRE_ERROR_STATE;
+        info.request();  // before KILL QUERY: the blocked call maps its 1317 to CANCELLED
+        return static_cast<int>(mywire::kill_query(std::move(side), id));
+    } catch (const std::bad_alloc &) {
+        return MYWIRE_ERROR_NOMEM;
+    } catch (...) {
+        return MYWIRE_ERROR_INTERNAL;
+    }
+}
+
+int mywire_abort(mywire_conn *conn) {
+    if (!conn) return MYWIRE_ERROR_ARGUMENT;
+    return C(conn)->waker().wake() ? MYWIRE_OK : MYWIRE_ERROR_STATE;  // noexcept
+}
+
+int mywire_wake_fd(const mywire_conn *conn) {
+    return conn ? C(conn)->waker().fd() : -1;
+}
+
+}  // extern "C"

@@ -624,6 +624,65 @@ enum mywire_status_flag {
     MYWIRE_STATUS_MORE_RESULTS_EXISTS = 0x0008
 };
 
+/* -------------------------------------------------------- cancel and abort
+ *
+ * The three functions below may be called from any thread while another
+ * thread is blocked in a call on conn, or while an event loop drives it; no
+ * other function of a handle may be used concurrently with its calls. conn
+ * must stay allocated until they return.
+ *
+ * mywire_cancel() asks the server to stop the statement conn is running, as
+ * the mysql client's Ctrl-C does: it opens a short side connection with
+ * conn's options (the same host and port or unix socket, user, password, TLS
+ * settings and connect attributes; no default database, no multi statements,
+ * no compression; connect_timeout bounds its connect, reads and writes; a
+ * dialog callback runs in the cancelling thread), sends KILL QUERY
+ * mywire_connection_id(conn), and closes it. The calling thread blocks for
+ * that; conn's socket is never touched. The call on conn that was running
+ * the statement (mywire_query, mywire_fetch of a streaming result,
+ * mywire_next_result, ...) then returns MYWIRE_ERROR_CANCELLED, with
+ * mywire_client_error() == MYWIRE_CLIENT_ERROR_CANCELLED, and the connection
+ * stays usable. If no statement was running, nothing happens and no later
+ * call is affected. A statement started by conn's thread after
+ * mywire_cancel() was called but before the KILL reached the server may be
+ * the one stopped: its call then fails with MYWIRE_ERROR_SERVER and
+ * mywire_errno() 1317 (ER_QUERY_INTERRUPTED).
+ * Returns MYWIRE_OK (the server accepted the KILL, whether or not anything
+ * was running), MYWIRE_ERROR_STATE when conn is not connected (never
+ * connected, closed, or failed), MYWIRE_ERROR_ARGUMENT for NULL, or the side
+ * connection's error (MYWIRE_ERROR_CONNECT, _TIMEOUT, _AUTH, _TLS, _SERVER,
+ * ...: its message is not recorded on conn, which another thread owns). Not
+ * async-signal-safe (it allocates); from a signal handler, wake a thread
+ * that calls it.
+ *
+ * mywire_abort() is for when the server cannot be reached: it wakes the
+ * call blocked on conn (through an eventfd the blocking wait polls next to
+ * the socket) and that call, in its own thread, closes the connection and
+ * returns MYWIRE_ERROR_CANCELLED with mywire_client_error() ==
+ * MYWIRE_CLIENT_ERROR_ABORTED. This is the one case where
+ * MYWIRE_ERROR_CANCELLED leaves the connection closed: mywire_is_connected()
+ * is 0, mywire_connect() may be called again. A statement running on the
+ * server is not stopped (use mywire_cancel() first when the server can be
+ * reached). An abort requested while no call runs is kept: the next call on
+ * conn that would use the network ends the same way at once, before sending
+ * anything. The TCP connect inside the first mywire_connect() call (name
+ * resolution and connect(), see "non-blocking use") is not interrupted: the
+ * abort takes effect when it ends, within connect_timeout. Never blocks and
+ * is async-signal-safe (an atomic store and a write()). Returns MYWIRE_OK,
+ * MYWIRE_ERROR_STATE before the handle's first mywire_connect() (there is
+ * nothing to wake), MYWIRE_ERROR_ARGUMENT for NULL.
+ *
+ * mywire_wake_fd() is the eventfd itself, for event loops: while a call is
+ * in progress on a non-blocking handle, poll it for POLLIN next to
+ * mywire_socket(); when it is readable, call the same function again to
+ * continue the call, which then ends as above. Do not read or close it. It
+ * is -1 before the first mywire_connect() and stays the same descriptor
+ * (across reconnects) until mywire_conn_free() / mywire_conn_discard().
+ */
+MYWIRE_API int mywire_cancel(mywire_conn *conn);
+MYWIRE_API int mywire_abort(mywire_conn *conn);
+MYWIRE_API int mywire_wake_fd(const mywire_conn *conn);
+
 #ifdef __cplusplus
 }
 #endif

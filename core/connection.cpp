@@ -277,6 +277,7 @@ const char *Connection::stable(std::string_view s) const noexcept {
 
 void Connection::reset_transport() {
     transport_.reset();
+    cancel_.clear();  // the connection ends (or starts again): nothing to cancel
 }
 
 Errc Connection::fail(Errc code) {
@@ -344,6 +345,8 @@ Errc Connection::begin(Call call, proto::Op *op) {
     next_none_ = false;
     call_rc_ = Errc::ok;
     session.err.sent = false;
+    if (call != Call::fetch && call != Call::next_result && call != Call::drain)
+        cancel_.clear_request();  // a new command: an earlier mywire_cancel was not for it
     if (drain_pending_ && call != Call::connect && call != Call::close && call != Call::drain) {
         // A result freed while still reading rows: its rest first.
         drain_op_ = proto::RowsOp(drain_sink_);
@@ -383,6 +386,10 @@ Errc Connection::start_connect() {
     drain_pending_ = false;
     bool unix_socket = !opts.unix_socket.empty();
     tls_host_ = opts.host.empty() ? "localhost" : opts.host;  // over a socket too, for VERIFY_IDENTITY
+    if (Errc rc = waker_.open(session.err); rc != Errc::ok) {  // mywire_abort's, kept until freed
+        session.state = State::broken;
+        return rc;
+    }
     begin(Call::connect, nullptr);
     // The connect_timeout deadline covers the socket connect and the login.
     read_deadline_ = write_deadline_ = io::Deadline::after_ms(opts.connect_timeout_ms);
@@ -416,6 +423,7 @@ Connection::Progress Connection::on_connect_done() {
         transport_.start_compression(proto::Compression::zlib, opts.compression_level);
     session.packets.check_sequence(transport_.compression() == proto::Compression::none);
     session.state = State::ready;
+    cancel_.publish(opts, server.connection_id);  // for mywire_cancel
     return Progress::done;
 }
 
@@ -449,7 +457,31 @@ Connection::Progress Connection::fail_progress(Errc code) {
     return Progress::error;
 }
 
+Connection::Progress Connection::on_abort() {
+    session.err.set(Errc::cancelled, ClientError::aborted,
+                    "the call was aborted (mywire_abort) and the connection was closed");
+    if (call_ == Call::connect) transport_.set_wipe_output(false);
+    // Closed here, in the thread that owns the socket (the aborting thread
+    // only wrote the eventfd). Unread replies stay unread: connect again.
+    abandon_active(static_cast<int>(Errc::cancelled));
+    socket_.close();
+    reset_transport();
+    session.packets.reset();
+    proto::wipe(session.wbuf);
+    drain_pending_ = false;
+    session.state = State::broken;
+    call_done_ = true;
+    call_rc_ = Errc::cancelled;
+    return Progress::error;
+}
+
 Connection::Progress Connection::on_op_error() {
+    // The server stopped the statement (ER_QUERY_INTERRUPTED) after a
+    // mywire_cancel during this command: that is the cancel's outcome.
+    if (session.err.code == Errc::server && session.err.server_errno == 1317 && cancel_.requested())
+        session.err.set(Errc::cancelled, ClientError::cancelled,
+                        "the statement was cancelled (mywire_cancel): the server stopped it "
+                        "(ER_QUERY_INTERRUPTED); the connection is still usable");
     return fail_progress(session.err.code);
 }
 
@@ -511,6 +543,7 @@ Connection::Progress Connection::on_op_done() {
 Connection::Progress Connection::step() {
     if (call_ == Call::none) return Progress::done;
     if (call_done_) return call_rc_ == Errc::ok ? Progress::done : Progress::error;
+    if (waker_.pending() && waker_.take()) return on_abort();
     if (nonblocking && deadlines_set_) {
         const io::Deadline &d = last_wait_ == Progress::wait_write ? write_deadline_ : read_deadline_;
         if (!d.none && io::Clock::now() >= d.at) {
@@ -612,7 +645,8 @@ Connection::Progress Connection::complete() {
         Progress p = step();
         if (p == Progress::done || p == Progress::error) return p;
         const bool w = p == Progress::wait_write;
-        Errc rc = socket_.poll_for(w, w ? write_deadline_ : read_deadline_, -1, session.err);
+        // Woken by mywire_abort's eventfd too: the next step() ends the call.
+        Errc rc = socket_.poll_for(w, w ? write_deadline_ : read_deadline_, waker_.fd(), session.err);
         if (rc != Errc::ok) {
             if (rc == Errc::timeout && call_ == Call::connect)
                 session.err.set(Errc::timeout, ClientError::connect_timeout, "connect timed out");

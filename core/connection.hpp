@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cancel.hpp"
 #include "io/socket.hpp"
 #include "io/tls.hpp"
 #include "io/transport.hpp"
@@ -227,6 +228,12 @@ public:
     proto::Compression compression() const { return transport_.compression(); }
     bool is_unix() const { return socket_.is_unix(); }
 
+    // For mywire_cancel / mywire_abort: the only members another thread may
+    // touch while this one runs a call (see cancel.hpp).
+    CancelInfo &cancel_info() { return cancel_; }
+    Waker &waker() { return waker_; }
+    const Waker &waker() const { return waker_; }
+
     // For Result.
     void detach(Result &r) noexcept;   // drains (blocking) or leaves the drain to the next call
     void discard(Result &r) noexcept;  // closes the connection if r was still reading rows
@@ -245,6 +252,9 @@ private:
     Progress on_op_error();
     Progress on_connect_done();
     Progress fail_progress(Errc code);
+    // mywire_abort woke the call (taken from waker_): end it (CANCELLED, ClientError::aborted)
+    // and close the connection.
+    Progress on_abort();
     Progress wait(Progress p);  // sets the call's deadlines at its first wait
     Errc fail(Errc code);
     // The socket connect of start_connect (blocking for now: see README).
@@ -289,6 +299,8 @@ private:
     bool drain_pending_ = false;
 
     Result *active_ = nullptr;  // the streaming result still reading rows
+    CancelInfo cancel_;  // what mywire_cancel reads from another thread
+    Waker waker_;        // mywire_abort's eventfd (from the first connect)
     // Strings handed out by stable(); never shrinks while the handle lives.
     mutable std::deque<std::string> stable_;
 };

@@ -24,7 +24,7 @@ build_dir=${MYWIRE_BUILD_DIR:-build}
 asan_dir=${MYWIRE_ASAN_BUILD_DIR:-build-asan}
 tsan_dir=${MYWIRE_TSAN_BUILD_DIR:-build-tsan}
 # The executables of the suite 'threads' (tests/integration/meson.build).
-tsan_targets=(tests/integration/it_threads tests/integration/it_misuse)
+tsan_targets=(tests/integration/it_threads tests/integration/it_misuse tests/integration/it_cancel)
 started=$SECONDS
 
 step() {
