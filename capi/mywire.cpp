@@ -13,6 +13,7 @@ using mywire::Result;
 
 struct mywire_conn {};
 struct mywire_result {};
+struct mywire_pipeline {};
 
 namespace {
 
@@ -20,6 +21,25 @@ Connection *C(mywire_conn *c) { return reinterpret_cast<Connection *>(c); }
 const Connection *C(const mywire_conn *c) { return reinterpret_cast<const Connection *>(c); }
 Result *R(mywire_result *r) { return reinterpret_cast<Result *>(r); }
 const Result *R(const mywire_result *r) { return reinterpret_cast<const Result *>(r); }
+mywire::Pipeline *PL(mywire_pipeline *p) { return reinterpret_cast<mywire::Pipeline *>(p); }
+const mywire::Pipeline *PL(const mywire_pipeline *p) { return reinterpret_cast<const mywire::Pipeline *>(p); }
+
+const mywire::PipelineStep *step_at(const mywire_pipeline *p, size_t i) {
+    return p && i < PL(p)->steps.size() ? &PL(p)->steps[i] : nullptr;
+}
+
+int add_step(mywire_pipeline *p, mywire::PipelineStep::Kind kind, std::string_view arg) {
+    if (!p) return MYWIRE_ERROR_ARGUMENT;
+    try {
+        std::string copy(arg);
+        mywire::PipelineStep &st = PL(p)->steps.emplace_back();
+        st.kind = kind;
+        st.arg.swap(copy);
+        return MYWIRE_OK;
+    } catch (...) {
+        return MYWIRE_ERROR_NOMEM;
+    }
+}
 
 // Run f() with exceptions mapped to result codes (recorded on the handle).
 // An exception leaves the connection's protocol state unknown: it is closed
@@ -46,6 +66,8 @@ int set_opt(mywire_conn *conn, F &&f) {
     return guarded(c, [&]() -> Errc {
         c->err().clear();
         if (c->connected()) return c->err().set(Errc::state, "options cannot change while connected");
+        if (c->call() != Connection::Call::none)
+            return c->err().set(Errc::state, "options cannot change while a connect is in progress");
         if (c->state() == Connection::State::closed)
             return c->err().set(Errc::state, "the connection was closed");
         return f(*c);
@@ -101,6 +123,32 @@ const CodeInfo *code_info(int code) {
         if (info.number == code) return &info;
     return nullptr;
 }
+
+// One call of the API on the engine: start it (unless it is the call in
+// progress, which a non-blocking connection continues), then step it once
+// (non-blocking) or to its end (blocking), and finish it. The blocking and the
+// non-blocking API are this same path.
+using Call = Connection::Call;
+template <class Start, class Finish>
+int run_call(Connection *c, Call kind, Start &&start, Finish &&finish) {
+    return guarded(c, [&]() -> int {
+        if (c->call() == Call::none) {
+            Errc rc = start();
+            if (rc != Errc::ok) return static_cast<int>(rc);
+            if (c->call() == Call::none) return finish();  // nothing to run (next_result: no more)
+        } else if (c->call() != kind) {
+            return static_cast<int>(c->err().set(
+                Errc::out_of_sync, "commands out of sync: another call is in progress on this "
+                                   "connection (call it again until it is done)"));
+        }
+        Connection::Progress p = c->nonblocking ? c->step() : c->complete();
+        if (p == Connection::Progress::wait_read) return MYWIRE_WAIT_READ;
+        if (p == Connection::Progress::wait_write) return MYWIRE_WAIT_WRITE;
+        return finish();
+    });
+}
+
+int finish_plain(Connection *c) { return static_cast<int>(c->finish()); }
 
 }  // namespace
 
@@ -204,12 +252,20 @@ int mywire_set_uri(mywire_conn *conn, const char *uri) {
 int mywire_connect(mywire_conn *conn) {
     if (!conn) return MYWIRE_ERROR_ARGUMENT;
     Connection *c = C(conn);
-    return guarded(c, [&] { return c->connect(); });
+    return run_call(c, Call::connect, [&] { return c->start_connect(); },
+                    [&] {
+                        Errc rc = c->finish();
+                        // Every wait of a connect (the TCP connect, TLS, the
+                        // login's reads and writes) runs under connect_timeout.
+                        if (rc == Errc::timeout) c->session.err.client = mywire::ClientError::connect_timeout;
+                        return static_cast<int>(rc);
+                    });
 }
 
 int mywire_connect_to(mywire_conn *conn, const char *host, const char *user, const char *password,
                       const char *database, unsigned port, const char *unix_socket) {
     if (!conn) return MYWIRE_ERROR_ARGUMENT;
+    if (C(conn)->call() == Call::connect) return mywire_connect(conn);  // continuing (non-blocking)
     int rc = set_opt(conn, [&](Connection &c) {
         if (host) c.opts.host = host;
         if (user) c.opts.user = user;
@@ -223,6 +279,7 @@ int mywire_connect_to(mywire_conn *conn, const char *host, const char *user, con
 }
 
 int mywire_connect_uri(mywire_conn *conn, const char *uri) {
+    if (conn && C(conn)->call() == Call::connect) return mywire_connect(conn);  // continuing
     int rc = mywire_set_uri(conn, uri);
     return rc != MYWIRE_OK ? rc : mywire_connect(conn);
 }
@@ -289,40 +346,51 @@ const char *mywire_compression(const mywire_conn *conn) {
     }
 }
 int mywire_socket(const mywire_conn *conn) {
-    return conn && C(conn)->connected() ? C(conn)->socket_fd() : -1;
+    // While connected, and while a non-blocking connect is in progress.
+    return conn ? C(conn)->socket_fd() : -1;
 }
 
 int mywire_ping(mywire_conn *conn) {
     if (!conn) return MYWIRE_ERROR_ARGUMENT;
     Connection *c = C(conn);
-    return guarded(c, [&] { return c->simple_command(mywire::proto::command::ping, {}); });
+    return run_call(c, Call::command, [&] { return c->start_command(mywire::proto::command::ping, {}); },
+                    [&] { return finish_plain(c); });
 }
 
 int mywire_select_db(mywire_conn *conn, const char *database) {
     if (!conn) return MYWIRE_ERROR_ARGUMENT;
     Connection *c = C(conn);
-    if (!database || !*database)
+    if (c->call() == Call::none && (!database || !*database))
         return static_cast<int>(c->err().set(Errc::argument, "database name must not be empty"));
-    return guarded(c, [&] {
-        Errc rc = c->simple_command(mywire::proto::command::init_db, database);
-        if (rc == Errc::ok) c->opts.database = database;
-        return rc;
-    });
+    return run_call(c, Call::command,
+                    [&] {
+                        c->pending_database = database;  // becomes opts.database on success
+                        return c->start_command(mywire::proto::command::init_db, c->pending_database);
+                    },
+                    [&] {
+                        Errc rc = c->finish();
+                        if (rc == Errc::ok && !c->pending_database.empty())
+                            c->opts.database = c->pending_database;
+                        c->pending_database.clear();
+                        return static_cast<int>(rc);
+                    });
 }
 
 int mywire_reset_connection(mywire_conn *conn) {
     if (!conn) return MYWIRE_ERROR_ARGUMENT;
     Connection *c = C(conn);
-    return guarded(c, [&] { return c->simple_command(mywire::proto::command::reset_connection, {}); });
+    return run_call(c, Call::command,
+                    [&] { return c->start_command(mywire::proto::command::reset_connection, {}); },
+                    [&] { return finish_plain(c); });
 }
 
 int mywire_set_server_multi_statements(mywire_conn *conn, int enable) {
     if (!conn) return MYWIRE_ERROR_ARGUMENT;
     Connection *c = C(conn);
-    return guarded(c, [&] {
-        namespace so = mywire::proto::set_option;
-        return c->set_server_option(enable ? so::multi_statements_on : so::multi_statements_off);
-    });
+    namespace so = mywire::proto::set_option;
+    return run_call(c, Call::command,
+                    [&] { return c->start_set_option(enable ? so::multi_statements_on : so::multi_statements_off); },
+                    [&] { return finish_plain(c); });
 }
 
 int mywire_statistics(mywire_conn *conn, const char **text, size_t *len) {
@@ -330,28 +398,32 @@ int mywire_statistics(mywire_conn *conn, const char **text, size_t *len) {
     if (len) *len = 0;
     if (!conn || !text) return MYWIRE_ERROR_ARGUMENT;
     Connection *c = C(conn);
-    return guarded(c, [&] {
-        Errc rc = c->statistics(c->statistics_text);
-        if (rc == Errc::ok) {
-            *text = c->statistics_text.c_str();
-            if (len) *len = c->statistics_text.size();
-        }
-        return rc;
-    });
+    return run_call(c, Call::statistics, [&] { return c->start_statistics(); },
+                    [&] {
+                        Errc rc = c->finish();
+                        if (rc == Errc::ok) {
+                            *text = c->statistics_text.c_str();
+                            if (len) *len = c->statistics_text.size();
+                        }
+                        return static_cast<int>(rc);
+                    });
 }
 
 int mywire_query(mywire_conn *conn, const char *sql, size_t len, int mode, mywire_result **out) {
     if (out) *out = nullptr;
     if (!conn) return MYWIRE_ERROR_ARGUMENT;
     Connection *c = C(conn);
-    if (!out || (!sql && len) || (mode != MYWIRE_BUFFERED && mode != MYWIRE_STREAMING))
+    if (!out || (c->call() == Call::none &&
+                 ((!sql && len) || (mode != MYWIRE_BUFFERED && mode != MYWIRE_STREAMING))))
         return static_cast<int>(c->err().set(Errc::argument, "invalid argument to mywire_query"));
-    return guarded(c, [&] {
-        Result *r = nullptr;
-        Errc rc = c->query(std::string_view(sql ? sql : "", len), mode == MYWIRE_STREAMING, r);
-        *out = reinterpret_cast<mywire_result *>(r);
-        return rc;
-    });
+    return run_call(c, Call::query,
+                    [&] { return c->start_query(std::string_view(sql ? sql : "", len), mode == MYWIRE_STREAMING); },
+                    [&] {
+                        Result *r = nullptr;
+                        Errc rc = c->finish(r);
+                        *out = reinterpret_cast<mywire_result *>(r);
+                        return static_cast<int>(rc);
+                    });
 }
 
 int mywire_more_results(const mywire_conn *conn) { return conn && C(conn)->more_results() ? 1 : 0; }
@@ -362,12 +434,17 @@ int mywire_next_result(mywire_conn *conn, int mode, mywire_result **out) {
     Connection *c = C(conn);
     if (!out || (mode != MYWIRE_BUFFERED && mode != MYWIRE_STREAMING))
         return static_cast<int>(c->err().set(Errc::argument, "invalid argument to mywire_next_result"));
-    return guarded(c, [&] {
-        Result *r = nullptr;
-        int rc = c->next_result(mode == MYWIRE_STREAMING, r);  // MYWIRE_DONE is not an Errc
-        *out = reinterpret_cast<mywire_result *>(r);
-        return rc;
-    });
+    bool none = false;
+    return run_call(c, Call::next_result, [&] { return c->start_next_result(mode == MYWIRE_STREAMING, none); },
+                    [&]() -> int {
+                        if (none) return MYWIRE_DONE;
+                        bool no_more = c->next_is_none();
+                        Result *r = nullptr;
+                        Errc rc = c->finish(r);
+                        *out = reinterpret_cast<mywire_result *>(r);
+                        if (rc != Errc::ok) return static_cast<int>(rc);
+                        return no_more ? MYWIRE_DONE : MYWIRE_OK;
+                    });
 }
 
 void mywire_result_free(mywire_result *res) {
@@ -446,6 +523,115 @@ int mywire_error_sent(const mywire_conn *conn) {
     default:
         return e.sent ? 1 : 0;
     }
+}
+
+// ------------------------------------------------------- non-blocking
+
+int mywire_set_nonblocking(mywire_conn *conn, int enable) {
+    if (!conn) return MYWIRE_ERROR_ARGUMENT;
+    Connection *c = C(conn);
+    if (c->call() != Call::none)
+        return static_cast<int>(c->err().set(Errc::state, "a call is in progress: finish it first"));
+    c->nonblocking = enable != 0;
+    return MYWIRE_OK;
+}
+
+int mywire_is_nonblocking(const mywire_conn *conn) { return conn && C(conn)->nonblocking ? 1 : 0; }
+
+int mywire_in_progress(const mywire_conn *conn) {
+    return conn && C(conn)->call() != Call::none ? 1 : 0;
+}
+
+int64_t mywire_timeout_ms(const mywire_conn *conn) { return conn ? C(conn)->timeout_ms() : -1; }
+
+void mywire_result_discard(mywire_result *res) {
+    if (!res) return;
+    R(res)->discard();  // noexcept: never drains, never blocks
+    delete R(res);
+}
+
+void mywire_conn_discard(mywire_conn *conn) {
+    if (!conn) return;
+    C(conn)->close_now();  // no COM_QUIT, nothing waits
+    delete C(conn);
+}
+
+// -------------------------------------------------------------- pipelines
+
+int mywire_pipeline_new(mywire_pipeline **out) {
+    if (!out) return MYWIRE_ERROR_ARGUMENT;
+    *out = nullptr;
+    auto *p = new (std::nothrow) mywire::Pipeline();
+    if (!p) return MYWIRE_ERROR_NOMEM;
+    *out = reinterpret_cast<mywire_pipeline *>(p);
+    return MYWIRE_OK;
+}
+
+void mywire_pipeline_free(mywire_pipeline *p) { delete PL(p); }
+
+int mywire_pipeline_clear(mywire_pipeline *p) {
+    if (!p) return MYWIRE_ERROR_ARGUMENT;
+    PL(p)->clear();
+    return MYWIRE_OK;
+}
+
+int mywire_pipeline_add_query(mywire_pipeline *p, const char *sql, size_t len) {
+    if (!p || (!sql && len)) return MYWIRE_ERROR_ARGUMENT;
+    return add_step(p, mywire::PipelineStep::Kind::query, std::string_view(sql ? sql : "", len));
+}
+int mywire_pipeline_add_ping(mywire_pipeline *p) { return add_step(p, mywire::PipelineStep::Kind::ping, {}); }
+int mywire_pipeline_add_reset_connection(mywire_pipeline *p) {
+    return add_step(p, mywire::PipelineStep::Kind::reset, {});
+}
+int mywire_pipeline_add_select_db(mywire_pipeline *p, const char *database) {
+    if (!database || !*database) return MYWIRE_ERROR_ARGUMENT;
+    return add_step(p, mywire::PipelineStep::Kind::init_db, database);
+}
+
+size_t mywire_pipeline_size(const mywire_pipeline *p) { return p ? PL(p)->steps.size() : 0; }
+
+int mywire_pipeline_run(mywire_conn *conn, mywire_pipeline *p) {
+    if (!conn) return MYWIRE_ERROR_ARGUMENT;
+    Connection *c = C(conn);
+    if (!p && c->call() == Call::none)
+        return static_cast<int>(c->err().set(Errc::argument, "the pipeline must not be NULL"));
+    return run_call(c, Call::pipeline, [&] { return c->start_pipeline(*PL(p)); },
+                    [&] { return finish_plain(c); });
+}
+
+int mywire_pipeline_step_ran(const mywire_pipeline *p, size_t i) {
+    const mywire::PipelineStep *st = step_at(p, i);
+    return st && st->ran ? 1 : 0;
+}
+int mywire_pipeline_step_code(const mywire_pipeline *p, size_t i) {
+    const mywire::PipelineStep *st = step_at(p, i);
+    return st ? static_cast<int>(st->code) : MYWIRE_ERROR_ARGUMENT;
+}
+unsigned mywire_pipeline_step_errno(const mywire_pipeline *p, size_t i) {
+    const mywire::PipelineStep *st = step_at(p, i);
+    return st ? st->server_errno : 0;
+}
+const char *mywire_pipeline_step_sqlstate(const mywire_pipeline *p, size_t i) {
+    const mywire::PipelineStep *st = step_at(p, i);
+    return st ? st->sqlstate.c_str() : "HY000";
+}
+const char *mywire_pipeline_step_errmsg(const mywire_pipeline *p, size_t i) {
+    const mywire::PipelineStep *st = step_at(p, i);
+    if (!st) return "no such pipeline step";
+    if (st->message.empty() && st->code != Errc::ok) return mywire_errstr(static_cast<int>(st->code));
+    return st->message.c_str();
+}
+unsigned mywire_pipeline_result_count(const mywire_pipeline *p, size_t i) {
+    const mywire::PipelineStep *st = step_at(p, i);
+    return st ? static_cast<unsigned>(st->results.size()) : 0;
+}
+int mywire_pipeline_take_result(mywire_pipeline *p, size_t i, unsigned k, mywire_result **out) {
+    if (out) *out = nullptr;
+    if (!p || !out || i >= PL(p)->steps.size()) return MYWIRE_ERROR_ARGUMENT;
+    auto &results = PL(p)->steps[i].results;
+    if (k >= results.size() || !results[k]) return MYWIRE_ERROR_ARGUMENT;
+    *out = reinterpret_cast<mywire_result *>(results[k].release());
+    return MYWIRE_OK;
 }
 
 }  // extern "C"

@@ -624,6 +624,173 @@ enum mywire_status_flag {
     MYWIRE_STATUS_MORE_RESULTS_EXISTS = 0x0008
 };
 
+/* ------------------------------------------------------- non-blocking use
+ *
+ * Every call that can wait on the network -- mywire_connect (and _to, _uri),
+ * mywire_query, mywire_next_result, mywire_fetch on a streaming result,
+ * mywire_ping, mywire_select_db, mywire_reset_connection, mywire_statistics,
+ * mywire_set_server_multi_statements -- runs as one resumable operation. On a
+ * blocking connection (the default) the call waits until the operation is
+ * done. On a non-blocking one it returns at once with MYWIRE_WAIT_READ or
+ * MYWIRE_WAIT_WRITE while the operation must wait: poll mywire_socket() for
+ * that event (and at most mywire_timeout_ms()), then call the SAME function
+ * again to continue -- its arguments are not read again (the first call took
+ * what it needs: the SQL text is copied into the request at once). Any other
+ * call on the handle meanwhile fails with MYWIRE_ERROR_OUT_OF_SYNC (getters
+ * excepted). The blocking calls are this same loop with poll() inside: the
+ * two modes run the same code.
+ *
+ * TLS (its handshake included), compression and unix sockets work the same
+ * way. Until c-ares based resolution is wired in (see the README), the TCP
+ * connect itself -- name resolution and the connect() of each address -- is
+ * done inside the first mywire_connect call, bounded by connect_timeout; the
+ * login after it is non-blocking.
+ *
+ * Deadlines: connect_timeout bounds the whole connect; read_timeout and
+ * write_timeout bound each call (from its first wait to its end), so a server
+ * that trickles bytes cannot stretch a call. A non-blocking call that is
+ * continued after its deadline fails with MYWIRE_ERROR_TIMEOUT.
+ *
+ * mywire_result_free() of a streaming result with unread rows does not wait
+ * on a non-blocking connection: the rows are read and dropped by the next
+ * call on the connection, before its own command. mywire_close() never waits
+ * on a non-blocking connection (COM_QUIT goes out only if the socket takes it
+ * at once).
+ *
+ * One thread, many connections, each running "SELECT 1" (error handling cut
+ * to one line; tests/integration/test_nonblocking.c has it in full):
+ *
+ *     struct job { mywire_conn *c; mywire_result *res; int rc, call; };
+ *     enum { CONNECT, QUERY, FETCH, DONE };
+ *
+ *     static void advance(struct job *j) {     // after the call j->call returned j->rc
+ *         while (j->call != DONE && j->rc != MYWIRE_WAIT_READ && j->rc != MYWIRE_WAIT_WRITE) {
+ *             if (j->rc != MYWIRE_OK && j->rc != MYWIRE_ROW && j->rc != MYWIRE_DONE) {
+ *                 fprintf(stderr, "%s\n", mywire_errmsg(j->c)); j->call = DONE;
+ *             } else if (j->call == CONNECT) {
+ *                 j->call = QUERY;
+ *                 j->rc = mywire_query(j->c, "SELECT 1", 8, MYWIRE_STREAMING, &j->res);
+ *             } else if (j->rc == MYWIRE_DONE) {   // the result's end
+ *                 mywire_result_free(j->res); j->call = DONE;
+ *             } else {                            // the head, or a row (mywire_get)
+ *                 j->call = FETCH; j->rc = mywire_fetch(j->res);
+ *             }
+ *         }
+ *     }
+ *     static void resume(struct job *j) {      // its socket is ready: the same call again
+ *         j->rc = j->call == CONNECT ? mywire_connect(j->c)
+ *               : j->call == QUERY   ? mywire_query(j->c, NULL, 0, 0, &j->res)
+ *                                    : mywire_fetch(j->res);
+ *         advance(j);
+ *     }
+ *
+ *     struct job jobs[64]; struct pollfd p[64];
+ *     for (int i = 0; i < 64; i++) {
+ *         mywire_conn_new(&jobs[i].c);
+ *         mywire_set_uri(jobs[i].c, "mysql://app:pw@db/shop");
+ *         mywire_set_nonblocking(jobs[i].c, 1);
+ *         jobs[i].call = CONNECT; jobs[i].rc = mywire_connect(jobs[i].c);
+ *         advance(&jobs[i]);
+ *     }
+ *     for (;;) {
+ *         int waiting = 0;
+ *         for (int i = 0; i < 64; i++) {
+ *             p[i].fd = jobs[i].call == DONE ? -1 : mywire_socket(jobs[i].c);
+ *             p[i].events = jobs[i].rc == MYWIRE_WAIT_WRITE ? POLLOUT : POLLIN;
+ *             waiting += p[i].fd >= 0;
+ *         }
+ *         if (!waiting) break;
+ *         poll(p, 64, 1000);          // or the least mywire_timeout_ms()
+ *         for (int i = 0; i < 64; i++)
+ *             if (p[i].fd >= 0 && p[i].revents) resume(&jobs[i]);
+ *     }
+ *
+ */
+
+/* Switch the handle between blocking (0, the default) and non-blocking (1)
+ * use. Allowed at any time when no call is in progress; MYWIRE_ERROR_STATE
+ * otherwise, MYWIRE_ERROR_ARGUMENT for NULL. */
+MYWIRE_API int mywire_set_nonblocking(mywire_conn *conn, int enable);
+MYWIRE_API int mywire_is_nonblocking(const mywire_conn *conn);
+/* 1 while a non-blocking call waits to be continued, else 0. */
+MYWIRE_API int mywire_in_progress(const mywire_conn *conn);
+/* Milliseconds before the call in progress times out (0: it has; poll with
+ * at most this); -1 when it has no deadline or no call is in progress. */
+MYWIRE_API int64_t mywire_timeout_ms(const mywire_conn *conn);
+
+/* For garbage-collector finalizers: free without any network I/O and without
+ * blocking. mywire_result_discard() never drains: a streaming result that
+ * was still reading rows closes its connection (the next call on it gives
+ * MYWIRE_ERROR_STATE; reconnect). mywire_conn_discard() closes the socket
+ * without COM_QUIT and frees the handle; results outlive it as with
+ * mywire_conn_free(). Both accept NULL. */
+MYWIRE_API void mywire_result_discard(mywire_result *res);
+MYWIRE_API void mywire_conn_discard(mywire_conn *conn);
+
+/* -------------------------------------------------------------- pipelines
+ *
+ * A pipeline is a batch of commands -- queries, pings, connection resets,
+ * database changes -- sent together (in one write when they fit in 64 KiB;
+ * larger batches go out in windows of that size, so that neither side blocks
+ * writing) and answered in order. Each step keeps its own outcome: an error
+ * in one step is reported on that step, and the later steps still run, as
+ * the server runs them. Query results are buffered (as with MYWIRE_BUFFERED)
+ * and taken from the pipeline afterwards; a multi-statement query gives one
+ * result per statement. It works with TLS and compression (the compressed
+ * sequence ids of each step's reply restart where its request ended, as the
+ * server numbers them).
+ *
+ *     mywire_pipeline *p;
+ *     mywire_pipeline_new(&p);
+ *     mywire_pipeline_add_query(p, "INSERT INTO t VALUES (1)", 24);
+ *     mywire_pipeline_add_query(p, "SELECT * FROM t", 15);
+ *     if (mywire_pipeline_run(conn, p) == MYWIRE_OK)      // or MYWIRE_WAIT_*: again
+ *         for (size_t i = 0; i < mywire_pipeline_size(p); i++)
+ *             if (mywire_pipeline_step_code(p, i) != MYWIRE_OK)
+ *                 fprintf(stderr, "step %zu: %s\n", i, mywire_pipeline_step_errmsg(p, i));
+ *     mywire_result *res;
+ *     mywire_pipeline_take_result(p, 1, 0, &res);           // yours: mywire_result_free
+ *     mywire_pipeline_free(p);
+ */
+typedef struct mywire_pipeline mywire_pipeline;
+
+MYWIRE_API int mywire_pipeline_new(mywire_pipeline **out);
+/* Frees the pipeline and the results not taken from it. Accepts NULL. */
+MYWIRE_API void mywire_pipeline_free(mywire_pipeline *p);
+/* Remove every step (and untaken result), to build a new batch. */
+MYWIRE_API int mywire_pipeline_clear(mywire_pipeline *p);
+/* Append a step (the text is copied). MYWIRE_ERROR_ARGUMENT, NOMEM. */
+MYWIRE_API int mywire_pipeline_add_query(mywire_pipeline *p, const char *sql, size_t len);
+MYWIRE_API int mywire_pipeline_add_ping(mywire_pipeline *p);
+MYWIRE_API int mywire_pipeline_add_reset_connection(mywire_pipeline *p);
+MYWIRE_API int mywire_pipeline_add_select_db(mywire_pipeline *p, const char *database);
+MYWIRE_API size_t mywire_pipeline_size(const mywire_pipeline *p);
+
+/* Run every step of p on conn, in order; p must not change until the call
+ * is done. Returns MYWIRE_OK when every step got its reply (each step may
+ * still have failed: see mywire_pipeline_step_code), MYWIRE_WAIT_* on a
+ * non-blocking connection (call again), or the error that ended the
+ * connection (LOST, TIMEOUT, PROTOCOL, ...): then the steps from the failing
+ * one on carry that code too, and those already sent may have run on the
+ * server (their message says so). OUT_OF_SYNC / STATE as for mywire_query. */
+MYWIRE_API int mywire_pipeline_run(mywire_conn *conn, mywire_pipeline *p);
+
+/* Step i's outcome after a run: whether its reply was read, its result code
+ * (MYWIRE_OK, SERVER, RESULT_TOO_LARGE, or the connection's failure), and for
+ * a server error its number, SQLSTATE and (untrusted, bounded) message. The
+ * strings are valid until the pipeline is run again, cleared or freed. */
+MYWIRE_API int mywire_pipeline_step_ran(const mywire_pipeline *p, size_t i);
+MYWIRE_API int mywire_pipeline_step_code(const mywire_pipeline *p, size_t i);
+MYWIRE_API unsigned mywire_pipeline_step_errno(const mywire_pipeline *p, size_t i);
+MYWIRE_API const char *mywire_pipeline_step_sqlstate(const mywire_pipeline *p, size_t i);
+MYWIRE_API const char *mywire_pipeline_step_errmsg(const mywire_pipeline *p, size_t i);
+/* The results of query step i (one per statement; 0 for other steps). */
+MYWIRE_API unsigned mywire_pipeline_result_count(const mywire_pipeline *p, size_t i);
+/* Hand result k of step i to the caller, who frees it with
+ * mywire_result_free(); it can be taken once. MYWIRE_ERROR_ARGUMENT for a
+ * wrong index or a result already taken. */
+MYWIRE_API int mywire_pipeline_take_result(mywire_pipeline *p, size_t i, unsigned k, mywire_result **out);
+
 /* -------------------------------------------------------- cancel and abort
  *
  * The three functions below may be called from any thread while another

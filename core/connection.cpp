@@ -261,6 +261,7 @@ Errc Connection::on_exception(Errc code) noexcept {
     call_ = Call::none;
     op_ = after_drain_ = nullptr;
     fetching_ = nullptr;
+    pipe_ = nullptr;
     drain_pending_ = false;
     return code;
 }
@@ -439,7 +440,24 @@ Connection::Progress Connection::wait(Progress p) {
     return p;
 }
 
+void Connection::pipeline_failed(Errc code) {
+    // The connection failed: this step and the ones after it have no reply.
+    for (std::size_t i = read_next_; i < pipe_->steps.size(); ++i) {
+        PipelineStep &s = pipe_->steps[i];
+        s.code = code;
+        s.server_errno = 0;
+        s.sqlstate = "HY000";
+        s.message = i == read_next_ ? session.err.message
+                    : i < send_next_ ? "no reply: the connection failed at an earlier step (this one was sent and may have run)"
+                                     : "not sent: the connection failed at an earlier step";
+        if (i == read_next_ && i < send_next_) s.message += " (this step was sent and may have run)";
+        s.op.reset();
+        s.current.reset();
+    }
+}
+
 Connection::Progress Connection::fail_progress(Errc code) {
+    if (call_ == Call::pipeline && pipe_ && fatal(code)) pipeline_failed(code);
     if (call_ == Call::connect) {
         transport_.set_wipe_output(false);
         if (server.tls_failure != MYWIRE_TLS_FAILURE_NONE) tls_info_.failure = server.tls_failure;
@@ -482,7 +500,164 @@ Connection::Progress Connection::on_op_error() {
         session.err.set(Errc::cancelled, ClientError::cancelled,
                         "the statement was cancelled (mywire_cancel): the server stopped it "
                         "(ER_QUERY_INTERRUPTED); the connection is still usable");
+    if (call_ == Call::pipeline) return pipeline_op_error();
     return fail_progress(session.err.code);
+}
+
+// ------------------------------------------------------------- pipelines
+
+Errc Connection::start_pipeline(Pipeline &p) {
+    if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
+    for (PipelineStep &st : p.steps) {
+        st.ran = false;
+        st.code = Errc::ok;
+        st.server_errno = 0;
+        st.sqlstate = "00000";
+        st.message.clear();
+        st.results.clear();
+        st.op.reset();
+        st.current.reset();
+    }
+    pipe_ = &p;
+    send_next_ = read_next_ = in_flight_ = 0;
+    return begin(Call::pipeline, nullptr);
+}
+
+bool Connection::pipeline_next(Progress &p) {
+    std::vector<PipelineStep> &steps = pipe_->steps;
+    // Requests go out ahead of the replies, within the window.
+    while (send_next_ < steps.size() && (send_next_ == read_next_ || in_flight_ < pipeline_window)) {
+        PipelineStep &st = steps[send_next_];
+        namespace cmd = proto::command;
+        using Reply = proto::SimpleCommandOp::Reply;
+        switch (st.kind) {
+        case PipelineStep::Kind::query: {
+            st.current = std::make_unique<Result>(nullptr, false);
+            auto op = std::make_unique<proto::ResultHeadOp>(st.current->head, head_limits());
+            op->set_query(st.arg);
+            st.op = std::move(op);
+            break;
+        }
+        case PipelineStep::Kind::ping:
+            st.op = std::make_unique<proto::SimpleCommandOp>(cmd::ping, std::string_view(), Reply::ok);
+            break;
+        case PipelineStep::Kind::reset:
+            st.op = std::make_unique<proto::SimpleCommandOp>(cmd::reset_connection, std::string_view(), Reply::ok);
+            break;
+        case PipelineStep::Kind::init_db:
+            st.op = std::make_unique<proto::SimpleCommandOp>(cmd::init_db, st.arg, Reply::ok);
+            break;
+        }
+        // The first resume of every command op only builds its request.
+        if (st.op->resume(session) != proto::Action::write) {
+            p = fail_progress(session.err.set(Errc::internal, "a pipelined command did not start with a request"));
+            return false;
+        }
+        if (session.new_command) {
+            transport_.begin_command();
+            session.new_command = false;
+        }
+        st.request_bytes = session.wbuf.size();
+        if (Errc rc = transport_.send(session.wbuf, session.err); rc != Errc::ok) {
+            p = fail_progress(rc);
+            return false;
+        }
+        // Where this command's reply starts: plain and compressed ids.
+        st.seq_after = session.seq;
+        st.cseq_after = transport_.sequence();
+        in_flight_ += st.request_bytes;
+        ++send_next_;
+    }
+    if (read_next_ == steps.size()) {
+        p = Progress::done;
+        call_done_ = true;
+        call_rc_ = Errc::ok;
+        return false;
+    }
+    PipelineStep &st = steps[read_next_];
+    session.seq = st.seq_after;
+    transport_.expect_reply_sequence(st.cseq_after);
+    op_ = st.op.get();
+    return true;
+}
+
+void Connection::pipeline_step_done(PipelineStep &st) {
+    st.ran = true;
+    st.op.reset();
+    st.current.reset();
+    in_flight_ -= std::min(in_flight_, st.request_bytes);
+    ++read_next_;
+    op_ = nullptr;
+}
+
+Connection::Progress Connection::pipeline_op_done() {
+    PipelineStep &st = pipe_->steps[read_next_];
+    if (st.kind != PipelineStep::Kind::query) {
+        pipeline_step_done(st);
+        return Progress::more;
+    }
+    Result &r = *st.current;
+    if (store_op_ && op_ == store_op_.get()) {
+        r.finished_ = true;
+        r.head.ok.status_flags = store_op_->end_ok.status_flags;
+        r.head.ok.warnings = store_op_->end_ok.warnings;
+        bool over = store_sink_->over_limit;
+        store_op_.reset();
+        store_sink_.reset();
+        if (over) {
+            st.code = Errc::result_too_large;
+            st.message = "the buffered result exceeds max_result_bytes (" + std::to_string(opts.max_result_bytes) +
+                         "); use a streaming result or raise the limit";
+            st.sqlstate = "HY000";
+            st.current.reset();
+        } else if (st.code == Errc::ok) {
+            st.results.push_back(std::move(st.current));
+        }
+    } else if (!r.head.columns.empty()) {
+        // A result set: its rows next, into the result.
+        r.values_.resize(r.head.columns.size());
+        store_sink_ = std::make_unique<StoreSink>(r, opts.max_result_bytes);
+        store_op_ = std::make_unique<proto::RowsOp>(*store_sink_);
+        op_ = store_op_.get();
+        return Progress::more;
+    } else {
+        r.finished_ = true;
+        if (st.code == Errc::ok) st.results.push_back(std::move(st.current));
+    }
+    if (state() == State::more_results && st.code == Errc::ok) {
+        // A multi-statement query: its next result.
+        st.current = std::make_unique<Result>(nullptr, false);
+        st.op = std::make_unique<proto::ResultHeadOp>(st.current->head, head_limits());
+        op_ = st.op.get();
+        return Progress::more;
+    }
+    if (state() == State::more_results) {
+        // Over the limit with results still to come: read them, dropped.
+        st.current = std::make_unique<Result>(nullptr, false);
+        st.op = std::make_unique<proto::ResultHeadOp>(st.current->head, head_limits());
+        op_ = st.op.get();
+        return Progress::more;
+    }
+    pipeline_step_done(st);
+    return Progress::more;
+}
+
+Connection::Progress Connection::pipeline_op_error() {
+    PipelineStep &st = pipe_->steps[read_next_];
+    Errc code = session.err.code;
+    store_op_.reset();
+    store_sink_.reset();
+    if (!fatal(code)) {
+        // This step failed (a server error ends its command); the server goes
+        // on with the next ones, and so do we.
+        st.code = code;
+        st.server_errno = session.err.server_errno;
+        st.sqlstate.assign(session.err.sqlstate, 5);
+        st.message = session.err.message;
+        pipeline_step_done(st);
+        return Progress::more;
+    }
+    return fail_progress(code);
 }
 
 Connection::Progress Connection::on_op_done() {
@@ -495,9 +670,11 @@ Connection::Progress Connection::on_op_done() {
             next_none_ = true;  // the drained result was the last
             return Progress::done;
         }
-        return Progress::wait_read;  // internal: resume the call's own op (see step)
+        return Progress::more;  // the call's own op
     }
     switch (call_) {
+    case Call::pipeline:
+        return pipeline_op_done();
     case Call::connect:
         return on_connect_done();
     case Call::query:
@@ -533,7 +710,7 @@ Connection::Progress Connection::on_op_done() {
         store_sink_ = std::make_unique<StoreSink>(r, opts.max_result_bytes);
         store_op_ = std::make_unique<proto::RowsOp>(*store_sink_);
         op_ = store_op_.get();
-        return Progress::wait_read;  // internal: go on with the rows
+        return Progress::more;  // on with the rows
     }
     default:
         return Progress::done;
@@ -568,7 +745,7 @@ Connection::Progress Connection::step() {
         if (op_done_) {
             op_done_ = false;
             Progress p = on_op_done();
-            if (p == Progress::wait_read) continue;  // chained: the next op of this call
+            if (p == Progress::more) continue;  // chained: the next op of this call
             if (p == Progress::done) {
                 call_done_ = true;
                 call_rc_ = Errc::ok;
@@ -609,6 +786,11 @@ Connection::Progress Connection::step() {
             io_ = IoWant::none;
         }
         // 3. The operation.
+        if (!op_) {  // a pipeline between two steps
+            Progress p;
+            if (!pipeline_next(p)) return p;
+            continue;  // its requests go out first
+        }
         proto::Action a = op_->resume(session);
         switch (a) {
         case proto::Action::write:
@@ -634,8 +816,11 @@ Connection::Progress Connection::step() {
         case proto::Action::done:
             op_done_ = true;
             continue;
-        case proto::Action::error:
-            return on_op_error();
+        case proto::Action::error: {
+            Progress p = on_op_error();
+            if (p == Progress::more) continue;  // a pipeline goes on with its next step
+            return p;
+        }
         }
     }
 }
@@ -702,6 +887,17 @@ Errc Connection::finish(Result *&out) {
             session.err.clear();
         }
         command_op_.reset();
+        break;
+    case Call::pipeline:
+        if (pipe_)
+            for (PipelineStep &st : pipe_->steps) {
+                st.op.reset();
+                st.current.reset();
+            }
+        pipe_ = nullptr;
+        store_op_.reset();
+        store_sink_.reset();
+        if (rc == Errc::ok) session.err.clear();
         break;
     case Call::fetch: {
         Result *r = fetching_;

@@ -141,6 +141,33 @@ private:
     std::vector<RowPos> index_;  // built on the first seek
 };
 
+// A batch of commands sent together and answered in order (pipelining). Each
+// step keeps its own outcome: an error in one step is reported on that step,
+// and the later ones still run, as the server runs them. Query results are
+// buffered.
+struct PipelineStep {
+    enum class Kind { query, ping, reset, init_db };
+    Kind kind = Kind::ping;
+    std::string arg;  // the SQL text or the database
+    // Outcome.
+    bool ran = false;
+    Errc code = Errc::ok;
+    unsigned server_errno = 0;
+    std::string sqlstate = "00000";
+    std::string message;
+    std::vector<std::unique_ptr<Result>> results;
+    // The engine's, while the batch runs.
+    std::unique_ptr<proto::Op> op;
+    std::unique_ptr<Result> current;
+    std::uint8_t seq_after = 0, cseq_after = 0;
+    std::size_t request_bytes = 0;
+};
+
+struct Pipeline {
+    std::vector<PipelineStep> steps;
+    void clear() { steps.clear(); }
+};
+
 // One connection: the options, the sans-io session and the driver that moves
 // bytes between the session's operations, the transport stack and the socket.
 //
@@ -156,15 +183,22 @@ public:
     Connection &operator=(const Connection &) = delete;
 
     using State = proto::ConnState;
-    enum class Progress { done, error, wait_read, wait_write };
+    enum class Progress {
+        done,
+        error,
+        wait_read,
+        wait_write,
+        more,  // internal to step(): go on with the call's next operation
+    };
     // The call in progress (what step() advances).
-    enum class Call { none, connect, query, next_result, command, statistics, fetch, drain, close };
+    enum class Call { none, connect, query, next_result, command, statistics, fetch, drain, close, pipeline };
 
     Options opts;
     proto::Session session;
     proto::ServerInfo server;
     std::string statistics_text;  // mywire_statistics' answer
     bool nonblocking = false;      // the API returns MYWIRE_WAIT_* instead of waiting
+    std::string pending_database;  // mywire_select_db's argument while it runs
 
     State state() const { return session.state; }
     Error &err() { return session.err; }
@@ -173,6 +207,7 @@ public:
                state() != State::connecting;
     }
     Call call() const { return call_; }
+    bool next_is_none() const { return next_none_; }
 
     // An exception (out of memory, or a bug) escaped the core in the middle
     // of a call: record it and close the connection, whose protocol state is
@@ -195,6 +230,11 @@ public:
     Errc start_set_option(std::uint16_t option);
     Errc start_statistics();
     Errc start_fetch(Result &r);
+    // Every step of p, in order; p must outlive the call.
+    Errc start_pipeline(Pipeline &p);
+    // Requests sent ahead of the reply being read, at most (a batch larger
+    // than this is sent in windows, so that neither side blocks writing).
+    static constexpr std::size_t pipeline_window = 64 * 1024;
 
     Progress step();
     // step() and wait (poll, within the call's deadlines) until done or error.
@@ -245,6 +285,13 @@ private:
     enum class IoWant { none, read, tls_handshake };
 
     Errc ready_for_command();
+    // Pipelines: queue the requests the window allows and set op_ to the
+    // reply to read next; false (with p) when the batch is over.
+    bool pipeline_next(Progress &p);
+    Progress pipeline_op_done();
+    Progress pipeline_op_error();
+    void pipeline_step_done(PipelineStep &st);
+    void pipeline_failed(Errc code);  // marks the steps from read_next_ on
     Errc begin(Call call, proto::Op *op);
     // The reply's head is in: streaming results start reading rows, buffered
     // ones are read to the end here.
@@ -291,6 +338,8 @@ private:
     std::unique_ptr<StoreSink> store_sink_;
     std::unique_ptr<proto::RowsOp> store_op_;
     Result *fetching_ = nullptr;  // the result a fetch call is for
+    Pipeline *pipe_ = nullptr;    // the batch a pipeline call runs
+    std::size_t send_next_ = 0, read_next_ = 0, in_flight_ = 0;
 
     // A result freed while it was still reading rows: its rest is read and
     // dropped before the next call's own operation.
