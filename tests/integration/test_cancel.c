@@ -4,10 +4,10 @@
  * from another (over TCP and TLS, blocking and non-blocking), the connection
  * usable (cancel) or closed and reconnectable (abort) afterwards; a cancel or
  * an abort with nothing running; handles that were never connected.
- * (The non-blocking cases follow with the non-blocking API.)
  *
  * Also in the suite 'threads': tests/run.sh runs it under ThreadSanitizer.
  */
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,6 +276,146 @@ static void test_abort_pending(void **state)
     mywire_conn_free(c);
 }
 
+/* ------------------------------------------------------------ non-blocking */
+
+/* Drive the call `rc` came from to its end: poll the socket, call again. */
+static int nb_finish(mywire_conn *c, int rc, int (*again)(mywire_conn *, void *), void *arg)
+{
+    while (rc == MYWIRE_WAIT_READ || rc == MYWIRE_WAIT_WRITE) {
+        struct pollfd p = {mywire_socket(c), rc == MYWIRE_WAIT_WRITE ? POLLOUT : POLLIN, 0};
+        if (poll(&p, 1, 10000) != 1) fail_msg("non-blocking call: no progress in 10 s");
+        rc = again(c, arg);
+    }
+    return rc;
+}
+
+static int again_connect(mywire_conn *c, void *arg)
+{
+    (void)arg;
+    return mywire_connect(c);
+}
+
+static int again_query(mywire_conn *c, void *arg)
+{
+    return mywire_query(c, NULL, 0, 0, (mywire_result **)arg);
+}
+
+static mywire_conn *nb_connect(void)
+{
+    const it_env *e = it_get_env();
+    mywire_conn *c = it_new();
+    IT_OK(c, mywire_set_nonblocking(c, 1));
+    IT_OK(c, mywire_set_host(c, e->host));
+    IT_OK(c, mywire_set_port(c, e->port));
+    IT_OK(c, mywire_set_user(c, e->user));
+    IT_OK(c, mywire_set_password(c, e->password));
+    IT_OK(c, nb_finish(c, mywire_connect(c), again_connect, NULL));
+    return c;
+}
+
+static void nb_select_1(mywire_conn *c)
+{
+    mywire_result *res = NULL;
+    IT_OK(c, nb_finish(c, mywire_query(c, "SELECT 1", 8, MYWIRE_BUFFERED, &res), again_query, &res));
+    IT_ROW(res);
+    IT_VAL(res, 0, "1");
+    IT_DONE(res);
+    mywire_result_free(res);
+}
+
+struct stopper {
+    pthread_t thread;
+    mywire_conn *c;
+    int abort; /* 1: mywire_abort, 0: mywire_cancel */
+    int rc;
+    double at;
+};
+
+static void *stopper_main(void *p)
+{
+    struct stopper *s = p;
+    s->at = it_now();
+    s->rc = s->abort ? mywire_abort(s->c) : mywire_cancel(s->c);
+    return NULL;
+}
+
+/* One thread's event loop owns c, which runs SELECT SLEEP(30); another
+ * thread cancels or aborts it. Returns the call's final code; *latency is
+ * the time from the other thread's call to the loop's end. */
+static int nb_stop_sleep(mywire_conn *c, int abort, double *latency)
+{
+    mywire_conn *monitor = it_connect_tcp();
+    uint64_t id = mywire_connection_id(c);
+    int wake = mywire_wake_fd(c);
+    assert_true(wake >= 0);
+    mywire_result *res = NULL;
+    int rc = mywire_query(c, SLEEP_SQL, strlen(SLEEP_SQL), MYWIRE_BUFFERED, &res);
+    assert_true(rc == MYWIRE_WAIT_READ || rc == MYWIRE_WAIT_WRITE);
+    assert_int_equal(mywire_in_progress(c), 1);
+    wait_running(monitor, id, SLEEP_SQL);
+
+    struct stopper s = {.c = c, .abort = abort};
+    assert_int_equal(pthread_create(&s.thread, NULL, stopper_main, &s), 0);
+    int woken_by_fd = 0;
+    while (rc == MYWIRE_WAIT_READ || rc == MYWIRE_WAIT_WRITE) {
+        struct pollfd p[2] = {{mywire_socket(c), rc == MYWIRE_WAIT_WRITE ? POLLOUT : POLLIN, 0},
+                              {wake, POLLIN, 0}};
+        int n = poll(p, 2, 10000);
+        if (n <= 0) fail_msg("non-blocking SELECT SLEEP(30): not woken in 10 s");
+        if (p[1].revents & POLLIN) woken_by_fd = 1;
+        rc = mywire_query(c, NULL, 0, 0, &res);
+    }
+    double ended = it_now();
+    assert_int_equal(pthread_join(s.thread, NULL), 0);
+    *latency = ended - s.at;
+    print_message("non-blocking %s: rc %d (%s), %.3f s after the call, woken by the wake fd: %d: %s\n",
+                  abort ? "abort" : "cancel", rc, mywire_errstr(rc), *latency, woken_by_fd,
+                  mywire_errmsg(c));
+    assert_int_equal(s.rc, MYWIRE_OK);
+    assert_null(res);
+    if (abort) {
+        assert_int_equal(woken_by_fd, 1);
+        kill_leftover(monitor, id);
+    }
+    mywire_conn_free(monitor);
+    return rc;
+}
+
+static void test_nonblocking_cancel(void **state)
+{
+    (void)state;
+    mywire_conn *c = nb_connect();
+    double latency = 0;
+    int rc = nb_stop_sleep(c, 0, &latency);
+    assert_int_equal(rc, MYWIRE_ERROR_CANCELLED);
+    assert_int_equal(mywire_client_error(c), MYWIRE_CLIENT_ERROR_CANCELLED);
+    assert_int_equal(mywire_is_connected(c), 1);
+    assert_true(latency < MAX_LATENCY);
+    nb_select_1(c);
+    mywire_conn_free(c);
+}
+
+static void test_nonblocking_abort(void **state)
+{
+    (void)state;
+    mywire_conn *c = nb_connect();
+    int wake = mywire_wake_fd(c);
+    double latency = 0;
+    int rc = nb_stop_sleep(c, 1, &latency);
+    assert_int_equal(rc, MYWIRE_ERROR_CANCELLED);
+    assert_int_equal(mywire_client_error(c), MYWIRE_CLIENT_ERROR_ABORTED);
+    assert_int_equal(mywire_is_connected(c), 0);
+    assert_int_equal(mywire_in_progress(c), 0);
+    assert_true(latency < MAX_LATENCY);
+    /* The abort was consumed: the wake fd is quiet, and a reconnect works. */
+    struct pollfd p = {wake, POLLIN, 0};
+    assert_int_equal(poll(&p, 1, 0), 0);
+    IT_OK(c, nb_finish(c, mywire_connect(c), again_connect, NULL));
+    assert_int_equal(mywire_wake_fd(c), wake);
+    nb_select_1(c);
+    mywire_conn_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,6 +426,8 @@ int main(void)
         cmocka_unit_test(test_cancel_nothing_running),
         cmocka_unit_test(test_abort_blocked_query),
         cmocka_unit_test(test_abort_pending),
+        cmocka_unit_test(test_nonblocking_cancel),
+        cmocka_unit_test(test_nonblocking_abort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
