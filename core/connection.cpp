@@ -345,7 +345,9 @@ Errc Connection::begin(Call call, proto::Op *op) {
     op_done_ = false;
     next_none_ = false;
     call_rc_ = Errc::ok;
-    session.err.sent = false;
+    // Whether the failing command had reached the socket: a fetch or a next
+    // result reads the reply of a command that did.
+    session.err.sent = call == Call::fetch || call == Call::next_result || call == Call::drain;
     if (call != Call::fetch && call != Call::next_result && call != Call::drain)
         cancel_.clear_request();  // a new command: an earlier mywire_cancel was not for it
     if (drain_pending_ && call != Call::connect && call != Call::close && call != Call::drain) {
@@ -985,13 +987,32 @@ Errc Connection::start_fetch(Result &r) {
 }
 
 int Connection::fetch_row(Result &r) {
+    Progress p;
     if (call_ == Call::none) {
-        if (Errc rc = start_fetch(r); rc != Errc::ok) return r.error_ = static_cast<int>(rc);
+        if (active_ != &r) return r.error_ = static_cast<int>(session.err.set(Errc::state, "the result is no longer being read"));
+        // The hot path of streaming: the row is usually in the buffer
+        // already, and the rows operation takes it without a call being set
+        // up. Anything else -- more bytes needed, the end, an error -- goes on
+        // as a fetch call from where the operation stopped.
+        proto::Action a = r.rows_op_.resume(session);
+        if (a == proto::Action::done && r.rows_op_.row) return MYWIRE_ROW;
+        begin(Call::fetch, &r.rows_op_);
+        fetching_ = &r;
+        if (a == proto::Action::error) {
+            p = on_op_error();
+        } else {
+            if (a == proto::Action::done)
+                op_done_ = true;  // the end marker
+            else
+                io_ = IoWant::read;
+            p = nonblocking ? step() : complete();
+        }
     } else if (call_ != Call::fetch || fetching_ != &r) {
         return static_cast<int>(session.err.set(Errc::out_of_sync, "commands out of sync: another call is "
                                                                    "in progress on this connection"));
+    } else {
+        p = nonblocking ? step() : complete();
     }
-    Progress p = nonblocking ? step() : complete();
     if (p == Progress::wait_read) return MYWIRE_WAIT_READ;
     if (p == Progress::wait_write) return MYWIRE_WAIT_WRITE;
     Errc rc = finish();
