@@ -519,7 +519,9 @@ Errc rsa_encrypt_password(std::string_view plugin, std::string_view key, Errc ba
     }
     EVP_PKEY_CTX_free(ctx);
     wipe(plain);
-    if (!ok) return fail(Errc::internal, "RSA encryption failed");
+    // OpenSSL refuses keys it parsed but cannot use (an even modulus, say):
+    // the server's key is bad, not mywire.
+    if (!ok) return fail(Errc::auth, "the server's RSA public key cannot be used to encrypt the password");
     return Errc::ok;
 }
 

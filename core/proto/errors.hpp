@@ -108,7 +108,11 @@ struct Error {
         code = Errc::server;
         client = ClientError::none;
         server_errno = number;
-        if (state.size() == 5)
+        // Five characters of [0-9A-Z] as SQL defines them, else the generic
+        // one: the C string is always five characters (no NUL, no control).
+        bool good = state.size() == 5;
+        for (char ch : state) good = good && ((ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z'));
+        if (good)
             state.copy(sqlstate, 5);
         else
             std::string_view("HY000").copy(sqlstate, 5);
