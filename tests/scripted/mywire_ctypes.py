@@ -41,7 +41,7 @@ def library_path(argv=None):
         return path
     path = os.environ.get("MYWIRE_LIB")
     if not path:
-        raise SystemExit("usage: test_*.py --lib /path/to/libmywire.so.0 [unittest args]")
+        raise SystemExit("usage: test_*.py --lib /path/to/libmywire.so.1 [unittest args]")
     return path
 
 

@@ -3,7 +3,7 @@ fast/full path x verified TLS / unverified TLS / plain TCP / unix socket, auth
 switches from each plugin to each other, MySQL multi-factor authentication,
 dialog prompts, and a man in the middle with a self-signed certificate.
 
-    /usr/bin/python3 test_auth.py --lib build/capi/libmywire.so.0 [-k name]
+    /usr/bin/python3 test_auth.py --lib build/capi/libmywire.so.1 [-k name]
 """
 
 import datetime

@@ -2,7 +2,7 @@
 with a level), negotiated per flavor, a few rows and values over 16 MiB (split
 plain packets inside split compressed packets), both directions.
 
-    /usr/bin/python3 test_compress.py --lib build/capi/libmywire.so.0
+    /usr/bin/python3 test_compress.py --lib build/capi/libmywire.so.1
 """
 
 import hashlib

@@ -2,7 +2,7 @@
 naming the option that would allow it, and the recordings prove that no
 password, no scramble, no hash and no key-file content left the client.
 
-    /usr/bin/python3 test_downgrade.py --lib build/capi/libmywire.so.0
+    /usr/bin/python3 test_downgrade.py --lib build/capi/libmywire.so.1
 """
 
 from cryptography.hazmat.primitives import serialization

@@ -1,7 +1,7 @@
 """Greetings of every server flavor, what the client answers to them, TLS
 negotiation and verification, and the commands after login.
 
-    /usr/bin/python3 test_greetings.py --lib build/capi/libmywire.so.0
+    /usr/bin/python3 test_greetings.py --lib build/capi/libmywire.so.1
 """
 
 import shutil

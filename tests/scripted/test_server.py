@@ -3,7 +3,7 @@ against known values, and its flows driven by an independent client (the
 `mariadb` command-line client, i.e. libmariadb), so that a failure in the
 other scripted test files can be told apart from a bug in the server.
 
-    /usr/bin/python3 test_server.py --lib build/capi/libmywire.so.0
+    /usr/bin/python3 test_server.py --lib build/capi/libmywire.so.1
 (--lib is accepted for symmetry with the other files; this one does not
 load libmywire.)
 """
