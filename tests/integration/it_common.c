@@ -343,3 +343,27 @@ char *it_cert(const char *file)
 {
     return it_format("%s/%s", it_required_env("MYWIRE_TEST_CERTS"), file);
 }
+
+mywire_conn *it_configured(const char *option, int use_socket)
+{
+    const it_env *e = it_get_env();
+    mywire_conn *c = it_new();
+    if (use_socket) {
+        IT_OK(c, mywire_set_unix_socket(c, e->socket));
+    } else {
+        IT_OK(c, mywire_set_host(c, e->host));
+        IT_OK(c, mywire_set_port(c, e->port));
+    }
+    IT_OK(c, mywire_set_user(c, e->user));
+    IT_OK(c, mywire_set_password(c, e->password));
+    IT_OK(c, mywire_set_database(c, e->db));
+    IT_OK(c, mywire_set_multi_statements(c, 1));
+    if (option) {
+        char *key = strdup(option), *eq = key ? strchr(key, '=') : NULL;
+        assert_non_null(eq);
+        *eq = '\0';
+        IT_OK(c, mywire_set_option(c, key, eq + 1));
+        free(key);
+    }
+    return c;
+}

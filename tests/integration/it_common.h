@@ -48,6 +48,10 @@ mywire_conn *it_new(void);
 /* Connected handles for MYWIRE_TEST_USER on MYWIRE_TEST_DB. */
 mywire_conn *it_connect_tcp(void);
 mywire_conn *it_connect_socket(void);
+/* A fresh handle set up for MYWIRE_TEST_USER on MYWIRE_TEST_DB over TCP (or
+ * the unix socket), with multi-statements on and, when option is not NULL,
+ * one more option given as "key=value"; not connected. */
+mywire_conn *it_configured(const char *option, int use_socket);
 /* Connect an already configured handle over TCP, asserting success. */
 void it_connect_configured_tcp(mywire_conn *conn);
 

@@ -127,30 +127,12 @@ static void run_jobs(struct job *jobs, int n)
     free(p);
 }
 
-static mywire_conn *nb_handle(const char *uri_extra, int use_socket)
+static mywire_conn *nb_handle(const char *option, int use_socket)
 {
-    const it_env *e = it_get_env();
-    mywire_conn *c = it_new();
-    if (use_socket) {
-        IT_OK(c, mywire_set_unix_socket(c, e->socket));
-    } else {
-        IT_OK(c, mywire_set_host(c, e->host));
-        IT_OK(c, mywire_set_port(c, e->port));
-    }
-    IT_OK(c, mywire_set_user(c, e->user));
-    IT_OK(c, mywire_set_password(c, e->password));
-    IT_OK(c, mywire_set_database(c, e->db));
-    IT_OK(c, mywire_set_multi_statements(c, 1));
+    mywire_conn *c = it_configured(option, use_socket);
     IT_OK(c, mywire_set_read_timeout(c, 30000));
     IT_OK(c, mywire_set_write_timeout(c, 30000));
     IT_OK(c, mywire_set_connect_timeout(c, 30000));
-    if (uri_extra) {
-        char *key = strdup(uri_extra), *eq = strchr(key, '=');
-        assert_non_null(eq);
-        *eq = '\0';
-        IT_OK(c, mywire_set_option(c, key, eq + 1));
-        free(key);
-    }
     IT_OK(c, mywire_set_nonblocking(c, 1));
     assert_int_equal(mywire_is_nonblocking(c), 1);
     return c;

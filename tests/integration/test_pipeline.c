@@ -42,24 +42,7 @@ static char *scalar_of(mywire_pipeline *p, size_t step, unsigned k)
 
 static mywire_conn *handle(const char *option, int use_socket, int nonblocking)
 {
-    const it_env *e = it_get_env();
-    mywire_conn *c = it_new();
-    if (use_socket) {
-        IT_OK(c, mywire_set_unix_socket(c, e->socket));
-    } else {
-        IT_OK(c, mywire_set_host(c, e->host));
-        IT_OK(c, mywire_set_port(c, e->port));
-    }
-    IT_OK(c, mywire_set_user(c, e->user));
-    IT_OK(c, mywire_set_password(c, e->password));
-    IT_OK(c, mywire_set_database(c, e->db));
-    IT_OK(c, mywire_set_multi_statements(c, 1));
-    if (option) {
-        char *key = strdup(option), *eq = strchr(key, '=');
-        *eq = '\0';
-        IT_OK(c, mywire_set_option(c, key, eq + 1));
-        free(key);
-    }
+    mywire_conn *c = it_configured(option, use_socket);
     IT_OK(c, mywire_connect(c));
     IT_OK(c, mywire_set_nonblocking(c, nonblocking));
     return c;
