@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "mywire.h"
+#include "cancel.h"
 
 /* Exit statuses (documented in --help). */
 enum {
@@ -213,13 +214,14 @@ struct options {
     enum output_format format;
     const char **statements; /* the -e values, in order */
     size_t statement_count;
+    size_t pipeline;         /* --pipeline: statements in flight; 0: off */
     int show_help, show_version, show_status;
 };
 
 enum option_id {
     OPT_URI, OPT_HOST, OPT_PORT, OPT_SOCKET, OPT_USER, OPT_DATABASE,
     OPT_SECRET, OPT_SETTING, OPT_SSL_MODE, OPT_COMPRESS, OPT_STATUS,
-    OPT_EXECUTE, OPT_FORMAT, OPT_HELP, OPT_VERSION
+    OPT_EXECUTE, OPT_FORMAT, OPT_PIPELINE, OPT_HELP, OPT_VERSION
 };
 
 enum option_arg { ARG_NONE, ARG_REQUIRED, ARG_OPTIONAL };
@@ -264,6 +266,7 @@ static const struct option_spec option_specs[] = {
     {0, "status", ARG_NONE, OPT_STATUS, NULL, 0},
     {'e', "execute", ARG_REQUIRED, OPT_EXECUTE, NULL, 0},
     {0, "format", ARG_REQUIRED, OPT_FORMAT, NULL, 0},
+    {0, "pipeline", ARG_OPTIONAL, OPT_PIPELINE, NULL, 0},
     {0, "help", ARG_NONE, OPT_HELP, NULL, 0},
     {'V', "version", ARG_NONE, OPT_VERSION, NULL, 0},
 };
@@ -272,7 +275,8 @@ static const struct option_spec option_specs[] = {
 
 static const char usage_line[] = "Usage: mywire [--uri URI | -h HOST -P PORT -S SOCKET -u USER -D DB]\n"
                                  "              [--password[=PW]] [--ssl-mode MODE] [--compress[=ALG]]\n"
-                                 "              [OPTION]... [--status] [--format FORMAT] [-e SQL]...\n";
+                                 "              [OPTION]... [--status] [--format FORMAT] [--pipeline[=N]]\n"
+                                 "              [-e SQL]...\n";
 
 static void print_help(void)
 {
@@ -360,6 +364,21 @@ static void print_help(void)
           "  outside quotes ('', \"\", ``) and comments (-- , #, /* */); empty\n"
           "  statements are skipped; there is no DELIMITER command.\n"
           "  Execution stops at the first error.\n"
+          "  --pipeline[=N]        send up to N statements (default 100, at most\n"
+          "                        10000) before reading their results, so that a\n"
+          "                        dump of many small statements is not bound by\n"
+          "                        round trips; -e texts are split into statements\n"
+          "                        too, and standard input is read N statements\n"
+          "                        ahead. Output and errors are the same and in the\n"
+          "                        same order, results are buffered (max_result_bytes\n"
+          "                        applies). Execution still stops at the first\n"
+          "                        error, but the statements sent behind a failing\n"
+          "                        one have run on the server: mywire then reports\n"
+          "                        which of them ran, and how they ended.\n"
+          "  Ctrl-C while a statement runs cancels it on the server (KILL QUERY over\n"
+          "  a second connection) and exits with status 130; a second Ctrl-C aborts\n"
+          "  at once (the connection is closed; if the cancel had not reached the\n"
+          "  server, the statement may go on running there).\n"
           "\n"
           "Output (--format FORMAT):\n"
           "  table   (default) aligned table, NULL shown as NULL; control characters\n"
@@ -381,7 +400,7 @@ static void print_help(void)
           "  -V, --version         show the program and library versions\n"
           "\n"
           "Exit status: 0 success, 1 the server returned an error, 2 a connection,\n"
-          "TLS, protocol or client error, 64 bad usage.\n",
+          "TLS, protocol or client error, 64 bad usage, 130 interrupted (Ctrl-C).\n",
           stdout);
 }
 
@@ -411,6 +430,23 @@ static int parse_port(const char *text, unsigned *port)
     if (value < 1 || value > 65535)
         return -1;
     *port = (unsigned)value;
+    return 0;
+}
+
+/* --pipeline's N: 1..10000, digits only. */
+static int parse_pipeline(const char *text, size_t *n)
+{
+    size_t value = 0;
+    if (*text == '\0' || strlen(text) > 5)
+        return -1;
+    for (const char *p = text; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        value = value * 10 + (size_t)(*p - '0');
+    }
+    if (value < 1 || value > 10000)
+        return -1;
+    *n = value;
     return 0;
 }
 
@@ -635,6 +671,12 @@ static int apply_option(struct options *o, const struct option_spec *spec, char 
         if (parse_port(value, &o->port) != 0)
             return usage_error("bad port '%s' (expected 1..65535)", value);
         break;
+    case OPT_PIPELINE:
+        if (!value)
+            o->pipeline = 100;
+        else if (parse_pipeline(value, &o->pipeline) != 0)
+            return usage_error("bad --pipeline '%s' (expected 1..10000 statements)", value);
+        break;
     case OPT_FORMAT:
         if (parse_format(value, &o->format) != 0)
             return usage_error("unknown format '%s' (expected table, tsv, csv or json)", value);
@@ -823,23 +865,29 @@ static int prompt_secrets(struct options *o)
 
 /* --------------------------------------------------------------- reporting */
 
-/* Prints the error now on the connection and returns the exit status. */
-static int report_error(const mywire_conn *conn, int code)
+/* Prints an error (a server error's number, SQLSTATE and message, or a
+ * client error's message) and returns the exit status. */
+static int report_error_text(int code, unsigned server_errno, const char *sqlstate, const char *message)
 {
     fflush(stdout); /* keep the output and the error in order */
     if (code == MYWIRE_ERROR_SERVER) {
-        fprintf(stderr, "ERROR %u (", mywire_errno(conn));
-        put_term_string(stderr, mywire_sqlstate(conn));
+        fprintf(stderr, "ERROR %u (", server_errno);
+        put_term_string(stderr, sqlstate);
         fputs("): ", stderr);
-        put_term_string(stderr, mywire_errmsg(conn));
+        put_term_string(stderr, message);
         fputc('\n', stderr);
         return STATUS_SERVER;
     }
-    const char *message = mywire_errmsg(conn);
     fputs("mywire: ", stderr);
-    put_term_string(stderr, *message ? message : mywire_errstr(code));
+    put_term_string(stderr, message && *message ? message : mywire_errstr(code));
     fputc('\n', stderr);
     return STATUS_CLIENT;
+}
+
+/* Prints the error now on the connection and returns the exit status. */
+static int report_error(const mywire_conn *conn, int code)
+{
+    return report_error_text(code, mywire_errno(conn), mywire_sqlstate(conn), mywire_errmsg(conn));
 }
 
 /* ------------------------------------------------------------- connecting */
@@ -1382,6 +1430,7 @@ static int run_query(struct session *s, const char *sql, size_t len)
 {
     int mode = s->format == FORMAT_TABLE ? MYWIRE_BUFFERED : MYWIRE_STREAMING;
     mywire_result *res = NULL;
+    statement_begin(); /* from here to statement_end(), Ctrl-C cancels */
     int rc = mywire_query(s->conn, sql, len, mode, &res);
     int status;
 
@@ -1392,6 +1441,12 @@ static int run_query(struct session *s, const char *sql, size_t len)
             res = NULL;
             rc = mywire_next_result(s->conn, mode, &res);
         }
+    }
+    if (statement_end()) { /* Ctrl-C */
+        if (rc != MYWIRE_DONE && rc != MYWIRE_ERROR_CANCELLED)
+            report_error(s->conn, rc); /* it failed on its own */
+        mywire_result_free(res);
+        interrupt_exit(rc == MYWIRE_DONE ? MYWIRE_OK : rc);
     }
     status = rc == MYWIRE_DONE ? STATUS_OK : report_error(s->conn, rc);
     mywire_result_free(res);
@@ -1590,8 +1645,10 @@ static int run_execute(struct session *s, const char *text)
     return status;
 }
 
-/* Statements from standard input, each run as soon as it is complete. */
-static int run_stdin(struct session *s)
+/* Statements from standard input, each handed to fn as soon as it is
+ * complete; flush (if not NULL) runs what fn kept back, before a read error
+ * is reported. */
+static int read_stdin(statement_fn fn, int (*flush)(void *ctx), void *ctx)
 {
     struct splitter sp = {0};
     char *line = NULL;
@@ -1600,15 +1657,213 @@ static int run_stdin(struct session *s)
     int status = STATUS_OK;
 
     while (status == STATUS_OK && (n = getline(&line, &cap, stdin)) > 0)
-        status = splitter_feed(&sp, line, (size_t)n, run_statement, s);
+        status = splitter_feed(&sp, line, (size_t)n, fn, ctx);
     free(line);
     if (status == STATUS_OK && ferror(stdin)) {
-        fprintf(stderr, "mywire: cannot read standard input: %s\n", strerror(errno));
-        status = STATUS_CLIENT;
+        int saved = errno;
+        if (flush)
+            status = flush(ctx);
+        if (status == STATUS_OK) {
+            fprintf(stderr, "mywire: cannot read standard input: %s\n", strerror(saved));
+            status = STATUS_CLIENT;
+        }
     }
     if (status == STATUS_OK)
-        return splitter_finish(&sp, run_statement, s);
+        return splitter_finish(&sp, fn, ctx);
     free(sp.text.data);
+    return status;
+}
+
+static int run_stdin(struct session *s)
+{
+    return read_stdin(run_statement, NULL, s);
+}
+
+/* -------------------------------------------------------------- --pipeline */
+
+/* Statements are added to a pipeline and run in batches of up to max; the
+ * results of a batch are printed in order as run_query() prints them, up to
+ * the first step that failed. */
+struct batch {
+    struct session *s;
+    mywire_pipeline *p;
+    size_t max;
+    size_t first; /* the number (from 1) of the batch's first statement */
+};
+
+enum step_outcome { STEP_OK, STEP_FAILED, STEP_CANCELLED, STEP_NO_REPLY };
+
+static enum step_outcome step_outcome(const mywire_pipeline *p, size_t i)
+{
+    if (!mywire_pipeline_step_ran(p, i))
+        return STEP_NO_REPLY;
+    switch (mywire_pipeline_step_code(p, i)) {
+    case MYWIRE_OK: return STEP_OK;
+    case MYWIRE_ERROR_CANCELLED: return STEP_CANCELLED;
+    default: return STEP_FAILED;
+    }
+}
+
+/* Steps i and j ended the same way (failed ones: with the same error). */
+static int same_outcome(const mywire_pipeline *p, size_t i, size_t j)
+{
+    enum step_outcome o = step_outcome(p, i);
+    if (o != step_outcome(p, j))
+        return 0;
+    return o != STEP_FAILED || (mywire_pipeline_step_code(p, i) == mywire_pipeline_step_code(p, j) &&
+                                mywire_pipeline_step_errno(p, i) == mywire_pipeline_step_errno(p, j));
+}
+
+static void put_statement_range(size_t from, size_t to)
+{
+    if (from == to)
+        fprintf(stderr, "%zu", from);
+    else
+        fprintf(stderr, "%zu-%zu", from, to);
+}
+
+static void put_outcome(const mywire_pipeline *p, size_t i)
+{
+    switch (step_outcome(p, i)) {
+    case STEP_OK: fputs("succeeded", stderr); break;
+    case STEP_CANCELLED: fputs("cancelled", stderr); break;
+    case STEP_NO_REPLY: fputs("got no reply (may have run)", stderr); break;
+    case STEP_FAILED:
+        if (mywire_pipeline_step_code(p, i) == MYWIRE_ERROR_SERVER)
+            fprintf(stderr, "failed (ERROR %u)", mywire_pipeline_step_errno(p, i));
+        else
+            fprintf(stderr, "failed (%s)", mywire_errstr(mywire_pipeline_step_code(p, i)));
+        break;
+    }
+}
+
+/* After step i stopped the execution: which of the later steps of its batch
+ * had been sent, and how each ended, as one line, e.g.
+ * "mywire: statement 3 failed; statements 4-7 were already sent (--pipeline)
+ * and ran: 4-6 succeeded, 7 failed (ERROR 1146)". */
+static void report_later_steps(const struct batch *b, size_t i)
+{
+    size_t n = mywire_pipeline_size(b->p);
+    int all_ran = 1;
+
+    if (i + 1 >= n)
+        return;
+    for (size_t j = i + 1; j < n; j++)
+        if (step_outcome(b->p, j) == STEP_NO_REPLY)
+            all_ran = 0;
+    enum step_outcome failed = step_outcome(b->p, i);
+    fprintf(stderr, "mywire: statement %zu %s; %s ", b->first + i,
+            failed == STEP_CANCELLED ? "was cancelled" : failed == STEP_NO_REPLY ? "got no reply" : "failed",
+            n - i - 1 == 1 ? "statement" : "statements");
+    put_statement_range(b->first + i + 1, b->first + n - 1);
+    fprintf(stderr, " %s already sent (--pipeline)%s", n - i - 1 == 1 ? "was" : "were", all_ran ? " and ran: " : ": ");
+    for (size_t j = i + 1; j < n;) {
+        size_t k = j;
+        while (k + 1 < n && same_outcome(b->p, j, k + 1))
+            k++;
+        if (j > i + 1)
+            fputs(", ", stderr);
+        put_statement_range(b->first + j, b->first + k);
+        fputc(' ', stderr);
+        put_outcome(b->p, j);
+        j = k + 1;
+    }
+    fputc('\n', stderr);
+}
+
+/* Prints the results of step i in order; returns the first printing error. */
+static int print_step_results(struct batch *b, size_t i)
+{
+    unsigned count = mywire_pipeline_result_count(b->p, i);
+    int rc = MYWIRE_OK;
+
+    for (unsigned k = 0; k < count && rc == MYWIRE_OK; k++) {
+        mywire_result *res = NULL;
+        rc = mywire_pipeline_take_result(b->p, i, k, &res);
+        if (rc == MYWIRE_OK)
+            rc = print_result(b->s, res);
+        mywire_result_free(res);
+    }
+    fflush(stdout);
+    return rc;
+}
+
+/* Runs the batch, prints it, and empties it for the next statements. */
+static int run_batch(struct batch *b)
+{
+    size_t n = mywire_pipeline_size(b->p);
+    int status = STATUS_OK;
+
+    if (n == 0)
+        return STATUS_OK;
+    statement_begin(); /* Ctrl-C cancels, until the whole batch returns */
+    int rc = mywire_pipeline_run(b->s->conn, b->p);
+    int interrupted = statement_end();
+    if (rc == MYWIRE_ERROR_STATE || rc == MYWIRE_ERROR_OUT_OF_SYNC || rc == MYWIRE_ERROR_ARGUMENT ||
+        rc == MYWIRE_ERROR_NOMEM) {
+        /* Nothing ran (or nothing can be told about the steps). */
+        status = report_error(b->s->conn, rc);
+        if (interrupted)
+            interrupt_exit(rc);
+        return status;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int printed = print_step_results(b, i);
+        int code = mywire_pipeline_step_code(b->p, i);
+        if (!mywire_pipeline_step_ran(b->p, i) && code == MYWIRE_OK)
+            code = rc != MYWIRE_OK ? rc : MYWIRE_ERROR_INTERNAL; /* no reply, and no code of its own */
+        if (code == MYWIRE_OK && printed == MYWIRE_OK)
+            continue;
+        if (code == MYWIRE_OK)
+            status = report_error_text(printed, 0, "", NULL);
+        else if (!(interrupted && code == MYWIRE_ERROR_CANCELLED)) {
+            const char *message = mywire_pipeline_step_errmsg(b->p, i);
+            status = report_error_text(code, mywire_pipeline_step_errno(b->p, i),
+                                       mywire_pipeline_step_sqlstate(b->p, i),
+                                       message && *message ? message : mywire_errmsg(b->s->conn));
+        }
+        report_later_steps(b, i);
+        if (interrupted)
+            interrupt_exit(code);
+        break;
+    }
+    if (interrupted)
+        interrupt_exit(MYWIRE_OK);
+    b->first += n;
+    if (mywire_pipeline_clear(b->p) != MYWIRE_OK)
+        die_nomem();
+    return status;
+}
+
+static int run_batch_ctx(void *ctx)
+{
+    return run_batch(ctx);
+}
+
+static int add_to_batch(void *ctx, const char *sql, size_t len)
+{
+    struct batch *b = ctx;
+    if (mywire_pipeline_add_query(b->p, sql, len) != MYWIRE_OK)
+        die_nomem();
+    return mywire_pipeline_size(b->p) >= b->max ? run_batch(b) : STATUS_OK;
+}
+
+/* --pipeline: the statements of standard input, or of the -e texts (split
+ * into statements), in batches of o->pipeline. */
+static int run_pipelined(struct session *s, const struct options *o)
+{
+    struct batch b = {s, NULL, o->pipeline, 1};
+    int status = STATUS_OK;
+
+    if (mywire_pipeline_new(&b.p) != MYWIRE_OK)
+        die_nomem();
+    if (o->statement_count == 0)
+        status = read_stdin(add_to_batch, run_batch_ctx, &b);
+    for (size_t i = 0; i < o->statement_count && status == STATUS_OK; i++)
+        status = split_text(o->statements[i], add_to_batch, &b);
+    if (status == STATUS_OK)
+        status = run_batch(&b);
+    mywire_pipeline_free(b.p);
     return status;
 }
 
@@ -1627,8 +1882,12 @@ static int needs_multi_statements(const struct options *o)
 static int run_all(struct session *s, const struct options *o)
 {
     int status = STATUS_OK;
+    if (o->statement_count == 0 && o->show_status)
+        return STATUS_OK;
+    if (o->pipeline)
+        return run_pipelined(s, o);
     if (o->statement_count == 0)
-        return o->show_status ? STATUS_OK : run_stdin(s);
+        return run_stdin(s);
     for (size_t i = 0; i < o->statement_count && status == STATUS_OK; i++)
         status = run_execute(s, o->statements[i]);
     return status;
@@ -1649,6 +1908,7 @@ int main(int argc, char **argv)
 {
     struct options opts = {0};
     struct session session = {0};
+    interrupt_init(); /* before any other thread starts */
     int status = parse_args(&opts, argc, argv);
 
     if (status == STATUS_OK && opts.show_help)
@@ -1664,10 +1924,13 @@ int main(int argc, char **argv)
         die_nomem();
     session.format = opts.format;
     status = connect_with(session.conn, &opts, needs_multi_statements(&opts));
+    if (status == STATUS_OK)
+        interrupt_set_conn(session.conn);
     if (status == STATUS_OK && opts.show_status)
         print_status(session.conn);
     if (status == STATUS_OK)
         status = run_all(&session, &opts);
+    interrupt_set_conn(NULL);
     mywire_conn_free(session.conn);
     free_options(&opts);
     return finish_output(status);
