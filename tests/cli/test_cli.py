@@ -220,7 +220,8 @@ def case_usage():
 def case_help_version():
     code, out, err = run(['--help'])
     check(code == 0 and err == b'' and out.startswith(b'Usage: mywire '), '--help: %d %r %r' % (code, out[:80], err))
-    for word in (b'MYSQL_PWD', b'tsv', b'csv', b'json', b'NULL is written as \\N', b'64 bad usage'):
+    for word in (b'MYSQL_PWD', b'tsv', b'csv', b'json', b'NULL is written as \\N', b'64 bad usage',
+                 b'--pipeline[=N]', b'have run on the server', b'130 interrupted (Ctrl-C)', b'Ctrl-C while a statement runs'):
         check(word in out, '--help mentions %r' % word)
     # The program and the library it loaded are of the version in mywire.h.
     header = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'capi', 'mywire.h')
@@ -581,7 +582,8 @@ def case_tls_usage():
     """Bad values of the new flags: exit 64, a message naming the flag, the usage."""
     usage_tail = (b'Usage: mywire [--uri URI | -h HOST -P PORT -S SOCKET -u USER -D DB]\n'
                   b'              [--password[=PW]] [--ssl-mode MODE] [--compress[=ALG]]\n'
-                  b'              [OPTION]... [--status] [--format FORMAT] [-e SQL]...\n'
+                  b'              [OPTION]... [--status] [--format FORMAT] [--pipeline[=N]]\n'
+                  b'              [-e SQL]...\n'
                   b"Try 'mywire --help' for more information.\n")
     expect(['--ssl-mode=bogus', '-e', 'SELECT 1'],
            err=b"mywire: unknown ssl mode 'bogus' (expected disabled, preferred, required, verify_ca or "
@@ -702,6 +704,248 @@ def case_secret_prompts():
                            start_new_session=True, timeout=60)
         check(p.returncode == 2 and p.stdout == b'' and p.stderr == b'mywire: cannot prompt for the %s: no terminal\n'
               % what, '%s without a terminal: exit %d, stderr %r' % (flag, p.returncode, p.stderr))
+
+
+# ------------------------------------------------------------- Ctrl-C
+
+def sql_rows(sql):
+    """Runs sql with the CLI over the unix socket; the tsv rows without the header."""
+    code, out, err = run(socket_flags() + ['--format', 'tsv', '-e', sql])
+    check(code == 0, 'helper query %r: exit %d, stderr %r' % (sql, code, err))
+    return out.split(b'\n')[1:-1]
+
+
+def running(marker):
+    """The ids of the server threads running a statement that contains marker."""
+    return sql_rows("SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE '%%%s%%' "
+                    "AND INFO NOT LIKE '%%PROCESSLIST%%'" % marker)
+
+
+def wait_running(marker, count=1, limit=10.0):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        ids = running(marker)
+        if len(ids) >= count:
+            return ids
+        time.sleep(0.05)
+    raise Failure('the statement %r did not start on the server' % marker)
+
+
+def start_cli(args, stdin=None):
+    env = {k: v for k, v in os.environ.items() if k != 'MYSQL_PWD'}
+    return subprocess.Popen([CLI] + args, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+
+
+def interrupt(p, marker, count=1, stdin=None):
+    """Sends SIGINT once marker runs on the server; returns (seconds to exit, code, out, err)."""
+    if stdin is not None:
+        p.stdin.write(stdin)
+        p.stdin.flush()
+    wait_running(marker, count)
+    started = time.monotonic()
+    p.send_signal(2)
+    out, err = p.communicate(timeout=30)
+    return time.monotonic() - started, p.returncode, out, err
+
+
+def case_ctrl_c():
+    """Ctrl-C during a statement cancels it on the server and exits 130 with a
+    clear message; when no statement runs it ends the CLI as before."""
+    marker = 'ctrl_c_%dx' % os.getpid()
+    p = start_cli(tcp_flags() + ['-e', 'SELECT SLEEP(30) AS %s' % marker])
+    took, code, out, err = interrupt(p, marker)
+    check(err == b'mywire: query cancelled (Ctrl-C); the server stopped it\n' and out == b'' and code == 130,
+          'Ctrl-C: exit %d, stdout %r, stderr %r' % (code, out, err))
+    check(took < 2.0, 'Ctrl-C took %.2f s' % took)
+    check(running(marker) == [], 'the statement still runs on the server after Ctrl-C')
+    # The output before the cancelled statement is kept.
+    p = start_cli(socket_flags() + ['--format', 'tsv'], stdin=b'')
+    took, code, out, err = interrupt(p, marker, stdin=b'SELECT 1 AS a; SELECT SLEEP(30) AS %s;\n' % marker.encode())
+    # (tsv streams: the column name came before the cancel.)
+    check((code, out, err) == (130, b'a\n1\n%s\n' % marker.encode(),
+                               b'mywire: query cancelled (Ctrl-C); the server stopped it\n'),
+          'Ctrl-C on stdin: exit %d, stdout %r, stderr %r' % (code, out, err))
+    check(running(marker) == [], 'the statement still runs on the server after Ctrl-C')
+    # No statement running (waiting for standard input): SIGINT ends it.
+    p = start_cli(socket_flags(), stdin=b'')
+    p.stdin.write(b'SELECT 1;\n')
+    p.stdin.flush()
+    time.sleep(0.5)
+    p.send_signal(2)
+    out, err = p.communicate(timeout=10)
+    check(p.returncode == -2, 'SIGINT while idle: exit %r, stderr %r' % (p.returncode, err))
+    # Pipelined: the running step is cancelled, and so is the sleep sent behind it.
+    p = start_cli(socket_flags() + ['--pipeline', '--format', 'tsv'], stdin=b'')
+    script = b'SELECT 1 AS a; SELECT SLEEP(30) AS %s; SELECT SLEEP(30) AS %s_2; SELECT 3 AS c' % (
+        marker.encode(), marker.encode())
+    p.stdin.write(script)
+    p.stdin.close()
+    p.stdin = None
+    took, code, out, err = interrupt(p, marker)
+    check(code == 130 and out == b'a\n1\n' and took < 2.0, 'pipelined Ctrl-C: exit %d after %.2f s, stdout %r, '
+          'stderr %r' % (code, took, out, err))
+    check(err == b'mywire: statement 2 was cancelled; statements 3-4 were already sent (--pipeline) and ran: '
+          b'3 cancelled, 4 succeeded\n'
+          b'mywire: query cancelled (Ctrl-C); the server stopped it\n', 'pipelined Ctrl-C: stderr %r' % err)
+    check(running(marker) == [], 'a pipelined statement still runs on the server after Ctrl-C')
+
+
+class StallingProxy:
+    """Forwards its first connection to the server; later ones (mywire_cancel's
+    side connection) are accepted and never answered."""
+
+    def __init__(self, host, port):
+        import threading
+        self.target = (host, int(port))
+        self.listener = socket.socket()
+        self.listener.bind(('127.0.0.1', 0))
+        self.listener.listen(8)
+        self.port = self.listener.getsockname()[1]
+        self.accepted = 0
+        self.held = []
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        import threading
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            if self.accepted > 1:
+                self.held.append(client)
+                continue
+            upstream = socket.create_connection(self.target)
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self.pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def pump(a, b):
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        for sock in (a, b):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def case_ctrl_c_abort():
+    """A second Ctrl-C aborts at once when the cancel cannot reach the server:
+    the connection is closed, and the message says the statement may still
+    run (with its connection id, to kill it by hand)."""
+    s = server()
+    marker = 'ctrl_c_abort_%dx' % os.getpid()
+    proxy = StallingProxy(s['host'], s['port'])
+    p = start_cli(['-h', '127.0.0.1', '-P', str(proxy.port), '-u', s['user'], '-D', s['db'],
+                   '--password=' + s['password'], '-e', 'SELECT SLEEP(30) AS %s' % marker])
+    ids = wait_running(marker)
+    p.send_signal(2)
+    deadline = time.monotonic() + 10
+    while proxy.accepted < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    check(proxy.accepted >= 2, 'the first Ctrl-C did not try to cancel')
+    time.sleep(0.3)
+    check(p.poll() is None, 'the CLI ended before the second Ctrl-C')
+    started = time.monotonic()
+    p.send_signal(2)
+    out, err = p.communicate(timeout=10)
+    took = time.monotonic() - started
+    try:
+        check(p.returncode == 130 and took < 1.0, 'second Ctrl-C: exit %d after %.2f s, stderr %r'
+              % (p.returncode, took, err))
+        check(err == b'mywire: aborted (second Ctrl-C); the connection was closed, but the cancel had not reached '
+              b'the server: the statement may still be running there (connection id %s)\n' % ids[0],
+              'second Ctrl-C: stderr %r' % err)
+    finally:
+        for thread_id in running(marker):
+            run(socket_flags() + ['-e', 'KILL QUERY %s' % thread_id.decode()])
+
+
+# ----------------------------------------------------------- --pipeline
+
+def pipeline_script(table, rows=32):
+    """~50 statements: DDL, INSERTs, UPDATEs, one- and multi-row SELECTs."""
+    parts = ['DROP TABLE IF EXISTS %s' % table,
+             'CREATE TABLE %s (id INT PRIMARY KEY, v VARCHAR(20), n DOUBLE NULL)' % table]
+    for i in range(1, rows + 1):
+        parts.append("INSERT INTO %s VALUES (%d, 'v%d', %s)" % (table, i, i, 'NULL' if i % 3 == 0 else i / 4))
+        if i % 4 == 0:
+            parts.append('SELECT COUNT(*) AS c, SUM(id) AS s FROM %s' % table)
+    parts += ["UPDATE %s SET v = CONCAT(v, '\\tx') WHERE id %% 5 = 0" % table,
+              'SELECT * FROM %s ORDER BY id' % table,
+              'SELECT * FROM %s WHERE id > 1000' % table,
+              "DO 1", "SELECT 'a;b' AS `semi;colon`, NULL AS nul",
+              'DELETE FROM %s WHERE id > 28' % table,
+              'SELECT id, v FROM %s WHERE id > 10 ORDER BY id DESC' % table]
+    return parts
+
+
+def case_pipeline():
+    """--pipeline prints byte for byte what the statements print without it,
+    in every format and batch size, from standard input and from -e."""
+    table = 'cli_pipe_%d' % os.getpid()
+    parts = pipeline_script(table)
+    check(len(parts) >= 45, 'the script has %d statements' % len(parts))
+    script = (';\n'.join(parts) + ';\n').encode()
+    def fresh():  # each run starts with the table there: DROP gives no warning
+        run(socket_flags() + ['-e', 'CREATE TABLE IF NOT EXISTS %s (id INT)' % table])
+    for fmt in ('table', 'tsv', 'json'):
+        fresh()
+        want = run(socket_flags() + ['--format', fmt], stdin=script)
+        check(want[0] == 0 and want[2] == b'' and b'v20' in want[1], 'without --pipeline: %r' % (want,))
+        for flag in ('--pipeline', '--pipeline=1', '--pipeline=7', '--pipeline=10000'):
+            fresh()
+            got = run(socket_flags() + ['--format', fmt, flag], stdin=script)
+            check(got == want, '%s --format %s: got %r\nexpected %r' % (flag, fmt, got, want))
+    # -e texts are split into statements and pipelined together.
+    fresh()
+    want = run(socket_flags() + ['--format', 'tsv', '-e', parts[0], '-e', ';'.join(parts[1:])])
+    fresh()
+    got = run(socket_flags() + ['--format', 'tsv', '--pipeline=5', '-e', parts[0], '-e', ';'.join(parts[1:])])
+    check(want[0] == 0 and got == want, '-e: got %r\nexpected %r' % (got, want))
+    run(socket_flags() + ['-e', 'DROP TABLE %s' % table])
+    for bad in ('--pipeline=0', '--pipeline=10001', '--pipeline=x', '--pipeline=', '--pipeline=-1'):
+        code, out, err = run([bad, '-e', 'SELECT 1'])
+        check(code == 64 and out == b'' and b'bad --pipeline' in err, '%s: exit %d, stderr %r' % (bad, code, err))
+
+
+def case_pipeline_error():
+    """With a failing statement: the same output up to it, the same error and
+    exit status, then one line telling which later statements of its batch
+    had been sent and how each ended; the table shows they ran."""
+    table = 'cli_pipe_err_%d' % os.getpid()
+    parts = ['DROP TABLE IF EXISTS %s' % table, 'CREATE TABLE %s (id INT PRIMARY KEY)' % table]
+    parts += ['INSERT INTO %s VALUES (%d)' % (table, i) for i in range(1, 11)]   # statements 3-12
+    parts += ['SELECT COUNT(*) AS c FROM %s' % table,                            # 13
+              'INSERT INTO %s VALUES (1)' % table,                               # 14: duplicate
+              'INSERT INTO %s VALUES (11)' % table,                              # 15
+              'SELECT * FROM nope']                                              # 16
+    parts += ['INSERT INTO %s VALUES (%d)' % (table, i) for i in range(12, 25)]  # 17-29
+    script = (';\n'.join(parts) + ';\n').encode()
+    dup = b"ERROR 1062 (23000): Duplicate entry '1' for key 'PRIMARY'\n"
+    code, out, err = run(socket_flags() + ['--format', 'tsv'], stdin=script)
+    check((code, out, err) == (1, b'c\n10\n', dup), 'without --pipeline: %r' % ((code, out, err),))
+    check(sql_rows('SELECT COUNT(*) FROM %s' % table) == [b'10'], 'without --pipeline: the later statements ran')
+    cases = (('--pipeline=10', b'mywire: statement 14 failed; statements 15-20 were already sent (--pipeline) and '
+              b'ran: 15 succeeded, 16 failed (ERROR 1146), 17-20 succeeded\n', 15),
+             ('--pipeline', b'mywire: statement 14 failed; statements 15-29 were already sent (--pipeline) and '
+              b'ran: 15 succeeded, 16 failed (ERROR 1146), 17-29 succeeded\n', 24),
+             ('--pipeline=14', b'', 10))
+    for flag, report, count in cases:
+        got = run(socket_flags() + ['--format', 'tsv', flag], stdin=script)
+        check(got == (1, b'c\n10\n', dup + report), '%s: got %r\nexpected %r' % (flag, got, (1, b'c\n10\n', dup + report)))
+        check(sql_rows('SELECT COUNT(*), MAX(id) FROM %s' % table) == [b'%d\t%d' % (count, count)],
+              '%s: the table holds %r' % (flag, sql_rows('SELECT COUNT(*), MAX(id) FROM %s' % table)))
+    run(socket_flags() + ['-e', 'DROP TABLE %s' % table])
 
 
 def main():
