@@ -15,7 +15,8 @@
 #   zlib-stream        the same over TCP with zlib compression and no TLS
 #   nb-point           64 connections x 2000 point selects from one thread through
 #                      the non-blocking APIs (mywire_set_nonblocking / MYSQL_OPT_NONBLOCK)
-#   pipeline           a slot for the pipelining benchmark (refused until it exists)
+#   pipeline           20000 point selects: mywire in pipelines of 100
+#                      (mywire_pipeline_run), libmariadb one by one
 # The tls/zlib ones need the MariaDB of tests/server/mariadb.sh with TLS (it has
 # it); they are not in the default set because filling the table and the TLS
 # handshakes take a while. Neither client verifies the server's certificate,
@@ -27,6 +28,8 @@
 #   MYWIRE_REPLAY_SERVER     replay_server.py (default: <repo>/../shared/tools/replay_server.py)
 #   MYWIRE_BENCH_BUILD_DIR   build directory (default: <repo>/build-bench)
 #   MYWIRE_TEST_SOCKET ...   if already set, that server is used and none is started
+#   MYWIRE_BENCH_SERVER_PID  the pid of that server, to show its CPU per op too (set
+#                            by run.sh for the server it starts)
 #   MYWIRE_BENCH_CPU         the CPU that the bench and the servers it starts are pinned
 #                            to (default 0; "none" to not pin). On a small shared VM a
 #                            connection whose server thread the scheduler puts on the
@@ -111,6 +114,9 @@ if [[ $need_db == 1 ]]; then
         if [[ $cpu != none ]]; then
             taskset -a -p -c "$cpu" "$(cat "$tmp/db/mysqld.pid")" >/dev/null
         fi
+        # For the information line "server CPU of ..." (read via its CPU clock).
+        MYWIRE_BENCH_SERVER_PID=$(cat "$tmp/db/mysqld.pid")
+        export MYWIRE_BENCH_SERVER_PID
     fi
 fi
 
