@@ -347,7 +347,7 @@ const char *mywire_compression(const mywire_conn *conn) {
 }
 int mywire_socket(const mywire_conn *conn) {
     // While connected, and while a non-blocking connect is in progress.
-    return conn ? C(conn)->socket_fd() : -1;
+    return conn ? C(conn)->poll_fd() : -1;
 }
 
 int mywire_ping(mywire_conn *conn) {

@@ -277,6 +277,8 @@ const char *Connection::stable(std::string_view s) const noexcept {
 }
 
 void Connection::reset_transport() {
+    connector_.reset();
+    connect_waits_.close();
     transport_.reset();
     cancel_.clear();  // the connection ends (or starts again): nothing to cancel
 }
@@ -361,16 +363,22 @@ Errc Connection::begin(Call call, proto::Op *op) {
 
 // ---------------------------------------------------------------- connect
 
+// Starts the socket connect: the Connector resolves the name (c-ares) and
+// tries each address in turn, all without blocking, as steps of the connect
+// call (IoWant::connecting); the deadline is connect_timeout's.
 Errc Connection::open_socket() {
-    io::Deadline d = io::Deadline::after_ms(opts.connect_timeout_ms);
     bool unix_socket = !opts.unix_socket.empty();
     if (opts.adopt_fd >= 0)  // tests only (Options::adopt_fd)
         return socket_.adopt(std::exchange(opts.adopt_fd, -1), unix_socket, session.err);
-    io::Connector cn;  // name resolution and connect, both bounded by d
-    Errc rc = unix_socket ? cn.start_unix(opts.unix_socket, d, session.err)
-                          : cn.start_tcp(tls_host_, opts.port, d, session.err);
-    if (rc == Errc::ok) rc = io::connect_blocking(cn, session.err);
-    return rc == Errc::ok ? socket_.adopt(cn.take_fd(), unix_socket, session.err) : rc;
+    connector_ = std::make_unique<io::Connector>();
+    Errc rc = unix_socket ? connector_->start_unix(opts.unix_socket, read_deadline_, session.err)
+                          : connector_->start_tcp(tls_host_, opts.port, read_deadline_, session.err);
+    if (rc != Errc::ok) {
+        connector_.reset();
+        return rc;
+    }
+    io_ = IoWant::connecting;
+    return Errc::ok;
 }
 
 Errc Connection::start_connect() {
@@ -481,6 +489,7 @@ Connection::Progress Connection::on_abort() {
     session.err.set(Errc::cancelled, ClientError::aborted,
                     "the call was aborted (mywire_abort) and the connection was closed");
     if (call_ == Call::connect) transport_.set_wipe_output(false);
+    if (call_ == Call::pipeline && pipe_) pipeline_failed(Errc::cancelled);  // the steps with no reply
     // Closed here, in the thread that owns the socket (the aborting thread
     // only wrote the eventfd). Unread replies stay unread: connect again.
     abandon_active(static_cast<int>(Errc::cancelled));
@@ -755,6 +764,26 @@ Connection::Progress Connection::step() {
             return p;
         }
         // 2. What the operation waits for.
+        if (io_ == IoWant::connecting) {
+            switch (connector_->step(session.err)) {
+            case io::Connector::Status::failed:
+                connector_.reset();
+                connect_waits_.close();
+                return fail_progress(session.err.code);
+            case io::Connector::Status::waiting:
+                if (Errc rc = connect_waits_.arm(*connector_, session.err); rc != Errc::ok)
+                    return fail_progress(rc);
+                return wait(Progress::wait_read);  // connect_waits_.fd() becomes readable
+            case io::Connector::Status::connected:
+                break;
+            }
+            Errc rc = socket_.adopt(connector_->take_fd(), connector_->is_unix(), session.err);
+            connector_.reset();
+            connect_waits_.close();
+            if (rc != Errc::ok) return fail_progress(rc);
+            io_ = IoWant::none;
+            continue;
+        }
         if (io_ == IoWant::tls_handshake) {
             auto h = transport_.handshake(tls_info_, session.err);
             if (h == io::Transport::Handshake::error) return fail_progress(Errc::tls);
@@ -832,6 +861,13 @@ Connection::Progress Connection::complete() {
         Progress p = step();
         if (p == Progress::done || p == Progress::error) return p;
         const bool w = p == Progress::wait_write;
+        if (io_ == IoWant::connecting) {
+            // The connector's fds, until its next timer (it fails itself at
+            // the deadline), or mywire_abort.
+            if (Errc rc = io::wait_for(*connector_, waker_.fd(), session.err); rc != Errc::ok)
+                return fail_progress(rc);
+            continue;
+        }
         // Woken by mywire_abort's eventfd too: the next step() ends the call.
         Errc rc = socket_.poll_for(w, w ? write_deadline_ : read_deadline_, waker_.fd(), session.err);
         if (rc != Errc::ok) {
@@ -844,6 +880,12 @@ Connection::Progress Connection::complete() {
 
 long long Connection::timeout_ms() const {
     if (call_ == Call::none) return -1;
+    if (io_ == IoWant::connecting && connector_) {
+        io::Deadline d = connector_->wake_at();  // the deadline, or an earlier timer of the connector
+        if (d.none) return -1;
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(d.at - io::Clock::now()).count();
+        return left < 0 ? 0 : static_cast<long long>(left) + 1;
+    }
     unsigned configured = call_ == Call::connect ? opts.connect_timeout_ms
                           : last_wait_ == Progress::wait_write ? opts.write_timeout_ms
                                                                : opts.read_timeout_ms;

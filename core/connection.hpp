@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cancel.hpp"
+#include "io/connector.hpp"
 #include "io/socket.hpp"
 #include "io/tls.hpp"
 #include "io/transport.hpp"
@@ -264,6 +265,9 @@ public:
 
     bool more_results() const { return state() == State::more_results; }
     int socket_fd() const { return socket_.fd(); }
+    // What a non-blocking caller polls: the socket, or while the socket
+    // connect runs an epoll fd over the resolver's and the connect's fds.
+    int poll_fd() const { return io_ == IoWant::connecting ? connect_waits_.fd() : socket_.fd(); }
     const io::TlsInfo &tls_info() const { return tls_info_; }
     proto::Compression compression() const { return transport_.compression(); }
     bool is_unix() const { return socket_.is_unix(); }
@@ -282,7 +286,7 @@ public:
     int fetch_row(Result &r);
 
 private:
-    enum class IoWant { none, read, tls_handshake };
+    enum class IoWant { none, connecting, read, tls_handshake };
 
     Errc ready_for_command();
     // Pipelines: queue the requests the window allows and set op_ to the
@@ -313,6 +317,8 @@ private:
     }
 
     io::Socket socket_;
+    std::unique_ptr<io::Connector> connector_;  // while the socket connect runs
+    io::WaitSet connect_waits_;                 // its fds, for poll_fd()
     io::Transport transport_;
     io::TlsInfo tls_info_;
     int tls_mode_ = MYWIRE_SSL_MODE_DISABLED;  // resolved at connect

@@ -1,5 +1,7 @@
 #include "io/connector.hpp"
 
+#include <sys/epoll.h>
+
 #include <ares.h>
 #include <errno.h>
 #include <netdb.h>
@@ -545,6 +547,27 @@ void Connector::close_resolver() {
 
 // ----------------------------------------------------------- the blocking loop
 
+Errc wait_for(const Connector &c, int wake_fd, Error &err) {
+    Wait w[Connector::max_waits];
+    int n = std::min(c.wants(w, Connector::max_waits), Connector::max_waits);
+    pollfd p[Connector::max_waits + 1];
+    for (int i = 0; i < n; ++i)
+        p[i] = pollfd{w[i].fd, static_cast<short>((w[i].read ? POLLIN : 0) | (w[i].write ? POLLOUT : 0)), 0};
+    Deadline wake = c.wake_at();
+    int timeout = -1;
+    if (!wake.none) {
+        auto left = std::chrono::ceil<std::chrono::milliseconds>(wake.at - Clock::now()).count();
+        timeout = left <= 0 ? 0 : left > 0x7FFFFFFF ? 0x7FFFFFFF : static_cast<int>(left);
+    }
+    if (n == 0 && timeout < 0)  // nothing would ever wake us: a bug
+        return err.set(Errc::internal, ClientError::other, "connect: nothing to wait for");
+    int all = n;
+    if (wake_fd >= 0) p[all++] = pollfd{wake_fd, POLLIN, 0};
+    if (::poll(p, static_cast<nfds_t>(all), timeout) < 0 && errno != EINTR && errno != EAGAIN)
+        return err.set(Errc::connect, ClientError::other, "connect: poll: " + errno_text(errno));
+    return Errc::ok;
+}
+
 Errc connect_blocking(Connector &c, Error &err) {
     for (;;) {
         switch (c.step(err)) {
@@ -552,27 +575,39 @@ Errc connect_blocking(Connector &c, Error &err) {
         case Connector::Status::failed: return err.code;
         case Connector::Status::waiting: break;
         }
-        Wait w[Connector::max_waits];
-        int n = std::min(c.wants(w, Connector::max_waits), Connector::max_waits);
-        pollfd p[Connector::max_waits];
-        for (int i = 0; i < n; ++i)
-            p[i] = pollfd{w[i].fd, static_cast<short>((w[i].read ? POLLIN : 0) | (w[i].write ? POLLOUT : 0)), 0};
-        Deadline wake = c.wake_at();
-        int timeout = -1;
-        if (!wake.none) {
-            auto left = std::chrono::ceil<std::chrono::milliseconds>(wake.at - Clock::now()).count();
-            timeout = left <= 0 ? 0 : left > 0x7FFFFFFF ? 0x7FFFFFFF : static_cast<int>(left);
-        }
-        if (n == 0 && timeout < 0) {  // nothing would ever wake us: a bug
+        if (Errc rc = wait_for(c, -1, err); rc != Errc::ok) {
             c.cancel();
-            return err.set(Errc::internal, ClientError::other, "connect: nothing to wait for");
-        }
-        if (::poll(p, static_cast<nfds_t>(n), timeout) < 0 && errno != EINTR && errno != EAGAIN) {
-            int e = errno;
-            c.cancel();
-            return err.set(Errc::connect, ClientError::other, "connect: poll: " + errno_text(e));
+            return rc;
         }
     }
+}
+
+WaitSet::~WaitSet() { close(); }
+
+void WaitSet::close() {
+    if (ep_ >= 0) ::close(ep_);
+    ep_ = -1;
+    registered_.clear();
+}
+
+Errc WaitSet::arm(const Connector &c, Error &err) {
+    if (ep_ < 0) {
+        ep_ = ::epoll_create1(EPOLL_CLOEXEC);
+        if (ep_ < 0) return err.set(Errc::connect, ClientError::other, "epoll_create1: " + errno_text(errno));
+    }
+    for (int fd : registered_) ::epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);  // closed ones left already
+    registered_.clear();
+    Wait w[Connector::max_waits];
+    int n = std::min(c.wants(w, Connector::max_waits), Connector::max_waits);
+    for (int i = 0; i < n; ++i) {
+        epoll_event ev{};
+        ev.events = (w[i].read ? EPOLLIN : 0u) | (w[i].write ? EPOLLOUT : 0u);
+        ev.data.fd = w[i].fd;
+        if (::epoll_ctl(ep_, EPOLL_CTL_ADD, w[i].fd, &ev) != 0 && errno != EEXIST)
+            return err.set(Errc::connect, ClientError::other, "epoll_ctl: " + errno_text(errno));
+        registered_.push_back(w[i].fd);
+    }
+    return Errc::ok;
 }
 
 }  // namespace mywire::io

@@ -168,4 +168,25 @@ private:
 // deadline given to start_* bounds it all, resolution included).
 Errc connect_blocking(Connector &c, Error &err);
 
+// Wait (poll) until one of c's fds is ready, its wake_at() passes, or
+// wake_fd (if >= 0) is readable. Errc::ok in each case: step() again.
+Errc wait_for(const Connector &c, int wake_fd, Error &err);
+
+// The fds a Connector wants, behind one epoll fd that is readable when any
+// of them is ready: the one fd a non-blocking caller polls while connecting.
+class WaitSet {
+public:
+    WaitSet() = default;
+    WaitSet(const WaitSet &) = delete;
+    WaitSet &operator=(const WaitSet &) = delete;
+    ~WaitSet();
+    Errc arm(const Connector &c, Error &err);  // after each step() that says waiting
+    int fd() const { return ep_; }
+    void close();
+
+private:
+    int ep_ = -1;
+    std::vector<int> registered_;
+};
+
 }  // namespace mywire::io
