@@ -255,6 +255,48 @@ static void test_abort_blocked_query(void **state)
     mywire_conn_free(c);
 }
 
+/* Abort during a pipeline: the run returns CANCELLED, and the steps that got
+ * no reply say so (they reported MYWIRE_OK before). */
+struct pipe_run {
+    mywire_conn *c;
+    mywire_pipeline *p;
+    int rc;
+    pthread_t thread;
+};
+
+static void *pipe_main(void *arg)
+{
+    struct pipe_run *r = arg;
+    r->rc = mywire_pipeline_run(r->c, r->p);
+    return NULL;
+}
+
+static void test_abort_pipeline(void **state)
+{
+    (void)state;
+    mywire_conn *c = it_connect_tcp();
+    mywire_conn *monitor = it_connect_tcp();
+    uint64_t id = mywire_connection_id(c);
+    struct pipe_run r = {c, NULL, -1, 0};
+    assert_int_equal(mywire_pipeline_new(&r.p), MYWIRE_OK);
+    assert_int_equal(mywire_pipeline_add_query(r.p, "SELECT 1", 8), MYWIRE_OK);
+    assert_int_equal(mywire_pipeline_add_query(r.p, SLEEP_SQL, strlen(SLEEP_SQL)), MYWIRE_OK);
+    assert_int_equal(mywire_pipeline_add_query(r.p, "SELECT 3", 8), MYWIRE_OK);
+    assert_int_equal(pthread_create(&r.thread, NULL, pipe_main, &r), 0);
+    wait_running(monitor, id, SLEEP_SQL);
+    assert_int_equal(mywire_abort(c), MYWIRE_OK);
+    assert_int_equal(pthread_join(r.thread, NULL), 0);
+    assert_int_equal(r.rc, MYWIRE_ERROR_CANCELLED);
+    assert_int_equal(mywire_pipeline_step_code(r.p, 0), MYWIRE_OK);
+    assert_int_equal(mywire_pipeline_step_code(r.p, 1), MYWIRE_ERROR_CANCELLED);
+    assert_int_equal(mywire_pipeline_step_code(r.p, 2), MYWIRE_ERROR_CANCELLED);
+    assert_int_equal(mywire_pipeline_step_ran(r.p, 2), 0);
+    kill_leftover(monitor, id);
+    mywire_pipeline_free(r.p);
+    mywire_conn_free(monitor);
+    mywire_conn_free(c);
+}
+
 /* An abort while no call runs ends the next call at once, before it sends
  * anything; after a reconnect the handle works as before. */
 static void test_abort_pending(void **state)
@@ -425,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_cancel_over_tls),
         cmocka_unit_test(test_cancel_nothing_running),
         cmocka_unit_test(test_abort_blocked_query),
+        cmocka_unit_test(test_abort_pipeline),
         cmocka_unit_test(test_abort_pending),
         cmocka_unit_test(test_nonblocking_cancel),
         cmocka_unit_test(test_nonblocking_abort),
