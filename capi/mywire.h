@@ -439,8 +439,10 @@ enum mywire_tls_failure_reason {
 MYWIRE_API int mywire_tls_failure(const mywire_conn *conn);
 /* "none", "zlib" or "zstd" (static strings); "none" when not connected. */
 MYWIRE_API const char *mywire_compression(const mywire_conn *conn);
-/* The socket descriptor, -1 if not connected. For poll() only: reading or
- * writing it breaks the protocol. */
+/* The descriptor to poll: the socket while connected (and during a
+ * non-blocking login), an epoll descriptor while a non-blocking connect
+ * resolves the name or connects (see "non-blocking use"); -1 otherwise. For
+ * poll() only: reading or writing it breaks the protocol. */
 MYWIRE_API int mywire_socket(const mywire_conn *conn);
 
 /* ---------------------------------------------------------------- commands */
@@ -641,10 +643,13 @@ enum mywire_status_flag {
  * two modes run the same code.
  *
  * TLS (its handshake included), compression and unix sockets work the same
- * way. Until c-ares based resolution is wired in (see the README), the TCP
- * connect itself -- name resolution and the connect() of each address -- is
- * done inside the first mywire_connect call, bounded by connect_timeout; the
- * login after it is non-blocking.
+ * way, and so does the connect itself: the host name is resolved with c-ares
+ * and each address tried in turn without blocking. While that runs,
+ * mywire_socket() is an epoll descriptor that becomes readable when the
+ * resolver or the connecting socket is ready (always WAIT_READ), and
+ * mywire_timeout_ms() may be a resolver timer shorter than the deadline:
+ * continue the call when it passes even if nothing was readable. Read
+ * mywire_socket() again after every WAIT: it changes.
  *
  * Deadlines: connect_timeout bounds the whole connect; read_timeout and
  * write_timeout bound each call (from its first wait to its end), so a server
