@@ -43,14 +43,6 @@ void ReadBuffer::append(std::string_view bytes) {
     commit(bytes.size());
 }
 
-void ReadBuffer::terminate_at(const char *payload_end) {
-    restore();
-    auto *p = reinterpret_cast<std::uint8_t *>(const_cast<char *>(payload_end));
-    saved_ = *p;
-    *p = 0;
-    patched_ = p;
-}
-
 FrameStatus PacketReader::next_slow(ReadBuffer &buf, std::uint8_t &seq, std::size_t max_packet,
                                std::string_view &payload, Error &err) {
     buf.restore();
@@ -109,14 +101,6 @@ FrameStatus PacketReader::next_slow(ReadBuffer &buf, std::uint8_t &seq, std::siz
         payload = std::string_view(reinterpret_cast<const char *>(big_.data()), big_.size() - 1);
         return FrameStatus::packet;
     }
-}
-
-void PacketReader::terminate_payload(ReadBuffer &buf, std::string_view payload) {
-    if (big_returned_ && payload.data() == reinterpret_cast<const char *>(big_.data())) {
-        big_.back() = 0;  // the spare byte next() appended
-        return;
-    }
-    buf.terminate_at(payload.data() + payload.size());
 }
 
 void PacketReader::reset() {

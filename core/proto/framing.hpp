@@ -40,7 +40,13 @@ public:
     // Write a NUL right after `payload_end` (which must lie in this buffer's
     // pending or consumed region), remembering the byte it replaces; the next
     // restore() puts it back.
-    void terminate_at(const char *payload_end);
+    void terminate_at(const char *payload_end) {  // inline: once per streamed row
+        restore();
+        auto *p = reinterpret_cast<std::uint8_t *>(const_cast<char *>(payload_end));
+        saved_ = *p;
+        *p = 0;
+        patched_ = p;
+    }
     void restore() {
         if (patched_) {
             *patched_ = saved_;
@@ -96,7 +102,13 @@ public:
     }
     std::size_t need_hint() const { return need_; }
     // NUL-terminate the payload last returned by next(), in place.
-    void terminate_payload(ReadBuffer &buf, std::string_view payload);
+    void terminate_payload(ReadBuffer &buf, std::string_view payload) {
+        if (big_returned_ && payload.data() == reinterpret_cast<const char *>(big_.data())) {
+            big_.back() = 0;  // the spare byte next() appended
+            return;
+        }
+        buf.terminate_at(payload.data() + payload.size());
+    }
     // Forget a partially reassembled packet (after an error).
     void reset();
     // Under the compressed protocol the servers do not keep the plain
