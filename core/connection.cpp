@@ -8,6 +8,7 @@
 #include <new>
 
 #include "io/connector.hpp"
+#include "io/system.hpp"
 #include "proto/text_row.hpp"
 
 namespace mywire {
@@ -411,7 +412,9 @@ Errc Connection::start_connect() {
         return rc;
     }
     tls_mode_ = opts.effective_ssl_mode(unix_socket);
-    handshake_op_ = std::make_unique<proto::HandshakeOp>(opts, unix_socket, tls_mode_, server);
+    handshake_op_ = std::make_unique<proto::HandshakeOp>(
+        opts, unix_socket, tls_mode_, server,
+        proto::ClientEnv{io::os_name(), io::process_id(), &io::read_key_file});
     op_ = handshake_op_.get();
     transport_.set_wipe_output(true);  // until the login ends: its packets may carry a password
     return Errc::ok;

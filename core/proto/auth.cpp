@@ -1,9 +1,5 @@
 #include "proto/auth.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <openssl/crypto.h>
 #include <openssl/decoder.h>
 #include <openssl/err.h>
@@ -83,45 +79,6 @@ bool take_nonce(std::string_view challenge, std::string &nonce) {
     return true;
 }
 
-// Reads the user's pinned key: a regular file of at most max_pem_size bytes.
-Errc read_key_file(std::string_view plugin, std::string_view path, std::string &pem, Error &err) {
-    std::string p(path);
-    auto fail = [&](std::string_view why) {
-        return err.set(Errc::auth,
-                       cat(plugin, ": cannot read server_public_key_path \"", p, "\": ", why));
-    };
-    if (p.find('\0') != std::string::npos) return fail("the path contains a NUL byte");
-    // O_NONBLOCK: a FIFO must not hang the connect.
-    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0) return fail(std::generic_category().message(errno));
-    struct stat st {};
-    Errc rc = Errc::ok;
-    if (::fstat(fd, &st) != 0) {
-        rc = fail(std::generic_category().message(errno));
-    } else if (!S_ISREG(st.st_mode)) {
-        rc = fail("not a regular file");
-    } else if (static_cast<unsigned long long>(st.st_size) > max_pem_size) {
-        rc = err.set(Errc::auth,
-                     cat(plugin, ": the key in server_public_key_path is larger than 16 KiB"));
-    } else {
-        pem.assign(static_cast<std::size_t>(st.st_size), '\0');
-        std::size_t got = 0;
-        while (got < pem.size()) {
-            ssize_t n = ::read(fd, pem.data() + got, pem.size() - got);
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0) {
-                rc = fail(std::generic_category().message(errno));
-                break;
-            }
-            if (n == 0) break;  // shrank while we read: take what is there
-            got += static_cast<std::size_t>(n);
-        }
-        pem.resize(got);
-    }
-    ::close(fd);
-    return rc;
-}
-
 // The options that verify a TLS server, for messages.
 constexpr std::string_view verify_options =
     "ssl_mode=verify_ca or verify_identity with ssl_ca, or ssl_fingerprint";
@@ -169,7 +126,9 @@ protected:
                                                           "server_public_key_path"));
         if (!ctx.server_public_key_path.empty()) {
             std::string pem;
-            if (read_key_file(name(), ctx.server_public_key_path, pem, err) != Errc::ok)
+            if (!ctx.read_key_file)
+                return err.set(Errc::internal, "no reader for server_public_key_path was given");
+            if (ctx.read_key_file(name(), ctx.server_public_key_path, pem, err) != Errc::ok)
                 return err.code;
             state_ = State::done;
             return rsa_encrypt_password(name(), "the key in server_public_key_path", Errc::auth,

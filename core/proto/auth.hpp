@@ -34,6 +34,9 @@ struct AuthContext {
     bool peer_authenticated = false;            // TLS verified the server (CA chain or fingerprint)
     bool allow_unverified_tls_password = false; // user accepts encrypted but unverified TLS
     std::string_view server_public_key_path{};  // pinned RSA public key, PEM file; may be empty
+    // Reads that file: given by the driver (io::read_key_file), so that no
+    // system call is made here.
+    Errc (*read_key_file)(std::string_view plugin, std::string_view path, std::string &pem, Error &err) = nullptr;
     bool get_server_public_key = false;         // user allows asking the server for its key
     bool enable_cleartext = false;              // user allows sending the password in clear
     // dialog prompts that are not password prompts; same contract as mywire_dialog_fn in capi/mywire.h

@@ -1,8 +1,5 @@
 #include "proto/operations.hpp"
 
-#include <sys/utsname.h>
-#include <unistd.h>
-
 #include <cstring>
 
 namespace mywire::proto {
@@ -86,6 +83,7 @@ AuthContext HandshakeOp::context() const {
     ctx.peer_authenticated = tls_up_ && tls_verified_;
     ctx.allow_unverified_tls_password = opts_.allow_unverified_tls_password;
     ctx.server_public_key_path = opts_.server_public_key_path;
+    ctx.read_key_file = env_.read_key_file;
     ctx.get_server_public_key = opts_.get_server_public_key;
     ctx.enable_cleartext = opts_.enable_cleartext_plugin;
     ctx.dialog = opts_.dialog;
@@ -212,15 +210,11 @@ Action HandshakeOp::send_handshake_response(Session &s) {
     r.database = opts_.database;
     r.auth_plugin = plugin_name;
     r.zstd_level = static_cast<std::uint8_t>(opts_.compression_level);
-    static const std::string os = [] {  // once per process (thread-safe)
-        utsname uts{};
-        return std::string(::uname(&uts) == 0 ? uts.sysname : "unknown");
-    }();
     std::vector<std::pair<std::string, std::string>> attrs = {
         {"_client_name", "libmywire"},
         {"_client_version", MYWIRE_VERSION_STRING},
-        {"_os", os},
-        {"_pid", std::to_string(static_cast<long>(getpid()))},
+        {"_os", std::string(env_.os)},
+        {"_pid", std::to_string(env_.pid)},
     };
     for (const auto &kv : opts_.connect_attrs) attrs.push_back(kv);
     r.attributes = &attrs;

@@ -107,14 +107,23 @@ struct ServerInfo {
     int tls_failure = MYWIRE_TLS_FAILURE_NONE;  // set when TLS was required but not offered
 };
 
+// What the handshake needs from the system, read by the driver at the I/O
+// edge (io/system): the connection attributes' OS name and process id, and
+// the reader of the pinned RSA key file.
+struct ClientEnv {
+    std::string_view os = "unknown";
+    long pid = 0;
+    Errc (*read_key_file)(std::string_view plugin, std::string_view path, std::string &pem, Error &err) = nullptr;
+};
+
 // Greeting, optional TLS request, handshake response, authentication
 // exchange (auth switches, AuthMoreData, further factors).
 class HandshakeOp final : public Op {
 public:
     // tls_mode: the resolved MYWIRE_SSL_MODE_*; unix_socket: the transport is
     // a unix socket (a known peer for the plugins' rules).
-    HandshakeOp(const Options &opts, bool unix_socket, int tls_mode, ServerInfo &info)
-        : opts_(opts), unix_socket_(unix_socket), tls_mode_(tls_mode), info_(info) {}
+    HandshakeOp(const Options &opts, bool unix_socket, int tls_mode, ServerInfo &info, ClientEnv env = {})
+        : opts_(opts), unix_socket_(unix_socket), tls_mode_(tls_mode), info_(info), env_(env) {}
     Action resume(Session &s) override;
 
     static constexpr int max_auth_round_trips = 16;
@@ -138,6 +147,7 @@ private:
     bool tls_verified_ = false;  // the server's certificate (or fingerprint) was checked
     int tls_mode_;
     ServerInfo &info_;
+    ClientEnv env_;
     std::string scramble_;        // the greeting's challenge
     std::string server_plugin_;   // the greeting's default plugin
     std::unique_ptr<AuthPlugin> plugin_;

@@ -4,6 +4,7 @@
 // hashlib and `cryptography` for caching_sha2_password and parsec, RSA keys
 // generated here and decrypted here for the encrypted password. Every
 // refusal is checked with its exact message and an empty response.
+#include "io/system.hpp"
 #include "proto/auth.hpp"
 
 #include <sys/stat.h>
@@ -45,6 +46,7 @@ void set_via(AuthContext &c, Via via) {
 AuthContext ctx_of(std::string_view pw, bool secure = false) {
     AuthContext c;
     c.password = pw;
+    c.read_key_file = mywire::io::read_key_file;  // what the driver gives
     set_via(c, secure ? Via::verified_tls : Via::tcp);
     return c;
 }
