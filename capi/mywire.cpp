@@ -2,7 +2,9 @@
 // into result codes. Nothing C++ crosses this file's functions.
 #include "mywire.h"
 
+#include <cstddef>
 #include <new>
+#include <type_traits>
 #include <string>
 
 #include "connection.hpp"
@@ -105,6 +107,49 @@ int set_secret(mywire_conn *conn, mywire::proto::SecretString mywire::Options::*
                       static_cast<int>(mywire::ClientError::name) == number,          \
                   "MYWIRE_CLIENT_ERROR_" #NAME " differs between mywire.h and proto/errc.def");
 #include "proto/errc.def"
+
+// The core's own types and numbers (proto/types.hpp) are the public ones.
+#define MYWIRE_SAME_FIELD(T, U, f) \
+    static_assert(offsetof(T, f) == offsetof(U, f) && sizeof(T::f) == sizeof(U::f), #U "::" #f)
+static_assert(sizeof(mywire::Value) == sizeof(mywire_value) && alignof(mywire::Value) == alignof(mywire_value));
+MYWIRE_SAME_FIELD(mywire::Value, mywire_value, data);
+MYWIRE_SAME_FIELD(mywire::Value, mywire_value, len);
+static_assert(sizeof(mywire::Column) == sizeof(mywire_column) && alignof(mywire::Column) == alignof(mywire_column));
+MYWIRE_SAME_FIELD(mywire::Column, mywire_column, name);
+MYWIRE_SAME_FIELD(mywire::Column, mywire_column, org_name);
+MYWIRE_SAME_FIELD(mywire::Column, mywire_column, table);
+MYWIRE_SAME_FIELD(mywire::Column, mywire_column, org_table);
+MYWIRE_SAME_FIELD(mywire::Column, mywire_column, schema);
+MYWIRE_SAME_FIELD(mywire::Column, mywire_column, type);
+MYWIRE_SAME_FIELD(mywire::Column, mywire_column, flags);
+MYWIRE_SAME_FIELD(mywire::Column, mywire_column, charset);
+MYWIRE_SAME_FIELD(mywire::Column, mywire_column, decimals);
+MYWIRE_SAME_FIELD(mywire::Column, mywire_column, length);
+MYWIRE_SAME_FIELD(mywire::Column, mywire_column, name_len);
+MYWIRE_SAME_FIELD(mywire::Column, mywire_column, org_name_len);
+MYWIRE_SAME_FIELD(mywire::Column, mywire_column, table_len);
+MYWIRE_SAME_FIELD(mywire::Column, mywire_column, org_table_len);
+MYWIRE_SAME_FIELD(mywire::Column, mywire_column, schema_len);
+#undef MYWIRE_SAME_FIELD
+static_assert(std::is_same_v<mywire::DialogFn, mywire_dialog_fn>);
+static_assert(mywire::ssl_mode::default_mode == MYWIRE_SSL_MODE_DEFAULT &&
+              mywire::ssl_mode::disabled == MYWIRE_SSL_MODE_DISABLED &&
+              mywire::ssl_mode::preferred == MYWIRE_SSL_MODE_PREFERRED &&
+              mywire::ssl_mode::required == MYWIRE_SSL_MODE_REQUIRED &&
+              mywire::ssl_mode::verify_ca == MYWIRE_SSL_MODE_VERIFY_CA &&
+              mywire::ssl_mode::verify_identity == MYWIRE_SSL_MODE_VERIFY_IDENTITY);
+static_assert(mywire::compress_opt::off == MYWIRE_COMPRESS_OFF && mywire::compress_opt::zlib == MYWIRE_COMPRESS_ZLIB &&
+              mywire::compress_opt::zstd == MYWIRE_COMPRESS_ZSTD && mywire::compress_opt::any == MYWIRE_COMPRESS_ANY);
+static_assert(mywire::tls_failure::none == MYWIRE_TLS_FAILURE_NONE &&
+              mywire::tls_failure::not_offered == MYWIRE_TLS_FAILURE_NOT_OFFERED &&
+              mywire::tls_failure::untrusted == MYWIRE_TLS_FAILURE_UNTRUSTED &&
+              mywire::tls_failure::expired == MYWIRE_TLS_FAILURE_EXPIRED &&
+              mywire::tls_failure::not_yet_valid == MYWIRE_TLS_FAILURE_NOT_YET_VALID &&
+              mywire::tls_failure::hostname == MYWIRE_TLS_FAILURE_HOSTNAME &&
+              mywire::tls_failure::revoked == MYWIRE_TLS_FAILURE_REVOKED &&
+              mywire::tls_failure::fingerprint == MYWIRE_TLS_FAILURE_FINGERPRINT &&
+              mywire::tls_failure::config == MYWIRE_TLS_FAILURE_CONFIG &&
+              mywire::tls_failure::handshake == MYWIRE_TLS_FAILURE_HANDSHAKE);
 
 struct CodeInfo {
     int number;
@@ -461,7 +506,7 @@ uint64_t mywire_row_count(const mywire_result *res) { return res ? R(res)->row_c
 
 const mywire_column *mywire_column_at(const mywire_result *res, unsigned index) {
     if (!res || index >= R(res)->column_count()) return nullptr;
-    return &R(res)->head.columns[index];
+    return reinterpret_cast<const mywire_column *>(&R(res)->head.columns[index]);
 }
 
 int mywire_fetch(mywire_result *res) {
@@ -474,12 +519,14 @@ int mywire_seek(mywire_result *res, uint64_t row_index) {
     return static_cast<int>(R(res)->seek(row_index));
 }
 
-const mywire_value *mywire_row(const mywire_result *res) { return res ? R(res)->row() : nullptr; }
+const mywire_value *mywire_row(const mywire_result *res) {
+    return res ? reinterpret_cast<const mywire_value *>(R(res)->row()) : nullptr;
+}
 
 const char *mywire_get(const mywire_result *res, unsigned index, size_t *len) {
     if (len) *len = 0;
     if (!res || index >= R(res)->column_count()) return nullptr;
-    const mywire_value *row = R(res)->row();
+    const mywire::Value *row = R(res)->row();
     if (!row) return nullptr;
     if (len) *len = row[index].len;
     return row[index].data;

@@ -18,7 +18,7 @@ void CancelInfo::publish(const Options &o, std::uint64_t connection_id) {
     Options side = o;  // copied outside the lock (it allocates)
     side.database.clear();  // KILL needs none; mywire_select_db may have changed it
     side.multi_statements = false;
-    side.compress = MYWIRE_COMPRESS_OFF;
+    side.compress = compress_opt::off;
     side.adopt_fd = -1;
     // A cancel must not hang on a server that stopped answering.
     side.read_timeout_ms = side.write_timeout_ms = side.connect_timeout_ms;

@@ -109,7 +109,7 @@ Errc store_text_row(std::string_view payload, std::size_t n, char *out, std::siz
 }
 
 // Decodes a stored row; returns where the next one starts.
-const char *load_row(const char *p, mywire_value *v, std::size_t n) {
+const char *load_row(const char *p, Value *v, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) {
         std::uint32_t len;
         std::memcpy(&len, p, 4);
@@ -188,7 +188,7 @@ void Result::discard() noexcept {
 int Result::fetch() noexcept {
     has_row_ = false;
     if (!streaming_) {
-        if (next_ >= stored_) return MYWIRE_DONE;
+        if (next_ >= stored_) return static_cast<int>(Outcome::done);
         const auto &blocks = arena_.blocks();
         if (pos_.offset >= blocks[pos_.block].used) pos_ = RowPos{pos_.block + 1, 0};
         const char *base = blocks[pos_.block].data;
@@ -196,11 +196,11 @@ int Result::fetch() noexcept {
         pos_.offset = static_cast<std::uint32_t>(end - base);
         ++next_;
         has_row_ = true;
-        return MYWIRE_ROW;
+        return static_cast<int>(Outcome::row);
     }
     if (error_ != 0) return error_;
-    if (finished_) return MYWIRE_DONE;
-    if (!conn_) return error_ = MYWIRE_ERROR_STATE;
+    if (finished_) return static_cast<int>(Outcome::done);
+    if (!conn_) return error_ = static_cast<int>(Errc::state);
     try {
         return conn_->fetch_row(*this);
     } catch (const std::bad_alloc &) {
@@ -387,7 +387,7 @@ Errc Connection::start_connect() {
         return session.err.set(Errc::out_of_sync, "another call is in progress on this connection");
     if (connected()) return session.err.set(Errc::state, "already connected");
     if (state() == State::closed) return session.err.set(Errc::state, "the connection was closed");
-    abandon_active(MYWIRE_ERROR_STATE);
+    abandon_active(static_cast<int>(Errc::state));
     session = proto::Session{};
     session.state = State::connecting;
     session.max_packet = static_cast<std::size_t>(opts.max_allowed_packet);
@@ -473,9 +473,9 @@ Connection::Progress Connection::fail_progress(Errc code) {
     if (call_ == Call::pipeline && pipe_ && fatal(code)) pipeline_failed(code);
     if (call_ == Call::connect) {
         transport_.set_wipe_output(false);
-        if (server.tls_failure != MYWIRE_TLS_FAILURE_NONE) tls_info_.failure = server.tls_failure;
-        if (code == Errc::tls && tls_info_.failure == MYWIRE_TLS_FAILURE_NONE)
-            tls_info_.failure = MYWIRE_TLS_FAILURE_HANDSHAKE;
+        if (server.tls_failure != tls_failure::none) tls_info_.failure = server.tls_failure;
+        if (code == Errc::tls && tls_info_.failure == tls_failure::none)
+            tls_info_.failure = tls_failure::handshake;
         // Any failure during login, a server error too, ends the connection.
         socket_.close();
         reset_transport();
@@ -1040,7 +1040,7 @@ int Connection::fetch_row(Result &r) {
         // up. Anything else -- more bytes needed, the end, an error -- goes on
         // as a fetch call from where the operation stopped.
         proto::Action a = r.rows_op_.resume(session);
-        if (a == proto::Action::done && r.rows_op_.row) return MYWIRE_ROW;
+        if (a == proto::Action::done && r.rows_op_.row) return static_cast<int>(Outcome::row);
         begin(Call::fetch, &r.rows_op_);
         fetching_ = &r;
         if (a == proto::Action::error) {
@@ -1058,11 +1058,11 @@ int Connection::fetch_row(Result &r) {
     } else {
         p = nonblocking ? step() : complete();
     }
-    if (p == Progress::wait_read) return MYWIRE_WAIT_READ;
-    if (p == Progress::wait_write) return MYWIRE_WAIT_WRITE;
+    if (p == Progress::wait_read) return static_cast<int>(Outcome::wait_read);
+    if (p == Progress::wait_write) return static_cast<int>(Outcome::wait_write);
     Errc rc = finish();
     if (rc != Errc::ok) return r.error_ ? r.error_ : static_cast<int>(rc);
-    return r.has_row_ ? MYWIRE_ROW : MYWIRE_DONE;
+    return r.has_row_ ? static_cast<int>(Outcome::row) : static_cast<int>(Outcome::done);
 }
 
 // ------------------------------------------------------ blocking wrappers
@@ -1091,12 +1091,12 @@ int Connection::next_result(bool streaming, Result *&out) {
     out = nullptr;
     bool none = false;
     if (Errc rc = start_next_result(streaming, none); rc != Errc::ok) return static_cast<int>(rc);
-    if (none) return MYWIRE_DONE;
+    if (none) return static_cast<int>(Outcome::done);
     complete();
     bool no_more = next_none_;
     Errc rc = finish(out);
     if (rc != Errc::ok) return static_cast<int>(rc);
-    return no_more ? MYWIRE_DONE : MYWIRE_OK;
+    return no_more ? static_cast<int>(Outcome::done) : 0;
 }
 
 Errc Connection::simple_command(std::uint8_t cmd, std::string_view arg) {
@@ -1153,7 +1153,7 @@ void Connection::discard(Result &r) noexcept {
         r.conn_ = nullptr;
         return;
     }
-    abandon_active(MYWIRE_ERROR_STATE);
+    abandon_active(static_cast<int>(Errc::state));
     // Unread rows are on the wire and nobody will read them: the connection
     // cannot be used again.
     socket_.close();
@@ -1165,7 +1165,7 @@ void Connection::discard(Result &r) noexcept {
 }
 
 void Connection::close() noexcept {
-    abandon_active(MYWIRE_ERROR_STATE);
+    abandon_active(static_cast<int>(Errc::state));
     if (socket_.fd() >= 0 && call_ == Call::none &&
         (state() == State::ready || state() == State::more_results || state() == State::rows)) {
         // Best effort: COM_QUIT has no reply; a short deadline, and nothing
@@ -1190,7 +1190,7 @@ void Connection::close() noexcept {
 }
 
 void Connection::close_now() noexcept {
-    abandon_active(MYWIRE_ERROR_STATE);
+    abandon_active(static_cast<int>(Errc::state));
     socket_.close();
     reset_transport();
     session.packets.reset();

@@ -106,7 +106,7 @@ public:
     unsigned column_count() const { return static_cast<unsigned>(head.columns.size()); }
     bool streaming() const { return streaming_; }
     std::uint64_t row_count() const { return streaming_ ? fetched_ : stored_; }
-    const mywire_value *row() const { return has_row_ ? values_.data() : nullptr; }
+    const Value *row() const { return has_row_ ? values_.data() : nullptr; }
 
     // MYWIRE_ROW, MYWIRE_DONE, MYWIRE_WAIT_* (a non-blocking connection) or
     // an error code. Never throws: an exception (out of memory) ends the
@@ -131,7 +131,7 @@ private:
     int error_ = 0;          // why a streaming result stopped early; sticky
     bool has_row_ = false;
     std::uint64_t fetched_ = 0;
-    std::vector<mywire_value> values_;
+    std::vector<Value> values_;
     StreamSink stream_sink_;
     proto::RowsOp rows_op_;  // streaming: reads one row per fetch
     // buffered
@@ -321,7 +321,7 @@ private:
     io::WaitSet connect_waits_;                 // its fds, for poll_fd()
     io::Transport transport_;
     io::TlsInfo tls_info_;
-    int tls_mode_ = MYWIRE_SSL_MODE_DISABLED;  // resolved at connect
+    int tls_mode_ = ssl_mode::disabled;  // resolved at connect
     std::string tls_host_;                     // the name or address TLS checks
 
     // The call in progress.

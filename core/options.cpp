@@ -8,11 +8,11 @@
 namespace mywire {
 
 int Options::effective_ssl_mode(bool unix_socket) const {
-    if (ssl_mode != MYWIRE_SSL_MODE_DEFAULT) return ssl_mode;
+    if (ssl_mode != ssl_mode::default_mode) return ssl_mode;
     // A CA without a mode means the user wants the server verified.
-    if (!ssl_ca.empty() || !ssl_capath.empty()) return MYWIRE_SSL_MODE_VERIFY_CA;
+    if (!ssl_ca.empty() || !ssl_capath.empty()) return ssl_mode::verify_ca;
     // A unix socket is a secure transport already.
-    return unix_socket ? MYWIRE_SSL_MODE_DISABLED : MYWIRE_SSL_MODE_PREFERRED;
+    return unix_socket ? ssl_mode::disabled : ssl_mode::preferred;
 }
 
 namespace {
@@ -95,7 +95,7 @@ Errc set_charset(Options &o, std::uint64_t v, Error &err) {
 }
 
 Errc set_ssl_mode(Options &o, int mode, Error &err) {
-    if (mode < MYWIRE_SSL_MODE_DEFAULT || mode > MYWIRE_SSL_MODE_VERIFY_IDENTITY)
+    if (mode < ssl_mode::default_mode || mode > ssl_mode::verify_identity)
         return err.set(Errc::option, "ssl_mode must be one of MYWIRE_SSL_MODE_*");
     o.ssl_mode = mode;
     return Errc::ok;
@@ -103,16 +103,16 @@ Errc set_ssl_mode(Options &o, int mode, Error &err) {
 
 const char *ssl_mode_name(int mode) {
     switch (mode) {
-    case MYWIRE_SSL_MODE_PREFERRED: return "PREFERRED";
-    case MYWIRE_SSL_MODE_REQUIRED: return "REQUIRED";
-    case MYWIRE_SSL_MODE_VERIFY_CA: return "VERIFY_CA";
-    case MYWIRE_SSL_MODE_VERIFY_IDENTITY: return "VERIFY_IDENTITY";
+    case ssl_mode::preferred: return "PREFERRED";
+    case ssl_mode::required: return "REQUIRED";
+    case ssl_mode::verify_ca: return "VERIFY_CA";
+    case ssl_mode::verify_identity: return "VERIFY_IDENTITY";
     default: return "DISABLED";
     }
 }
 
 Errc set_compression(Options &o, int algorithm, Error &err) {
-    if (algorithm < MYWIRE_COMPRESS_OFF || algorithm > MYWIRE_COMPRESS_ANY)
+    if (algorithm < compress_opt::off || algorithm > compress_opt::any)
         return err.set(Errc::option, "compression must be one of MYWIRE_COMPRESS_*");
     o.compress = algorithm;
     return Errc::ok;
@@ -232,9 +232,9 @@ Errc set_option_by_name(Options &o, std::string_view raw_key, std::string_view v
     // TLS
     if (key == "ssl_mode") {
         static constexpr std::pair<std::string_view, int> modes[] = {
-            {"disabled", MYWIRE_SSL_MODE_DISABLED},   {"preferred", MYWIRE_SSL_MODE_PREFERRED},
-            {"required", MYWIRE_SSL_MODE_REQUIRED},   {"verify_ca", MYWIRE_SSL_MODE_VERIFY_CA},
-            {"verify_identity", MYWIRE_SSL_MODE_VERIFY_IDENTITY},
+            {"disabled", ssl_mode::disabled},   {"preferred", ssl_mode::preferred},
+            {"required", ssl_mode::required},   {"verify_ca", ssl_mode::verify_ca},
+            {"verify_identity", ssl_mode::verify_identity},
         };
         std::string v = lower(value);
         for (const auto &[name, mode] : modes)
@@ -286,9 +286,9 @@ Errc set_option_by_name(Options &o, std::string_view raw_key, std::string_view v
     // Compression
     if (key == "compress") {
         std::string v = lower(value);
-        if (v == "zlib") return o.compress = MYWIRE_COMPRESS_ZLIB, Errc::ok;
-        if (v == "zstd") return o.compress = MYWIRE_COMPRESS_ZSTD, Errc::ok;
-        if (parse_bool(v, b)) return o.compress = b ? MYWIRE_COMPRESS_ANY : MYWIRE_COMPRESS_OFF, Errc::ok;
+        if (v == "zlib") return o.compress = compress_opt::zlib, Errc::ok;
+        if (v == "zstd") return o.compress = compress_opt::zstd, Errc::ok;
+        if (parse_bool(v, b)) return o.compress = b ? compress_opt::any : compress_opt::off, Errc::ok;
         return err.set(Errc::option, "invalid value for option 'compress' (off, zlib, zstd or on)");
     }
     if (key == "compression_level") {

@@ -33,7 +33,7 @@ struct Options {
 
     // TLS (see mywire.h, mywire_set_option). ssl_mode keeps the public
     // MYWIRE_SSL_MODE_* numbers; effective_ssl_mode() resolves the default.
-    int ssl_mode = MYWIRE_SSL_MODE_DEFAULT;
+    int ssl_mode = ssl_mode::default_mode;
     std::string ssl_ca, ssl_capath, ssl_cert, ssl_key;
     proto::SecretString ssl_key_password;
     std::string ssl_crl, ssl_crlpath;
@@ -50,11 +50,11 @@ struct Options {
     // verify the server: open to a man in the middle.
     bool allow_unverified_tls_password = false;
     std::vector<std::string> auth_plugins;  // allow-list; empty = all built in
-    mywire_dialog_fn dialog = nullptr;
+    DialogFn dialog = nullptr;
     void *dialog_user_data = nullptr;
 
     // Compression: MYWIRE_COMPRESS_*.
-    int compress = MYWIRE_COMPRESS_OFF;
+    int compress = compress_opt::off;
     int compression_level = 3;
 
     // Tests only (tests/fuzz/fuzz_client.cpp): a connected socket that
@@ -86,7 +86,7 @@ Errc set_ssl_mode(Options &o, int mode, Error &err);
 const char *ssl_mode_name(int mode);
 // Whether the mode checks the server's certificate.
 inline bool ssl_mode_verifies(int mode) {
-    return mode == MYWIRE_SSL_MODE_VERIFY_CA || mode == MYWIRE_SSL_MODE_VERIFY_IDENTITY;
+    return mode == ssl_mode::verify_ca || mode == ssl_mode::verify_identity;
 }
 Errc set_compression(Options &o, int algorithm, Error &err);
 

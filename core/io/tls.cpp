@@ -131,7 +131,7 @@ void TlsEngine::reset() {
 }
 
 Errc TlsEngine::config_error(TlsInfo &info, Error &err, const std::string &what) {
-    info.failure = MYWIRE_TLS_FAILURE_CONFIG;
+    info.failure = tls_failure::config;
     std::string reason = openssl_reason();
     return err.set(Errc::tls, "TLS setup failed: " + what + (reason.empty() ? "" : " (" + reason + ")"));
 }
@@ -162,7 +162,7 @@ Errc TlsEngine::init(const Options &o, int mode, const std::string &host, TlsInf
         if (!o.ssl_capath.empty() && (::stat(o.ssl_capath.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))) {
             // OpenSSL looks into the directory only when it needs a CA:
             // without this a typo would read as "certificate not trusted".
-            info.failure = MYWIRE_TLS_FAILURE_CONFIG;
+            info.failure = tls_failure::config;
             return err.set(Errc::tls, "TLS setup failed: ssl_capath" + quoted(o.ssl_capath) +
                                           " is not a readable directory");
         }
@@ -224,7 +224,7 @@ Errc TlsEngine::init(const Options &o, int mode, const std::string &host, TlsInf
     std::string sni = !o.ssl_sni.empty() ? o.ssl_sni : (ip ? std::string() : host);
     if (!sni.empty() && SSL_set_tlsext_host_name(ssl_, sni.c_str()) != 1)
         return config_error(info, err, "invalid ssl_sni");
-    if (mode == MYWIRE_SSL_MODE_VERIFY_IDENTITY) {
+    if (mode == ssl_mode::verify_identity) {
         // OpenSSL's own checks: DNS names against subjectAltName (and CN
         // only when there is none), IP addresses against IP SANs.
         X509_VERIFY_PARAM *param = SSL_get0_param(ssl_);
@@ -247,7 +247,7 @@ TlsEngine::Step TlsEngine::handshake(TlsInfo &info, Error &err) {
         first_checked_ = true;
         auto first = static_cast<std::uint8_t>(in[0]);
         if (first != 0x15 && first != 0x16) {
-            info.failure = MYWIRE_TLS_FAILURE_HANDSHAKE;
+            info.failure = tls_failure::handshake;
             err.set(Errc::tls, "TLS handshake failed: the server answered the TLS request with "
                                "data that is not TLS (refused without reading it)");
             return Step::error;
@@ -270,28 +270,28 @@ TlsEngine::Step TlsEngine::handshake_failed(TlsInfo &info, Error &err) {
         const char *what;
         switch (vr) {
         case X509_V_ERR_CERT_HAS_EXPIRED:
-            info.failure = MYWIRE_TLS_FAILURE_EXPIRED;
+            info.failure = tls_failure::expired;
             what = "the server's certificate has expired";
             break;
         case X509_V_ERR_CERT_NOT_YET_VALID:
-            info.failure = MYWIRE_TLS_FAILURE_NOT_YET_VALID;
+            info.failure = tls_failure::not_yet_valid;
             what = "the server's certificate is not yet valid";
             break;
         case X509_V_ERR_HOSTNAME_MISMATCH:
         case X509_V_ERR_IP_ADDRESS_MISMATCH:
-            info.failure = MYWIRE_TLS_FAILURE_HOSTNAME;
+            info.failure = tls_failure::hostname;
             what = "the server's certificate does not match the host name or address";
             break;
         case X509_V_ERR_CERT_REVOKED:
-            info.failure = MYWIRE_TLS_FAILURE_REVOKED;
+            info.failure = tls_failure::revoked;
             what = "the server's certificate is revoked";
             break;
         case X509_V_ERR_UNABLE_TO_GET_CRL:
-            info.failure = MYWIRE_TLS_FAILURE_CONFIG;
+            info.failure = tls_failure::config;
             what = "no CRL from the certificate's issuer was found in ssl_crl/ssl_crlpath";
             break;
         default:
-            info.failure = MYWIRE_TLS_FAILURE_UNTRUSTED;
+            info.failure = tls_failure::untrusted;
             what = "the server's certificate is not trusted";
             break;
         }
@@ -299,7 +299,7 @@ TlsEngine::Step TlsEngine::handshake_failed(TlsInfo &info, Error &err) {
                                       X509_verify_cert_error_string(vr) + ")" + mode),
                Step::error;
     }
-    info.failure = MYWIRE_TLS_FAILURE_HANDSHAKE;
+    info.failure = tls_failure::handshake;
     return err.set(Errc::tls, "TLS handshake failed" + (reason.empty() ? "" : ": " + reason) + mode),
            Step::error;
 }
@@ -314,7 +314,7 @@ TlsEngine::Step TlsEngine::check_peer(TlsInfo &info, Error &err) {
                      CRYPTO_memcmp(md, fingerprint_.data(), 32) == 0;
         X509_free(cert);
         if (!match) {
-            info.failure = MYWIRE_TLS_FAILURE_FINGERPRINT;
+            info.failure = tls_failure::fingerprint;
             err.set(Errc::tls, "TLS verification failed: the server's certificate does not match "
                                "ssl_fingerprint");
             return Step::error;
@@ -327,7 +327,7 @@ TlsEngine::Step TlsEngine::check_peer(TlsInfo &info, Error &err) {
     info.version = SSL_get_version(ssl_);
     const char *cipher = SSL_get_cipher_name(ssl_);
     info.cipher = cipher ? cipher : "";
-    info.failure = MYWIRE_TLS_FAILURE_NONE;
+    info.failure = tls_failure::none;
     return Step::done;
 }
 

@@ -23,7 +23,7 @@ struct TlsInfo {
     bool verified = false;  // chain (and name) verified, or the fingerprint matched
     std::string version;
     std::string cipher;
-    int failure = MYWIRE_TLS_FAILURE_NONE;  // why the last connect failed in TLS
+    int failure = tls_failure::none;  // why the last connect failed in TLS
 };
 
 class TlsEngine {

@@ -10,7 +10,7 @@
 // come from proto/errc.def); it stays included only for the core's other uses
 // of it (SSL modes, mywire_value, mywire_dialog_fn), which get their own types
 // with the engine rewrite.
-#include "mywire.h"
+#include "proto/types.hpp"
 
 namespace mywire {
 

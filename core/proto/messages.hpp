@@ -165,9 +165,10 @@ struct ColumnDef {
 };
 Errc parse_column_def(std::string_view payload, ColumnDef &out);
 
-// One value of a row: data == nullptr for SQL NULL. The public struct, so rows
-// parse straight into what the C API hands out.
-using Value = mywire_value;
+// One value of a row: data == nullptr for SQL NULL (proto/types.hpp; laid out
+// as the public mywire_value, so rows parse straight into what the C API hands
+// out).
+using mywire::Value;
 // A text-protocol row of `columns` values into out[0..columns).
 Errc parse_text_row(std::string_view payload, std::size_t columns, Value *out);
 // The same, and every value but the last is NUL-terminated in place (the NUL

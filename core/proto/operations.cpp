@@ -123,17 +123,17 @@ Action HandshakeOp::on_greeting(Session &s, std::string_view payload) {
 
     // Compression: exactly what was asked, or a clear error.
     switch (opts_.compress) {
-    case MYWIRE_COMPRESS_ZLIB:
+    case compress_opt::zlib:
         if (!(hs.capabilities & cap::compress))
             return fail(s, Errc::unsupported, "the server does not support zlib compression (compress=zlib)");
         want |= cap::compress;
         break;
-    case MYWIRE_COMPRESS_ZSTD:
+    case compress_opt::zstd:
         if (!(hs.capabilities & cap::zstd))
             return fail(s, Errc::unsupported, "the server does not support zstd compression (compress=zstd)");
         want |= cap::zstd;
         break;
-    case MYWIRE_COMPRESS_ANY:
+    case compress_opt::any:
         if (hs.capabilities & cap::zstd)
             want |= cap::zstd;
         else if (hs.capabilities & cap::compress)
@@ -149,7 +149,7 @@ Action HandshakeOp::on_greeting(Session &s, std::string_view payload) {
         return fail(s, Errc::unsupported, "the server cannot select a database at connect time");
 
     // TLS is decided here, before a single byte of the handshake response.
-    if (tls_mode_ != MYWIRE_SSL_MODE_DISABLED) {
+    if (tls_mode_ != ssl_mode::disabled) {
         if (hs.capabilities & cap::ssl) {
             if (!s.rbuf.pending().empty())
                 return fail(s, Errc::tls, "the server sent unexpected bytes after its greeting, "
@@ -161,8 +161,8 @@ Action HandshakeOp::on_greeting(Session &s, std::string_view payload) {
             phase_ = Phase::tls;
             return Action::start_tls;
         }
-        if (tls_mode_ != MYWIRE_SSL_MODE_PREFERRED) {
-            info_.tls_failure = MYWIRE_TLS_FAILURE_NOT_OFFERED;
+        if (tls_mode_ != ssl_mode::preferred) {
+            info_.tls_failure = tls_failure::not_offered;
             return fail(s, Errc::tls, std::string("server does not support TLS; ssl_mode=") +
                                           ssl_mode_name(tls_mode_) +
                                           " does not allow a connection without it");
@@ -212,7 +212,7 @@ Action HandshakeOp::send_handshake_response(Session &s) {
     r.zstd_level = static_cast<std::uint8_t>(opts_.compression_level);
     std::vector<std::pair<std::string, std::string>> attrs = {
         {"_client_name", "libmywire"},
-        {"_client_version", MYWIRE_VERSION_STRING},
+        {"_client_version", version_string},
         {"_os", std::string(env_.os)},
         {"_pid", std::to_string(env_.pid)},
     };
@@ -438,7 +438,7 @@ Action ResultHeadOp::on_column(Session &s, std::string_view payload) {
         strings += v.size() + 1;
     }
     std::size_t cost = head_.names.size() + strings +
-                       (head_.columns.size() + 1) * (sizeof(mywire_column) + 5 * sizeof(std::size_t));
+                       (head_.columns.size() + 1) * (sizeof(Column) + 5 * sizeof(std::size_t));
     if (cost > limits_.max_metadata_bytes)
         return s.err.set(Errc::limit, "the result's column definitions exceed max_metadata_bytes (" +
                                           std::to_string(limits_.max_metadata_bytes) + ")"),
@@ -453,7 +453,7 @@ Action ResultHeadOp::on_column(Session &s, std::string_view payload) {
     add(d.table);
     add(d.org_table);
     add(d.schema);
-    mywire_column c{};
+    Column c{};
     c.type = d.type;
     c.flags = d.flags;
     c.charset = d.charset;
@@ -468,7 +468,7 @@ Action ResultHeadOp::on_column(Session &s, std::string_view payload) {
     if (head_.columns.size() < expected_) return Action::read;
     const char *base = head_.names.data();
     for (std::size_t i = 0; i < head_.columns.size(); ++i) {
-        mywire_column &col = head_.columns[i];
+        Column &col = head_.columns[i];
         const std::size_t *o = &offsets_[i * 5];
         col.name = base + o[0];
         col.org_name = base + o[1];

@@ -104,7 +104,7 @@ struct ServerInfo {
     bool is_mariadb = false;
     std::uint32_t capabilities = 0;  // as the server offered them
     std::string auth_plugin;  // the plugin that completed the login
-    int tls_failure = MYWIRE_TLS_FAILURE_NONE;  // set when TLS was required but not offered
+    int tls_failure = tls_failure::none;  // set when TLS was required but not offered
 };
 
 // What the handshake needs from the system, read by the driver at the I/O
@@ -185,7 +185,7 @@ private:
 struct ResultHead {
     OkPacket ok;              // views are NOT kept: info is copied below
     std::string info;
-    std::vector<mywire_column> columns;
+    std::vector<Column> columns;
     std::vector<char> names;  // storage for the column strings
 };
 

@@ -49,7 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     }
     FUZZ_CHECK(a == Action::done);
     FUZZ_CHECK(head.columns.size() == 1);
-    const mywire_column &c = head.columns[0];
+    const mywire::Column &c = head.columns[0];
     FUZZ_CHECK(same(c.name, c.name_len, d.name));
     FUZZ_CHECK(same(c.org_name, c.org_name_len, d.org_name));
     FUZZ_CHECK(same(c.table, c.table_len, d.table));

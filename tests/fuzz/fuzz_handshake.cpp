@@ -1,5 +1,6 @@
 // parse_handshake on arbitrary payloads, and the same payload as the greeting
 // of a HandshakeOp (which must answer with a write or fail cleanly).
+#include "mywire.h"
 #include "fuzz.hpp"
 #include "proto/messages.hpp"
 #include "proto/operations.hpp"

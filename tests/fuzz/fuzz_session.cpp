@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "mywire.h"
 #include "fuzz.hpp"
 #include "proto/operations.hpp"
 
@@ -82,7 +83,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         FUZZ_CHECK(clean_error(s));
         return 0;
     }
-    for (const mywire_column &c : head.columns) {
+    for (const mywire::Column &c : head.columns) {
         FUZZ_CHECK(c.name && std::strlen(c.name) <= c.name_len && c.name[c.name_len] == '\0');
         FUZZ_CHECK(c.schema && c.schema[c.schema_len] == '\0');
     }

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "mywire.h"  // the public constants, which the core's equal (capi checks)
 #include "proto/errors.hpp"
 
 // cmocka last: it defines fail() and skip() as macros, which clash with
