@@ -755,6 +755,7 @@ Connection::Progress Connection::step() {
             if (io == io::Socket::Io::failed) return fail_progress(session.err.code);
             session.err.sent = true;
             transport_.consumed(written);
+            wrote_ = true;
         }
         if (op_done_) {
             op_done_ = false;
@@ -810,6 +811,12 @@ Connection::Progress Connection::step() {
             bool grew = false;
             if (Errc rc = transport_.pump(session.rbuf, grew, session.err); rc != Errc::ok)
                 return fail_progress(rc);
+            if (!grew && wrote_) {
+                // A request just went out: its reply cannot be here yet, so
+                // wait for it rather than spend a recv() on EAGAIN.
+                wrote_ = false;
+                return wait(Progress::wait_read);
+            }
             if (!grew) {
                 proto::ReadBuffer &in = transport_.raw_input(session.rbuf, session.read_hint());
                 auto io = socket_.try_read(in, session.err);

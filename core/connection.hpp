@@ -333,6 +333,7 @@ private:
     bool deadlines_set_ = false;
     Progress last_wait_ = Progress::wait_read;
     bool op_done_ = false;    // op_ said done; handled once the output is flushed
+    bool wrote_ = false;      // bytes went out since the last read: the reply is not here yet
     bool call_done_ = false;  // the call ended (call_rc_ says how)
     bool next_none_ = false;  // next_result: no further result after all
     Errc call_rc_ = Errc::ok;
