@@ -135,8 +135,10 @@ Errc StreamSink::on_row(proto::Session &s, std::string_view payload, Next &next)
     // The hot path of streaming: one pass over the row, in place. Every
     // value but the last ends at the next one's (overwritten) prefix; the
     // last ends at the payload's end, terminated in the spare byte.
-    char *data = const_cast<char *>(payload.data());
-    if (proto::parse_text_row_in_place(data, payload.size(), r_.values_.size(), r_.values_.data()) != Errc::ok)
+    Value *out = r_.values_.data();
+    if (proto::visit_text_row<true>(payload.data(), payload.size(), r_.values_.size(),
+                                    [out](std::size_t i, const char *d, std::size_t n) { out[i] = {d, n}; }) !=
+        Errc::ok)
         return s.err.set(Errc::protocol, "malformed row packet");
     s.packets.terminate_payload(s.rbuf, payload);
     ++r_.fetched_;
@@ -611,7 +613,7 @@ Connection::Progress Connection::pipeline_op_done() {
         return Progress::more;
     }
     Result &r = *st.current;
-    if (store_op_ && op_ == store_op_.get()) {
+    if (store_op_ && op_ == &*store_op_) {
         r.finished_ = true;
         r.head.ok.status_flags = store_op_->end_ok.status_flags;
         r.head.ok.warnings = store_op_->end_ok.warnings;
@@ -630,9 +632,9 @@ Connection::Progress Connection::pipeline_op_done() {
     } else if (!r.head.columns.empty()) {
         // A result set: its rows next, into the result.
         r.values_.resize(r.head.columns.size());
-        store_sink_ = std::make_unique<StoreSink>(r, opts.max_result_bytes);
-        store_op_ = std::make_unique<proto::RowsOp>(*store_sink_);
-        op_ = store_op_.get();
+        store_sink_.emplace(r, opts.max_result_bytes);
+        store_op_.emplace(*store_sink_);
+        op_ = &*store_op_;
         return Progress::more;
     } else {
         r.finished_ = true;
@@ -694,7 +696,7 @@ Connection::Progress Connection::on_op_done() {
     case Call::query:
     case Call::next_result: {
         Result &r = *pending_;
-        if (op_ == store_op_.get()) {
+        if (store_op_ && op_ == &*store_op_) {
             r.finished_ = true;
             r.head.ok.status_flags = store_op_->end_ok.status_flags;
             r.head.ok.warnings = store_op_->end_ok.warnings;
@@ -721,9 +723,9 @@ Connection::Progress Connection::on_op_done() {
             return Progress::done;
         }
         r.conn_ = nullptr;  // a buffered result owns everything it needs
-        store_sink_ = std::make_unique<StoreSink>(r, opts.max_result_bytes);
-        store_op_ = std::make_unique<proto::RowsOp>(*store_sink_);
-        op_ = store_op_.get();
+        store_sink_.emplace(r, opts.max_result_bytes);
+        store_op_.emplace(*store_sink_);
+        op_ = &*store_op_;
         return Progress::more;  // on with the rows
     }
     default:
@@ -983,9 +985,9 @@ Errc Connection::finish(Result *&out) {
 Errc Connection::start_query(std::string_view sql, bool streaming) {
     if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
     pending_ = std::make_unique<Result>(this, streaming);
-    head_op_ = std::make_unique<proto::ResultHeadOp>(pending_->head, head_limits());
+    head_op_.emplace(pending_->head, head_limits());
     head_op_->set_query(sql);
-    return begin(Call::query, head_op_.get());
+    return begin(Call::query, &*head_op_);
 }
 
 Errc Connection::start_next_result(bool streaming, bool &none) {
@@ -1008,8 +1010,8 @@ Errc Connection::start_next_result(bool streaming, bool &none) {
         if (state() != State::more_results) return ready_for_command();
     }
     pending_ = std::make_unique<Result>(this, streaming);
-    head_op_ = std::make_unique<proto::ResultHeadOp>(pending_->head, head_limits());
-    return begin(Call::next_result, head_op_.get());
+    head_op_.emplace(pending_->head, head_limits());
+    return begin(Call::next_result, &*head_op_);
 }
 
 Errc Connection::start_command(std::uint8_t cmd, std::string_view arg) {

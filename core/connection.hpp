@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -339,11 +340,11 @@ private:
     Errc call_rc_ = Errc::ok;
     std::unique_ptr<proto::SendOnlyOp> quit_op_;
     std::unique_ptr<proto::HandshakeOp> handshake_op_;
-    std::unique_ptr<proto::ResultHeadOp> head_op_;
+    std::optional<proto::ResultHeadOp> head_op_;  // in place: no allocation per query
     std::unique_ptr<proto::SimpleCommandOp> command_op_;
     std::unique_ptr<Result> pending_;  // the result a query / next_result call builds
-    std::unique_ptr<StoreSink> store_sink_;
-    std::unique_ptr<proto::RowsOp> store_op_;
+    std::optional<StoreSink> store_sink_;
+    std::optional<proto::RowsOp> store_op_;
     Result *fetching_ = nullptr;  // the result a fetch call is for
     Pipeline *pipe_ = nullptr;    // the batch a pipeline call runs
     std::size_t send_next_ = 0, read_next_ = 0, in_flight_ = 0;
