@@ -68,7 +68,7 @@ struct Script {
     const char *expected;  // the whole log
 };
 
-std::string frames(std::initializer_list<std::string> payloads, std::uint8_t seq) {
+[[maybe_unused]] std::string frames(std::initializer_list<std::string> payloads, std::uint8_t seq) {
     std::string out;
     for (const std::string &p : payloads) out += framed(p, seq++);
     return out;
