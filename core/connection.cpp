@@ -125,7 +125,6 @@ const char *load_row(const char *p, Value *v, std::size_t n) {
 }
 
 // Which codes close the connection: the one list, proto/errc.def.
-bool fatal(Errc code) { return is_fatal(code); }
 
 }  // namespace
 
@@ -252,20 +251,29 @@ Connection::~Connection() {
     close();
 }
 
-Errc Connection::on_exception(Errc code) noexcept {
-    session.err.set(code, code == Errc::nomem ? "out of memory; the connection was closed"
-                                              : "internal error; the connection was closed");
-    abandon_active(static_cast<int>(code));
+void Connection::drop_connection(int result_code, State to) noexcept {
+    abandon_active(result_code);
     socket_.close();
     reset_transport();
     session.packets.reset();
     proto::wipe(session.wbuf);
-    if (state() != State::idle && state() != State::closed) session.state = State::broken;
+    drain_pending_ = false;
+    session.state = to;
+}
+
+void Connection::clear_call() noexcept {
     call_ = Call::none;
     op_ = after_drain_ = nullptr;
     fetching_ = nullptr;
     pipe_ = nullptr;
-    drain_pending_ = false;
+}
+
+Errc Connection::on_exception(Errc code) noexcept {
+    session.err.set(code, code == Errc::nomem ? "out of memory; the connection was closed"
+                                              : "internal error; the connection was closed");
+    drop_connection(static_cast<int>(code),
+                    state() == State::idle || state() == State::closed ? state() : State::broken);
+    clear_call();
     return code;
 }
 
@@ -287,14 +295,7 @@ void Connection::reset_transport() {
 }
 
 Errc Connection::fail(Errc code) {
-    if (fatal(code)) {
-        socket_.close();
-        reset_transport();
-        session.state = State::broken;
-        abandon_active(static_cast<int>(code));
-        session.packets.reset();
-        drain_pending_ = false;
-    }
+    if (is_fatal(code)) drop_connection(static_cast<int>(code), State::broken);
     return code;
 }
 
@@ -472,16 +473,14 @@ void Connection::pipeline_failed(Errc code) {
 }
 
 Connection::Progress Connection::fail_progress(Errc code) {
-    if (call_ == Call::pipeline && pipe_ && fatal(code)) pipeline_failed(code);
+    if (call_ == Call::pipeline && pipe_ && is_fatal(code)) pipeline_failed(code);
     if (call_ == Call::connect) {
         transport_.set_wipe_output(false);
         if (server.tls_failure != tls_failure::none) tls_info_.failure = server.tls_failure;
         if (code == Errc::tls && tls_info_.failure == tls_failure::none)
             tls_info_.failure = tls_failure::handshake;
         // Any failure during login, a server error too, ends the connection.
-        socket_.close();
-        reset_transport();
-        session.state = State::broken;
+        drop_connection(static_cast<int>(code), State::broken);
     } else {
         fail(code);
     }
@@ -497,13 +496,7 @@ Connection::Progress Connection::on_abort() {
     if (call_ == Call::pipeline && pipe_) pipeline_failed(Errc::cancelled);  // the steps with no reply
     // Closed here, in the thread that owns the socket (the aborting thread
     // only wrote the eventfd). Unread replies stay unread: connect again.
-    abandon_active(static_cast<int>(Errc::cancelled));
-    socket_.close();
-    reset_transport();
-    session.packets.reset();
-    proto::wipe(session.wbuf);
-    drain_pending_ = false;
-    session.state = State::broken;
+    drop_connection(static_cast<int>(Errc::cancelled), State::broken);
     call_done_ = true;
     call_rc_ = Errc::cancelled;
     return Progress::error;
@@ -640,15 +633,9 @@ Connection::Progress Connection::pipeline_op_done() {
         r.finished_ = true;
         if (st.code == Errc::ok) st.results.push_back(std::move(st.current));
     }
-    if (state() == State::more_results && st.code == Errc::ok) {
-        // A multi-statement query: its next result.
-        st.current = std::make_unique<Result>(nullptr, false);
-        st.op = std::make_unique<proto::ResultHeadOp>(st.current->head, head_limits());
-        op_ = st.op.get();
-        return Progress::more;
-    }
     if (state() == State::more_results) {
-        // Over the limit with results still to come: read them, dropped.
+        // A multi-statement query: its next result (read and dropped once
+        // the step is over the limit).
         st.current = std::make_unique<Result>(nullptr, false);
         st.op = std::make_unique<proto::ResultHeadOp>(st.current->head, head_limits());
         op_ = st.op.get();
@@ -663,7 +650,7 @@ Connection::Progress Connection::pipeline_op_error() {
     Errc code = session.err.code;
     store_op_.reset();
     store_sink_.reset();
-    if (!fatal(code)) {
+    if (!is_fatal(code)) {
         // This step failed (a server error ends its command); the server goes
         // on with the next ones, and so do we.
         st.code = code;
@@ -1033,13 +1020,6 @@ Errc Connection::start_statistics() {
     return begin(Call::statistics, command_op_.get());
 }
 
-Errc Connection::start_fetch(Result &r) {
-    if (active_ != &r) return session.err.set(Errc::state, "the result is no longer being read");
-    begin(Call::fetch, &r.rows_op_);
-    fetching_ = &r;
-    return Errc::ok;
-}
-
 int Connection::fetch_row(Result &r) {
     Progress p;
     if (call_ == Call::none) {
@@ -1076,17 +1056,10 @@ int Connection::fetch_row(Result &r) {
 
 // ------------------------------------------------------ blocking wrappers
 
-namespace {
-Errc outcome(Connection::Progress p, Errc rc) {
-    (void)p;
-    return rc;
-}
-}  // namespace
-
 Errc Connection::connect() {
     if (Errc rc = start_connect(); rc != Errc::ok) return rc;
-    Progress p = complete();
-    return outcome(p, finish());
+    complete();
+    return finish();
 }
 
 Errc Connection::query(std::string_view sql, bool streaming, Result *&out) {
@@ -1162,14 +1135,9 @@ void Connection::discard(Result &r) noexcept {
         r.conn_ = nullptr;
         return;
     }
-    abandon_active(static_cast<int>(Errc::state));
     // Unread rows are on the wire and nobody will read them: the connection
     // cannot be used again.
-    socket_.close();
-    reset_transport();
-    session.packets.reset();
-    session.state = State::broken;
-    drain_pending_ = false;
+    drop_connection(static_cast<int>(Errc::state), State::broken);
     session.err.set(Errc::state, "a streaming result was discarded before its end; the connection was closed");
 }
 
@@ -1199,15 +1167,9 @@ void Connection::close() noexcept {
 }
 
 void Connection::close_now() noexcept {
-    abandon_active(static_cast<int>(Errc::state));
-    socket_.close();
-    reset_transport();
-    session.packets.reset();
-    call_ = Call::none;
-    op_ = after_drain_ = nullptr;
-    fetching_ = nullptr;
-    drain_pending_ = false;
-    session.state = State::closed;  // never-connected handles too: only free and getters are left
+    // Never-connected handles too: only free and getters are left.
+    drop_connection(static_cast<int>(Errc::state), State::closed);
+    clear_call();
 }
 
 }  // namespace mywire

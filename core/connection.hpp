@@ -231,7 +231,6 @@ public:
     Errc start_command(std::uint8_t cmd, std::string_view arg);
     Errc start_set_option(std::uint16_t option);
     Errc start_statistics();
-    Errc start_fetch(Result &r);
     // Every step of p, in order; p must outlive the call.
     Errc start_pipeline(Pipeline &p);
     // Requests sent ahead of the reply being read, at most (a batch larger
@@ -309,6 +308,10 @@ private:
     Progress on_abort();
     Progress wait(Progress p);  // sets the call's deadlines at its first wait
     Errc fail(Errc code);
+    // Close the socket and forget the stream (the active result ends with
+    // result_code); the connection goes to `to`.
+    void drop_connection(int result_code, State to) noexcept;
+    void clear_call() noexcept;  // no call in progress any more
     // The socket connect of start_connect (blocking for now: see README).
     Errc open_socket();
     void reset_transport();
