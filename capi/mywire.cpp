@@ -297,14 +297,8 @@ int mywire_set_uri(mywire_conn *conn, const char *uri) {
 int mywire_connect(mywire_conn *conn) {
     if (!conn) return MYWIRE_ERROR_ARGUMENT;
     Connection *c = C(conn);
-    return run_call(c, Call::connect, [&] { return c->start_connect(); },
-                    [&] {
-                        Errc rc = c->finish();
-                        // Every wait of a connect (the TCP connect, TLS, the
-                        // login's reads and writes) runs under connect_timeout.
-                        if (rc == Errc::timeout) c->session.err.client = mywire::ClientError::connect_timeout;
-                        return static_cast<int>(rc);
-                    });
+    // The engine gives every timeout of a connect ClientError::connect_timeout.
+    return run_call(c, Call::connect, [&] { return c->start_connect(); }, [&] { return finish_plain(c); });
 }
 
 int mywire_connect_to(mywire_conn *conn, const char *host, const char *user, const char *password,
