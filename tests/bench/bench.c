@@ -109,6 +109,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_point.h"
 #include <mysql.h>
 
 #include "mywire.h"
@@ -136,7 +137,7 @@ static const char *const workload_name[] = {"stream",      "buffered",   "point"
 #define PIPELINE_BATCH 100
 #define CONNECT_BLOCK 10
 /* Distinct ids in bench_point. */
-#define POINT_TABLE_ROWS 1000
+#define POINT_TABLE_ROWS BENCH_POINT_ROWS
 /* Lines of the report: stream and buffered x 2 sources, and 5 more. */
 #define MAX_LINES 20
 
@@ -531,32 +532,6 @@ static int my_stream_step(struct worker *w, uint64_t want, uint64_t *done)
         w->finished = 1;
     }
     return 0;
-}
-
-/* The value bench_point holds for query index i (id i + 1):
- * CONCAT('point-', id, '-', MD5(id)), so "point-ID-" and 32 hex digits. The
- * prefixes are made once (point_values_init), untimed, so that the check
- * costs both clients little and the same. */
-static char point_prefix[POINT_TABLE_ROWS][16];
-static size_t point_prefix_len[POINT_TABLE_ROWS];
-
-static void point_values_init(void)
-{
-    for (unsigned i = 0; i < POINT_TABLE_ROWS; i++)
-        point_prefix_len[i] = (size_t)snprintf(point_prefix[i], sizeof point_prefix[i],
-                                               "point-%u-", i + 1);
-}
-
-static int point_value_ok(uint64_t i, const char *data, size_t len)
-{
-    unsigned id = (unsigned)(i % POINT_TABLE_ROWS);
-    size_t n = point_prefix_len[id];
-    if (!data || len != n + 32 || memcmp(data, point_prefix[id], n) != 0)
-        return 0;
-    for (size_t k = n; k < len; k++)
-        if (!((data[k] >= '0' && data[k] <= '9') || (data[k] >= 'a' && data[k] <= 'f')))
-            return 0;
-    return 1;
 }
 
 static int mw_point_step(struct worker *w, uint64_t want, uint64_t *done)
@@ -2163,7 +2138,7 @@ int main(int argc, char **argv)
         for (unsigned i = 0; i < POINT_TABLE_ROWS; i++)
             snprintf(point_sql[i], sizeof point_sql[i],
                      "SELECT c FROM bench_point WHERE id = %u", i + 1);
-        point_values_init();
+        bench_point_init();
     }
     if ((cfg.workloads >> W_POINT) & 1) {
         struct line *l = new_line(lines, &n, "op", 1.0);

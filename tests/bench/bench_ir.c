@@ -27,12 +27,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_point.h"
 #include <mysql.h>
 
 #include "mywire.h"
 
 #define NOINLINE __attribute__((noinline, used))
-#define POINT_ROWS 1000
+#define POINT_ROWS BENCH_POINT_ROWS
 #define BATCH 100
 
 static char point_sql[POINT_ROWS][64];
@@ -40,23 +41,6 @@ static char point_sql[POINT_ROWS][64];
 static inline uint64_t touch(const char *data, size_t len)
 {
     return data ? (uint64_t)len + (unsigned char)data[0] : 1;
-}
-
-/* As in bench.c: "point-ID-" (made once, outside the counted functions) and
- * 32 hex digits. */
-static char point_prefix[POINT_ROWS][16];
-static size_t point_prefix_len[POINT_ROWS];
-
-static int point_value_ok(unsigned i, const char *data, size_t len)
-{
-    unsigned id = i % POINT_ROWS;
-    size_t n = point_prefix_len[id];
-    if (!data || len != n + 32 || memcmp(data, point_prefix[id], n) != 0)
-        return 0;
-    for (size_t k = n; k < len; k++)
-        if (!((data[k] >= '0' && data[k] <= '9') || (data[k] >= 'a' && data[k] <= 'f')))
-            return 0;
-    return 1;
 }
 
 static mywire_conn *mw_open(const char *sock, const char *user, const char *pw, const char *db)
@@ -235,12 +219,9 @@ static int setup_points(const char *sock, const char *user, const char *pw, cons
             return -1;
         }
     mysql_close(m);
-    for (unsigned i = 0; i < POINT_ROWS; i++) {
-        snprintf(point_sql[i], sizeof point_sql[i], "SELECT c FROM bench_point WHERE id = %u",
-                 i + 1);
-        point_prefix_len[i] =
-            (size_t)snprintf(point_prefix[i], sizeof point_prefix[i], "point-%u-", i + 1);
-    }
+    for (unsigned i = 0; i < POINT_ROWS; i++)
+        snprintf(point_sql[i], sizeof point_sql[i], "SELECT c FROM bench_point WHERE id = %u", i + 1);
+    bench_point_init();
     return 0;
 }
 

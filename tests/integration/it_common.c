@@ -1,6 +1,11 @@
 /* Shared helpers of the integration tests; see it_common.h. */
 #include "it_common.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -366,4 +371,19 @@ mywire_conn *it_configured(const char *option, int use_socket)
         free(key);
     }
     return c;
+}
+
+unsigned it_closed_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    socklen_t alen = sizeof addr;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &alen), 0);
+    close(fd);
+    return ntohs(addr.sin_port);
 }

@@ -52,6 +52,8 @@ mywire_conn *it_connect_socket(void);
  * the unix socket), with multi-statements on and, when option is not NULL,
  * one more option given as "key=value"; not connected. */
 mywire_conn *it_configured(const char *option, int use_socket);
+/* A TCP port on 127.0.0.1 that nothing listens on (bound, then closed). */
+unsigned it_closed_port(void);
 /* Connect an already configured handle over TCP, asserting success. */
 void it_connect_configured_tcp(mywire_conn *conn);
 

@@ -35,28 +35,12 @@ static void check_failure(mywire_conn *conn, int rc, int code, int client_error,
                  mywire_is_connected(conn), code, mywire_is_fatal(code));
 }
 
-/* A TCP port on 127.0.0.1 with nothing listening (bound, then closed). */
-static unsigned closed_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    socklen_t len = sizeof a;
-    assert_true(fd >= 0);
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static void test_refused(void **state)
 {
     (void)state;
     mywire_conn *conn = it_new();
     IT_OK(conn, mywire_set_host(conn, "127.0.0.1"));
-    IT_OK(conn, mywire_set_port(conn, closed_port()));
+    IT_OK(conn, mywire_set_port(conn, it_closed_port()));
     int rc = mywire_connect(conn);
     check_failure(conn, rc, MYWIRE_ERROR_CONNECT, MYWIRE_CLIENT_ERROR_REFUSED, 0, "refused");
     assert_int_equal(mywire_is_fatal(rc), 1);

@@ -398,28 +398,12 @@ static void test_bad_uris(void **state)
     }
 }
 
-/* A loopback TCP port that nothing listens on (bound, then released). */
-static unsigned closed_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof addr), 0);
-    socklen_t alen = sizeof addr;
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &alen), 0);
-    close(fd);
-    return ntohs(addr.sin_port);
-}
-
 static void test_unreachable_servers(void **state)
 {
     (void)state;
     const it_env *env = it_get_env();
     mywire_conn *conn = it_new();
-    int rc = mywire_connect_to(conn, "127.0.0.1", env->user, env->password, NULL, closed_port(),
+    int rc = mywire_connect_to(conn, "127.0.0.1", env->user, env->password, NULL, it_closed_port(),
                                NULL);
     IT_ERR(conn, rc, MYWIRE_ERROR_CONNECT, 0, NULL);
     assert_int_equal(mywire_socket(conn), -1);

@@ -38,28 +38,12 @@ static void test_localhost_over_tcp(void **state)
     mywire_conn_free(conn);
 }
 
-/* A loopback TCP port that nothing listens on (bound, then released). */
-static unsigned closed_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof addr), 0);
-    socklen_t alen = sizeof addr;
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &alen), 0);
-    close(fd);
-    return ntohs(addr.sin_port);
-}
-
 static void test_refused_names_the_host(void **state)
 {
     (void)state;
     const it_env *env = it_get_env();
     mywire_conn *conn = it_new();
-    unsigned port = closed_port();
+    unsigned port = it_closed_port();
     int rc = mywire_connect_to(conn, "localhost", env->user, env->password, NULL, port, NULL);
     IT_ERR(conn, rc, MYWIRE_ERROR_CONNECT, 0, NULL);
     char *prefix = it_format("cannot connect to localhost:%u: ", port);
