@@ -130,6 +130,13 @@ const char *load_row(const char *p, Value *v, std::size_t n) {
 
 // ------------------------------------------------------------------ sinks
 
+// A row nobody keeps (draining, or past max_result_bytes): checked, dropped.
+static Errc drop_text_row(proto::Session &s, std::string_view payload, std::size_t columns) {
+    Errc rc = proto::visit_text_row<false>(payload.data(), payload.size(), columns,
+                                          [](std::size_t, const char *, std::size_t) {});
+    return rc == Errc::ok ? rc : s.err.set(Errc::protocol, "malformed row packet");
+}
+
 Errc StreamSink::on_row(proto::Session &s, std::string_view payload, Next &next) {
     // The hot path of streaming: one pass over the row, in place. Every
     // value but the last ends at the next one's (overwritten) prefix; the
@@ -156,12 +163,7 @@ Errc StoreSink::on_row(proto::Session &s, std::string_view payload, Next &) {
         r_.arena_.clear();
         r_.stored_ = 0;
     }
-    if (over_limit) {
-        // Read the rest (still checked) so the connection stays usable.
-        if (proto::parse_text_row(payload, n, r_.values_.data()) != Errc::ok)
-            return s.err.set(Errc::protocol, "malformed row packet");
-        return Errc::ok;
-    }
+    if (over_limit) return drop_text_row(s, payload, n);  // read the rest, still checked
     std::size_t written = 0;
     Errc rc = store_text_row(payload, n, r_.arena_.allocate(bound), written);
     r_.arena_.give_back(bound - written);
@@ -171,9 +173,7 @@ Errc StoreSink::on_row(proto::Session &s, std::string_view payload, Next &) {
 }
 
 Errc DiscardSink::on_row(proto::Session &s, std::string_view payload, Next &) {
-    Errc rc = proto::visit_text_row<false>(payload.data(), payload.size(), columns,
-                                          [](std::size_t, const char *, std::size_t) {});
-    return rc == Errc::ok ? rc : s.err.set(Errc::protocol, "malformed row packet");
+    return drop_text_row(s, payload, columns);
 }
 
 // ----------------------------------------------------------------- result
