@@ -98,6 +98,7 @@ MYWIRE_API const char *mywire_version(void);
  *   MYWIRE_ERROR_TLS            no
  *   MYWIRE_ERROR_CANCELLED      yes
  *   MYWIRE_ERROR_RESULT_TOO_LARGE yes
+ *   MYWIRE_ERROR_CONVERSION     yes    only from the typed getters
  *
  * A failed mywire_connect always leaves the handle unconnected, whatever the
  * code (it may connect again). Where in doubt, mywire_is_connected(). */
@@ -151,6 +152,9 @@ enum mywire_code {
     /* A buffered result exceeded max_result_bytes; the rest of it was read and
      * dropped, and the connection is still usable. */
     MYWIRE_ERROR_RESULT_TOO_LARGE = 18,
+    /* A typed getter (mywire_get_int64, ...) cannot convert the value to the
+     * requested type without loss (see "typed values"); nothing else changed. */
+    MYWIRE_ERROR_CONVERSION = 19,
 
     /* Not errors: the outcomes of mywire_fetch() and mywire_next_result(), */
     MYWIRE_ROW = 100,
@@ -158,7 +162,9 @@ enum mywire_code {
     /* and of the non-blocking calls: call again once the socket
      * (mywire_socket()) is readable / writable. */
     MYWIRE_WAIT_READ = 102,
-    MYWIRE_WAIT_WRITE = 103
+    MYWIRE_WAIT_WRITE = 103,
+    /* A typed getter's value is SQL NULL (its output is left as it was). */
+    MYWIRE_NULL = 104
 };
 
 /* A static English text for a result code; never NULL. */

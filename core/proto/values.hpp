@@ -1,0 +1,134 @@
+// Typed values: binary-protocol rows (COM_STMT_EXECUTE / COM_STMT_FETCH
+// results), the typed view of any value of either protocol, and the text
+// form of a binary value (what the server's text protocol would have sent).
+// Sans-io and allocation-free except where a std::string is filled.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proto/errors.hpp"
+#include "proto/types.hpp"
+
+namespace mywire::proto {
+
+// Column / parameter types (the protocol's numbers, = MYWIRE_TYPE_*).
+namespace field_type {
+inline constexpr unsigned decimal = 0, tiny = 1, short_ = 2, long_ = 3, float_ = 4, double_ = 5,
+                          null = 6, timestamp = 7, longlong = 8, int24 = 9, date = 10, time = 11,
+                          datetime = 12, year = 13, newdate = 14, varchar = 15, bit = 16,
+                          timestamp2 = 17, datetime2 = 18, time2 = 19, vector = 242, json = 245,
+                          newdecimal = 246, enum_ = 247, set = 248, tiny_blob = 249,
+                          medium_blob = 250, long_blob = 251, blob = 252, var_string = 253,
+                          string = 254, geometry = 255;
+}
+namespace column_flag {
+inline constexpr unsigned not_null = 0x0001, blob = 0x0010, unsigned_ = 0x0020, zerofill = 0x0040,
+                          binary = 0x0080;
+}
+// Column::decimals for "not fixed": FLOAT/DOUBLE printed in their shortest form.
+inline constexpr unsigned not_fixed_decimals = 31;
+// The binary collation (charset 63): BLOB/BINARY/BIT/GEOMETRY/VECTOR bytes.
+inline constexpr unsigned binary_charset = 63;
+
+// How a value of a column is laid out in a binary row.
+enum class Wire : std::uint8_t {
+    int1,     // TINY                     1 byte
+    int2,     // SHORT, YEAR              2 bytes LE
+    int4,     // LONG, INT24              4 bytes LE
+    int8,     // LONGLONG                 8 bytes LE
+    float4,   // FLOAT                    4 bytes IEEE LE
+    double8,  // DOUBLE                   8 bytes IEEE LE
+    date,     // DATE: length byte 0 or 4 (7 and 11 accepted too: servers send DATE like DATETIME at times)
+    datetime, // DATETIME, TIMESTAMP: length byte 0, 4, 7 or 11
+    time,     // TIME: length byte 0, 8 or 12
+    lenenc,   // everything else: a length-encoded string (DECIMAL, strings, BLOB, ENUM, SET, BIT, JSON, GEOMETRY, VECTOR)
+};
+Wire binary_wire(unsigned type);
+
+// Per-result decoding plan for binary rows (built once per result head).
+struct BinaryLayout {
+    std::vector<Wire> wire;
+    void build(const Column *columns, std::size_t n);
+    std::size_t size() const { return wire.size(); }
+};
+
+// Splits a binary row into out[0 .. layout.size()): the 0x00 header, the
+// NULL bitmap ((n + 7 + 2) / 8 bytes, the first two bits unused), then the
+// non-NULL values. Each value views its bytes as sent: the 1/2/4/8 bytes of
+// an integer, FLOAT or DOUBLE; the bytes after the length byte of a temporal
+// (len = 0, 4, 7, 11 / 0, 8, 12); the bytes after the length prefix of a
+// length-encoded value. data == nullptr for NULL (a non-NULL value of length 0
+// has a non-null data). Never reads outside payload. Errors (Errc::protocol,
+// with a message in err that says which column and what was wrong): payload
+// not starting with 0x00, shorter than the header and bitmap, a bitmap with
+// the two reserved bits or bits past the last column set, a temporal length
+// outside its set, a value running past the end, bytes left after the last
+// value.
+Errc parse_binary_row(std::string_view payload, const BinaryLayout &layout, Value *out, Error &err);
+
+// A date, a time or both; layout-compatible with the public mywire_time
+// (all int32_t). For TIME, `day` is always 0 and `hour` holds the whole
+// hours (TIME '-838:59:59' is negative=1, hour=838). The zero date
+// '0000-00-00' is all zeros (kind date or datetime).
+struct Time {
+    std::int32_t kind;  // time_kind below
+    std::int32_t negative;  // TIME only: 1 for a negative time
+    std::int32_t year, month, day, hour, minute, second, microsecond;
+};
+namespace time_kind {
+inline constexpr std::int32_t date = 1, time = 2, datetime = 3;
+}
+
+// Typed getters over one value of either protocol. `binary` says v is as
+// parse_binary_row gave it; otherwise it is the text protocol's text. v must
+// not be NULL (the caller reports MYWIRE_NULL). They return Errc::ok or
+// Errc::conversion (the value is not representable exactly in the target
+// type, or the column's type cannot convert; out is then unchanged). The
+// rules, the same for both protocols (documented in capi/mywire.h):
+//  - to_int64 / to_uint64: integer columns (TINY..LONGLONG, YEAR, and their
+//    unsigned forms) when in range; BIT (big-endian bytes, at most 8) when in
+//    range; DECIMAL / NEWDECIMAL whose value is integral ("12.000") and in
+//    range; FLOAT / DOUBLE whose value is integral and in range; strings
+//    (CHAR, VARCHAR, TEXT, ENUM, JSON, ...) holding exactly an optional sign
+//    and decimal digits. Anything else (temporals, a fraction, overflow,
+//    blanks, empty) is conversion.
+//  - to_double: FLOAT, DOUBLE exactly; integers when the double holds them
+//    exactly (|v| <= 2^53, or exactly representable); DECIMAL and numeric
+//    strings as the nearest double (strtod's rounding; a finite, fully
+//    consumed number only); YEAR; others conversion.
+//  - to_time: DATE, DATETIME, TIMESTAMP, TIME; strings in the server's text
+//    forms ('YYYY-MM-DD', 'YYYY-MM-DD hh:mm:ss[.ffffff]', '[-]h..h:mm:ss[.ffffff]').
+// Values out of their type's valid ranges (month 13, minute 60, a binary
+// TIME's day*24+hour over 838...) are conversion errors too.
+Errc to_int64(const Column &c, Value v, bool binary, std::int64_t &out);
+Errc to_uint64(const Column &c, Value v, bool binary, std::uint64_t &out);
+Errc to_double(const Column &c, Value v, bool binary, double &out);
+Errc to_time(const Column &c, Value v, bool binary, Time &out);
+
+// True when a binary value's bytes are already its text form (the lenenc
+// wire: DECIMAL, strings, BLOB, ENUM, SET, BIT, JSON, GEOMETRY, VECTOR).
+inline bool text_passthrough(Wire w) { return w == Wire::lenenc; }
+
+// Replaces out with the text the server's text protocol sends for this
+// binary value of column c (non-NULL), byte for byte: integers in decimal
+// (ZEROFILL padded to the column's length), YEAR as 4 digits (0 as "0000"),
+// FLOAT and DOUBLE as the server prints them (the shortest form that reads
+// back to the same value when c.decimals is not_fixed_decimals, else with
+// c.decimals digits after the point), DATE 'YYYY-MM-DD', DATETIME/TIMESTAMP
+// 'YYYY-MM-DD hh:mm:ss' plus c.decimals fraction digits (when 1..6), TIME
+// '[-]hh:mm:ss' (hours may be 3 digits) plus fraction digits; lenenc values
+// are copied. Errc::conversion only for a value the layout check let through
+// but that has no text form (never for a well-formed row).
+Errc to_text(const Column &c, Value v, std::string &out);
+
+// Formats a double / float the way the server does (shortest round-trip
+// digits, the server's exponent rules), appending to out. For the text form
+// above and for client-side formatted parameters.
+void format_double(double v, std::string &out);
+void format_float(float v, std::string &out);
+
+}  // namespace mywire::proto
