@@ -3,6 +3,7 @@
 #include "mywire.h"
 
 #include <cstddef>
+#include <cstring>
 #include <new>
 #include <type_traits>
 #include <string>
@@ -519,16 +520,16 @@ const mywire_value *mywire_row(const mywire_result *res) {
 
 const char *mywire_get(const mywire_result *res, unsigned index, size_t *len) {
     if (len) *len = 0;
-    if (!res || index >= R(res)->column_count()) return nullptr;
-    const mywire::Value *row = R(res)->row();
-    if (!row) return nullptr;
-    if (len) *len = row[index].len;
-    return row[index].data;
+    if (!res) return nullptr;
+    const mywire::Value *v = R(res)->text_value(index);
+    if (!v) return nullptr;
+    if (len) *len = v->len;
+    return v->data;
 }
 
 int mywire_is_null(const mywire_result *res, unsigned index) {
-    if (!res || index >= R(res)->column_count() || !R(res)->row()) return 1;
-    return R(res)->row()[index].data == nullptr ? 1 : 0;
+    const mywire::Value *v = res ? R(res)->raw_value(index) : nullptr;
+    return !v || v->data == nullptr ? 1 : 0;
 }
 
 // ------------------------------------------------------------------ 0.3.0
@@ -707,6 +708,275 @@ int mywire_abort(mywire_conn *conn) {
 
 int mywire_wake_fd(const mywire_conn *conn) {
     return conn ? C(conn)->waker().fd() : -1;
+}
+
+}  // extern "C"
+
+// ------------------------------------------------------ prepared statements
+
+namespace {
+
+using mywire::Statement;
+Statement *S(mywire_stmt *s) { return reinterpret_cast<Statement *>(s); }
+const Statement *S(const mywire_stmt *s) { return reinterpret_cast<const Statement *>(s); }
+
+static_assert(sizeof(mywire_time) == sizeof(mywire::proto::Time) &&
+              offsetof(mywire_time, microsecond) == offsetof(mywire::proto::Time, microsecond) &&
+              offsetof(mywire_time, negative) == offsetof(mywire::proto::Time, negative));
+static_assert(MYWIRE_TIME_KIND_DATE == mywire::proto::time_kind::date &&
+              MYWIRE_TIME_KIND_TIME == mywire::proto::time_kind::time &&
+              MYWIRE_TIME_KIND_DATETIME == mywire::proto::time_kind::datetime);
+
+// The statement's connection, or an error code (recorded nowhere: there
+// is no connection to record it on).
+Connection *stmt_conn(mywire_stmt *stmt, int &rc) {
+    if (!stmt) return rc = MYWIRE_ERROR_ARGUMENT, nullptr;
+    Connection *c = S(stmt)->connection();
+    if (!c) return rc = MYWIRE_ERROR_STATE, nullptr;
+    return c;
+}
+
+template <class F>
+int bind(mywire_stmt *stmt, F &&f) {
+    if (!stmt) return MYWIRE_ERROR_ARGUMENT;
+    try {
+        return static_cast<int>(f(*S(stmt)));
+    } catch (...) {
+        return MYWIRE_ERROR_NOMEM;
+    }
+}
+
+const mywire::Value *typed_value(const mywire_result *res, unsigned index, int &rc) {
+    rc = MYWIRE_ERROR_ARGUMENT;
+    if (!res) return nullptr;
+    const mywire::Value *v = R(res)->raw_value(index);
+    if (!v) return nullptr;
+    if (!v->data) return rc = MYWIRE_NULL, nullptr;
+    rc = MYWIRE_OK;
+    return v;
+}
+
+}  // namespace
+
+struct mywire_stmt {};
+
+extern "C" {
+
+int mywire_stmt_new(mywire_conn *conn, mywire_stmt **out) {
+    if (out) *out = nullptr;
+    if (!conn || !out) return MYWIRE_ERROR_ARGUMENT;
+    auto *st = new (std::nothrow) Statement(nullptr);
+    if (!st) return MYWIRE_ERROR_NOMEM;
+    try {
+        C(conn)->add_statement(st);
+    } catch (...) {
+        delete st;
+        return MYWIRE_ERROR_NOMEM;
+    }
+    st->attach(C(conn));
+    *out = reinterpret_cast<mywire_stmt *>(st);
+    return MYWIRE_OK;
+}
+
+void mywire_stmt_free(mywire_stmt *stmt) {
+    delete S(stmt);  // noexcept: the close is queued, never sent here
+}
+
+int mywire_stmt_prepare(mywire_stmt *stmt, const char *sql, size_t len) {
+    int rc = MYWIRE_OK;
+    Connection *c = stmt_conn(stmt, rc);
+    if (!c) return rc;
+    if (c->call() == Call::none && !sql && len)
+        return static_cast<int>(c->err().set(Errc::argument, "invalid argument to mywire_stmt_prepare"));
+    return run_call(c, Call::prepare,
+                    [&] { return c->start_prepare(*S(stmt), std::string_view(sql ? sql : "", len)); },
+                    [&] { return finish_plain(c); });
+}
+
+unsigned mywire_stmt_param_count(const mywire_stmt *stmt) { return stmt ? S(stmt)->param_count() : 0; }
+unsigned mywire_stmt_column_count(const mywire_stmt *stmt) { return stmt ? S(stmt)->column_count() : 0; }
+const mywire_column *mywire_stmt_column_at(const mywire_stmt *stmt, unsigned index) {
+    if (!stmt || index >= S(stmt)->column_count()) return nullptr;
+    return reinterpret_cast<const mywire_column *>(&S(stmt)->columns_head().columns[index]);
+}
+const mywire_column *mywire_stmt_param_at(const mywire_stmt *stmt, unsigned index) {
+    if (!stmt || index >= S(stmt)->params_head().columns.size()) return nullptr;
+    return reinterpret_cast<const mywire_column *>(&S(stmt)->params_head().columns[index]);
+}
+uint32_t mywire_stmt_id(const mywire_stmt *stmt) { return stmt && S(stmt)->prepared() ? S(stmt)->id() : 0; }
+
+namespace ft = mywire::proto::field_type;
+
+int mywire_stmt_bind_null(mywire_stmt *stmt, unsigned index) {
+    return bind(stmt, [&](Statement &s) { return s.bind_null(index); });
+}
+int mywire_stmt_bind_int8(mywire_stmt *stmt, unsigned index, int8_t value) {
+    return bind(stmt, [&](Statement &s) { return s.bind_int(index, value, ft::tiny); });
+}
+int mywire_stmt_bind_int16(mywire_stmt *stmt, unsigned index, int16_t value) {
+    return bind(stmt, [&](Statement &s) { return s.bind_int(index, value, ft::short_); });
+}
+int mywire_stmt_bind_int32(mywire_stmt *stmt, unsigned index, int32_t value) {
+    return bind(stmt, [&](Statement &s) { return s.bind_int(index, value, ft::long_); });
+}
+int mywire_stmt_bind_int64(mywire_stmt *stmt, unsigned index, int64_t value) {
+    return bind(stmt, [&](Statement &s) { return s.bind_int(index, value, ft::longlong); });
+}
+int mywire_stmt_bind_uint8(mywire_stmt *stmt, unsigned index, uint8_t value) {
+    return bind(stmt, [&](Statement &s) { return s.bind_uint(index, value, ft::tiny); });
+}
+int mywire_stmt_bind_uint16(mywire_stmt *stmt, unsigned index, uint16_t value) {
+    return bind(stmt, [&](Statement &s) { return s.bind_uint(index, value, ft::short_); });
+}
+int mywire_stmt_bind_uint32(mywire_stmt *stmt, unsigned index, uint32_t value) {
+    return bind(stmt, [&](Statement &s) { return s.bind_uint(index, value, ft::long_); });
+}
+int mywire_stmt_bind_uint64(mywire_stmt *stmt, unsigned index, uint64_t value) {
+    return bind(stmt, [&](Statement &s) { return s.bind_uint(index, value, ft::longlong); });
+}
+int mywire_stmt_bind_bit(mywire_stmt *stmt, unsigned index, uint64_t bits) {
+    return bind(stmt, [&](Statement &s) { return s.bind_uint(index, bits, ft::longlong); });
+}
+int mywire_stmt_bind_float(mywire_stmt *stmt, unsigned index, float value) {
+    return bind(stmt, [&](Statement &s) { return s.bind_float(index, value); });
+}
+int mywire_stmt_bind_double(mywire_stmt *stmt, unsigned index, double value) {
+    return bind(stmt, [&](Statement &s) { return s.bind_double(index, value); });
+}
+int mywire_stmt_bind_decimal(mywire_stmt *stmt, unsigned index, const char *text, size_t len) {
+    if (!text) return MYWIRE_ERROR_ARGUMENT;
+    return bind(stmt, [&](Statement &s) { return s.bind_bytes(index, ft::newdecimal, {text, len}); });
+}
+int mywire_stmt_bind_string(mywire_stmt *stmt, unsigned index, const char *data, size_t len) {
+    if (!data && len) return MYWIRE_ERROR_ARGUMENT;
+    return bind(stmt, [&](Statement &s) { return s.bind_bytes(index, ft::string, {data ? data : "", len}); });
+}
+int mywire_stmt_bind_bytes(mywire_stmt *stmt, unsigned index, const void *data, size_t len) {
+    if (!data && len) return MYWIRE_ERROR_ARGUMENT;
+    return bind(stmt, [&](Statement &s) {
+        return s.bind_bytes(index, ft::blob, {data ? static_cast<const char *>(data) : "", len});
+    });
+}
+int mywire_stmt_bind_json(mywire_stmt *stmt, unsigned index, const char *text, size_t len) {
+    if (!text && len) return MYWIRE_ERROR_ARGUMENT;
+    // Sent as text: servers take JSON parameters as strings.
+    return bind(stmt, [&](Statement &s) { return s.bind_bytes(index, ft::string, {text ? text : "", len}); });
+}
+int mywire_stmt_bind_time(mywire_stmt *stmt, unsigned index, const mywire_time *value) {
+    if (!value) return MYWIRE_ERROR_ARGUMENT;
+    return bind(stmt, [&](Statement &s) {
+        return s.bind_time(index, *reinterpret_cast<const mywire::proto::Time *>(value));
+    });
+}
+int mywire_stmt_clear_bindings(mywire_stmt *stmt) {
+    return bind(stmt, [&](Statement &s) { return s.clear_bindings(); });
+}
+
+int mywire_stmt_send_long_data(mywire_stmt *stmt, unsigned index, const void *data, size_t len) {
+    int rc = MYWIRE_OK;
+    Connection *c = stmt_conn(stmt, rc);
+    if (!c) return rc;
+    if (c->call() == Call::none && !data && len)
+        return static_cast<int>(c->err().set(Errc::argument, "invalid argument to mywire_stmt_send_long_data"));
+    return run_call(c, Call::send,
+                    [&] {
+                        return c->start_send_long_data(
+                            *S(stmt), index, std::string_view(data ? static_cast<const char *>(data) : "", len));
+                    },
+                    [&] { return finish_plain(c); });
+}
+
+int mywire_stmt_set_cursor(mywire_stmt *stmt, uint32_t rows_per_fetch) {
+    if (!stmt) return MYWIRE_ERROR_ARGUMENT;
+    S(stmt)->set_cursor(rows_per_fetch);
+    return MYWIRE_OK;
+}
+
+int mywire_stmt_execute(mywire_stmt *stmt, int mode, mywire_result **out) {
+    if (out) *out = nullptr;
+    int rc = MYWIRE_OK;
+    Connection *c = stmt_conn(stmt, rc);
+    if (!c) return rc;
+    if (!out || (c->call() == Call::none && mode != MYWIRE_BUFFERED && mode != MYWIRE_STREAMING))
+        return static_cast<int>(c->err().set(Errc::argument, "invalid argument to mywire_stmt_execute"));
+    return run_call(c, Call::execute, [&] { return c->start_execute(*S(stmt), mode == MYWIRE_STREAMING); },
+                    [&] {
+                        Result *r = nullptr;
+                        Errc e = c->finish(r);
+                        *out = reinterpret_cast<mywire_result *>(r);
+                        return static_cast<int>(e);
+                    });
+}
+
+int mywire_stmt_reset(mywire_stmt *stmt) {
+    int rc = MYWIRE_OK;
+    Connection *c = stmt_conn(stmt, rc);
+    if (!c) return rc;
+    return run_call(c, Call::command, [&] { return c->start_stmt_reset(*S(stmt)); },
+                    [&] { return finish_plain(c); });
+}
+
+// ------------------------------------------------------------ typed values
+
+int mywire_get_int64(const mywire_result *res, unsigned index, int64_t *out) {
+    int rc;
+    const mywire::Value *v = typed_value(res, index, rc);
+    if (!v || !out) return v ? MYWIRE_ERROR_ARGUMENT : rc;
+    std::int64_t x;
+    if (mywire::proto::to_int64(R(res)->head.columns[index], *v, R(res)->binary(), x) != Errc::ok)
+        return MYWIRE_ERROR_CONVERSION;
+    *out = x;
+    return MYWIRE_OK;
+}
+
+int mywire_get_uint64(const mywire_result *res, unsigned index, uint64_t *out) {
+    int rc;
+    const mywire::Value *v = typed_value(res, index, rc);
+    if (!v || !out) return v ? MYWIRE_ERROR_ARGUMENT : rc;
+    std::uint64_t x;
+    if (mywire::proto::to_uint64(R(res)->head.columns[index], *v, R(res)->binary(), x) != Errc::ok)
+        return MYWIRE_ERROR_CONVERSION;
+    *out = x;
+    return MYWIRE_OK;
+}
+
+int mywire_get_double(const mywire_result *res, unsigned index, double *out) {
+    int rc;
+    const mywire::Value *v = typed_value(res, index, rc);
+    if (!v || !out) return v ? MYWIRE_ERROR_ARGUMENT : rc;
+    double x;
+    if (mywire::proto::to_double(R(res)->head.columns[index], *v, R(res)->binary(), x) != Errc::ok)
+        return MYWIRE_ERROR_CONVERSION;
+    *out = x;
+    return MYWIRE_OK;
+}
+
+int mywire_get_time(const mywire_result *res, unsigned index, mywire_time *out) {
+    int rc;
+    const mywire::Value *v = typed_value(res, index, rc);
+    if (!v || !out) return v ? MYWIRE_ERROR_ARGUMENT : rc;
+    mywire::proto::Time t{};
+    if (mywire::proto::to_time(R(res)->head.columns[index], *v, R(res)->binary(), t) != Errc::ok)
+        return MYWIRE_ERROR_CONVERSION;
+    std::memcpy(out, &t, sizeof t);
+    return MYWIRE_OK;
+}
+
+int mywire_get_bytes(const mywire_result *res, unsigned index, const char **data, size_t *len) {
+    if (data) *data = nullptr;
+    if (len) *len = 0;
+    if (!res || !data) return MYWIRE_ERROR_ARGUMENT;
+    const mywire::Value *v = R(res)->text_value(index);
+    if (!v) return MYWIRE_ERROR_ARGUMENT;
+    if (!v->data) return MYWIRE_NULL;
+    *data = v->data;
+    if (len) *len = v->len;
+    return MYWIRE_OK;
+}
+
+int mywire_result_is_binary(const mywire_result *res) { return res && R(res)->binary() ? 1 : 0; }
+int mywire_result_metadata_cached(const mywire_result *res) {
+    return res && R(res)->head.metadata_cached ? 1 : 0;
 }
 
 }  // extern "C"

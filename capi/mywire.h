@@ -58,11 +58,11 @@ extern "C" {
 /* ---------------------------------------------------------------- version */
 
 #define MYWIRE_VERSION_MAJOR 0
-#define MYWIRE_VERSION_MINOR 3
+#define MYWIRE_VERSION_MINOR 4
 #define MYWIRE_VERSION_PATCH 0
 /* MAJOR * 10000 + MINOR * 100 + PATCH */
-#define MYWIRE_VERSION_NUMBER 300
-#define MYWIRE_VERSION_STRING "0.3.0"
+#define MYWIRE_VERSION_NUMBER 400
+#define MYWIRE_VERSION_STRING "0.4.0"
 
 /* The version of the library actually loaded, to compare with the macros. */
 MYWIRE_API unsigned mywire_version_number(void);
@@ -629,7 +629,10 @@ enum mywire_column_flag {
 enum mywire_status_flag {
     MYWIRE_STATUS_IN_TRANS = 0x0001,
     MYWIRE_STATUS_AUTOCOMMIT = 0x0002,
-    MYWIRE_STATUS_MORE_RESULTS_EXISTS = 0x0008
+    MYWIRE_STATUS_MORE_RESULTS_EXISTS = 0x0008,
+    MYWIRE_STATUS_CURSOR_EXISTS = 0x0040,
+    MYWIRE_STATUS_LAST_ROW_SENT = 0x0080,
+    MYWIRE_STATUS_PS_OUT_PARAMS = 0x1000
 };
 
 /* ------------------------------------------------------- non-blocking use
@@ -801,6 +804,177 @@ MYWIRE_API unsigned mywire_pipeline_result_count(const mywire_pipeline *p, size_
  * mywire_result_free(); it can be taken once. MYWIRE_ERROR_ARGUMENT for a
  * wrong index or a result already taken. */
 MYWIRE_API int mywire_pipeline_take_result(mywire_pipeline *p, size_t i, unsigned k, mywire_result **out);
+
+/* ---------------------------------------------------- prepared statements
+ *
+ * A statement is prepared on the server once (COM_STMT_PREPARE) and executed
+ * many times with typed parameters bound by index (0-based); its results come
+ * in the binary protocol and are read with the same result functions as a
+ * query's (mywire_fetch, mywire_get, the typed getters below), streaming or
+ * buffered. Every call that talks to the server (prepare, execute, reset,
+ * send_long_data, and mywire_fetch of a cursor) is a call of the connection:
+ * blocking, or on a non-blocking connection returning MYWIRE_WAIT_* to be
+ * called again with the same arguments, as described under "non-blocking
+ * use"; its errors are the connection's (mywire_errmsg(conn)).
+ *
+ *     mywire_stmt *st;
+ *     mywire_stmt_new(conn, &st);
+ *     if (mywire_stmt_prepare(st, "SELECT name FROM t WHERE id = ?", 31) == MYWIRE_OK) {
+ *         mywire_stmt_bind_int64(st, 0, 42);
+ *         mywire_result *res;
+ *         if (mywire_stmt_execute(st, MYWIRE_STREAMING, &res) == MYWIRE_OK) {
+ *             while (mywire_fetch(res) == MYWIRE_ROW) puts(mywire_get(res, 0, NULL));
+ *             mywire_result_free(res);
+ *         }
+ *     }
+ *     mywire_stmt_free(st);
+ *
+ * Handles: a statement belongs to one connection and stays a valid object
+ * after that connection is closed, reconnected, reset (mywire_reset_connection,
+ * a pipeline's reset step) or freed: the server has forgotten it then, and
+ * executing it gives MYWIRE_ERROR_STATE ("prepare it again");
+ * mywire_stmt_prepare() on the same handle prepares it again on the current
+ * session. mywire_stmt_free() never blocks: COM_STMT_CLOSE (which has no
+ * reply) goes out ahead of the connection's next command.
+ *
+ * Parameters: every parameter must be bound before an execute
+ * (MYWIRE_ERROR_ARGUMENT names the first that is not); bindings stay for
+ * later executions until changed. The setters copy the value and send it with
+ * its own wire type: the int and uint setters as TINY/SHORT/LONG/LONGLONG
+ * (signed or unsigned), float as FLOAT, double as DOUBLE (NaN and infinities
+ * are MYWIRE_ERROR_ARGUMENT: SQL has no such values), decimal as a checked
+ * decimal text (NEWDECIMAL), string as text in the connection's character
+ * set, bytes as a BLOB, json as JSON text, time as DATE, TIME or DATETIME
+ * (by its kind; microseconds kept), null as SQL NULL. When the types of all
+ * parameters are the same as at the statement's previous successful
+ * execution, they are not sent again (the new-params-bound flag stays 0).
+ * Large values: mywire_stmt_send_long_data() sends a parameter's value in
+ * chunks (each a COM_STMT_SEND_LONG_DATA of at most max_allowed_packet);
+ * the next execute uses the chunks sent since the previous one, after which
+ * the parameter is unbound again.
+ *
+ * Cursors: mywire_stmt_set_cursor(st, n) before execute asks the server for a
+ * read-only cursor; the result (always streaming) then fetches n rows per
+ * COM_STMT_FETCH as mywire_fetch() needs them, so a result of any size is
+ * read in constant memory. Between two batches the connection is free for
+ * other commands. Freeing or resetting the statement, or executing it again,
+ * ends the cursor: its result then gives MYWIRE_ERROR_STATE.
+ *
+ * Several results (CALL of a procedure, with PS_MULTI_RESULTS): read the
+ * next ones with mywire_next_result(conn, ...) as for queries; they are
+ * binary too. The result that carries a procedure's OUT parameters has
+ * MYWIRE_STATUS_PS_OUT_PARAMS in mywire_status_flags().
+ *
+ * MariaDB 10.6+ sends a statement's result metadata once and skips it at
+ * later executions while it is unchanged (option cache_metadata, on by
+ * default); mywire_result_metadata_cached() says it was skipped. The option
+ * auto_reprepare (off by default) re-prepares and re-executes once when the
+ * server answers an execute with ER_NEED_REPREPARE (1615). */
+typedef struct mywire_stmt mywire_stmt;
+
+/* A date, time or datetime (all fields int32_t, for FFI). kind is one of
+ * mywire_time_kind. TIME: day is 0, hour holds all the hours (0..838) and
+ * negative is 1 for a negative time; DATE: the time fields are 0. The zero
+ * date '0000-00-00' is all zeros. */
+typedef struct mywire_time {
+    int32_t kind;
+    int32_t negative;
+    int32_t year, month, day;
+    int32_t hour, minute, second, microsecond;
+} mywire_time;
+enum mywire_time_kind {
+    MYWIRE_TIME_KIND_DATE = 1,
+    MYWIRE_TIME_KIND_TIME = 2,
+    MYWIRE_TIME_KIND_DATETIME = 3
+};
+
+/* A new statement handle on conn (not prepared yet). ARGUMENT, NOMEM. */
+MYWIRE_API int mywire_stmt_new(mywire_conn *conn, mywire_stmt **out);
+/* Accepts NULL; idempotent per handle (the pointer is invalid afterwards). */
+MYWIRE_API void mywire_stmt_free(mywire_stmt *stmt);
+/* COM_STMT_PREPARE. OK; SERVER (a syntax error, ...); the connection's
+ * codes. The parameters are then all unbound. */
+MYWIRE_API int mywire_stmt_prepare(mywire_stmt *stmt, const char *sql, size_t len);
+MYWIRE_API unsigned mywire_stmt_param_count(const mywire_stmt *stmt);
+/* The result columns the server announced at prepare (0 for statements
+ * without a result set); a result's own mywire_column_at() is authoritative. */
+MYWIRE_API unsigned mywire_stmt_column_count(const mywire_stmt *stmt);
+MYWIRE_API const mywire_column *mywire_stmt_column_at(const mywire_stmt *stmt, unsigned index);
+MYWIRE_API const mywire_column *mywire_stmt_param_at(const mywire_stmt *stmt, unsigned index);
+/* The server's statement id (0 before the first successful prepare). */
+MYWIRE_API uint32_t mywire_stmt_id(const mywire_stmt *stmt);
+
+/* Typed setters: OK, or ARGUMENT (NULL handle, index out of range, a value
+ * the type cannot hold, NaN/infinity, an ill-formed decimal text or time).
+ * Nothing is sent. */
+MYWIRE_API int mywire_stmt_bind_null(mywire_stmt *stmt, unsigned index);
+MYWIRE_API int mywire_stmt_bind_int8(mywire_stmt *stmt, unsigned index, int8_t value);
+MYWIRE_API int mywire_stmt_bind_int16(mywire_stmt *stmt, unsigned index, int16_t value);
+MYWIRE_API int mywire_stmt_bind_int32(mywire_stmt *stmt, unsigned index, int32_t value);
+MYWIRE_API int mywire_stmt_bind_int64(mywire_stmt *stmt, unsigned index, int64_t value);
+MYWIRE_API int mywire_stmt_bind_uint8(mywire_stmt *stmt, unsigned index, uint8_t value);
+MYWIRE_API int mywire_stmt_bind_uint16(mywire_stmt *stmt, unsigned index, uint16_t value);
+MYWIRE_API int mywire_stmt_bind_uint32(mywire_stmt *stmt, unsigned index, uint32_t value);
+MYWIRE_API int mywire_stmt_bind_uint64(mywire_stmt *stmt, unsigned index, uint64_t value);
+MYWIRE_API int mywire_stmt_bind_float(mywire_stmt *stmt, unsigned index, float value);
+MYWIRE_API int mywire_stmt_bind_double(mywire_stmt *stmt, unsigned index, double value);
+/* "-12.345", "1e5": [+-]digits[.digits][e[+-]digits]. */
+MYWIRE_API int mywire_stmt_bind_decimal(mywire_stmt *stmt, unsigned index, const char *text, size_t len);
+MYWIRE_API int mywire_stmt_bind_string(mywire_stmt *stmt, unsigned index, const char *data, size_t len);
+MYWIRE_API int mywire_stmt_bind_bytes(mywire_stmt *stmt, unsigned index, const void *data, size_t len);
+MYWIRE_API int mywire_stmt_bind_json(mywire_stmt *stmt, unsigned index, const char *text, size_t len);
+/* A BIT value (sent as an unsigned 64-bit integer). */
+MYWIRE_API int mywire_stmt_bind_bit(mywire_stmt *stmt, unsigned index, uint64_t bits);
+MYWIRE_API int mywire_stmt_bind_time(mywire_stmt *stmt, unsigned index, const mywire_time *value);
+/* Unbind every parameter. */
+MYWIRE_API int mywire_stmt_clear_bindings(mywire_stmt *stmt);
+
+/* Send a chunk of parameter index's value (COM_STMT_SEND_LONG_DATA; no
+ * reply). ARGUMENT (index, a chunk over max_allowed_packet), STATE, the
+ * connection's codes. */
+MYWIRE_API int mywire_stmt_send_long_data(mywire_stmt *stmt, unsigned index, const void *data, size_t len);
+/* Rows per COM_STMT_FETCH for the next executions; 0 (the default): no cursor. */
+MYWIRE_API int mywire_stmt_set_cursor(mywire_stmt *stmt, uint32_t rows_per_fetch);
+/* COM_STMT_EXECUTE; *out as for mywire_query (mode MYWIRE_BUFFERED or
+ * MYWIRE_STREAMING; a cursor's result is always streaming). Returns the
+ * codes of mywire_query, and STATE for a statement that is not prepared on
+ * the connection's current session, ARGUMENT for an unbound parameter. */
+MYWIRE_API int mywire_stmt_execute(mywire_stmt *stmt, int mode, mywire_result **out);
+/* COM_STMT_RESET: drops the long data sent and closes the cursor. */
+MYWIRE_API int mywire_stmt_reset(mywire_stmt *stmt);
+
+/* ----------------------------------------------------------- typed values
+ *
+ * For every result, text (mywire_query) or binary (mywire_stmt_execute), the
+ * same getters, with the same rules. mywire_get() and mywire_row() give every
+ * value as text: a binary result's numbers and times are formatted as the
+ * server's text protocol prints them (byte for byte: ZEROFILL, FLOAT and
+ * DOUBLE digits, fractional seconds), so both protocols give the same text.
+ *
+ * The typed getters read value index of the current row. They return OK with
+ * *out set; MYWIRE_NULL for SQL NULL (*out untouched); MYWIRE_ERROR_CONVERSION
+ * when the value does not fit the type exactly (*out untouched); ARGUMENT
+ * (NULL pointer, no current row, index out of range). Nothing is recorded on
+ * the connection. The rules:
+ *   int64 / uint64: integer columns (and YEAR) in range; BIT (big-endian,
+ *     at most 64 bits); DECIMAL with an integral value ("12.000"); FLOAT and
+ *     DOUBLE with an integral value in range; strings holding exactly an
+ *     optional sign and digits. Fractions, overflow, blanks, dates: CONVERSION.
+ *   double: FLOAT and DOUBLE exactly; integers when a double holds them
+ *     exactly; DECIMAL and numeric strings as the nearest double; YEAR.
+ *   time: DATE, DATETIME, TIMESTAMP, TIME, and strings in their text forms.
+ *   bytes: any value, as its text (the same as mywire_get), with NULL told
+ *     apart by the return code. */
+MYWIRE_API int mywire_get_int64(const mywire_result *res, unsigned index, int64_t *out);
+MYWIRE_API int mywire_get_uint64(const mywire_result *res, unsigned index, uint64_t *out);
+MYWIRE_API int mywire_get_double(const mywire_result *res, unsigned index, double *out);
+MYWIRE_API int mywire_get_time(const mywire_result *res, unsigned index, mywire_time *out);
+MYWIRE_API int mywire_get_bytes(const mywire_result *res, unsigned index, const char **data, size_t *len);
+/* 1 for a prepared statement's (binary protocol) result. */
+MYWIRE_API int mywire_result_is_binary(const mywire_result *res);
+/* 1 when the server skipped the result's column definitions (MariaDB
+ * metadata caching: the statement's are used). */
+MYWIRE_API int mywire_result_metadata_cached(const mywire_result *res);
 
 /* -------------------------------------------------------- cancel and abort
  *

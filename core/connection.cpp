@@ -138,6 +138,14 @@ static Errc drop_text_row(proto::Session &s, std::string_view payload, std::size
 }
 
 Errc StreamSink::on_row(proto::Session &s, std::string_view payload, Next &next) {
+    if (r_.binary_) {
+        if (proto::parse_binary_row(payload, r_.layout_, r_.values_.data(), s.err) != Errc::ok) return s.err.code;
+        ++r_.fetched_;
+        r_.has_row_ = true;
+        r_.row_changed();
+        next = Next::pause;
+        return Errc::ok;
+    }
     // The hot path of streaming: one pass over the row, in place. Every
     // value but the last ends at the next one's (overwritten) prefix; the
     // last ends at the payload's end, terminated in the spare byte.
@@ -155,13 +163,33 @@ Errc StreamSink::on_row(proto::Session &s, std::string_view payload, Next &next)
 
 Errc StoreSink::on_row(proto::Session &s, std::string_view payload, Next &) {
     const std::size_t n = r_.values_.size();
-    std::size_t bound = stored_size_bound(payload, n);
+    // Binary values have no length prefix to reuse: one more byte each.
+    std::size_t bound = stored_size_bound(payload, n) + (r_.binary_ ? n : 0);
     // The index a seek may build counts too (8 bytes a row).
     if (!over_limit && limit_ &&
         r_.arena_.bytes() + bound + (r_.stored_ + 1) * Result::index_bytes_per_row > limit_) {
         over_limit = true;
         r_.arena_.clear();
         r_.stored_ = 0;
+    }
+    if (r_.binary_) {
+        // Checked and split, then stored in the same form as text values.
+        if (proto::parse_binary_row(payload, r_.layout_, r_.values_.data(), s.err) != Errc::ok) return s.err.code;
+        if (over_limit) return Errc::ok;
+        char *out = r_.arena_.allocate(bound), *start = out;
+        for (std::size_t i = 0; i < n; ++i) {
+            const Value &v = r_.values_[i];
+            std::uint32_t stored = v.data ? static_cast<std::uint32_t>(v.len) : stored_null;
+            std::memcpy(out, &stored, 4);
+            out += 4;
+            if (!v.data) continue;
+            std::memcpy(out, v.data, v.len);
+            out += v.len;
+            *out++ = '\0';
+        }
+        r_.arena_.give_back(bound - static_cast<std::size_t>(out - start));
+        ++r_.stored_;
+        return Errc::ok;
     }
     if (over_limit) return drop_text_row(s, payload, n);  // read the rest, still checked
     std::size_t written = 0;
@@ -173,12 +201,17 @@ Errc StoreSink::on_row(proto::Session &s, std::string_view payload, Next &) {
 }
 
 Errc DiscardSink::on_row(proto::Session &s, std::string_view payload, Next &) {
+    if (binary) {
+        scratch.resize(layout.size());
+        return proto::parse_binary_row(payload, layout, scratch.data(), s.err);
+    }
     return drop_text_row(s, payload, columns);
 }
 
 // ----------------------------------------------------------------- result
 
 Result::~Result() {
+    if (cursor_stmt_) cursor_stmt_->cursor_result_ = nullptr;
     if (conn_) conn_->detach(*this);
 }
 
@@ -197,6 +230,7 @@ int Result::fetch() noexcept {
         pos_.offset = static_cast<std::uint32_t>(end - base);
         ++next_;
         has_row_ = true;
+        row_changed();
         return static_cast<int>(Outcome::row);
     }
     if (error_ != 0) return error_;
@@ -249,10 +283,77 @@ Errc Result::seek(std::uint64_t index) noexcept {
 
 Connection::~Connection() {
     close();
+    for (Statement *st : statements_) {
+        st->conn_ = nullptr;
+        if (Result *r = st->cursor_result_) {
+            r->cursor_stmt_ = nullptr;
+            r->cursor_done_ = true;
+            r->conn_ = nullptr;
+            if (!r->finished_) {
+                r->finished_ = true;
+                if (r->error_ == 0) r->error_ = static_cast<int>(Errc::state);
+            }
+            st->cursor_result_ = nullptr;
+        }
+    }
+}
+
+// ------------------------------------------------------------ statements
+
+void Connection::add_statement(Statement *st) { statements_.push_back(st); }
+
+void Connection::remove_statement(Statement *st) noexcept {
+    if (stmt_ == st) {
+        // Freed while its own prepare or execute runs: the call goes on
+        // without it (an execute keeps a copy of the columns it may skip).
+        if (call_ == Call::execute && head_op_) {
+            try {
+                proto::copy_head(st->columns_, exec_cached_);
+                head_op_->set_cached_columns(&exec_cached_);
+            } catch (...) {
+                head_op_->set_cached_columns(nullptr);  // a skipped head then fails cleanly
+            }
+        }
+        stmt_ = nullptr;
+    }
+    auto it = std::find(statements_.begin(), statements_.end(), st);
+    if (it != statements_.end()) statements_.erase(it);
+}
+
+void Connection::queue_stmt_close(std::uint32_t id) noexcept {
+    if (!connected()) return;
+    try {
+        pending_closes_.push_back(id);
+    } catch (...) {
+        // Out of memory: the server keeps the statement until the connection ends.
+    }
+}
+
+void Connection::new_epoch() noexcept {
+    ++epoch_;
+    pending_closes_.clear();  // the server forgot those statements too
+}
+
+void Connection::flush_stmt_closes() {
+    // COM_STMT_CLOSE has no reply: each goes out ahead of the call's own
+    // command, in the same write.
+    for (std::uint32_t id : pending_closes_) {
+        std::uint8_t arg[4] = {std::uint8_t(id), std::uint8_t(id >> 8), std::uint8_t(id >> 16), std::uint8_t(id >> 24)};
+        session.begin_command();
+        session.write_packet([&](std::vector<std::uint8_t> &out) {
+            proto::build_command(out, proto::command::stmt_close,
+                                 std::string_view(reinterpret_cast<const char *>(arg), 4));
+        });
+        transport_.begin_command();
+        session.new_command = false;
+        if (Errc rc = transport_.send(session.wbuf, session.err); rc != Errc::ok) throw std::bad_alloc();
+    }
+    pending_closes_.clear();
 }
 
 void Connection::drop_connection(int result_code, State to) noexcept {
     abandon_active(result_code);
+    new_epoch();  // the server forgets the session's statements
     socket_.close();
     reset_transport();
     session.packets.reset();
@@ -341,7 +442,7 @@ Errc Connection::ready_for_command() {
     return session.err.set(Errc::state, "the connection failed earlier; connect again");
 }
 
-Errc Connection::begin(Call call, proto::Op *op) {
+Errc Connection::begin(Call call, proto::Op *op, bool sends) {
     call_ = call;
     op_ = op;
     after_drain_ = nullptr;
@@ -361,6 +462,9 @@ Errc Connection::begin(Call call, proto::Op *op) {
         drain_op_ = proto::RowsOp(drain_sink_);
         after_drain_ = op;
         op_ = &drain_op_;
+    } else if (sends && !pending_closes_.empty() && call != Call::connect && call != Call::close &&
+               call != Call::drain && call != Call::next_result) {
+        flush_stmt_closes();
     }
     return Errc::ok;
 }
@@ -510,7 +614,41 @@ Connection::Progress Connection::on_op_error() {
                         "the statement was cancelled (mywire_cancel): the server stopped it "
                         "(ER_QUERY_INTERRUPTED); the connection is still usable");
     if (call_ == Call::pipeline) return pipeline_op_error();
+    if (call_ == Call::execute && op_ == &*head_op_ && session.err.code == Errc::server &&
+        session.err.server_errno == 1615 && opts.auto_reprepare && !reprepared_ && stmt_ &&
+        state() == State::ready) {
+        // ER_NEED_REPREPARE: prepare the statement again, then execute it once more.
+        reprepared_ = true;
+        prepare_op_ = std::make_unique<proto::PrepareOp>(stmt_->sql_, prep_params_, prep_columns_, head_limits());
+        op_ = prepare_op_.get();
+        return Progress::more;
+    }
+    if (call_ == Call::execute && stmt_ && session.err.code == Errc::server) stmt_->types_known_ = false;
     return fail_progress(session.err.code);
+}
+
+Connection::Progress Connection::on_prepare_done() {
+    proto::PrepareOk ok = prepare_op_->ok;
+    if (!stmt_) {  // freed meanwhile: the server's statement is closed with the next command
+        queue_stmt_close(ok.statement_id);
+        session.err.set(Errc::state, "the statement was freed while it was prepared");
+        call_done_ = true;
+        call_rc_ = Errc::state;
+        return Progress::error;
+    }
+    Statement &st = *stmt_;
+    if (st.prepared_ && st.epoch_ == epoch_ && st.id_ != ok.statement_id) queue_stmt_close(st.id_);
+    st.id_ = ok.statement_id;
+    st.epoch_ = epoch_;
+    st.prepared_ = true;
+    st.params_head_ = std::move(prep_params_);
+    st.columns_ = std::move(prep_columns_);  // vectors move: the column pointers stay valid
+    prep_params_ = proto::ResultHead{};
+    prep_columns_ = proto::ResultHead{};
+    if (st.params_.size() != ok.params) st.params_.assign(ok.params, proto::Param{});
+    st.types_known_ = false;
+    st.sent_types_.clear();
+    return Progress::done;
 }
 
 // ------------------------------------------------------------- pipelines
@@ -602,6 +740,7 @@ void Connection::pipeline_step_done(PipelineStep &st) {
 Connection::Progress Connection::pipeline_op_done() {
     PipelineStep &st = pipe_->steps[read_next_];
     if (st.kind != PipelineStep::Kind::query) {
+        if (st.kind == PipelineStep::Kind::reset) new_epoch();  // the server forgot the statements
         pipeline_step_done(st);
         return Progress::more;
     }
@@ -624,7 +763,7 @@ Connection::Progress Connection::pipeline_op_done() {
         }
     } else if (!r.head.columns.empty()) {
         // A result set: its rows next, into the result.
-        r.values_.resize(r.head.columns.size());
+        r.prepare_rows();
         store_sink_.emplace(r, opts.max_result_bytes);
         store_op_.emplace(*store_sink_);
         op_ = &*store_op_;
@@ -668,6 +807,9 @@ Connection::Progress Connection::on_op_done() {
         drain_pending_ = false;
         op_ = after_drain_;
         after_drain_ = nullptr;
+        if (!pending_closes_.empty() && call_ != Call::drain && call_ != Call::next_result &&
+            !(call_ == Call::fetch && op_ == &fetching_->rows_op_))
+            flush_stmt_closes();
         if (call_ == Call::drain) return Progress::done;
         if (call_ == Call::next_result && state() != State::more_results) {
             next_none_ = true;  // the drained result was the last
@@ -680,6 +822,34 @@ Connection::Progress Connection::on_op_done() {
         return pipeline_op_done();
     case Call::connect:
         return on_connect_done();
+    case Call::prepare:
+        return on_prepare_done();
+    case Call::execute:
+        if (op_ == prepare_op_.get()) {
+            // Re-prepared (ER_NEED_REPREPARE): execute once more.
+            Progress p = on_prepare_done();
+            if (p != Progress::done) return p;
+            if (!stmt_) {
+                session.err.set(Errc::state, "the statement was freed while it was re-prepared");
+                call_done_ = true;
+                call_rc_ = Errc::state;
+                return Progress::error;
+            }
+            if (Errc rc = stmt_->build_execute(request_, session.err); rc != Errc::ok) {
+                call_done_ = true;
+                call_rc_ = rc;
+                return Progress::error;
+            }
+            bool streaming = pending_->streaming_;
+            pending_ = std::make_unique<Result>(this, streaming, true);
+            head_op_.emplace(pending_->head, head_limits());
+            head_op_->set_request(proto::command::stmt_execute, request_);
+            head_op_->set_cached_columns(&stmt_->columns_);
+            head_op_->set_cursor(stmt_->cursor_rows_ > 0);
+            op_ = &*head_op_;
+            return Progress::more;
+        }
+        [[fallthrough]];
     case Call::query:
     case Call::next_result: {
         Result &r = *pending_;
@@ -699,12 +869,42 @@ Connection::Progress Connection::on_op_done() {
             return Progress::done;
         }
         // The head is in.
+        if (call_ == Call::execute && stmt_) {
+            stmt_->types_known_ = true;  // the server has the parameter types now
+            if (!r.head.metadata_cached && session.cache_metadata() && !r.head.columns.empty()) {
+                // New definitions: the ones later executions may skip.
+                proto::copy_head(r.head, stmt_->columns_);
+                stmt_->columns_.cursor = false;
+            }
+        }
         if (r.head.columns.empty()) {
             r.finished_ = true;
             r.conn_ = nullptr;
             return Progress::done;
         }
-        r.values_.resize(r.head.columns.size());
+        r.prepare_rows();
+        if (r.head.cursor) {
+            // An open cursor: each fetch past a batch asks for the next one.
+            if (stmt_) {
+                if (Result *old = stmt_->cursor_result_) {  // re-executed: the server closed that cursor
+                    old->cursor_stmt_ = nullptr;
+                    old->cursor_done_ = true;
+                    if (!old->finished_ && old != active_) {
+                        old->finished_ = true;
+                        old->conn_ = nullptr;
+                        if (old->error_ == 0) old->error_ = static_cast<int>(Errc::state);
+                    }
+                }
+                stmt_->cursor_result_ = &r;
+                r.cursor_stmt_ = stmt_;
+            } else {
+                r.cursor_done_ = true;
+                r.finished_ = true;
+                r.error_ = static_cast<int>(Errc::state);
+                r.conn_ = nullptr;
+            }
+            return Progress::done;
+        }
         if (r.streaming_) {
             active_ = &r;
             return Progress::done;
@@ -907,6 +1107,21 @@ Errc Connection::finish(Result *&out) {
         handshake_op_.reset();
         if (rc == Errc::ok) session.err.clear();
         break;
+    case Call::prepare:
+        prepare_op_.reset();
+        stmt_ = nullptr;
+        if (rc == Errc::ok) session.err.clear();
+        break;
+    case Call::send:
+        send_op_.reset();
+        stmt_ = nullptr;
+        if (rc == Errc::ok) session.err.clear();
+        break;
+    case Call::execute:
+        prepare_op_.reset();
+        stmt_ = nullptr;
+        reprepared_ = false;
+        [[fallthrough]];
     case Call::query:
     case Call::next_result:
         head_op_.reset();
@@ -921,8 +1136,12 @@ Errc Connection::finish(Result *&out) {
         }
         break;
     case Call::command:
-        if (rc == Errc::ok) session.err.clear();
+        if (rc == Errc::ok) {
+            session.err.clear();
+            if (command_cmd_ == proto::command::reset_connection) new_epoch();  // statements forgotten
+        }
         command_op_.reset();
+        stmt_ = nullptr;
         break;
     case Call::statistics:
         if (rc == Errc::ok) {
@@ -953,11 +1172,20 @@ Errc Connection::finish(Result *&out) {
             r->finished_ = true;
             if (r->error_ == 0) r->error_ = static_cast<int>(rc);
         } else if (r->rows_op_.end) {
-            r->finished_ = true;
             r->head.ok.status_flags = r->rows_op_.end_ok.status_flags;
             r->head.ok.warnings = r->rows_op_.end_ok.warnings;
             if (active_ == r) active_ = nullptr;
-            r->conn_ = nullptr;
+            std::uint16_t st = r->rows_op_.end_ok.status_flags;
+            if (r->cursor_stmt_ && (st & proto::status::cursor_exists) && !(st & proto::status::last_row_sent)) {
+                // A batch ended; the cursor has more: the next fetch asks for them.
+                r->rows_op_ = proto::RowsOp(r->stream_sink_);
+            } else {
+                r->finished_ = true;
+                if (r->cursor_stmt_) r->cursor_stmt_->cursor_result_ = nullptr;
+                if (r->cursor_stmt_ || r->cursor_done_) r->cursor_done_ = true;
+                r->cursor_stmt_ = nullptr;
+                r->conn_ = nullptr;
+            }
         }
         break;
     }
@@ -971,6 +1199,7 @@ Errc Connection::finish(Result *&out) {
 
 Errc Connection::start_query(std::string_view sql, bool streaming) {
     if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
+    reply_binary_ = false;
     pending_ = std::make_unique<Result>(this, streaming);
     head_op_.emplace(pending_->head, head_limits());
     head_op_->set_query(sql);
@@ -990,39 +1219,166 @@ Errc Connection::start_next_result(bool streaming, bool &none) {
         prev->has_row_ = false;
         prev->conn_ = nullptr;
         drain_sink_.columns = prev->values_.size();
+        drain_sink_.binary = prev->binary_;
+        if (prev->binary_) drain_sink_.layout = prev->layout_;
         drain_pending_ = true;
     }
     if (!drain_pending_) {
         if (state() == State::ready) return none = true, Errc::ok;
         if (state() != State::more_results) return ready_for_command();
     }
-    pending_ = std::make_unique<Result>(this, streaming);
+    pending_ = std::make_unique<Result>(this, streaming, reply_binary_);
     head_op_.emplace(pending_->head, head_limits());
-    return begin(Call::next_result, &*head_op_);
+    return begin(Call::next_result, &*head_op_, false);
+}
+
+// ------------------------------------------------------------ statements
+
+Errc Connection::start_prepare(Statement &st, std::string_view sql) {
+    if (st.conn_ != this) return session.err.set(Errc::argument, "the statement belongs to another connection");
+    if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
+    st.sql_.assign(sql.data(), sql.size());
+    stmt_ = &st;
+    prepare_op_ = std::make_unique<proto::PrepareOp>(st.sql_, prep_params_, prep_columns_, head_limits());
+    return begin(Call::prepare, prepare_op_.get());
+}
+
+Errc Connection::start_execute(Statement &st, bool streaming) {
+    if (st.conn_ != this) return session.err.set(Errc::argument, "the statement belongs to another connection");
+    if (Errc rc = st.usable(session.err); rc != Errc::ok) return rc;
+    if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
+    if (Errc rc = st.build_execute(request_, session.err); rc != Errc::ok) return rc;
+    stmt_ = &st;
+    reprepared_ = false;
+    reply_binary_ = true;
+    if (st.cursor_rows_ > 0) streaming = true;  // a cursor's rows come batch by batch
+    pending_ = std::make_unique<Result>(this, streaming, true);
+    head_op_.emplace(pending_->head, head_limits());
+    head_op_->set_request(proto::command::stmt_execute, request_);
+    head_op_->set_cached_columns(&st.columns_);
+    head_op_->set_cursor(st.cursor_rows_ > 0);
+    // Long data is used by one execution: the next needs it sent again.
+    for (proto::Param &p : st.params_)
+        if (p.long_data) p.long_data = false, p.bound = false;
+    return begin(Call::execute, &*head_op_);
+}
+
+Errc Connection::start_stmt_reset(Statement &st) {
+    if (st.conn_ != this) return session.err.set(Errc::argument, "the statement belongs to another connection");
+    if (Errc rc = st.usable(session.err); rc != Errc::ok) return rc;
+    if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
+    request_.assign(4, '\0');
+    for (int k = 0; k < 4; ++k) request_[k] = static_cast<char>(st.id_ >> (8 * k));
+    command_cmd_ = proto::command::stmt_reset;
+    command_op_ = std::make_unique<proto::SimpleCommandOp>(proto::command::stmt_reset, request_,
+                                                           proto::SimpleCommandOp::Reply::ok);
+    // The server drops the long data and closes the cursor.
+    for (proto::Param &p : st.params_)
+        if (p.long_data) p.long_data = false, p.bound = false;
+    if (Result *r = st.cursor_result_; r && r != active_) {
+        r->cursor_stmt_ = nullptr;
+        r->cursor_done_ = true;
+        if (!r->finished_) {
+            r->finished_ = true;
+            r->conn_ = nullptr;
+            if (r->error_ == 0) r->error_ = static_cast<int>(Errc::state);
+        }
+        st.cursor_result_ = nullptr;
+    }
+    return begin(Call::command, command_op_.get());
+}
+
+Errc Connection::start_send_long_data(Statement &st, unsigned param, std::string_view data) {
+    if (st.conn_ != this) return session.err.set(Errc::argument, "the statement belongs to another connection");
+    if (param >= st.params_.size())
+        return session.err.set(Errc::argument, "parameter " + std::to_string(param) + " out of range (the "
+                                               "statement has " + std::to_string(st.params_.size()) + ")");
+    if (Errc rc = st.usable(session.err); rc != Errc::ok) return rc;
+    if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
+    if (data.size() + 7 > opts.max_allowed_packet)
+        return session.err.set(Errc::argument, "a long data chunk must fit in max_allowed_packet; send it in smaller pieces");
+    request_.clear();
+    for (int k = 0; k < 4; ++k) request_.push_back(static_cast<char>(st.id_ >> (8 * k)));
+    request_.push_back(static_cast<char>(param));
+    request_.push_back(static_cast<char>(param >> 8));
+    request_.append(data.data(), data.size());
+    proto::Param &p = st.params_[param];
+    if (!p.long_data) {
+        // The first chunk: the value is the chunks sent until the execute.
+        p.type = static_cast<std::uint8_t>(proto::field_type::blob);
+        p.is_unsigned = false;
+        p.bytes.clear();
+    }
+    p.long_data = true;
+    p.bound = true;
+    send_op_ = std::make_unique<proto::SendOnlyOp>(proto::command::stmt_send_long_data, request_);
+    return begin(Call::send, send_op_.get());
+}
+
+Errc Connection::prepare(Statement &st, std::string_view sql) {
+    if (Errc rc = start_prepare(st, sql); rc != Errc::ok) return rc;
+    complete();
+    return finish();
+}
+
+Errc Connection::execute(Statement &st, bool streaming, Result *&out) {
+    out = nullptr;
+    if (Errc rc = start_execute(st, streaming); rc != Errc::ok) return rc;
+    complete();
+    return finish(out);
 }
 
 Errc Connection::start_command(std::uint8_t cmd, std::string_view arg) {
     if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
+    command_cmd_ = cmd;
     command_op_ = std::make_unique<proto::SimpleCommandOp>(cmd, arg, proto::SimpleCommandOp::Reply::ok);
     return begin(Call::command, command_op_.get());
 }
 
 Errc Connection::start_set_option(std::uint16_t option) {
     if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
+    command_cmd_ = proto::command::set_option;
     command_op_ = std::make_unique<proto::SimpleCommandOp>(proto::SimpleCommandOp::set_option(option));
     return begin(Call::command, command_op_.get());
 }
 
 Errc Connection::start_statistics() {
     if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
+    command_cmd_ = proto::command::statistics;
     command_op_ = std::make_unique<proto::SimpleCommandOp>(proto::command::statistics, std::string_view(),
                                                            proto::SimpleCommandOp::Reply::text);
     return begin(Call::statistics, command_op_.get());
 }
 
+int Connection::start_cursor_fetch(Result &r) {
+    Statement *st = r.cursor_stmt_;
+    if (Errc rc = st->usable(session.err); rc != Errc::ok) {
+        r.finished_ = true;
+        return r.error_ = static_cast<int>(rc);
+    }
+    if (Errc rc = ready_for_command(); rc != Errc::ok) return static_cast<int>(rc);
+    std::uint32_t id = st->id_, rows = st->cursor_rows_ ? st->cursor_rows_ : 1;
+    for (int k = 0; k < 4; ++k) {
+        r.fetch_request_[k] = static_cast<std::uint8_t>(id >> (8 * k));
+        r.fetch_request_[4 + k] = static_cast<std::uint8_t>(rows >> (8 * k));
+    }
+    r.rows_op_ = proto::RowsOp(r.stream_sink_);
+    r.fetch_op_.emplace(proto::command::stmt_fetch,
+                        std::string_view(reinterpret_cast<const char *>(r.fetch_request_), 8), r.rows_op_);
+    begin(Call::fetch, &*r.fetch_op_);
+    fetching_ = &r;
+    active_ = &r;
+    session.state = State::rows;
+    return static_cast<int>(Outcome::wait_read);  // not returned: the caller steps the call
+}
+
 int Connection::fetch_row(Result &r) {
     Progress p;
-    if (call_ == Call::none) {
+    if (call_ == Call::none && active_ != &r && r.cursor_stmt_) {
+        // A cursor between batches: COM_STMT_FETCH for the next one.
+        if (int rc = start_cursor_fetch(r); rc != static_cast<int>(Outcome::wait_read)) return rc;
+        p = nonblocking ? step() : complete();
+    } else if (call_ == Call::none) {
         if (active_ != &r) return r.error_ = static_cast<int>(session.err.set(Errc::state, "the result is no longer being read"));
         // The hot path of streaming: the row is usually in the buffer
         // already, and the rows operation takes it without a call being set
@@ -1030,7 +1386,7 @@ int Connection::fetch_row(Result &r) {
         // as a fetch call from where the operation stopped.
         proto::Action a = r.rows_op_.resume(session);
         if (a == proto::Action::done && r.rows_op_.row) return static_cast<int>(Outcome::row);
-        begin(Call::fetch, &r.rows_op_);
+        begin(Call::fetch, &r.rows_op_, false);
         fetching_ = &r;
         if (a == proto::Action::error) {
             p = on_op_error();
@@ -1051,6 +1407,7 @@ int Connection::fetch_row(Result &r) {
     if (p == Progress::wait_write) return static_cast<int>(Outcome::wait_write);
     Errc rc = finish();
     if (rc != Errc::ok) return r.error_ ? r.error_ : static_cast<int>(rc);
+    if (!r.has_row_ && !r.finished_ && r.cursor_stmt_) return fetch_row(r);  // the next batch
     return r.has_row_ ? static_cast<int>(Outcome::row) : static_cast<int>(Outcome::done);
 }
 
@@ -1114,6 +1471,8 @@ void Connection::detach(Result &r) noexcept {
     }
     r.conn_ = nullptr;
     drain_sink_.columns = r.values_.size();
+    drain_sink_.binary = r.binary_;
+    if (r.binary_) drain_sink_.layout = r.layout_;
     drain_pending_ = true;
     if (nonblocking || call_ != Call::none) return;  // the next call drains first
     // Blocking: drain now. Runs in a destructor: an exception closes the

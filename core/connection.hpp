@@ -18,7 +18,9 @@
 #include "io/transport.hpp"
 #include "options.hpp"
 #include "proto/operations.hpp"
+#include "proto/params.hpp"
 #include "proto/reader.hpp"
+#include "proto/values.hpp"
 
 namespace mywire {
 
@@ -94,12 +96,17 @@ class DiscardSink final : public proto::RowSink {
 public:
     Errc on_row(proto::Session &s, std::string_view payload, Next &next) override;
     std::size_t columns = 0;
+    bool binary = false;  // binary rows: checked against `layout`
+    proto::BinaryLayout layout;
+    std::vector<Value> scratch;
 };
+
+class Statement;
 
 class Result {
 public:
-    Result(Connection *conn, bool streaming)
-        : conn_(conn), streaming_(streaming), stream_sink_(*this), rows_op_(stream_sink_) {}
+    Result(Connection *conn, bool streaming, bool binary = false)
+        : conn_(conn), streaming_(streaming), binary_(binary), stream_sink_(*this), rows_op_(stream_sink_) {}
     ~Result();
 
     proto::ResultHead head;
@@ -107,7 +114,24 @@ public:
     unsigned column_count() const { return static_cast<unsigned>(head.columns.size()); }
     bool streaming() const { return streaming_; }
     std::uint64_t row_count() const { return streaming_ ? fetched_ : stored_; }
-    const Value *row() const { return has_row_ ? values_.data() : nullptr; }
+    // The current row: text values (a binary result's are formatted on
+    // first use into text_, valid until the next fetch).
+    const Value *row() const {
+        if (!has_row_) return nullptr;
+        return binary_ ? binary_text_row() : values_.data();
+    }
+    // One value as text; nullptr without a row or out of range.
+    const Value *text_value(unsigned i) const {
+        if (!has_row_ || i >= values_.size()) return nullptr;
+        return binary_ ? binary_text(i) : &values_[i];
+    }
+    // The value as it came: binary results keep the binary encoding.
+    const Value *raw_value(unsigned i) const {
+        return has_row_ && i < values_.size() ? &values_[i] : nullptr;
+    }
+    bool binary() const { return binary_; }
+    bool has_row() const { return has_row_; }
+    bool cursor() const { return cursor_stmt_ != nullptr || cursor_done_; }
 
     // MYWIRE_ROW, MYWIRE_DONE, MYWIRE_WAIT_* (a non-blocking connection) or
     // an error code. Never throws: an exception (out of memory) ends the
@@ -125,9 +149,32 @@ private:
     friend class Connection;
     friend class StreamSink;
     friend class StoreSink;
+    friend class Statement;
     int fail_exception(Errc code) noexcept;
+    void prepare_rows();  // the head is in: sizes values_, builds the binary layout
+    const Value *binary_text_row() const noexcept;
+    const Value *binary_text(unsigned i) const noexcept;
+    void row_changed() {
+        if (binary_) {
+            text_all_ = false;
+            std::fill(text_made_.begin(), text_made_.end(), 0);
+        }
+    }
     Connection *conn_;  // null once the connection is gone
     bool streaming_;
+    bool binary_;  // binary protocol rows (a prepared statement's)
+    proto::BinaryLayout layout_;
+    // Text forms of a binary row's values, made on demand.
+    mutable std::vector<Value> text_;
+    mutable std::vector<std::string> text_store_;
+    mutable std::vector<std::uint8_t> text_made_;
+    mutable bool text_all_ = false;
+    // A cursor (COM_STMT_FETCH): the statement whose cursor it reads, while
+    // more rows may be fetched; cursor_done_ once the last batch ended.
+    Statement *cursor_stmt_ = nullptr;
+    bool cursor_done_ = false;
+    std::uint8_t fetch_request_[8] = {};
+    std::optional<proto::RequestThenOp> fetch_op_;
     bool finished_ = false;  // all rows (and the end marker) read, or failed
     int error_ = 0;          // why a streaming result stopped early; sticky
     bool has_row_ = false;
@@ -141,6 +188,59 @@ private:
     std::uint64_t next_ = 0;  // index of the row the next fetch returns
     RowPos pos_;              // where that row is
     std::vector<RowPos> index_;  // built on the first seek
+};
+
+// A prepared statement (COM_STMT_PREPARE), owned by the caller. It stays a
+// valid object when its connection closes, reconnects, resets or is freed:
+// using it then is Errc::state with a clear message (prepare again).
+class Statement {
+public:
+    explicit Statement(Connection *conn);
+    ~Statement();
+    Statement(const Statement &) = delete;
+    Statement &operator=(const Statement &) = delete;
+
+    unsigned param_count() const { return static_cast<unsigned>(params_.size()); }
+    unsigned column_count() const { return static_cast<unsigned>(columns_.columns.size()); }
+    const proto::ResultHead &params_head() const { return params_head_; }
+    const proto::ResultHead &columns_head() const { return columns_; }
+    bool prepared() const { return prepared_; }
+    void attach(Connection *conn) { conn_ = conn; }  // once, right after add_statement
+    Connection *connection() const { return conn_; }
+    std::uint32_t id() const { return id_; }
+
+    // Typed setters (Errc::argument for a wrong index or value).
+    Errc bind_null(unsigned i);
+    Errc bind_int(unsigned i, std::int64_t v, unsigned type);     // tiny/short_/long_/longlong
+    Errc bind_uint(unsigned i, std::uint64_t v, unsigned type);
+    Errc bind_float(unsigned i, float v);
+    Errc bind_double(unsigned i, double v);
+    Errc bind_bytes(unsigned i, unsigned type, std::string_view v);  // string/blob/json/decimal
+    Errc bind_time(unsigned i, const proto::Time &t);
+    Errc clear_bindings();
+    // Rows per COM_STMT_FETCH; 0 = no cursor.
+    void set_cursor(std::uint32_t rows) { cursor_rows_ = rows; }
+    std::uint32_t cursor_rows() const { return cursor_rows_; }
+    // Why the statement cannot be used now (sets err), or Errc::ok.
+    Errc usable(Error &err) const;
+
+private:
+    friend class Connection;
+    friend class Result;
+    Errc param_index(unsigned i) const { return i < params_.size() ? Errc::ok : Errc::argument; }
+    // The COM_STMT_EXECUTE payload (after the command byte) into out.
+    Errc build_execute(std::string &out, Error &err);
+    Connection *conn_;
+    std::uint64_t epoch_ = 0;  // the connection's epoch when prepared
+    bool prepared_ = false;
+    std::uint32_t id_ = 0;
+    std::string sql_;
+    proto::ResultHead params_head_, columns_;
+    std::vector<proto::Param> params_;
+    std::string sent_types_;  // the types the server has (new-params-bound)
+    bool types_known_ = false;
+    std::uint32_t cursor_rows_ = 0;
+    Result *cursor_result_ = nullptr;  // its open cursor's result
 };
 
 // A batch of commands sent together and answered in order (pipelining). Each
@@ -193,7 +293,8 @@ public:
         more,  // internal to step(): go on with the call's next operation
     };
     // The call in progress (what step() advances).
-    enum class Call { none, connect, query, next_result, command, statistics, fetch, drain, close, pipeline };
+    enum class Call { none, connect, query, next_result, command, statistics, fetch, drain, close, pipeline,
+                      prepare, execute, send };
 
     Options opts;
     proto::Session session;
@@ -231,6 +332,18 @@ public:
     Errc start_command(std::uint8_t cmd, std::string_view arg);
     Errc start_set_option(std::uint16_t option);
     Errc start_statistics();
+    // Prepared statements. prepare: st gets its id and definitions.
+    Errc start_prepare(Statement &st, std::string_view sql);
+    Errc start_execute(Statement &st, bool streaming);
+    Errc start_stmt_reset(Statement &st);
+    Errc start_send_long_data(Statement &st, unsigned param, std::string_view data);
+    // Statements register while they live; epoch() changes whenever the
+    // server forgets its statements (connect, reset, close).
+    void add_statement(Statement *st);
+    void remove_statement(Statement *st) noexcept;
+    std::uint64_t epoch() const { return epoch_; }
+    // COM_STMT_CLOSE for id, sent ahead of the next command (no reply).
+    void queue_stmt_close(std::uint32_t id) noexcept;
     // Every step of p, in order; p must outlive the call.
     Errc start_pipeline(Pipeline &p);
     // Requests sent ahead of the reply being read, at most (a batch larger
@@ -256,6 +369,8 @@ public:
     Errc simple_command(std::uint8_t cmd, std::string_view arg);
     Errc set_server_option(std::uint16_t option);
     Errc statistics(std::string &text);
+    Errc prepare(Statement &st, std::string_view sql);
+    Errc execute(Statement &st, bool streaming, Result *&out);
 
     // COM_QUIT (best effort: in non-blocking mode only what the socket takes
     // at once, else within 1 s), then close. Closes a never-connected handle too.
@@ -296,7 +411,7 @@ private:
     Progress pipeline_op_error();
     void pipeline_step_done(PipelineStep &st);
     void pipeline_failed(Errc code);  // marks the steps from read_next_ on
-    Errc begin(Call call, proto::Op *op);
+    Errc begin(Call call, proto::Op *op, bool sends = true);
     // The reply's head is in: streaming results start reading rows, buffered
     // ones are read to the end here.
     Progress on_op_done();
@@ -315,6 +430,10 @@ private:
     // The socket connect of start_connect (blocking for now: see README).
     Errc open_socket();
     void reset_transport();
+    void new_epoch() noexcept;
+    void flush_stmt_closes();
+    Progress on_prepare_done();
+    int start_cursor_fetch(Result &r);
 
     proto::ResultHeadOp::Limits head_limits() const {
         return {opts.max_columns, static_cast<std::size_t>(opts.max_metadata_bytes)};
@@ -345,6 +464,19 @@ private:
     std::unique_ptr<proto::HandshakeOp> handshake_op_;
     std::optional<proto::ResultHeadOp> head_op_;  // in place: no allocation per query
     std::unique_ptr<proto::SimpleCommandOp> command_op_;
+    std::uint8_t command_cmd_ = 0;  // the command a Call::command runs
+    std::unique_ptr<proto::SendOnlyOp> send_op_;
+    std::unique_ptr<proto::PrepareOp> prepare_op_;
+    Statement *stmt_ = nullptr;    // the statement a prepare / execute is for (null if freed meanwhile)
+    proto::ResultHead prep_params_, prep_columns_;  // what a prepare reads, then the statement's
+    proto::ResultHead exec_cached_;  // the columns an execute may skip (a copy: the statement may go)
+    std::string request_;          // a statement command's payload (after the command byte)
+    bool reply_binary_ = false;    // the reply being read is an execute's (binary rows)
+    bool reprepared_ = false;      // this execute already re-prepared once (auto_reprepare)
+    // Statements.
+    std::vector<Statement *> statements_;
+    std::uint64_t epoch_ = 1;
+    std::vector<std::uint32_t> pending_closes_;
     std::unique_ptr<Result> pending_;  // the result a query / next_result call builds
     std::optional<StoreSink> store_sink_;
     std::optional<proto::RowsOp> store_op_;

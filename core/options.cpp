@@ -228,6 +228,8 @@ Errc set_option_by_name(Options &o, std::string_view raw_key, std::string_view v
     if (key == "charset")
         return parse_uint(value, n) ? set_charset(o, n, err) : bad_value(key, err);
     if (key == "multi_statements") return flag(o.multi_statements);
+    if (key == "cache_metadata") return flag(o.cache_metadata);
+    if (key == "auto_reprepare") return flag(o.auto_reprepare);
 
     // TLS
     if (key == "ssl_mode") {

@@ -28,6 +28,12 @@ struct Options {
     unsigned max_columns = 4096;
     std::uint64_t max_metadata_bytes = 16u << 20;  // one result head's column definitions
     bool multi_statements = false;
+    // MariaDB 10.6+: a prepared statement's result metadata is sent once
+    // (MARIADB_CLIENT_CACHE_METADATA), not with every execution.
+    bool cache_metadata = true;
+    // Re-prepare a statement and execute it again once when the server says
+    // it must be (ER_NEED_REPREPARE, 1615).
+    bool auto_reprepare = false;
     unsigned charset = 45;  // utf8mb4_general_ci
     std::vector<std::pair<std::string, std::string>> connect_attrs;
 

@@ -175,9 +175,28 @@ Errc parse_auth_more_data(std::string_view payload, std::string_view &data) {
     return Errc::ok;
 }
 
-Errc parse_column_count(std::string_view payload, std::uint64_t &count) {
+Errc parse_column_count(std::string_view payload, std::uint64_t &count, bool cache_metadata,
+                        bool &metadata) {
     Reader r(payload);
-    if (!r.lenenc(count) || !r.empty() || count == 0) return malformed();
+    metadata = true;
+    if (!r.lenenc(count) || count == 0) return malformed();
+    if (cache_metadata) {
+        std::uint8_t follows = 1;
+        if (!r.u8(follows) || follows > 1) return malformed();
+        metadata = follows == 1;
+    }
+    return r.empty() ? Errc::ok : malformed();
+}
+
+Errc parse_prepare_ok(std::string_view payload, PrepareOk &out) {
+    Reader r(payload);
+    std::uint8_t header = 1;
+    out = PrepareOk{};
+    if (!r.u8(header) || header != 0 || !r.u32(out.statement_id) || !r.u16(out.columns) ||
+        !r.u16(out.params) || !r.skip(1))
+        return malformed();
+    if (!r.empty() && !r.u16(out.warnings)) return malformed();
+    if (r.remaining() > 1) return malformed();  // at most MySQL's metadata-follows byte
     return Errc::ok;
 }
 

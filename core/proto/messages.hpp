@@ -44,10 +44,24 @@ inline constexpr std::uint32_t multi_factor_auth = 1u << 28;  // MySQL 8.0.27+
 inline constexpr std::uint32_t mysql = 1u << 0;
 }  // namespace cap
 
+// MariaDB's extended capabilities (the greeting's and the response's
+// otherwise unused 4 bytes; bit n here is MARIADB_CLIENT_* 1ULL << (32 + n)).
+namespace mariadb_cap {
+inline constexpr std::uint32_t progress = 1u << 0;
+inline constexpr std::uint32_t com_multi = 1u << 1;
+inline constexpr std::uint32_t stmt_bulk_operations = 1u << 2;
+inline constexpr std::uint32_t extended_metadata = 1u << 3;
+inline constexpr std::uint32_t cache_metadata = 1u << 4;  // 10.6+
+inline constexpr std::uint32_t bulk_unit_results = 1u << 6;  // 11.5+
+}  // namespace mariadb_cap
+
 namespace status {
 inline constexpr std::uint16_t in_trans = 0x0001;
 inline constexpr std::uint16_t autocommit = 0x0002;
 inline constexpr std::uint16_t more_results = 0x0008;
+inline constexpr std::uint16_t cursor_exists = 0x0040;
+inline constexpr std::uint16_t last_row_sent = 0x0080;
+inline constexpr std::uint16_t ps_out_params = 0x1000;
 inline constexpr std::uint16_t session_state_changed = 0x4000;
 }  // namespace status
 
@@ -58,7 +72,14 @@ inline constexpr std::uint8_t query = 0x03;
 inline constexpr std::uint8_t statistics = 0x09;
 inline constexpr std::uint8_t ping = 0x0E;
 inline constexpr std::uint8_t set_option = 0x1B;
+inline constexpr std::uint8_t stmt_prepare = 0x16;
+inline constexpr std::uint8_t stmt_execute = 0x17;
+inline constexpr std::uint8_t stmt_send_long_data = 0x18;
+inline constexpr std::uint8_t stmt_close = 0x19;
+inline constexpr std::uint8_t stmt_reset = 0x1A;
+inline constexpr std::uint8_t stmt_fetch = 0x1C;
 inline constexpr std::uint8_t reset_connection = 0x1F;
+inline constexpr std::uint8_t stmt_bulk_execute = 0xFA;  // MariaDB
 }  // namespace command
 
 // COM_SET_OPTION's argument.
@@ -153,7 +174,26 @@ Errc parse_auth_switch(std::string_view payload, AuthSwitch &out);
 Errc parse_auth_more_data(std::string_view payload, std::string_view &data);
 
 // ---- result sets
-Errc parse_column_count(std::string_view payload, std::uint64_t &count);
+// The column count; with MariaDB's metadata caching negotiated, the byte
+// after it says whether the column definitions follow (else metadata = true).
+Errc parse_column_count(std::string_view payload, std::uint64_t &count, bool cache_metadata,
+                        bool &metadata);
+inline Errc parse_column_count(std::string_view payload, std::uint64_t &count) {
+    bool metadata;
+    return parse_column_count(payload, count, false, metadata);
+}
+
+// ---- prepared statements
+// COM_STMT_PREPARE's OK: 0x00, statement id, column and parameter counts, a
+// filler, the warning count (and MySQL's metadata-follows byte, ignored:
+// mywire does not ask for optional metadata).
+struct PrepareOk {
+    std::uint32_t statement_id = 0;
+    std::uint16_t columns = 0;
+    std::uint16_t params = 0;
+    std::uint16_t warnings = 0;
+};
+Errc parse_prepare_ok(std::string_view payload, PrepareOk &out);
 
 struct ColumnDef {
     std::string_view catalog, schema, table, org_table, name, org_name;

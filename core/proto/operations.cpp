@@ -72,6 +72,7 @@ HandshakeResponse HandshakeOp::response_head(const Session &s) const {
     r.max_packet = static_cast<std::uint32_t>(
         opts_.max_allowed_packet > 0xFFFFFFFFu ? 0xFFFFFFFFu : opts_.max_allowed_packet);
     r.charset = static_cast<std::uint8_t>(opts_.charset);
+    r.mariadb_capabilities = s.mariadb_caps;
     return r;
 }
 
@@ -145,6 +146,14 @@ Action HandshakeOp::on_greeting(Session &s, std::string_view payload) {
         break;
     }
     s.capabilities = want & hs.capabilities;
+    // MariaDB's extensions (only when the server said it is MariaDB by
+    // clearing CLIENT_MYSQL): bulk execution, and result metadata sent once
+    // per prepared statement.
+    if (!(hs.capabilities & cap::mysql)) {
+        std::uint32_t ext = mariadb_cap::stmt_bulk_operations;
+        if (opts_.cache_metadata) ext |= mariadb_cap::cache_metadata;
+        s.mariadb_caps = ext & hs.mariadb_capabilities;
+    }
     if (!opts_.database.empty() && !(s.capabilities & cap::connect_with_db))
         return fail(s, Errc::unsupported, "the server cannot select a database at connect time");
 
@@ -361,15 +370,127 @@ Action SimpleCommandOp::resume(Session &s) {
 
 // ------------------------------------------------------------- result heads
 
+void copy_head(const ResultHead &from, ResultHead &to) {
+    to.ok = from.ok;
+    to.info = from.info;
+    to.names = from.names;
+    to.columns = from.columns;
+    to.metadata_cached = from.metadata_cached;
+    to.cursor = from.cursor;
+    const char *old_base = from.names.data();
+    const char *base = to.names.data();
+    auto move = [&](const char *p) { return base + (p - old_base); };
+    for (Column &c : to.columns) {
+        c.name = move(c.name);
+        c.org_name = move(c.org_name);
+        c.table = move(c.table);
+        c.org_table = move(c.org_table);
+        c.schema = move(c.schema);
+    }
+}
+
+Errc ColumnCollector::begin(Session &s, ResultHead &head, std::uint64_t n) {
+    if (n > limits_.max_columns)
+        return s.err.set(Errc::limit, "the result has " + std::to_string(n) +
+                                          " columns, more than max_columns (" +
+                                          std::to_string(limits_.max_columns) + ")");
+    expected_ = n;
+    head.columns.clear();
+    head.columns.reserve(n);
+    head.names.clear();
+    head.names.reserve(n * 32);
+    offsets_.clear();
+    offsets_.reserve(n * 5);
+    return Errc::ok;
+}
+
+Errc ColumnCollector::add(Session &s, ResultHead &head, std::string_view payload, bool &full) {
+    full = false;
+    ColumnDef d;
+    if (parse_column_def(payload, d) != Errc::ok) return s.err.set(Errc::protocol, "malformed column definition");
+    // The server decides how much metadata it sends: bound it.
+    std::size_t strings = 0;
+    for (std::string_view v : {d.name, d.org_name, d.table, d.org_table, d.schema}) {
+        if (v.size() > max_column_string)
+            return s.err.set(Errc::limit, "a column definition carries a name of " + std::to_string(v.size()) +
+                                              " bytes (at most " + std::to_string(max_column_string) + ")");
+        strings += v.size() + 1;
+    }
+    std::size_t cost = head.names.size() + strings +
+                       (head.columns.size() + 1) * (sizeof(Column) + 5 * sizeof(std::size_t));
+    if (cost > limits_.max_metadata_bytes)
+        return s.err.set(Errc::limit, "the result's column definitions exceed max_metadata_bytes (" +
+                                          std::to_string(limits_.max_metadata_bytes) + ")");
+    auto add = [&](std::string_view v) {
+        offsets_.push_back(head.names.size());
+        head.names.insert(head.names.end(), v.begin(), v.end());
+        head.names.push_back('\0');
+    };
+    add(d.name);
+    add(d.org_name);
+    add(d.table);
+    add(d.org_table);
+    add(d.schema);
+    Column c{};
+    c.type = d.type;
+    c.flags = d.flags;
+    c.charset = d.charset;
+    c.decimals = d.decimals;
+    c.length = d.length;
+    c.name_len = d.name.size();
+    c.org_name_len = d.org_name.size();
+    c.table_len = d.table.size();
+    c.org_table_len = d.org_table.size();
+    c.schema_len = d.schema.size();
+    head.columns.push_back(c);
+    if (head.columns.size() < expected_) return Errc::ok;
+    const char *base = head.names.data();
+    for (std::size_t i = 0; i < head.columns.size(); ++i) {
+        Column &col = head.columns[i];
+        const std::size_t *o = &offsets_[i * 5];
+        col.name = base + o[0];
+        col.org_name = base + o[1];
+        col.table = base + o[2];
+        col.org_table = base + o[3];
+        col.schema = base + o[4];
+    }
+    full = true;
+    return Errc::ok;
+}
+
+namespace {
+
+// The packet after a head's column definitions, without taking it: true
+// when it is an end marker (EOF / OK), which the caller then reads.
+// need_more when the buffer does not hold its first byte yet.
+FrameStatus peek_end_marker(Session &s, bool &end) {
+    std::string_view in = s.rbuf.pending();
+    if (in.size() < header_size + 1) return FrameStatus::need_more;
+    auto *h = reinterpret_cast<const std::uint8_t *>(in.data());
+    std::size_t len = h[0] | (std::size_t(h[1]) << 8) | (std::size_t(h[2]) << 16);
+    end = h[4] == 0xFE && len < max_frame && (s.deprecate_eof() ? true : len < 9);
+    return FrameStatus::packet;
+}
+
+}  // namespace
+
 Action ResultHeadOp::resume(Session &s) {
     if (send_) {
         send_ = false;
         s.begin_command();
-        s.write_packet(
-            [&](std::vector<std::uint8_t> &out) { build_command(out, command::query, query_); });
+        s.write_packet([&](std::vector<std::uint8_t> &out) { build_command(out, cmd_, query_); });
         return Action::write;
     }
     for (;;) {
+        if (phase_ == Phase::cursor_eof) {
+            bool end = false;
+            FrameStatus pk = peek_end_marker(s, end);
+            if (pk != FrameStatus::packet) return Action::read;
+            if (!end) {  // rows follow: no cursor after all
+                s.state = ConnState::rows;
+                return Action::done;
+            }
+        }
         std::string_view payload;
         FrameStatus st = s.read_packet(payload);
         if (st != FrameStatus::packet) return need_read_or_error(s, st);
@@ -392,96 +513,178 @@ Action ResultHeadOp::resume(Session &s) {
                 return s.err.set(Errc::unsupported,
                                  "the server asks for a LOCAL INFILE transfer, which is disabled"),
                        Action::error;
-            if (parse_column_count(payload, expected_) != Errc::ok)
+            std::uint64_t n = 0;
+            bool metadata = true;
+            if (parse_column_count(payload, n, s.cache_metadata(), metadata) != Errc::ok)
                 return s.err.set(Errc::protocol, "malformed column count"), Action::error;
-            if (expected_ > limits_.max_columns)
-                return s.err.set(Errc::limit, "the result has " + std::to_string(expected_) +
-                                                  " columns, more than max_columns (" +
-                                                  std::to_string(limits_.max_columns) + ")"),
-                       Action::error;
-            head_.columns.clear();
-            head_.columns.reserve(expected_);
-            head_.names.clear();
-            head_.names.reserve(expected_ * 32);
-            offsets_.clear();
-            offsets_.reserve(expected_ * 5);
+            if (columns_.begin(s, head_, n) != Errc::ok) return Action::error;
+            if (!metadata) {
+                // MariaDB's metadata caching: the statement's definitions stand.
+                if (!cached_ || cached_->columns.size() != n)
+                    return s.err.set(Errc::protocol, "the server skipped the column definitions of a "
+                                                     "result whose columns the client does not know"),
+                           Action::error;
+                copy_head(*cached_, head_);
+                head_.ok = OkPacket{};
+                head_.info.clear();
+                head_.metadata_cached = true;
+                head_.cursor = false;
+                Action a = columns_done(s);
+                if (a != Action::read) return a;
+                continue;
+            }
             phase_ = Phase::columns;
             continue;
         }
         if (phase_ == Phase::columns) {
-            Action a = on_column(s, payload);
+            bool full = false;
+            if (columns_.add(s, head_, payload, full) != Errc::ok) return Action::error;
+            if (!full) continue;
+            Action a = columns_done(s);
             if (a != Action::read) return a;
             continue;
         }
-        // Phase::columns_eof
-        EofPacket eof;
-        if (!is_end_marker(payload, false) || parse_eof(payload, eof) != Errc::ok)
-            return s.err.set(Errc::protocol, "expected EOF after the column definitions"),
-                   Action::error;
+        // Phase::columns_eof / cursor_eof: an EOF (or OK) after the definitions.
+        if (!is_end_marker(payload, phase_ == Phase::cursor_eof && s.deprecate_eof()))
+            return s.err.set(Errc::protocol, "expected EOF after the column definitions"), Action::error;
+        std::uint16_t status = 0;
+        if (phase_ == Phase::cursor_eof && s.deprecate_eof()) {
+            OkPacket ok;
+            if (parse_ok(payload, s.capabilities, ok) != Errc::ok)
+                return s.err.set(Errc::protocol, "malformed OK packet after the column definitions"), Action::error;
+            status = ok.status_flags;
+        } else {
+            EofPacket eof;
+            if (parse_eof(payload, eof) != Errc::ok)
+                return s.err.set(Errc::protocol, "expected EOF after the column definitions"), Action::error;
+            status = eof.status_flags;
+        }
+        head_.ok.status_flags = status;
+        if (cursor_ && (status & status::cursor_exists)) {
+            // An open cursor: no rows follow; COM_STMT_FETCH asks for them.
+            head_.cursor = true;
+            s.status_flags = status;
+            s.state = ConnState::ready;
+            return Action::done;
+        }
+        if (phase_ == Phase::columns_eof && cursor_ && s.deprecate_eof()) {
+            phase_ = Phase::cursor_eof;
+            continue;
+        }
         s.state = ConnState::rows;
         return Action::done;
     }
 }
 
-Action ResultHeadOp::on_column(Session &s, std::string_view payload) {
-    ColumnDef d;
-    if (parse_column_def(payload, d) != Errc::ok)
-        return s.err.set(Errc::protocol, "malformed column definition"), Action::error;
-    // The server decides how much metadata it sends: bound it.
-    std::size_t strings = 0;
-    for (std::string_view v : {d.name, d.org_name, d.table, d.org_table, d.schema}) {
-        if (v.size() > max_column_string)
-            return s.err.set(Errc::limit, "a column definition carries a name of " +
-                                              std::to_string(v.size()) + " bytes (at most " +
-                                              std::to_string(max_column_string) + ")"),
-                   Action::error;
-        strings += v.size() + 1;
+Action ResultHeadOp::columns_done(Session &s) {
+    if (!s.deprecate_eof()) {
+        phase_ = Phase::columns_eof;
+        return Action::read;
     }
-    std::size_t cost = head_.names.size() + strings +
-                       (head_.columns.size() + 1) * (sizeof(Column) + 5 * sizeof(std::size_t));
-    if (cost > limits_.max_metadata_bytes)
-        return s.err.set(Errc::limit, "the result's column definitions exceed max_metadata_bytes (" +
-                                          std::to_string(limits_.max_metadata_bytes) + ")"),
-               Action::error;
-    auto add = [&](std::string_view v) {
-        offsets_.push_back(head_.names.size());
-        head_.names.insert(head_.names.end(), v.begin(), v.end());
-        head_.names.push_back('\0');
-    };
-    add(d.name);
-    add(d.org_name);
-    add(d.table);
-    add(d.org_table);
-    add(d.schema);
-    Column c{};
-    c.type = d.type;
-    c.flags = d.flags;
-    c.charset = d.charset;
-    c.decimals = d.decimals;
-    c.length = d.length;
-    c.name_len = d.name.size();
-    c.org_name_len = d.org_name.size();
-    c.table_len = d.table.size();
-    c.org_table_len = d.org_table.size();
-    c.schema_len = d.schema.size();
-    head_.columns.push_back(c);
-    if (head_.columns.size() < expected_) return Action::read;
-    const char *base = head_.names.data();
-    for (std::size_t i = 0; i < head_.columns.size(); ++i) {
-        Column &col = head_.columns[i];
-        const std::size_t *o = &offsets_[i * 5];
-        col.name = base + o[0];
-        col.org_name = base + o[1];
-        col.table = base + o[2];
-        col.org_table = base + o[3];
-        col.schema = base + o[4];
+    if (cursor_) {
+        // MySQL sends an EOF-headed OK after the definitions when it opened
+        // a cursor, even under DEPRECATE_EOF; rows follow otherwise.
+        phase_ = Phase::cursor_eof;
+        return Action::read;
     }
-    if (s.deprecate_eof()) {
-        s.state = ConnState::rows;
-        return Action::done;
+    s.state = ConnState::rows;
+    return Action::done;
+}
+
+// ------------------------------------------------------- prepared statements
+
+Action PrepareOp::resume(Session &s) {
+    if (phase_ == Phase::send) {
+        phase_ = Phase::ok;
+        s.begin_command();
+        s.write_packet([&](std::vector<std::uint8_t> &out) { build_command(out, command::stmt_prepare, sql_); });
+        return Action::write;
     }
-    phase_ = Phase::columns_eof;
-    return Action::read;
+    for (;;) {
+        if (phase_ == Phase::done) return Action::done;
+        std::string_view payload;
+        FrameStatus st = s.read_packet(payload);
+        if (st != FrameStatus::packet) return need_read_or_error(s, st);
+        switch (phase_) {
+        case Phase::ok: {
+            if (is_err(payload)) {
+                s.state = ConnState::ready;
+                return s.server_error(payload), Action::error;
+            }
+            if (parse_prepare_ok(payload, ok) != Errc::ok)
+                return s.err.set(Errc::protocol, "malformed reply to COM_STMT_PREPARE"), Action::error;
+            params_.columns.clear();
+            params_.names.clear();
+            columns_.columns.clear();
+            columns_.names.clear();
+            if (ok.params > 0) {
+                if (collect_.begin(s, params_, ok.params) != Errc::ok) return Action::error;
+                phase_ = Phase::params;
+                continue;
+            }
+            Action a = next_list(s);
+            if (a != Action::read) return a;
+            continue;
+        }
+        case Phase::params:
+        case Phase::columns: {
+            bool full = false;
+            if (collect_.add(s, phase_ == Phase::params ? params_ : columns_, payload, full) != Errc::ok)
+                return Action::error;
+            if (!full) continue;
+            if (!s.deprecate_eof()) {
+                phase_ = phase_ == Phase::params ? Phase::params_eof : Phase::columns_eof;
+                continue;
+            }
+            if (phase_ == Phase::columns) {
+                phase_ = Phase::done;
+                s.state = ConnState::ready;
+                return Action::done;
+            }
+            Action a = next_list(s);
+            if (a != Action::read) return a;
+            continue;
+        }
+        case Phase::params_eof:
+        case Phase::columns_eof: {
+            EofPacket eof;
+            if (!is_end_marker(payload, false) || parse_eof(payload, eof) != Errc::ok)
+                return s.err.set(Errc::protocol, "expected EOF after the statement's definitions"), Action::error;
+            if (phase_ == Phase::columns_eof) {
+                phase_ = Phase::done;
+                s.state = ConnState::ready;
+                return Action::done;
+            }
+            Action a = next_list(s);
+            if (a != Action::read) return a;
+            continue;
+        }
+        default:
+            return s.err.set(Errc::internal, "prepare: bad phase"), Action::error;
+        }
+    }
+}
+
+// After the OK or the parameters: the column list, or the end.
+Action PrepareOp::next_list(Session &s) {
+    if (ok.columns > 0) {
+        if (collect_.begin(s, columns_, ok.columns) != Errc::ok) return Action::error;
+        phase_ = Phase::columns;
+        return Action::read;
+    }
+    phase_ = Phase::done;
+    s.state = ConnState::ready;
+    return Action::done;
+}
+
+Action RequestThenOp::resume(Session &s) {
+    if (!sent_) {
+        sent_ = true;
+        s.begin_command();
+        s.write_packet([&](std::vector<std::uint8_t> &out) { build_command(out, cmd_, arg_); });
+        return Action::write;
+    }
+    return next_->resume(s);
 }
 
 // --------------------------------------------------------------------- rows

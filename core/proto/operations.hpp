@@ -52,6 +52,7 @@ struct Session {
     std::vector<std::uint8_t> wbuf;
     std::uint8_t seq = 0;
     std::uint32_t capabilities = 0;  // negotiated
+    std::uint32_t mariadb_caps = 0;  // negotiated MariaDB extended capabilities (mariadb_cap)
     std::uint16_t status_flags = 0;
     std::size_t max_packet = 64u << 20;
     bool new_command = false;  // set by begin_command; the compressed framing restarts too
@@ -61,6 +62,7 @@ struct Session {
     Error err;
 
     bool deprecate_eof() const { return capabilities & cap::deprecate_eof; }
+    bool cache_metadata() const { return mariadb_caps & mariadb_cap::cache_metadata; }
     std::size_t read_hint() const { return packets.need_hint(); }
 
     FrameStatus read_packet(std::string_view &payload) {
@@ -187,37 +189,101 @@ struct ResultHead {
     std::string info;
     std::vector<Column> columns;
     std::vector<char> names;  // storage for the column strings
+    bool metadata_cached = false;  // the server skipped the column definitions (MariaDB metadata caching)
+    bool cursor = false;           // an execute opened a cursor: rows come with COM_STMT_FETCH
+};
+// A deep copy (the column strings point into to.names).
+void copy_head(const ResultHead &from, ResultHead &to);
+
+// Limits on what a server may send as metadata.
+struct HeadLimits {
+    std::size_t max_columns = 4096;
+    // The whole head: the column strings plus a fixed cost per column.
+    std::size_t max_metadata_bytes = 16u << 20;
+};
+
+// Collects column definitions into a ResultHead, bounded by the limits.
+class ColumnCollector {
+public:
+    // Longest string (name, table, schema, ...) a column definition may carry.
+    static constexpr std::size_t max_column_string = 64 * 1024;
+    explicit ColumnCollector(HeadLimits limits) : limits_(limits) {}
+    // Expect n definitions into head (cleared).
+    Errc begin(Session &s, ResultHead &head, std::uint64_t n);
+    // One definition; `full` once the n-th is in (its pointers are set then).
+    Errc add(Session &s, ResultHead &head, std::string_view payload, bool &full);
+
+private:
+    HeadLimits limits_;
+    std::uint64_t expected_ = 0;
+    // Offsets of each column's five strings in head.names; the pointers are
+    // set once all columns have come (names may move while it grows).
+    std::vector<std::size_t> offsets_;
 };
 
 // Reads the first packets of a result: OK, ERR or a column count and the
 // column definitions (plus the EOF after them without DEPRECATE_EOF).
-// With a query, sends COM_QUERY first.
+// With a request, sends it first (COM_QUERY, COM_STMT_EXECUTE).
 class ResultHeadOp final : public Op {
 public:
-    struct Limits {
-        std::size_t max_columns = 4096;
-        // The whole head: the column strings plus a fixed cost per column.
-        std::size_t max_metadata_bytes = 16u << 20;
-    };
-    // Longest string (name, table, schema, ...) a column definition may carry.
-    static constexpr std::size_t max_column_string = 64 * 1024;
-    ResultHeadOp(ResultHead &head, Limits limits) : head_(head), limits_(limits) {}
+    using Limits = HeadLimits;
+    static constexpr std::size_t max_column_string = ColumnCollector::max_column_string;
+    ResultHeadOp(ResultHead &head, Limits limits) : head_(head), columns_(limits), limits_(limits) {}
     ResultHeadOp(ResultHead &head, std::size_t max_columns) : ResultHeadOp(head, Limits{max_columns}) {}
     // Send `sql` as COM_QUERY before reading.
-    void set_query(std::string_view sql) { query_ = sql, send_ = true; }
+    void set_query(std::string_view sql) { set_request(command::query, sql); }
+    // Send command cmd with payload arg (after the command byte) first.
+    void set_request(std::uint8_t cmd, std::string_view arg) { cmd_ = cmd, query_ = arg, send_ = true; }
+    // The column definitions a server that caches metadata may skip (a
+    // prepared statement's); copied into the head when it does.
+    void set_cached_columns(const ResultHead *cached) { cached_ = cached; }
+    // The request asked for a cursor: a result set's head is followed by an
+    // EOF/OK that says whether the server opened one (head.cursor).
+    void set_cursor(bool requested) { cursor_ = requested; }
     Action resume(Session &s) override;
 
 private:
-    Action on_column(Session &s, std::string_view payload);
+    Action columns_done(Session &s);
     ResultHead &head_;
+    ColumnCollector columns_;
     Limits limits_;
     std::string_view query_;
+    std::uint8_t cmd_ = command::query;
     bool send_ = false;
-    enum class Phase { first, columns, columns_eof } phase_ = Phase::first;
-    std::uint64_t expected_ = 0;
-    // Offsets of each column's five strings in head_.names; the pointers are
-    // set once all columns have come (names may move while it grows).
-    std::vector<std::size_t> offsets_;
+    bool cursor_ = false;
+    const ResultHead *cached_ = nullptr;
+    enum class Phase { first, columns, columns_eof, cursor_eof } phase_ = Phase::first;
+};
+
+// COM_STMT_PREPARE: the OK with the statement id, then the parameter and the
+// column definitions (each list followed by an EOF without DEPRECATE_EOF).
+class PrepareOp final : public Op {
+public:
+    PrepareOp(std::string_view sql, ResultHead &params, ResultHead &columns, HeadLimits limits)
+        : sql_(sql), params_(params), columns_(columns), collect_(limits) {}
+    Action resume(Session &s) override;
+    PrepareOk ok;
+
+private:
+    Action next_list(Session &s);
+    std::string_view sql_;
+    ResultHead &params_, &columns_;
+    ColumnCollector collect_;
+    enum class Phase { send, ok, params, params_eof, columns, columns_eof, done } phase_ = Phase::send;
+};
+
+// Sends one command (cmd + arg) and then runs `next` to read its reply
+// (COM_STMT_FETCH followed by the rows operation).
+class RequestThenOp final : public Op {
+public:
+    RequestThenOp(std::uint8_t cmd, std::string_view arg, Op &next) : cmd_(cmd), arg_(arg), next_(&next) {}
+    Action resume(Session &s) override;
+
+private:
+    std::uint8_t cmd_;
+    std::string_view arg_;
+    Op *next_;
+    bool sent_ = false;
 };
 
 // Where the rows of a result go: the parser and the storage, for one kind of

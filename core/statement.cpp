@@ -1,0 +1,336 @@
+// Prepared statements: the Statement handle, its parameters, the execute
+// request, and the text forms of binary rows. The calls themselves run on
+// the one engine in connection.cpp (Call::prepare / execute / send).
+#include <cmath>
+#include <cstring>
+
+#include "connection.hpp"
+#include "proto/reader.hpp"
+
+namespace mywire {
+
+namespace ft = proto::field_type;
+
+// ------------------------------------------------------------ binary text
+
+void Result::prepare_rows() {
+    values_.assign(head.columns.size(), Value{nullptr, 0});
+    if (!binary_) return;
+    layout_.build(head.columns.data(), head.columns.size());
+    text_.assign(head.columns.size(), Value{nullptr, 0});
+    text_store_.resize(head.columns.size());
+    text_made_.assign(head.columns.size(), 0);
+    text_all_ = false;
+}
+
+const Value *Result::binary_text(unsigned i) const noexcept {
+    if (text_made_[i]) return &text_[i];
+    const Value &raw = values_[i];
+    Value out{nullptr, 0};
+    if (raw.data) {
+        try {
+            std::string &store = text_store_[i];
+            if (proto::text_passthrough(layout_.wire[i])) {
+                if (!streaming_) {
+                    out = raw;  // stored NUL-terminated in the arena
+                } else {
+                    store.assign(raw.data, raw.len);  // NUL-terminated copy
+                    out = {store.data(), store.size()};
+                }
+            } else if (proto::to_text(head.columns[i], raw, store) == Errc::ok) {
+                out = {store.data(), store.size()};
+            } else {
+                out = {"", 0};
+            }
+        } catch (...) {
+            out = {"", 0};  // out of memory: an empty text, never a dangling one
+        }
+    }
+    text_[i] = out;
+    text_made_[i] = 1;
+    return &text_[i];
+}
+
+const Value *Result::binary_text_row() const noexcept {
+    if (!text_all_) {
+        for (unsigned i = 0; i < values_.size(); ++i) binary_text(i);
+        text_all_ = true;
+    }
+    return text_.data();
+}
+
+// --------------------------------------------------------------- statement
+
+Statement::Statement(Connection *conn) : conn_(conn) {
+    if (conn_) conn_->add_statement(this);
+}
+
+Statement::~Statement() {
+    if (cursor_result_) {
+        cursor_result_->cursor_stmt_ = nullptr;
+        cursor_result_->cursor_done_ = true;
+        cursor_result_ = nullptr;
+    }
+    if (!conn_) return;
+    if (prepared_ && epoch_ == conn_->epoch()) conn_->queue_stmt_close(id_);
+    conn_->remove_statement(this);
+}
+
+Errc Statement::usable(Error &err) const {
+    if (!conn_) return err.set(Errc::state, "the statement's connection was freed");
+    if (!prepared_) return err.set(Errc::state, "the statement is not prepared");
+    if (epoch_ != conn_->epoch())
+        return err.set(Errc::state, "the statement was prepared on an earlier session of the connection "
+                                    "(it was closed, reconnected or reset, and the server forgot the "
+                                    "statement); prepare it again");
+    return Errc::ok;
+}
+
+namespace {
+
+void put_le(std::string &out, std::uint64_t v, unsigned n) {
+    for (unsigned k = 0; k < n; ++k) out.push_back(static_cast<char>(v >> (8 * k)));
+}
+
+unsigned width_of(unsigned type) {
+    switch (type) {
+    case ft::tiny: return 1;
+    case ft::short_: return 2;
+    case ft::long_: return 4;
+    case ft::longlong: return 8;
+    default: return 0;
+    }
+}
+
+bool valid_decimal(std::string_view t) {
+    std::size_t i = 0;
+    if (i < t.size() && (t[i] == '-' || t[i] == '+')) ++i;
+    std::size_t digits = 0;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i, ++digits;
+    if (i < t.size() && t[i] == '.') {
+        ++i;
+        while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i, ++digits;
+    }
+    if (digits == 0) return false;
+    if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+        ++i;
+        if (i < t.size() && (t[i] == '-' || t[i] == '+')) ++i;
+        std::size_t exp = 0;
+        while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i, ++exp;
+        if (exp == 0) return false;
+    }
+    return i == t.size();
+}
+
+}  // namespace
+
+Errc Statement::bind_null(unsigned i) {
+    if (param_index(i) != Errc::ok) return Errc::argument;
+    proto::Param &p = params_[i];
+    p = proto::Param{};
+    p.bound = true;
+    return Errc::ok;
+}
+
+Errc Statement::bind_int(unsigned i, std::int64_t v, unsigned type) {
+    unsigned w = width_of(type);
+    if (param_index(i) != Errc::ok || w == 0) return Errc::argument;
+    if (w < 8) {
+        std::int64_t lo = -(std::int64_t(1) << (8 * w - 1)), hi = (std::int64_t(1) << (8 * w - 1)) - 1;
+        if (v < lo || v > hi) return Errc::argument;
+    }
+    proto::Param &p = params_[i];
+    p.type = static_cast<std::uint8_t>(type);
+    p.is_unsigned = false;
+    p.bound = true;
+    p.long_data = false;
+    p.bytes.clear();
+    put_le(p.bytes, static_cast<std::uint64_t>(v), w);
+    return Errc::ok;
+}
+
+Errc Statement::bind_uint(unsigned i, std::uint64_t v, unsigned type) {
+    unsigned w = width_of(type);
+    if (param_index(i) != Errc::ok || w == 0) return Errc::argument;
+    if (w < 8 && v >> (8 * w)) return Errc::argument;
+    proto::Param &p = params_[i];
+    p.type = static_cast<std::uint8_t>(type);
+    p.is_unsigned = true;
+    p.bound = true;
+    p.long_data = false;
+    p.bytes.clear();
+    put_le(p.bytes, v, w);
+    return Errc::ok;
+}
+
+Errc Statement::bind_float(unsigned i, float v) {
+    if (param_index(i) != Errc::ok || !std::isfinite(v)) return Errc::argument;
+    proto::Param &p = params_[i];
+    std::uint32_t bits;
+    std::memcpy(&bits, &v, 4);
+    p.type = ft::float_;
+    p.is_unsigned = false;
+    p.bound = true;
+    p.long_data = false;
+    p.bytes.clear();
+    put_le(p.bytes, bits, 4);
+    return Errc::ok;
+}
+
+Errc Statement::bind_double(unsigned i, double v) {
+    if (param_index(i) != Errc::ok || !std::isfinite(v)) return Errc::argument;
+    proto::Param &p = params_[i];
+    std::uint64_t bits;
+    std::memcpy(&bits, &v, 8);
+    p.type = ft::double_;
+    p.is_unsigned = false;
+    p.bound = true;
+    p.long_data = false;
+    p.bytes.clear();
+    put_le(p.bytes, bits, 8);
+    return Errc::ok;
+}
+
+Errc Statement::bind_bytes(unsigned i, unsigned type, std::string_view v) {
+    if (param_index(i) != Errc::ok) return Errc::argument;
+    switch (type) {
+    case ft::newdecimal:
+        if (!valid_decimal(v)) return Errc::argument;
+        break;
+    case ft::string:
+    case ft::var_string:
+    case ft::blob:
+    case ft::json:
+        break;
+    default:
+        return Errc::argument;
+    }
+    proto::Param &p = params_[i];
+    p.type = static_cast<std::uint8_t>(type);
+    p.is_unsigned = false;
+    p.bound = true;
+    p.long_data = false;
+    p.bytes.assign(v.data(), v.size());
+    return Errc::ok;
+}
+
+Errc Statement::bind_time(unsigned i, const proto::Time &t) {
+    if (param_index(i) != Errc::ok) return Errc::argument;
+    auto in = [](std::int32_t v, std::int32_t lo, std::int32_t hi) { return v >= lo && v <= hi; };
+    if (!in(t.minute, 0, 59) || !in(t.second, 0, 59) || !in(t.microsecond, 0, 999999)) return Errc::argument;
+    std::string b;
+    std::uint8_t type;
+    if (t.kind == proto::time_kind::time) {
+        if (!in(t.hour, 0, 838) || t.year || t.month || t.day || (t.negative != 0 && t.negative != 1))
+            return Errc::argument;
+        type = ft::time;
+        if (t.hour || t.minute || t.second || t.microsecond) {
+            b.push_back(static_cast<char>(t.negative));
+            put_le(b, static_cast<std::uint32_t>(t.hour / 24), 4);
+            b.push_back(static_cast<char>(t.hour % 24));
+            b.push_back(static_cast<char>(t.minute));
+            b.push_back(static_cast<char>(t.second));
+            if (t.microsecond) put_le(b, static_cast<std::uint32_t>(t.microsecond), 4);
+        }
+    } else if (t.kind == proto::time_kind::date || t.kind == proto::time_kind::datetime) {
+        if (!in(t.year, 0, 9999) || !in(t.month, 0, 12) || !in(t.day, 0, 31) || !in(t.hour, 0, 23) || t.negative)
+            return Errc::argument;
+        bool date = t.kind == proto::time_kind::date;
+        if (date && (t.hour || t.minute || t.second || t.microsecond)) return Errc::argument;
+        type = date ? ft::date : ft::datetime;
+        // Always the 4-, 7- or 11-byte form (the zero date too: a 0-length
+        // value would mean the server's "zero" anyway, sent explicitly here).
+        put_le(b, static_cast<std::uint32_t>(t.year), 2);
+        b.push_back(static_cast<char>(t.month));
+        b.push_back(static_cast<char>(t.day));
+        if (!date && (t.hour || t.minute || t.second || t.microsecond)) {
+            b.push_back(static_cast<char>(t.hour));
+            b.push_back(static_cast<char>(t.minute));
+            b.push_back(static_cast<char>(t.second));
+            if (t.microsecond) put_le(b, static_cast<std::uint32_t>(t.microsecond), 4);
+        }
+    } else {
+        return Errc::argument;
+    }
+    proto::Param &p = params_[i];
+    p.type = type;
+    p.is_unsigned = false;
+    p.bound = true;
+    p.long_data = false;
+    p.bytes = std::move(b);
+    return Errc::ok;
+}
+
+Errc Statement::clear_bindings() {
+    for (proto::Param &p : params_) p = proto::Param{};
+    return Errc::ok;
+}
+
+Errc Statement::build_execute(std::string &out, Error &err) {
+    const std::size_t n = params_.size();
+    for (std::size_t i = 0; i < n; ++i)
+        if (!params_[i].bound)
+            return err.set(Errc::argument, "parameter " + std::to_string(i) + " of " + std::to_string(n) +
+                                               " has no value (bind every parameter before executing)");
+    out.clear();
+    put_le(out, id_, 4);
+    out.push_back(static_cast<char>(cursor_rows_ ? 0x01 : 0x00));  // CURSOR_TYPE_READ_ONLY
+    put_le(out, 1, 4);                                              // iteration count
+    if (n == 0) return Errc::ok;
+    std::size_t bitmap = out.size();
+    out.append((n + 7) / 8, '\0');
+    std::string types;
+    types.reserve(2 * n);
+    for (const proto::Param &p : params_) {
+        types.push_back(static_cast<char>(p.type));
+        types.push_back(static_cast<char>(p.is_unsigned ? 0x80 : 0x00));
+    }
+    // New-params-bound: the types go out only when the server does not have them.
+    bool send_types = !types_known_ || types != sent_types_;
+    out.push_back(send_types ? 1 : 0);
+    if (send_types) out += types;
+    for (std::size_t i = 0; i < n; ++i) {
+        const proto::Param &p = params_[i];
+        if (p.is_null()) {
+            out[bitmap + i / 8] = static_cast<char>(out[bitmap + i / 8] | (1 << (i % 8)));
+            continue;
+        }
+        if (p.long_data) continue;  // sent with COM_STMT_SEND_LONG_DATA
+        switch (p.type) {
+        case ft::tiny:
+        case ft::short_:
+        case ft::long_:
+        case ft::longlong:
+        case ft::float_:
+        case ft::double_:
+            out += p.bytes;
+            break;
+        case ft::date:
+        case ft::time:
+        case ft::datetime:
+            out.push_back(static_cast<char>(p.bytes.size()));
+            out += p.bytes;
+            break;
+        default: {  // length-encoded
+            std::uint64_t len = p.bytes.size();
+            if (len < 251) {
+                out.push_back(static_cast<char>(len));
+            } else if (len < (1u << 16)) {
+                out.push_back(static_cast<char>(0xFC));
+                put_le(out, len, 2);
+            } else if (len < (1u << 24)) {
+                out.push_back(static_cast<char>(0xFD));
+                put_le(out, len, 3);
+            } else {
+                out.push_back(static_cast<char>(0xFE));
+                put_le(out, len, 8);
+            }
+            out += p.bytes;
+        }
+        }
+    }
+    sent_types_ = std::move(types);
+    return Errc::ok;
+}
+
+}  // namespace mywire
