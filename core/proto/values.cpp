@@ -61,19 +61,25 @@ const char *wire_name(Wire w) {
     return err.set(Errc::protocol, msg);
 }
 
+// "... column 3 (DATETIME) has length 5": what, then the number if any.
 [[gnu::cold, gnu::noinline]] Errc column_error(Error &err, std::size_t i, Wire w, const char *what,
-                                               std::uint64_t number = 0) {
+                                               const std::uint64_t *number = nullptr) {
     std::string msg = "malformed binary row: column ";
     msg += std::to_string(i);
     msg += " (";
     msg += wire_name(w);
     msg += ") ";
     msg += what;
-    if (std::strstr(what, "length")) {
+    if (number) {
         msg += ' ';
-        msg += std::to_string(number);
+        msg += std::to_string(*number);
     }
     return err.set(Errc::protocol, msg);
+}
+
+[[gnu::cold, gnu::noinline]] Errc column_error(Error &err, std::size_t i, Wire w, const char *what,
+                                               std::uint64_t number) {
+    return column_error(err, i, w, what, &number);
 }
 
 inline std::uint64_t le(const std::uint8_t *p, unsigned n) {
