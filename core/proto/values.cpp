@@ -707,10 +707,11 @@ void append_fraction(std::int32_t micro, unsigned decimals, std::string &out) {
     append_padded(static_cast<std::uint64_t>(v), static_cast<int>(decimals), out);
 }
 
-void zerofill(const Column &c, std::size_t start, std::string &out) {
-    if (!(c.flags & column_flag::zerofill)) return;
-    const std::size_t n = out.size() - start;
-    if (n < c.length) out.insert(start, c.length - n, '0');
+// ZEROFILL: zeros in front up to the column's length. Such columns are
+// UNSIGNED, so there is no sign; were there one, the zeros go after it.
+void zerofill(const Column &c, std::string &out) {
+    if (!(c.flags & column_flag::zerofill) || out.size() >= c.length) return;
+    out.insert(!out.empty() && out[0] == '-' ? 1 : 0, c.length - out.size(), '0');
 }
 
 }  // namespace
@@ -774,7 +775,7 @@ Errc to_text(const Column &c, Value v, std::string &out) {
             append_padded(x.mag, c.length == 2 ? 2 : 4, text);
         else
             append_uint(x.mag, text);
-        zerofill(c, 0, text);
+        zerofill(c, text);
         break;
     }
     case Wire::float4:
@@ -788,7 +789,7 @@ Errc to_text(const Column &c, Value v, std::string &out) {
             format_float(static_cast<float>(d), text);
         else
             format_double(d, text);
-        zerofill(c, 0, text);
+        zerofill(c, text);
         break;
     }
     case Wire::date:
