@@ -670,9 +670,14 @@ void append_fixed(double v, unsigned decimals, std::string &out) {
         }
         return;
     }
-    // More places than asked for, so fewer than 17 integer digits: small.
+    // More places than asked for, so at most 17 integer digits: sign, 17
+    // digits, the point and at most 30 places fit.
     char buf[64];
     auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, static_cast<int>(decimals));
+    if (r.ec != std::errc()) {  // not reached (decimals < 31)
+        format_double(v, out);
+        return;
+    }
     const char *p = buf;
     bool nonzero = false;
     for (const char *q = buf; q != r.ptr; ++q) nonzero = nonzero || (*q >= '1' && *q <= '9');
