@@ -63,11 +63,13 @@ struct BinaryLayout {
 // (len = 0, 4, 7, 11 / 0, 8, 12); the bytes after the length prefix of a
 // length-encoded value. data == nullptr for NULL (a non-NULL value of length 0
 // has a non-null data). Never reads outside payload. Errors (Errc::protocol,
-// with a message in err that says which column and what was wrong): payload
+// with a message in err that says which column, counted from 0, and what was
+// wrong: "malformed binary row: column 3 (DATETIME) has length 5"): payload
 // not starting with 0x00, shorter than the header and bitmap, a bitmap with
 // the two reserved bits or bits past the last column set, a temporal length
-// outside its set, a value running past the end, bytes left after the last
-// value.
+// outside its set, a length-encoded value with the prefix 0xFB (NULL is
+// the bitmap's) or 0xFF, a value running past the end, bytes left after the
+// last value. On error, out[] may hold the values before the fault.
 Errc parse_binary_row(std::string_view payload, const BinaryLayout &layout, Value *out, Error &err);
 
 // A date, a time or both; layout-compatible with the public mywire_time
@@ -99,11 +101,18 @@ inline constexpr std::int32_t date = 1, time = 2, datetime = 3;
 //  - to_double: FLOAT, DOUBLE exactly; integers when the double holds them
 //    exactly (|v| <= 2^53, or exactly representable); DECIMAL and numeric
 //    strings as the nearest double (strtod's rounding; a finite, fully
-//    consumed number only); YEAR; others conversion.
+//    consumed number only); YEAR; others conversion. A NaN or infinite
+//    FLOAT / DOUBLE is conversion too. A FLOAT's text is read as a float
+//    (then widened), so both protocols give the same double when the
+//    server's text reads back to the stored float.
+//    Strings may carry a leading '+' (to_int64 / to_uint64 / to_double);
+//    the server's own forms (integer, DECIMAL, FLOAT/DOUBLE text) may not.
 //  - to_time: DATE, DATETIME, TIMESTAMP, TIME; strings in the server's text
 //    forms ('YYYY-MM-DD', 'YYYY-MM-DD hh:mm:ss[.ffffff]', '[-]h..h:mm:ss[.ffffff]').
 // Values out of their type's valid ranges (month 13, minute 60, a binary
-// TIME's day*24+hour over 838...) are conversion errors too.
+// TIME's day*24+hour over 838, a binary TIME's hour byte over 23, year over
+// 9999...) are conversion errors too. TIME text has 2 or 3 hour digits and
+// at most 838 hours; fractions have 1 to 6 digits.
 Errc to_int64(const Column &c, Value v, bool binary, std::int64_t &out);
 Errc to_uint64(const Column &c, Value v, bool binary, std::uint64_t &out);
 Errc to_double(const Column &c, Value v, bool binary, double &out);
@@ -115,19 +124,30 @@ inline bool text_passthrough(Wire w) { return w == Wire::lenenc; }
 
 // Replaces out with the text the server's text protocol sends for this
 // binary value of column c (non-NULL), byte for byte: integers in decimal
-// (ZEROFILL padded to the column's length), YEAR as 4 digits (0 as "0000"),
-// FLOAT and DOUBLE as the server prints them (the shortest form that reads
-// back to the same value when c.decimals is not_fixed_decimals, else with
-// c.decimals digits after the point), DATE 'YYYY-MM-DD', DATETIME/TIMESTAMP
-// 'YYYY-MM-DD hh:mm:ss' plus c.decimals fraction digits (when 1..6), TIME
+// (ZEROFILL padded to the column's length), YEAR as 4 digits (0 as "0000";
+// YEAR(2), length 2: 2 digits), FLOAT and DOUBLE as the server prints them
+// (c.decimals == not_fixed_decimals: format_float / format_double; else
+// c.decimals digits after the point: the shortest digits zero-padded, or
+// the value rounded there when it needs more places), DATE 'YYYY-MM-DD',
+// DATETIME/TIMESTAMP 'YYYY-MM-DD hh:mm:ss' plus c.decimals fraction digits
+// (when 1..6; above 6, six digits when the fraction is not zero), TIME
 // '[-]hh:mm:ss' (hours may be 3 digits) plus fraction digits; lenenc values
 // are copied. Errc::conversion only for a value the layout check let through
-// but that has no text form (never for a well-formed row).
+// but that has no text form (NaN, infinities, temporals out of range, a
+// value of the wrong width for its column; never for a well-formed row);
+// out is then unchanged.
 Errc to_text(const Column &c, Value v, std::string &out);
 
-// Formats a double / float the way the server does (shortest round-trip
-// digits, the server's exponent rules), appending to out. For the text form
-// above and for client-side formatted parameters.
+// Formats a double / float the way the server does (MariaDB's my_gcvt),
+// appending to out. Digits: a double's shortest round-trip digits; a float's
+// value rounded to 6 significant digits (FLT_DIG: the server prints FLOAT
+// 16777217 as "16777200", so a FLOAT's text need not read back to it).
+// Notation: plain ("0.00001", "100000000000000") while the first digit is at
+// most 14 places right of the point and the integer part has at most 15
+// digits (or more digits than that but all significant); else
+// "d.ddde[-]x" ("1e15", "1e-16", "1.2345678901234568e20"). -0 prints as
+// "0"; NaN and infinities (which the server never sends) as "nan", "inf",
+// "-inf". For the text form above and for client-side formatted parameters.
 void format_double(double v, std::string &out);
 void format_float(float v, std::string &out);
 

@@ -184,6 +184,23 @@ SEEDS = {
                       + cpacket(b"stored", 4, 0),
         "zlib_rows_x8": b"\x06\x07" + zpacket(frame(b"row " * 30, 1), 0) + cpacket(frame(b"eof", 2), 1, 0),
     },
+    # Byte 0: column count; 3 bytes per column (type index into the target's
+    # list, flags/decimals, length); then the binary row.
+    "binary_row": {
+        "every_type": bytes([12]) + bytes([0, 0, 4, 1, 1, 6, 2, 0, 11, 4, 0, 20, 5, 2, 4, 6, 0x7C, 12,
+                                           7, 0x7C, 22, 8, 0, 10, 9, 24, 26, 11, 12, 17, 12, 8, 10, 13, 0, 20])
+        + b"\x00\x00\x00" + b"\xfe" + b"\xff\xff" + struct.pack("<I", 7) + struct.pack("<q", -1)
+        + struct.pack("<H", 2024) + struct.pack("<f", 1.5) + struct.pack("<d", 0.1)
+        + b"\x04" + struct.pack("<HBB", 2024, 2, 29)
+        + b"\x0b" + struct.pack("<HBBBBBI", 1999, 12, 31, 23, 59, 58, 999999)
+        + b"\x0c" + struct.pack("<BIBBBI", 1, 34, 22, 59, 59, 0)
+        + lenstr(b"-12.500") + lenstr(b"text"),
+        "nulls": bytes([3, 0, 0, 0, 8, 0, 0, 13, 0, 0]) + b"\x00\x1c",
+        "zero_dates": bytes([3, 8, 0, 0, 9, 8, 0, 11, 24, 0]) + b"\x00\x00\x00\x00\x00",
+        "bit_and_blob": bytes([2, 15, 1, 12, 14, 0, 0]) + b"\x00\x00" + lenstr(b"\x0a\x01")
+        + b"\xfc" + struct.pack("<H", 3) + b"abc",
+        "bad_length": bytes([1, 9, 0, 0]) + b"\x00\x00\x05" + b"\x00" * 5,
+    },
     "uri": {
         "full": b"mysql://alice:s3cret@db.example.com:3307/shop?connect_timeout=5&multi_statements=1",
         "ipv6": b"mysql://u@[::1]:3306/d",
