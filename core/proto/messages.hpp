@@ -48,6 +48,8 @@ namespace status {
 inline constexpr std::uint16_t in_trans = 0x0001;
 inline constexpr std::uint16_t autocommit = 0x0002;
 inline constexpr std::uint16_t more_results = 0x0008;
+// sql_mode has NO_BACKSLASH_ESCAPES: '\' is an ordinary character in literals.
+inline constexpr std::uint16_t no_backslash_escapes = 0x0200;
 inline constexpr std::uint16_t session_state_changed = 0x4000;
 }  // namespace status
 
