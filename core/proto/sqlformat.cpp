@@ -316,7 +316,7 @@ Errc scan_checked(std::string_view sql, bool nbe, unsigned collation_id, std::ve
 }
 
 Errc param_error(Error &err, std::size_t index, const char *what) {
-    char msg[200];
+    char msg[400];
     std::snprintf(msg, sizeof msg, "parameter %zu (counting from 0): %s", index, what);
     return err.set(Errc::argument, msg);
 }
