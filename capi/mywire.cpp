@@ -980,3 +980,86 @@ int mywire_result_metadata_cached(const mywire_result *res) {
 }
 
 }  // extern "C"
+
+// --------------------------------------------------- client-side escaping
+
+#include <cstdio>
+#include <cstring>
+
+#include "proto/messages.hpp"
+#include "proto/sqlformat.hpp"
+
+static_assert(MYWIRE_STATUS_NO_BACKSLASH_ESCAPES == mywire::proto::status::no_backslash_escapes);
+
+namespace {
+
+// Escapes into the caller's buffer: all of it and a NUL, or nothing (out
+// then holds "" when it has room for it).
+Errc escape_to_buffer(unsigned collation_id, bool nbe, const char *in, size_t len, char *out,
+                      size_t out_size, size_t *out_len, mywire::Error &err) {
+    if (out_len) *out_len = 0;
+    if (out && out_size) out[0] = '\0';
+    if (!in && len) return err.set(Errc::argument, "in is NULL but len is not 0");
+    if (!out && out_size) return err.set(Errc::argument, "out is NULL but out_size is not 0");
+    std::string escaped;
+    Errc rc = mywire::proto::escape_string(std::string_view(in ? in : "", len), collation_id, nbe,
+                                           escaped, err);
+    if (rc != Errc::ok) return rc;
+    if (escaped.size() >= out_size) {
+        if (out_len) *out_len = escaped.size() + 1;
+        char msg[160];
+        std::snprintf(msg, sizeof msg,
+                      "the output buffer holds %zu bytes; the escaped text needs %zu (its NUL "
+                      "included)",
+                      out_size, escaped.size() + 1);
+        return err.set(Errc::argument, msg);
+    }
+    std::memcpy(out, escaped.data(), escaped.size());
+    out[escaped.size()] = '\0';
+    if (out_len) *out_len = escaped.size();
+    return Errc::ok;
+}
+
+}  // namespace
+
+extern "C" {
+
+int mywire_escape_string(mywire_conn *conn, const char *in, size_t len, char *out, size_t out_size,
+                         size_t *out_len) {
+    if (out_len) *out_len = 0;
+    if (!conn) return MYWIRE_ERROR_ARGUMENT;
+    Connection *c = C(conn);
+    if (c->call() != Call::none)
+        return static_cast<int>(c->err().set(
+            Errc::out_of_sync, "a call is in progress on this connection: finish it first"));
+    return guarded(c, [&]() -> Errc {
+        c->err().clear();
+        if (out && out_size) out[0] = '\0';
+        if (!c->connected())
+            return c->err().set(Errc::state,
+                                "not connected: the server's NO_BACKSLASH_ESCAPES mode is not "
+                                "known (mywire_escape_string_for escapes without a connection)");
+        mywire::Error charset;
+        if (mywire::proto::check_escape_collation(c->opts.charset, charset) != Errc::ok)
+            return c->err().set(Errc::state, charset.message);
+        bool nbe = (c->session.status_flags & mywire::proto::status::no_backslash_escapes) != 0;
+        return escape_to_buffer(c->opts.charset, nbe, in, len, out, out_size, out_len, c->err());
+    });
+}
+
+int mywire_escape_string_for(unsigned collation_id, int no_backslash_escapes, const char *in,
+                             size_t len, char *out, size_t out_size, size_t *out_len) {
+    try {
+        mywire::Error err;
+        return static_cast<int>(escape_to_buffer(collation_id, no_backslash_escapes != 0, in, len,
+                                                 out, out_size, out_len, err));
+    } catch (const std::bad_alloc &) {
+        if (out_len) *out_len = 0;
+        return MYWIRE_ERROR_NOMEM;
+    } catch (...) {
+        if (out_len) *out_len = 0;
+        return MYWIRE_ERROR_INTERNAL;
+    }
+}
+
+}  // extern "C"

@@ -632,7 +632,10 @@ enum mywire_status_flag {
     MYWIRE_STATUS_MORE_RESULTS_EXISTS = 0x0008,
     MYWIRE_STATUS_CURSOR_EXISTS = 0x0040,
     MYWIRE_STATUS_LAST_ROW_SENT = 0x0080,
-    MYWIRE_STATUS_PS_OUT_PARAMS = 0x1000
+    MYWIRE_STATUS_PS_OUT_PARAMS = 0x1000,
+    /* sql_mode has NO_BACKSLASH_ESCAPES ('\\' is an ordinary character in
+     * string literals); mywire_escape_string() follows it. */
+    MYWIRE_STATUS_NO_BACKSLASH_ESCAPES = 0x0200
 };
 
 /* ------------------------------------------------------- non-blocking use
@@ -1034,6 +1037,79 @@ MYWIRE_API int mywire_result_metadata_cached(const mywire_result *res);
 MYWIRE_API int mywire_cancel(mywire_conn *conn);
 MYWIRE_API int mywire_abort(mywire_conn *conn);
 MYWIRE_API int mywire_wake_fd(const mywire_conn *conn);
+
+/* --------------------------------------------------- client-side escaping
+ *
+ * For programs that must build SQL text themselves (proxies, servers that
+ * cannot prepare statements): escape a string so that, put between single
+ * quotes, it is one literal whose value is exactly the input bytes.
+ *
+ *     char buf[2 * sizeof name + 1];   // 2 * len + 1 always suffices
+ *     size_t n;
+ *     if (mywire_escape_string(conn, name, strlen(name), buf, sizeof buf, &n) == MYWIRE_OK)
+ *         ... "SELECT * FROM users WHERE name = '" + buf + "'" ...
+ *
+ * The escaping depends on two things the server's lexer depends on:
+ * - The mode. By default, as mysql_real_escape_string(): NUL -> \0,
+ *   LF -> \n, CR -> \r, \ -> \\, ' -> \', " -> \", 0x1A -> \Z, other bytes
+ *   as they are. When the session's sql_mode has NO_BACKSLASH_ESCAPES, only
+ *   ' is doubled (''), and every other byte, backslashes included, is left
+ *   as it is. The two are not interchangeable: text escaped for one mode
+ *   can end the literal early in the other.
+ * - The connection character set. In big5, gbk, sjis, cp932 and gb18030 a
+ *   multi-byte character's trail byte can be 0x5C ('\'); every well-formed
+ *   multi-byte character is copied whole, never escaped, and a byte that
+ *   starts no well-formed character of the set (a lead byte without its
+ *   trail bytes, as in the classic 0xBF 0x27 under gbk; a character cut off
+ *   by the end of the input; a byte the set never uses) fails the call with
+ *   MYWIRE_ERROR_ARGUMENT rather than being guessed at. (Binary data belongs
+ *   in a hex literal X'...' or a prepared statement.) Every other
+ *   character set a client can use (utf8mb4, utf8mb3, latin1, ascii,
+ *   binary, the EUC sets, ...) is byte-safe: the escaped bytes are ASCII
+ *   and never part of a multi-byte character there; other bytes are copied
+ *   without checks. ucs2, utf16, utf16le and utf32 cannot be a connection
+ *   character set and are refused.
+ *
+ * Output: on success out holds the escaped text and a NUL, and *out_len
+ * (when out_len is not NULL) its length without the NUL; it is at most
+ * 2 * len bytes. When out_size is too small (it must be at least the
+ * length + 1), the call fails with MYWIRE_ERROR_ARGUMENT, *out_len is the
+ * out_size needed (the NUL included), and out, when out_size > 0, holds
+ * the empty string: never a partial escape. out may be NULL when out_size
+ * is 0 (to ask for the size). in may be NULL when len is 0. On other
+ * failures *out_len is 0 and out, when out_size > 0, the empty string.
+ * The quotes around the literal are not written.
+ */
+
+/* Escapes for conn: its character set is the collation set with
+ * mywire_set_charset() (or the "charset" option; default 45,
+ * utf8mb4_general_ci), which is the one the login announced; a SET NAMES
+ * (or SET character_set_client) sent with mywire_query() is not seen, so
+ * change the character set with mywire_set_charset() and reconnect
+ * instead. The mode is the NO_BACKSLASH_ESCAPES server status flag
+ * (MYWIRE_STATUS_NO_BACKSLASH_ESCAPES in mywire_server_status()) of the
+ * last OK or EOF packet read: after a successful
+ * mywire_query(conn, "SET sql_mode='NO_BACKSLASH_ESCAPES'", ...) it
+ * escapes for that mode at once. Errors are recorded on the handle.
+ * Returns: OK; ARGUMENT (NULL handle, NULL in with len > 0, NULL out with
+ * out_size > 0, out_size too small, input ill-formed in the character
+ * set); STATE (not connected, so the mode is not known; or the handle's
+ * collation is not known to mywire, or is ucs2/utf16/utf32);
+ * OUT_OF_SYNC (a non-blocking call is in progress). The connection
+ * survives every one. */
+MYWIRE_API int mywire_escape_string(mywire_conn *conn, const char *in, size_t len, char *out,
+                                    size_t out_size, size_t *out_len);
+
+/* The same without a connection: for collation_id (the collation ids of
+ * MariaDB and MySQL: information_schema.COLLATIONS.ID) and the mode
+ * no_backslash_escapes (nonzero: NO_BACKSLASH_ESCAPES). Nothing is
+ * recorded anywhere. Thread-safe.
+ * Returns: OK; ARGUMENT (as above, and a collation id mywire does not
+ * know); UNSUPPORTED (ucs2, utf16, utf16le, utf32; no connection is
+ * involved, whatever mywire_is_fatal() says of the code). */
+MYWIRE_API int mywire_escape_string_for(unsigned collation_id, int no_backslash_escapes,
+                                        const char *in, size_t len, char *out, size_t out_size,
+                                        size_t *out_len);
 
 #ifdef __cplusplus
 }

@@ -62,6 +62,8 @@ inline constexpr std::uint16_t more_results = 0x0008;
 inline constexpr std::uint16_t cursor_exists = 0x0040;
 inline constexpr std::uint16_t last_row_sent = 0x0080;
 inline constexpr std::uint16_t ps_out_params = 0x1000;
+// sql_mode has NO_BACKSLASH_ESCAPES: '\' is an ordinary character in literals.
+inline constexpr std::uint16_t no_backslash_escapes = 0x0200;
 inline constexpr std::uint16_t session_state_changed = 0x4000;
 }  // namespace status
 

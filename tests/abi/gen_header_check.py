@@ -55,8 +55,8 @@ int main(void) {
         }
     }
     /* Numbers that are no result code. */
-    if (mywire_is_fatal(-1) != 0 || mywire_is_fatal(19) != 0 || mywire_is_fatal(99) != 0 ||
-        mywire_is_fatal(104) != 0 || strcmp(mywire_errstr(19), "unknown result code") != 0 ||
+    if (mywire_is_fatal(-1) != 0 || mywire_is_fatal(20) != 0 || mywire_is_fatal(99) != 0 ||
+        mywire_is_fatal(105) != 0 || strcmp(mywire_errstr(20), "unknown result code") != 0 ||
         strcmp(mywire_errstr(-1), "unknown result code") != 0) {
         printf("numbers that are not result codes are not reported as unknown / not fatal\\n");
         ++failures;
