@@ -916,6 +916,39 @@ int mywire_stmt_reset(mywire_stmt *stmt) {
                     [&] { return finish_plain(c); });
 }
 
+int mywire_stmt_bind_default(mywire_stmt *stmt, unsigned index) {
+    return bind(stmt, [&](Statement &s) { return s.bind_indicator(index, 2); });
+}
+int mywire_stmt_bind_ignore(mywire_stmt *stmt, unsigned index) {
+    return bind(stmt, [&](Statement &s) { return s.bind_indicator(index, 3); });
+}
+int mywire_stmt_add_batch(mywire_stmt *stmt) {
+    if (!stmt) return MYWIRE_ERROR_ARGUMENT;
+    mywire::Error ignored;
+    Connection *c = S(stmt)->connection();
+    return bind(stmt, [&](Statement &s) { return s.add_batch(c ? c->err() : ignored); });
+}
+uint64_t mywire_stmt_batch_size(const mywire_stmt *stmt) { return stmt ? S(stmt)->batch_rows() : 0; }
+int mywire_stmt_clear_batch(mywire_stmt *stmt) {
+    if (!stmt) return MYWIRE_ERROR_ARGUMENT;
+    S(stmt)->clear_batch();
+    return MYWIRE_OK;
+}
+int mywire_stmt_execute_batch(mywire_stmt *stmt, mywire_result **out) {
+    if (out) *out = nullptr;
+    int rc = MYWIRE_OK;
+    Connection *c = stmt_conn(stmt, rc);
+    if (!c) return rc;
+    if (!out) return static_cast<int>(c->err().set(Errc::argument, "invalid argument to mywire_stmt_execute_batch"));
+    return run_call(c, Call::batch, [&] { return c->start_execute_batch(*S(stmt)); },
+                    [&] {
+                        Result *r = nullptr;
+                        Errc e = c->finish(r);
+                        *out = reinterpret_cast<mywire_result *>(r);
+                        return static_cast<int>(e);
+                    });
+}
+
 // ------------------------------------------------------------ typed values
 
 int mywire_get_int64(const mywire_result *res, unsigned index, int64_t *out) {

@@ -946,6 +946,31 @@ MYWIRE_API int mywire_stmt_execute(mywire_stmt *stmt, int mode, mywire_result **
 /* COM_STMT_RESET: drops the long data sent and closes the cursor. */
 MYWIRE_API int mywire_stmt_reset(mywire_stmt *stmt);
 
+/* Batches (bulk execution): bind a row, mywire_stmt_add_batch() to copy it
+ * into the statement's batch, repeat; mywire_stmt_execute_batch() then runs
+ * the statement once per row. On MariaDB (MARIADB_CLIENT_STMT_BULK_OPERATIONS)
+ * the rows go out as COM_STMT_BULK_EXECUTE, many rows per request (chunks of
+ * at most 4 MiB or half of max_allowed_packet), the parameter types once;
+ * other servers get one COM_STMT_EXECUTE per row. For statements without a
+ * result set (INSERT, UPDATE, DELETE, REPLACE). *out is a result without
+ * columns: mywire_affected_rows() is the total, mywire_insert_id() the first
+ * row's. A failure stops at the failing request: the earlier rows were
+ * applied (the message says how far it got) and the batch is kept; success
+ * empties it. In a batch a parameter may also be DEFAULT (the column's
+ * default) or IGNORE (the column is left as it is: UPDATE) -- MariaDB only.
+ * Each parameter keeps the type of its first non-NULL row: a row binding
+ * another type is refused (ARGUMENT). Per-row results (MariaDB 11.5's
+ * BULK_UNIT_RESULTS) are not asked for. */
+MYWIRE_API int mywire_stmt_bind_default(mywire_stmt *stmt, unsigned index);
+MYWIRE_API int mywire_stmt_bind_ignore(mywire_stmt *stmt, unsigned index);
+/* OK; ARGUMENT (a parameter unbound, long data, a changed type, no
+ * parameters); NOMEM. The bindings stay as they are. */
+MYWIRE_API int mywire_stmt_add_batch(mywire_stmt *stmt);
+MYWIRE_API uint64_t mywire_stmt_batch_size(const mywire_stmt *stmt);
+MYWIRE_API int mywire_stmt_clear_batch(mywire_stmt *stmt);
+/* Returns the codes of mywire_stmt_execute; ARGUMENT for an empty batch. */
+MYWIRE_API int mywire_stmt_execute_batch(mywire_stmt *stmt, mywire_result **out);
+
 /* ----------------------------------------------------------- typed values
  *
  * For every result, text (mywire_query) or binary (mywire_stmt_execute), the

@@ -824,6 +824,26 @@ Connection::Progress Connection::on_op_done() {
         return on_connect_done();
     case Call::prepare:
         return on_prepare_done();
+    case Call::batch: {
+        const proto::OkPacket &ok = command_op_->ok;
+        if (batch_affected_ == 0 && batch_insert_id_ == 0) batch_insert_id_ = ok.last_insert_id;
+        batch_affected_ += ok.affected_rows;
+        batch_warnings_ = static_cast<std::uint16_t>(std::min<unsigned>(0xFFFF, batch_warnings_ + ok.warnings));
+        if (!stmt_) {
+            session.err.set(Errc::state, "the statement was freed during its batch");
+            call_done_ = true;
+            call_rc_ = Errc::state;
+            return Progress::error;
+        }
+        if (batch_next_ >= stmt_->batch_ends_.size()) return Progress::done;
+        if (batch_step() == Progress::error) {
+            call_done_ = true;
+            call_rc_ = session.err.code;
+            return Progress::error;
+        }
+        op_ = command_op_.get();
+        return Progress::more;
+    }
     case Call::execute:
         if (op_ == prepare_op_.get()) {
             // Re-prepared (ER_NEED_REPREPARE): execute once more.
@@ -1112,6 +1132,24 @@ Errc Connection::finish(Result *&out) {
         stmt_ = nullptr;
         if (rc == Errc::ok) session.err.clear();
         break;
+    case Call::batch:
+        command_op_.reset();
+        if (rc == Errc::ok) {
+            if (stmt_) stmt_->clear_batch();
+            auto r = std::make_unique<Result>(nullptr, false, true);
+            r->head.ok.affected_rows = batch_affected_;
+            r->head.ok.last_insert_id = batch_insert_id_;
+            r->head.ok.warnings = batch_warnings_;
+            r->head.ok.status_flags = session.status_flags;
+            r->finished_ = true;
+            out = r.release();
+            session.err.clear();
+        } else if (stmt_ && batch_next_ > 0) {
+            session.err.message += " (in the batch's rows up to " + std::to_string(batch_next_) + " of " +
+                                   std::to_string(stmt_->batch_ends_.size()) + "; the earlier ones were applied)";
+        }
+        stmt_ = nullptr;
+        break;
     case Call::send:
         send_op_.reset();
         stmt_ = nullptr;
@@ -1313,6 +1351,47 @@ Errc Connection::start_send_long_data(Statement &st, unsigned param, std::string
     p.bound = true;
     send_op_ = std::make_unique<proto::SendOnlyOp>(proto::command::stmt_send_long_data, request_);
     return begin(Call::send, send_op_.get());
+}
+
+Errc Connection::start_execute_batch(Statement &st) {
+    if (st.conn_ != this) return session.err.set(Errc::argument, "the statement belongs to another connection");
+    if (Errc rc = st.usable(session.err); rc != Errc::ok) return rc;
+    if (st.batch_ends_.empty()) return session.err.set(Errc::argument, "the batch is empty (mywire_stmt_add_batch adds rows)");
+    if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
+    stmt_ = &st;
+    batch_bulk_ = session.mariadb_caps & proto::mariadb_cap::stmt_bulk_operations;
+    batch_next_ = 0;
+    batch_affected_ = batch_insert_id_ = 0;
+    batch_warnings_ = 0;
+    if (Progress p = batch_step(); p == Progress::error) {
+        stmt_ = nullptr;
+        return session.err.code;
+    }
+    return begin(Call::batch, command_op_.get());
+}
+
+// The next request of a batch call into command_op_ (error: session.err set).
+Connection::Progress Connection::batch_step() {
+    Statement &st = *stmt_;
+    const std::size_t rows = st.batch_ends_.size();
+    std::uint8_t cmd;
+    if (batch_bulk_) {
+        // As many rows as fit in a chunk (at least one).
+        std::size_t start = batch_next_ ? st.batch_ends_[batch_next_ - 1] : 0, end = batch_next_ + 1;
+        std::size_t limit = std::min<std::size_t>(bulk_chunk, opts.max_allowed_packet / 2);
+        while (end < rows && st.batch_ends_[end] - start <= limit) ++end;
+        st.build_bulk(request_, batch_next_, end);
+        batch_next_ = end;
+        cmd = proto::command::stmt_bulk_execute;
+    } else {
+        if (st.load_batch_row(batch_next_, session.err) != Errc::ok) return Progress::error;
+        if (st.build_execute(request_, session.err) != Errc::ok) return Progress::error;
+        ++batch_next_;
+        cmd = proto::command::stmt_execute;
+    }
+    command_cmd_ = cmd;
+    command_op_ = std::make_unique<proto::SimpleCommandOp>(cmd, request_, proto::SimpleCommandOp::Reply::ok);
+    return Progress::more;
 }
 
 Errc Connection::prepare(Statement &st, std::string_view sql) {

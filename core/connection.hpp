@@ -218,6 +218,12 @@ public:
     Errc bind_bytes(unsigned i, unsigned type, std::string_view v);  // string/blob/json/decimal
     Errc bind_time(unsigned i, const proto::Time &t);
     Errc clear_bindings();
+    // Bulk execution (MariaDB): DEFAULT / IGNORE for one row's parameter.
+    Errc bind_indicator(unsigned i, std::uint8_t indicator);
+    // Append the current bindings as one row of the batch.
+    Errc add_batch(Error &err);
+    void clear_batch() noexcept;
+    std::uint64_t batch_rows() const { return batch_ends_.size(); }
     // Rows per COM_STMT_FETCH; 0 = no cursor.
     void set_cursor(std::uint32_t rows) { cursor_rows_ = rows; }
     std::uint32_t cursor_rows() const { return cursor_rows_; }
@@ -230,6 +236,10 @@ private:
     Errc param_index(unsigned i) const { return i < params_.size() ? Errc::ok : Errc::argument; }
     // The COM_STMT_EXECUTE payload (after the command byte) into out.
     Errc build_execute(std::string &out, Error &err);
+    // Batch rows [from, to) as one COM_STMT_BULK_EXECUTE payload.
+    void build_bulk(std::string &out, std::size_t from, std::size_t to) const;
+    // Without bulk execution: row i into the parameters (for build_execute).
+    Errc load_batch_row(std::size_t i, Error &err);
     Connection *conn_;
     std::uint64_t epoch_ = 0;  // the connection's epoch when prepared
     bool prepared_ = false;
@@ -241,6 +251,12 @@ private:
     bool types_known_ = false;
     std::uint32_t cursor_rows_ = 0;
     Result *cursor_result_ = nullptr;  // its open cursor's result
+    // The batch: rows in bulk form (per parameter an indicator, then the
+    // value), where each row ends, and the parameter types of the batch.
+    std::string batch_;
+    std::vector<std::size_t> batch_ends_;
+    std::string batch_types_;
+    std::vector<std::uint8_t> batch_typed_;  // a parameter's type is fixed by its first non-NULL value
 };
 
 // A batch of commands sent together and answered in order (pipelining). Each
@@ -294,7 +310,7 @@ public:
     };
     // The call in progress (what step() advances).
     enum class Call { none, connect, query, next_result, command, statistics, fetch, drain, close, pipeline,
-                      prepare, execute, send };
+                      prepare, execute, send, batch };
 
     Options opts;
     proto::Session session;
@@ -336,6 +352,11 @@ public:
     Errc start_prepare(Statement &st, std::string_view sql);
     Errc start_execute(Statement &st, bool streaming);
     Errc start_stmt_reset(Statement &st);
+    // Every row of st's batch: COM_STMT_BULK_EXECUTE in chunks of at most
+    // bulk_chunk bytes (MariaDB), else one COM_STMT_EXECUTE per row. The
+    // result (no columns) carries the affected rows of all of them.
+    Errc start_execute_batch(Statement &st);
+    static constexpr std::size_t bulk_chunk = 4u << 20;
     Errc start_send_long_data(Statement &st, unsigned param, std::string_view data);
     // Statements register while they live; epoch() changes whenever the
     // server forgets its statements (connect, reset, close).
@@ -473,6 +494,12 @@ private:
     std::string request_;          // a statement command's payload (after the command byte)
     bool reply_binary_ = false;    // the reply being read is an execute's (binary rows)
     bool reprepared_ = false;      // this execute already re-prepared once (auto_reprepare)
+    // A batch call: the next row (or chunk start), the totals so far.
+    std::size_t batch_next_ = 0;
+    std::uint64_t batch_affected_ = 0, batch_insert_id_ = 0;
+    std::uint16_t batch_warnings_ = 0;
+    bool batch_bulk_ = false;
+    Progress batch_step();
     // Statements.
     std::vector<Statement *> statements_;
     std::uint64_t epoch_ = 1;

@@ -124,11 +124,48 @@ bool valid_decimal(std::string_view t) {
 
 }  // namespace
 
+// A parameter's value in the binary protocol (not NULL, not long data).
+static void append_value(std::string &out, const proto::Param &p) {
+    switch (p.type) {
+    case ft::tiny:
+    case ft::short_:
+    case ft::long_:
+    case ft::longlong:
+    case ft::float_:
+    case ft::double_:
+        out += p.bytes;
+        break;
+    case ft::date:
+    case ft::time:
+    case ft::datetime:
+        out.push_back(static_cast<char>(p.bytes.size()));
+        out += p.bytes;
+        break;
+    default: {  // length-encoded
+        std::uint64_t len = p.bytes.size();
+        if (len < 251) {
+            out.push_back(static_cast<char>(len));
+        } else if (len < (1u << 16)) {
+            out.push_back(static_cast<char>(0xFC));
+            put_le(out, len, 2);
+        } else if (len < (1u << 24)) {
+            out.push_back(static_cast<char>(0xFD));
+            put_le(out, len, 3);
+        } else {
+            out.push_back(static_cast<char>(0xFE));
+            put_le(out, len, 8);
+        }
+        out += p.bytes;
+    }
+    }
+}
+
 Errc Statement::bind_null(unsigned i) {
     if (param_index(i) != Errc::ok) return Errc::argument;
     proto::Param &p = params_[i];
     p = proto::Param{};
     p.bound = true;
+    p.indicator = 0;
     return Errc::ok;
 }
 
@@ -143,6 +180,7 @@ Errc Statement::bind_int(unsigned i, std::int64_t v, unsigned type) {
     p.type = static_cast<std::uint8_t>(type);
     p.is_unsigned = false;
     p.bound = true;
+    p.indicator = 0;
     p.long_data = false;
     p.bytes.clear();
     put_le(p.bytes, static_cast<std::uint64_t>(v), w);
@@ -157,6 +195,7 @@ Errc Statement::bind_uint(unsigned i, std::uint64_t v, unsigned type) {
     p.type = static_cast<std::uint8_t>(type);
     p.is_unsigned = true;
     p.bound = true;
+    p.indicator = 0;
     p.long_data = false;
     p.bytes.clear();
     put_le(p.bytes, v, w);
@@ -171,6 +210,7 @@ Errc Statement::bind_float(unsigned i, float v) {
     p.type = ft::float_;
     p.is_unsigned = false;
     p.bound = true;
+    p.indicator = 0;
     p.long_data = false;
     p.bytes.clear();
     put_le(p.bytes, bits, 4);
@@ -185,6 +225,7 @@ Errc Statement::bind_double(unsigned i, double v) {
     p.type = ft::double_;
     p.is_unsigned = false;
     p.bound = true;
+    p.indicator = 0;
     p.long_data = false;
     p.bytes.clear();
     put_le(p.bytes, bits, 8);
@@ -209,6 +250,7 @@ Errc Statement::bind_bytes(unsigned i, unsigned type, std::string_view v) {
     p.type = static_cast<std::uint8_t>(type);
     p.is_unsigned = false;
     p.bound = true;
+    p.indicator = 0;
     p.long_data = false;
     p.bytes.assign(v.data(), v.size());
     return Errc::ok;
@@ -256,6 +298,7 @@ Errc Statement::bind_time(unsigned i, const proto::Time &t) {
     p.type = type;
     p.is_unsigned = false;
     p.bound = true;
+    p.indicator = 0;
     p.long_data = false;
     p.bytes = std::move(b);
     return Errc::ok;
@@ -266,12 +309,130 @@ Errc Statement::clear_bindings() {
     return Errc::ok;
 }
 
+Errc Statement::bind_indicator(unsigned i, std::uint8_t indicator) {
+    if (param_index(i) != Errc::ok || (indicator != 2 && indicator != 3)) return Errc::argument;
+    proto::Param &p = params_[i];
+    p = proto::Param{};
+    p.bound = true;
+    p.indicator = indicator;
+    return Errc::ok;
+}
+
+Errc Statement::add_batch(Error &err) {
+    const std::size_t n = params_.size();
+    if (n == 0) return err.set(Errc::argument, "a batch needs a statement with parameters");
+    if (batch_ends_.empty()) {
+        batch_types_.assign(2 * n, '\0');
+        batch_typed_.assign(n, 0);
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        const proto::Param &p = params_[i];
+        if (!p.bound)
+            return err.set(Errc::argument, "parameter " + std::to_string(i) + " of " + std::to_string(n) +
+                                               " has no value (bind every parameter before adding the row)");
+        if (p.long_data) return err.set(Errc::argument, "long data cannot be part of a batch");
+        if (p.is_null() || p.indicator) continue;
+        char t = static_cast<char>(p.type), f = static_cast<char>(p.is_unsigned ? 0x80 : 0);
+        if (!batch_typed_[i]) continue;
+        if (batch_types_[2 * i] != t || batch_types_[2 * i + 1] != f)
+            return err.set(Errc::argument, "parameter " + std::to_string(i) +
+                                               " has another type than in the batch's earlier rows "
+                                               "(a batch sends each parameter's type once)");
+    }
+    std::size_t start = batch_.size();
+    try {
+        for (std::size_t i = 0; i < n; ++i) {
+            const proto::Param &p = params_[i];
+            if (p.indicator) {
+                batch_.push_back(static_cast<char>(p.indicator));
+            } else if (p.is_null()) {
+                batch_.push_back(1);
+            } else {
+                batch_.push_back(0);
+                append_value(batch_, p);
+            }
+        }
+        batch_ends_.push_back(batch_.size());
+    } catch (...) {
+        batch_.resize(start);
+        throw;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        const proto::Param &p = params_[i];
+        if (p.is_null() || p.indicator || batch_typed_[i]) continue;
+        batch_typed_[i] = 1;
+        batch_types_[2 * i] = static_cast<char>(p.type);
+        batch_types_[2 * i + 1] = static_cast<char>(p.is_unsigned ? 0x80 : 0);
+    }
+    return Errc::ok;
+}
+
+void Statement::clear_batch() noexcept {
+    batch_.clear();
+    batch_ends_.clear();
+    batch_types_.clear();
+    batch_typed_.clear();
+}
+
+void Statement::build_bulk(std::string &out, std::size_t from, std::size_t to) const {
+    out.clear();
+    put_le(out, id_, 4);
+    put_le(out, 128, 2);  // STMT_BULK_FLAG_CLIENT_SEND_TYPES
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+        // A parameter NULL (or DEFAULT / IGNORE) in every row is sent as NULL-typed.
+        out.push_back(batch_typed_[i] ? batch_types_[2 * i] : static_cast<char>(ft::null));
+        out.push_back(batch_typed_[i] ? batch_types_[2 * i + 1] : 0);
+    }
+    std::size_t a = from ? batch_ends_[from - 1] : 0, b = batch_ends_[to - 1];
+    out.append(batch_, a, b - a);
+}
+
+Errc Statement::load_batch_row(std::size_t row, Error &err) {
+    std::size_t a = row ? batch_ends_[row - 1] : 0, b = batch_ends_[row];
+    proto::Reader r(std::string_view(batch_).substr(a, b - a));
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+        proto::Param &p = params_[i];
+        std::uint8_t ind = 0;
+        r.u8(ind);
+        p = proto::Param{};
+        p.bound = true;
+        if (ind == 1) continue;
+        if (ind != 0)
+            return err.set(Errc::argument, "the server has no bulk execution: DEFAULT and IGNORE "
+                                           "cannot be sent (row " + std::to_string(row) + ")");
+        p.type = static_cast<std::uint8_t>(batch_types_[2 * i]);
+        p.is_unsigned = batch_types_[2 * i + 1] != 0;
+        std::string_view v;
+        switch (p.type) {
+        case ft::tiny: case ft::short_: case ft::long_: case ft::longlong: case ft::float_: case ft::double_:
+            r.bytes(p.type == ft::tiny ? 1 : p.type == ft::short_ ? 2
+                    : p.type == ft::long_ || p.type == ft::float_ ? 4 : 8, v);
+            break;
+        case ft::date: case ft::time: case ft::datetime: {
+            std::uint8_t len = 0;
+            r.u8(len);
+            r.bytes(len, v);
+            break;
+        }
+        default:
+            r.lenenc_str(v);
+        }
+        p.bytes.assign(v.data(), v.size());
+    }
+    if (!r.ok()) return err.set(Errc::internal, "a batch row does not decode");
+    return Errc::ok;
+}
+
 Errc Statement::build_execute(std::string &out, Error &err) {
     const std::size_t n = params_.size();
-    for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t i = 0; i < n; ++i) {
         if (!params_[i].bound)
             return err.set(Errc::argument, "parameter " + std::to_string(i) + " of " + std::to_string(n) +
                                                " has no value (bind every parameter before executing)");
+        if (params_[i].indicator)
+            return err.set(Errc::argument, "parameter " + std::to_string(i) +
+                                               " is bound to DEFAULT or IGNORE, which only a batch can send");
+    }
     out.clear();
     put_le(out, id_, 4);
     out.push_back(static_cast<char>(cursor_rows_ ? 0x01 : 0x00));  // CURSOR_TYPE_READ_ONLY
@@ -296,38 +457,7 @@ Errc Statement::build_execute(std::string &out, Error &err) {
             continue;
         }
         if (p.long_data) continue;  // sent with COM_STMT_SEND_LONG_DATA
-        switch (p.type) {
-        case ft::tiny:
-        case ft::short_:
-        case ft::long_:
-        case ft::longlong:
-        case ft::float_:
-        case ft::double_:
-            out += p.bytes;
-            break;
-        case ft::date:
-        case ft::time:
-        case ft::datetime:
-            out.push_back(static_cast<char>(p.bytes.size()));
-            out += p.bytes;
-            break;
-        default: {  // length-encoded
-            std::uint64_t len = p.bytes.size();
-            if (len < 251) {
-                out.push_back(static_cast<char>(len));
-            } else if (len < (1u << 16)) {
-                out.push_back(static_cast<char>(0xFC));
-                put_le(out, len, 2);
-            } else if (len < (1u << 24)) {
-                out.push_back(static_cast<char>(0xFD));
-                put_le(out, len, 3);
-            } else {
-                out.push_back(static_cast<char>(0xFE));
-                put_le(out, len, 8);
-            }
-            out += p.bytes;
-        }
-        }
+        append_value(out, p);
     }
     sent_types_ = std::move(types);
     return Errc::ok;

@@ -22,6 +22,9 @@ struct Param {
     bool is_unsigned = false;
     bool bound = false;      // a setter has been called for it
     bool long_data = false;  // the value was sent with COM_STMT_SEND_LONG_DATA
+    // MariaDB bulk execution only: 2 = the column's DEFAULT, 3 = IGNORE
+    // (leave the column as it is); 0 otherwise.
+    std::uint8_t indicator = 0;
     std::string bytes;
 
     bool is_null() const { return type == field_type::null; }
