@@ -215,13 +215,14 @@ struct options {
     const char **statements; /* the -e values, in order */
     size_t statement_count;
     size_t pipeline;         /* --pipeline: statements in flight; 0: off */
+    int ps;                  /* --ps: each statement prepared and executed (binary protocol) */
     int show_help, show_version, show_status;
 };
 
 enum option_id {
     OPT_URI, OPT_HOST, OPT_PORT, OPT_SOCKET, OPT_USER, OPT_DATABASE,
     OPT_SECRET, OPT_SETTING, OPT_SSL_MODE, OPT_COMPRESS, OPT_STATUS,
-    OPT_EXECUTE, OPT_FORMAT, OPT_PIPELINE, OPT_HELP, OPT_VERSION
+    OPT_EXECUTE, OPT_FORMAT, OPT_PIPELINE, OPT_PS, OPT_HELP, OPT_VERSION
 };
 
 enum option_arg { ARG_NONE, ARG_REQUIRED, ARG_OPTIONAL };
@@ -267,6 +268,7 @@ static const struct option_spec option_specs[] = {
     {'e', "execute", ARG_REQUIRED, OPT_EXECUTE, NULL, 0},
     {0, "format", ARG_REQUIRED, OPT_FORMAT, NULL, 0},
     {0, "pipeline", ARG_OPTIONAL, OPT_PIPELINE, NULL, 0},
+    {0, "ps", ARG_NONE, OPT_PS, NULL, 0},
     {0, "help", ARG_NONE, OPT_HELP, NULL, 0},
     {'V', "version", ARG_NONE, OPT_VERSION, NULL, 0},
 };
@@ -275,7 +277,7 @@ static const struct option_spec option_specs[] = {
 
 static const char usage_line[] = "Usage: mywire [--uri URI | -h HOST -P PORT -S SOCKET -u USER -D DB]\n"
                                  "              [--password[=PW]] [--ssl-mode MODE] [--compress[=ALG]]\n"
-                                 "              [OPTION]... [--status] [--format FORMAT] [--pipeline[=N]]\n"
+                                 "              [OPTION]... [--status] [--format FORMAT] [--pipeline[=N] | --ps]\n"
                                  "              [-e SQL]...\n";
 
 static void print_help(void)
@@ -375,6 +377,10 @@ static void print_help(void)
           "                        error, but the statements sent behind a failing\n"
           "                        one have run on the server: mywire then reports\n"
           "                        which of them ran, and how they ended.\n"
+          "  --ps                  run each statement as a prepared statement (the\n"
+          "                        binary protocol): prepared, executed, closed.\n"
+          "                        The output is the same as without --ps, byte for\n"
+          "                        byte; statements the server cannot prepare fail.\n"
           "  Ctrl-C while a statement runs cancels it on the server (KILL QUERY over\n"
           "  a second connection) and exits with status 130; a second Ctrl-C aborts\n"
           "  at once (the connection is closed; if the cancel had not reached the\n"
@@ -652,6 +658,7 @@ static int apply_option(struct options *o, const struct option_spec *spec, char 
     case OPT_HELP: o->show_help = 1; break;
     case OPT_VERSION: o->show_version = 1; break;
     case OPT_STATUS: o->show_status = 1; break;
+    case OPT_PS: o->ps = 1; break;
     case OPT_SECRET: take_secret(&o->secrets[spec->secret], value); break;
     case OPT_SETTING: add_setting(o, spec, value ? value : "1"); break;
     case OPT_SSL_MODE:
@@ -778,6 +785,8 @@ static int parse_args(struct options *o, int argc, char **argv)
         if (status != STATUS_OK)
             return status;
     }
+    if (o->ps && o->pipeline)
+        return usage_error("--ps and --pipeline cannot be combined");
     return STATUS_OK;
 }
 
@@ -1411,6 +1420,7 @@ static int stream_rows(mywire_result *res, enum output_format format)
 struct session {
     mywire_conn *conn;
     enum output_format format;
+    int ps; /* --ps */
 };
 
 static int print_result(struct session *s, mywire_result *res)
@@ -1430,8 +1440,27 @@ static int run_query(struct session *s, const char *sql, size_t len)
 {
     int mode = s->format == FORMAT_TABLE ? MYWIRE_BUFFERED : MYWIRE_STREAMING;
     mywire_result *res = NULL;
+    mywire_stmt *stmt = NULL;
     statement_begin(); /* from here to statement_end(), Ctrl-C cancels */
-    int rc = mywire_query(s->conn, sql, len, mode, &res);
+    int rc;
+    if (s->ps) {
+        /* The binary protocol: prepare, execute, and the statement freed
+         * (its COM_STMT_CLOSE goes out ahead of the next command). */
+        rc = mywire_stmt_new(s->conn, &stmt);
+        if (rc == MYWIRE_OK)
+            rc = mywire_stmt_prepare(stmt, sql, len);
+        if (rc == MYWIRE_OK && mywire_stmt_param_count(stmt) > 0) {
+            fprintf(stderr, "mywire: --ps: the statement has %u '?' placeholders and no values for them\n",
+                    mywire_stmt_param_count(stmt));
+            statement_end();
+            mywire_stmt_free(stmt);
+            return STATUS_CLIENT;
+        }
+        if (rc == MYWIRE_OK)
+            rc = mywire_stmt_execute(stmt, mode, &res);
+    } else {
+        rc = mywire_query(s->conn, sql, len, mode, &res);
+    }
     int status;
 
     while (rc == MYWIRE_OK) {
@@ -1446,10 +1475,12 @@ static int run_query(struct session *s, const char *sql, size_t len)
         if (rc != MYWIRE_DONE && rc != MYWIRE_ERROR_CANCELLED)
             report_error(s->conn, rc); /* it failed on its own */
         mywire_result_free(res);
+        mywire_stmt_free(stmt);
         interrupt_exit(rc == MYWIRE_DONE ? MYWIRE_OK : rc);
     }
     status = rc == MYWIRE_DONE ? STATUS_OK : report_error(s->conn, rc);
     mywire_result_free(res);
+    mywire_stmt_free(stmt);
     fflush(stdout);
     return status;
 }
@@ -1638,6 +1669,8 @@ static int run_execute(struct session *s, const char *text)
     struct statement_list list = {0};
     int status = STATUS_OK;
 
+    if (s->ps) /* one prepared statement at a time */
+        return split_text(text, run_statement, s);
     collect_statements(text, &list);
     if (list.count > 0)
         status = run_query(s, list.text.data, list.text.len);
@@ -1871,6 +1904,8 @@ static int run_pipelined(struct session *s, const struct options *o)
  * text holds several statements. */
 static int needs_multi_statements(const struct options *o)
 {
+    if (o->ps)
+        return 0; /* each statement is prepared on its own */
     if (o->statement_count == 0)
         return !o->show_status;
     for (size_t i = 0; i < o->statement_count; i++)
@@ -1923,6 +1958,7 @@ int main(int argc, char **argv)
     if (mywire_conn_new(&session.conn) != MYWIRE_OK)
         die_nomem();
     session.format = opts.format;
+    session.ps = opts.ps;
     status = connect_with(session.conn, &opts, needs_multi_statements(&opts));
     if (status == STATUS_OK)
         interrupt_set_conn(session.conn);

@@ -582,7 +582,7 @@ def case_tls_usage():
     """Bad values of the new flags: exit 64, a message naming the flag, the usage."""
     usage_tail = (b'Usage: mywire [--uri URI | -h HOST -P PORT -S SOCKET -u USER -D DB]\n'
                   b'              [--password[=PW]] [--ssl-mode MODE] [--compress[=ALG]]\n'
-                  b'              [OPTION]... [--status] [--format FORMAT] [--pipeline[=N]]\n'
+                  b'              [OPTION]... [--status] [--format FORMAT] [--pipeline[=N] | --ps]\n'
                   b'              [-e SQL]...\n'
                   b"Try 'mywire --help' for more information.\n")
     expect(['--ssl-mode=bogus', '-e', 'SELECT 1'],
@@ -946,6 +946,57 @@ def case_pipeline_error():
         check(sql_rows('SELECT COUNT(*), MAX(id) FROM %s' % table) == [b'%d\t%d' % (count, count)],
               '%s: the table holds %r' % (flag, sql_rows('SELECT COUNT(*), MAX(id) FROM %s' % table)))
     run(socket_flags() + ['-e', 'DROP TABLE %s' % table])
+
+
+# ----------------------------------------------------------------- --ps
+
+PS_TYPES_SETUP = (
+    "DROP TABLE IF EXISTS cli_ps; "
+    "CREATE TABLE cli_ps (ti TINYINT, tu TINYINT UNSIGNED, si SMALLINT, mi MEDIUMINT, i INT, "
+    "bi BIGINT, bu BIGINT UNSIGNED, z INT(6) ZEROFILL, f FLOAT, f72 FLOAT(7,2), d DOUBLE, "
+    "d103 DOUBLE(10,3), dec65 DECIMAL(65,30), y YEAR, dt DATE, tm TIME(3), dtm DATETIME(6), "
+    "ts TIMESTAMP(2) NULL, c CHAR(3), v VARCHAR(20), tx TEXT, bl BLOB, e ENUM('a','b'), "
+    "st SET('x','y'), bt BIT(12), j JSON); "
+    "INSERT INTO cli_ps VALUES (-128, 255, -32768, -8388608, -2147483648, -9223372036854775808, "
+    "18446744073709551615, 42, 3.4028235e38, 12.345, 0.1+0.2, 1234567.891, "
+    "'-12345678901234567890123456789012345.123456789012345678901234567890', 1901, '1000-01-01', "
+    "'-838:59:59.999', '9999-12-31 23:59:59.999999', '2038-01-19 03:14:07.99', 'ab', '\U0001F600 x', "
+    "'', x'00ff0a', 'b', 'x,y', b'101010101010', '{\"k\": [1, 2.5, null]}'), "
+    "(127, 0, 32767, 8388607, 2147483647, 9223372036854775807, 0, 0, -1.17549435e-38, -0.0, "
+    "2.2250738585072014e-308, -0.0005, 0, 2155, '2024-02-29', '00:00:00', '2024-01-01 00:00:00', NULL, "
+    "NULL, NULL, NULL, NULL, NULL, '', b'0', NULL), "
+    "(0, 1, 0, 0, 0, 0, 1, 1, 1e-45, 99999.99, 1.7976931348623157e308, 0, 0.000000000000000000000000000001, "
+    "0, '0000-00-00', '838:59:59', '0000-00-00 00:00:00', NULL, 'z', '', 'x', '', 'a', 'y', b'1', '[]')")
+
+
+def case_ps():
+    """--ps prints exactly what the text protocol prints, for every type and format."""
+    code, out, err = run(socket_flags() + ['-e', "SET SESSION sql_mode=''; " + PS_TYPES_SETUP])
+    check(code == 0, 'setup failed: %r' % err)
+    queries = ['SELECT * FROM cli_ps',
+               'SELECT 1, -2.5e0, 1e20, 0.1+0.2e0, 1e-7, 123456789012345678e0, CAST(1.5 AS FLOAT), NULL, '
+               "x'00', CAST('-00:00:01.5' AS TIME(1)), 18446744073709551615",
+               'SELECT seq, seq * 1.5e0, seq / 7 FROM seq_1_to_50']
+    for q in queries:
+        for fmt in ('table', 'tsv', 'csv', 'json'):
+            text = run(socket_flags() + ['--format', fmt, '-e', q])
+            ps = run(socket_flags() + ['--ps', '--format', fmt, '-e', q])
+            check(text[0] == 0 and text == ps, '--ps differs (%s, %s):\n  text %r\n  ps   %r' % (fmt, q, text, ps))
+    # Several statements in one -e: each is prepared on its own.
+    expect(socket_flags() + ['--ps', '--format', 'tsv', '-e', 'SELECT 1 AS a; SELECT 2 AS b'], out=b'a\n1\nb\n2\n')
+    # What the server cannot prepare, or placeholders without values: clear errors.
+    code, out, err = run(socket_flags() + ['--ps', '-e', 'SELECT ?'])
+    check(code != 0 and b'placeholder' in err, '--ps with a placeholder: %d %r' % (code, err))
+    expect(['--ps', '--pipeline', '-e', 'SELECT 1'],
+           err=b'mywire: --ps and --pipeline cannot be combined\n' + USAGE_TAIL, code=64)
+    run(socket_flags() + ['-e', 'DROP TABLE cli_ps'])
+
+
+USAGE_TAIL = (b'Usage: mywire [--uri URI | -h HOST -P PORT -S SOCKET -u USER -D DB]\n'
+              b'              [--password[=PW]] [--ssl-mode MODE] [--compress[=ALG]]\n'
+              b'              [OPTION]... [--status] [--format FORMAT] [--pipeline[=N] | --ps]\n'
+              b'              [-e SQL]...\n'
+              b"Try 'mywire --help' for more information.\n")
 
 
 def main():
