@@ -793,6 +793,18 @@ int mywire_stmt_prepare(mywire_stmt *stmt, const char *sql, size_t len) {
                     [&] { return finish_plain(c); });
 }
 
+int mywire_stmt_prepare_client(mywire_stmt *stmt, const char *sql, size_t len) {
+    int rc = MYWIRE_OK;
+    Connection *c = stmt_conn(stmt, rc);
+    if (!c) return rc;
+    if (c->call() != Call::none)
+        return static_cast<int>(c->err().set(Errc::out_of_sync, "commands out of sync: another call is in progress"));
+    if (!sql && len) return static_cast<int>(c->err().set(Errc::argument, "invalid argument to mywire_stmt_prepare_client"));
+    return guarded(nullptr, [&] { return c->prepare_client(*S(stmt), std::string_view(sql ? sql : "", len)); });
+}
+
+int mywire_stmt_is_client_side(const mywire_stmt *stmt) { return stmt && S(stmt)->client_side() ? 1 : 0; }
+
 unsigned mywire_stmt_param_count(const mywire_stmt *stmt) { return stmt ? S(stmt)->param_count() : 0; }
 unsigned mywire_stmt_column_count(const mywire_stmt *stmt) { return stmt ? S(stmt)->column_count() : 0; }
 const mywire_column *mywire_stmt_column_at(const mywire_stmt *stmt, unsigned index) {
@@ -899,7 +911,9 @@ int mywire_stmt_execute(mywire_stmt *stmt, int mode, mywire_result **out) {
     if (!c) return rc;
     if (!out || (c->call() == Call::none && mode != MYWIRE_BUFFERED && mode != MYWIRE_STREAMING))
         return static_cast<int>(c->err().set(Errc::argument, "invalid argument to mywire_stmt_execute"));
-    return run_call(c, Call::execute, [&] { return c->start_execute(*S(stmt), mode == MYWIRE_STREAMING); },
+    // A client-side statement runs as a text query.
+    Call kind = S(stmt)->client_side() ? Call::query : Call::execute;
+    return run_call(c, kind, [&] { return c->start_execute(*S(stmt), mode == MYWIRE_STREAMING); },
                     [&] {
                         Result *r = nullptr;
                         Errc e = c->finish(r);

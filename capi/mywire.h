@@ -898,6 +898,19 @@ MYWIRE_API void mywire_stmt_free(mywire_stmt *stmt);
 /* COM_STMT_PREPARE. OK; SERVER (a syntax error, ...); the connection's
  * codes. The parameters are then all unbound. */
 MYWIRE_API int mywire_stmt_prepare(mywire_stmt *stmt, const char *sql, size_t len);
+/* A client-side statement, for servers and proxies that cannot prepare:
+ * nothing is sent now; the '?' placeholders are found as the server's lexer
+ * would (not inside string literals, quoted identifiers or comments; inside
+ * executable comments they count), and each mywire_stmt_execute() replaces
+ * them with typed literals of the bound values -- numbers as numbers,
+ * strings quoted and escaped for the connection's character set
+ * (mywire_set_charset) and the server's current NO_BACKSLASH_ESCAPES mode,
+ * bytes as X'...', times quoted -- and runs the text as a query (a text
+ * result; the getters work the same). A value is never spliced in as SQL.
+ * No cursors, long data or batches. ARGUMENT (an unterminated quote or
+ * comment; at execute: a value the literal cannot carry), OUT_OF_SYNC. */
+MYWIRE_API int mywire_stmt_prepare_client(mywire_stmt *stmt, const char *sql, size_t len);
+MYWIRE_API int mywire_stmt_is_client_side(const mywire_stmt *stmt);
 MYWIRE_API unsigned mywire_stmt_param_count(const mywire_stmt *stmt);
 /* The result columns the server announced at prepare (0 for statements
  * without a result set); a result's own mywire_column_at() is authoritative. */

@@ -9,6 +9,7 @@
 
 #include "io/connector.hpp"
 #include "io/system.hpp"
+#include "proto/sqlformat.hpp"
 #include "proto/text_row.hpp"
 
 namespace mywire {
@@ -1275,15 +1276,50 @@ Errc Connection::start_next_result(bool streaming, bool &none) {
 Errc Connection::start_prepare(Statement &st, std::string_view sql) {
     if (st.conn_ != this) return session.err.set(Errc::argument, "the statement belongs to another connection");
     if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
+    st.client_side_ = false;
     st.sql_.assign(sql.data(), sql.size());
     stmt_ = &st;
     prepare_op_ = std::make_unique<proto::PrepareOp>(st.sql_, prep_params_, prep_columns_, head_limits());
     return begin(Call::prepare, prepare_op_.get());
 }
 
+Errc Connection::prepare_client(Statement &st, std::string_view sql) {
+    if (st.conn_ != this) return session.err.set(Errc::argument, "the statement belongs to another connection");
+    std::vector<std::size_t> positions;
+    if (Errc rc = proto::find_placeholders(sql, session.status_flags & proto::status::no_backslash_escapes,
+                                           positions, session.err, opts.charset);
+        rc != Errc::ok)
+        return rc;
+    if (st.prepared_ && !st.client_side_ && st.epoch_ == epoch_) queue_stmt_close(st.id_);
+    st.sql_.assign(sql.data(), sql.size());
+    st.client_side_ = true;
+    st.prepared_ = true;
+    st.id_ = 0;
+    st.params_head_ = proto::ResultHead{};
+    st.columns_ = proto::ResultHead{};
+    st.params_.assign(positions.size(), proto::Param{});
+    st.clear_batch();
+    session.err.clear();
+    return Errc::ok;
+}
+
 Errc Connection::start_execute(Statement &st, bool streaming) {
     if (st.conn_ != this) return session.err.set(Errc::argument, "the statement belongs to another connection");
     if (Errc rc = st.usable(session.err); rc != Errc::ok) return rc;
+    if (st.client_side_) {
+        if (st.cursor_rows_)
+            return session.err.set(Errc::argument, "a client-side statement cannot use a cursor");
+        if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
+        // The status of the latest OK says whether backslashes escape.
+        std::string sql;
+        if (Errc rc = proto::format_query(st.sql_, st.params_, opts.charset,
+                                          session.status_flags & proto::status::no_backslash_escapes, sql,
+                                          session.err);
+            rc != Errc::ok)
+            return rc;
+        request_.swap(sql);
+        return start_query(request_, streaming);
+    }
     if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
     if (Errc rc = st.build_execute(request_, session.err); rc != Errc::ok) return rc;
     stmt_ = &st;
@@ -1303,6 +1339,7 @@ Errc Connection::start_execute(Statement &st, bool streaming) {
 
 Errc Connection::start_stmt_reset(Statement &st) {
     if (st.conn_ != this) return session.err.set(Errc::argument, "the statement belongs to another connection");
+    if (st.client_side_) return Errc::ok;  // nothing on the server
     if (Errc rc = st.usable(session.err); rc != Errc::ok) return rc;
     if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
     request_.assign(4, '\0');
@@ -1328,6 +1365,7 @@ Errc Connection::start_stmt_reset(Statement &st) {
 
 Errc Connection::start_send_long_data(Statement &st, unsigned param, std::string_view data) {
     if (st.conn_ != this) return session.err.set(Errc::argument, "the statement belongs to another connection");
+    if (st.client_side_) return session.err.set(Errc::argument, "a client-side statement has no long data");
     if (param >= st.params_.size())
         return session.err.set(Errc::argument, "parameter " + std::to_string(param) + " out of range (the "
                                                "statement has " + std::to_string(st.params_.size()) + ")");
@@ -1357,6 +1395,7 @@ Errc Connection::start_execute_batch(Statement &st) {
     if (st.conn_ != this) return session.err.set(Errc::argument, "the statement belongs to another connection");
     if (Errc rc = st.usable(session.err); rc != Errc::ok) return rc;
     if (st.batch_ends_.empty()) return session.err.set(Errc::argument, "the batch is empty (mywire_stmt_add_batch adds rows)");
+    if (st.client_side_) return session.err.set(Errc::argument, "a client-side statement has no batches");
     if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
     stmt_ = &st;
     batch_bulk_ = session.mariadb_caps & proto::mariadb_cap::stmt_bulk_operations;

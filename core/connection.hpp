@@ -205,6 +205,7 @@ public:
     const proto::ResultHead &params_head() const { return params_head_; }
     const proto::ResultHead &columns_head() const { return columns_; }
     bool prepared() const { return prepared_; }
+    bool client_side() const { return client_side_; }
     void attach(Connection *conn) { conn_ = conn; }  // once, right after add_statement
     Connection *connection() const { return conn_; }
     std::uint32_t id() const { return id_; }
@@ -243,6 +244,7 @@ private:
     Connection *conn_;
     std::uint64_t epoch_ = 0;  // the connection's epoch when prepared
     bool prepared_ = false;
+    bool client_side_ = false;  // prepare_client: formatted and sent as text
     std::uint32_t id_ = 0;
     std::string sql_;
     proto::ResultHead params_head_, columns_;
@@ -350,6 +352,9 @@ public:
     Errc start_statistics();
     // Prepared statements. prepare: st gets its id and definitions.
     Errc start_prepare(Statement &st, std::string_view sql);
+    // A client-side statement: nothing is sent; each execute formats the SQL
+    // with the bound values (proto/sqlformat) and runs it as a text query.
+    Errc prepare_client(Statement &st, std::string_view sql);
     Errc start_execute(Statement &st, bool streaming);
     Errc start_stmt_reset(Statement &st);
     // Every row of st's batch: COM_STMT_BULK_EXECUTE in chunks of at most

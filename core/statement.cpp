@@ -72,13 +72,14 @@ Statement::~Statement() {
         cursor_result_ = nullptr;
     }
     if (!conn_) return;
-    if (prepared_ && epoch_ == conn_->epoch()) conn_->queue_stmt_close(id_);
+    if (prepared_ && !client_side_ && epoch_ == conn_->epoch()) conn_->queue_stmt_close(id_);
     conn_->remove_statement(this);
 }
 
 Errc Statement::usable(Error &err) const {
     if (!conn_) return err.set(Errc::state, "the statement's connection was freed");
     if (!prepared_) return err.set(Errc::state, "the statement is not prepared");
+    if (client_side_) return Errc::ok;  // nothing on the server to forget
     if (epoch_ != conn_->epoch())
         return err.set(Errc::state, "the statement was prepared on an earlier session of the connection "
                                     "(it was closed, reconnected or reset, and the server forgot the "
