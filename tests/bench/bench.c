@@ -2317,21 +2317,24 @@ static int print_report(const struct config *cfg, struct line *lines, unsigned n
             continue;
         double rc = median(l->s[ROW_BY_ROW].cpu, l->s[ROW_BY_ROW].n);
         double rw = median(l->s[ROW_BY_ROW].wall, l->s[ROW_BY_ROW].n);
-        char c[32], w[32];
-        format_cost(c, sizeof c, l, rc);
+        char cost[32], w[32];
+        format_cost(cost, sizeof cost, l, rc);
         format_cost(w, sizeof w, l, rw);
         printf("row by row of %s: mywire bind + mywire_stmt_execute per row, the same rows\n"
                "  in transactions of %u, interleaved with the others: median CPU %s, wall %s\n",
-               l->label, BULK_BATCH, c, w);
-        if (l->s[MYWIRE].n)
-            printf("  speed-up of mywire bulk over it: CPU %.2fx, wall %.2fx\n",
-                   rc / med[i][MYWIRE], rw / wmed[i][MYWIRE]);
-        else
-            printf("  mywire bulk: not built (mywire.h has no mywire_stmt_add_batch; reconfigure\n"
-                   "  build dir once it has: meson setup --reconfigure)\n");
-        if (l->s[MARIADB].n)
-            printf("  speed-up of libmariadb bulk over it: CPU %.2fx, wall %.2fx\n",
-                   rc / med[i][MARIADB], rw / wmed[i][MARIADB]);
+               l->label, BULK_BATCH, cost, w);
+        for (unsigned c = 0; c < 2; c++) {
+            if (!l->s[c].n)
+                continue;
+            format_cost(cost, sizeof cost, l, med[i][c]);
+            format_cost(w, sizeof w, l, wmed[i][c]);
+            printf("  %s bulk: median CPU %s, wall %s; speed-up over row by row: CPU %.2fx, "
+                   "wall %.2fx\n",
+                   client_name[c], cost, w, rc / med[i][c], rw / wmed[i][c]);
+        }
+        if (!l->s[MYWIRE].n)
+            printf("  mywire bulk: not built (mywire.h has no mywire_stmt_add_batch; once it\n"
+                   "  has, reconfigure the build directory: meson setup --reconfigure)\n");
     }
 
     for (unsigned i = 0; i < n; i++) {
