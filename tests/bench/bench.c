@@ -28,6 +28,34 @@
  *             Every result must be exactly one row holding the value of its
  *             id ("point-ID-" and 32 hex digits). One block is one batch.
  *             Targets: client CPU per query <= 0.5x, throughput >= 3x.
+ *   stmt-stream   N rows x 6 columns of a prepared statement, in the binary
+ *             protocol, read one at a time by a consumer that wants typed
+ *             values: mywire_stmt_execute(MYWIRE_STREAMING) + mywire_fetch +
+ *             mywire_get_int64/_double/_bytes/_time; libmariadb
+ *             mysql_stmt_execute + mysql_stmt_bind_result into typed buffers +
+ *             mysql_stmt_fetch, unbuffered (no mysql_stmt_store_result). See
+ *             bench_stmt.h. The statement is prepared untimed; the execute is
+ *             in the first block. Target: client CPU per row <= 0.5x.
+ *   stmt-point    --points executes (20000) of SELECT c FROM bench_point
+ *             WHERE id = ?, prepared once per connection (untimed; point
+ *             selects reconnect after every block, see below), the id bound as
+ *             an int64 before each: mywire bind + execute (streaming) + fetch +
+ *             mywire_get_bytes + fetch to the end; libmariadb the bound
+ *             variable set + mysql_stmt_execute + mysql_stmt_fetch x2.
+ *             Targets: client CPU and wall time per execute <= 1.0x.
+ *   stmt-bulk     N rows (id, a BIGINT, b DOUBLE, c VARCHAR) inserted into a
+ *             table of each participant's own, in blocks of BULK_BATCH (10000)
+ *             rows, one transaction each: libmariadb with MariaDB's array
+ *             binding (column-wise arrays, STMT_ATTR_ARRAY_SIZE, one
+ *             mysql_stmt_execute = COM_STMT_BULK_EXECUTE per block); mywire
+ *             with its batch API (mywire_stmt_add_batch per row,
+ *             mywire_stmt_execute_batch per block) when mywire.h has it
+ *             (MYWIRE_HAVE_BATCH, see meson.build); and, as the third
+ *             participant, mywire row by row (bind + mywire_stmt_execute per
+ *             row). After each repetition every table's COUNT(*) and
+ *             SUM(id + a + LENGTH(c)) must match what was sent. Target: mywire
+ *             bulk's client CPU per row <= 1.0x libmariadb's; the speed-ups
+ *             over row by row are shown for information.
  * stream and buffered run against the replay server (replay_server.py answers
  * from memory, so nearly all the work left is the client's) and, with --real,
  * against a table of N rows on the real MariaDB. The replay server speaks
@@ -59,6 +87,9 @@
  *     Point selects reconnect (untimed) after every block: one connection can
  *     be 10x slower than another for seconds, depending on where the scheduler
  *     put its server thread (run.sh also pins everything to one CPU);
+ *     stmt-stream and stmt-point do the same (stmt-point reconnects and
+ *     prepares again, untimed, after every block); stmt-bulk takes turns by
+ *     blocks of BULK_BATCH rows (A B C C B A ...);
  *   - except streams from the real MariaDB (--real, tls-stream, zlib-stream):
  *     there a whole stream is one sample, the clients alternating A B B A ...
  *     In blocks, the server thread of the client whose turn it is not fills
@@ -110,19 +141,23 @@
 #include <unistd.h>
 
 #include "bench_point.h"
+#include "bench_stmt.h"
 #include <mysql.h>
 
 #include "mywire.h"
 
-/* FLOOR is no client library: see the floor section. */
-enum client { MYWIRE, MARIADB, FLOOR };
+/* The third participant: FLOOR, no client library, with stream from the
+ * replay server (see the floor section); ROW_BY_ROW, mywire executing one row
+ * at a time, with stmt-bulk. */
+enum client { MYWIRE, MARIADB, FLOOR, ROW_BY_ROW = FLOOR };
 static const char *const client_name[] = {"mywire", "libmariadb", "floor"};
 
 enum workload { W_STREAM, W_BUFFERED, W_POINT, W_CONNECT, W_TLS_CONNECT, W_TLS_STREAM, W_ZLIB_STREAM,
-                W_NB_POINT, W_PIPELINE, W_COUNT };
-static const char *const workload_name[] = {"stream",      "buffered",   "point",
+                W_NB_POINT, W_PIPELINE, W_STMT_STREAM, W_STMT_POINT, W_STMT_BULK, W_COUNT };
+static const char *const workload_name[] = {"stream",      "buffered",    "point",
                                             "connect",     "tls-connect", "tls-stream",
-                                            "zlib-stream", "nb-point",   "pipeline"};
+                                            "zlib-stream", "nb-point",    "pipeline",
+                                            "stmt-stream", "stmt-point",  "stmt-bulk"};
 /* What runs without --only: the new workloads need a server with TLS and take
  * a while (a table of N rows, TLS handshakes), so they are asked for by name. */
 #define DEFAULT_WORKLOADS \
@@ -136,9 +171,12 @@ static const char *const workload_name[] = {"stream",      "buffered",   "point"
 /* pipeline: queries per mywire_pipeline_run, and so per block. */
 #define PIPELINE_BATCH 100
 #define CONNECT_BLOCK 10
+/* stmt-bulk: rows per batch (one COM_STMT_BULK_EXECUTE, one transaction), and
+ * so per block; for mywire row by row, rows per transaction. */
+#define BULK_BATCH 10000
 /* Distinct ids in bench_point. */
 #define POINT_TABLE_ROWS BENCH_POINT_ROWS
-/* Lines of the report: stream and buffered x 2 sources, and 5 more. */
+/* Lines of the report: stream, buffered and stmt-stream x 2 sources, and 9 more. */
 #define MAX_LINES 20
 
 struct endpoint {
@@ -204,6 +242,7 @@ struct line {
     double target;    /* the cpu ratio to meet */
     double wall_target; /* > 0: also the wall-time ratio to meet (1 / throughput ratio) */
     int has_mem;
+    int row_by_row; /* stmt-bulk: s[ROW_BY_ROW] is mywire executing row by row */
     int ok;
     int peak_known;
     char note[192]; /* TLS / compression as the server saw each client's connection */
@@ -412,8 +451,13 @@ struct worker {
     mywire_conn *mc;
     mywire_result *mr;
     mywire_pipeline *pl; /* pipeline: reused batch after batch */
+    mywire_stmt *ms;     /* stmt-*: prepared untimed, in worker_begin */
     MYSQL *m;
     MYSQL_RES *r;
+    MYSQL_STMT *mst;
+    struct my_stmt_row *row; /* stmt-stream: libmariadb's typed buffers */
+    struct my_point_bind *pb; /* stmt-point: libmariadb's parameter and result */
+    struct my_bulk_arrays *ba; /* stmt-bulk: libmariadb's column arrays */
     unsigned ncols;
     int started, finished;
     uint64_t units, checksum;
@@ -426,29 +470,55 @@ struct worker {
 
 static int floor_begin(struct worker *w);
 static int floor_step(struct worker *w, uint64_t want, uint64_t *done);
+static int stmt_begin(struct worker *w);
 
-/* Untimed: the connection that stream and point use. */
+/* The name of participant c in job's messages. */
+static const char *participant(const struct job *job, enum client c)
+{
+    return c == ROW_BY_ROW && job->workload == W_STMT_BULK ? "mywire row-by-row" : client_name[c];
+}
+
+static int is_stmt(enum workload w)
+{
+    return w == W_STMT_STREAM || w == W_STMT_POINT || w == W_STMT_BULK;
+}
+
+/* Untimed: the connection that stream and point use (and the statement of
+ * the stmt-* workloads, prepared on it). */
 static int worker_begin(struct worker *w)
 {
     w->fd = -1;
-    if (w->client == FLOOR)
+    if (w->client == FLOOR && w->job->workload != W_STMT_BULK)
         return floor_begin(w);
     if (w->job->workload == W_CONNECT || w->job->workload == W_TLS_CONNECT)
         return 0;
-    if (w->client == MYWIRE)
-        w->mc = mw_open(w->job->ep);
-    else
+    if (w->client == MARIADB)
         w->m = my_open(w->job->ep);
-    return (w->mc || w->m) ? 0 : -1;
+    else
+        w->mc = mw_open(w->job->ep); /* mywire, and mywire row by row */
+    if (!w->mc && !w->m)
+        return -1;
+    return is_stmt(w->job->workload) ? stmt_begin(w) : 0;
 }
 
 static void worker_end(struct worker *w)
 {
     mywire_result_free(w->mr);
     mywire_pipeline_free(w->pl);
+    mywire_stmt_free(w->ms);
     mywire_conn_free(w->mc);
     if (w->r)
         mysql_free_result(w->r);
+    if (w->mst)
+        mysql_stmt_close(w->mst);
+    free(w->row);
+    free(w->pb);
+    free(w->ba);
+    w->ms = NULL;
+    w->mst = NULL;
+    w->row = NULL;
+    w->pb = NULL;
+    w->ba = NULL;
     if (w->m)
         mysql_close(w->m);
     if (w->fd >= 0)
@@ -684,6 +754,454 @@ static int connect_step(struct worker *w, uint64_t want, uint64_t *done)
     return 0;
 }
 
+
+/* ------------------------------------------------- prepared statements */
+
+/* stmt-point: the statement, and libmariadb's parameter and result. */
+static const char stmt_point_sql[] = "SELECT c FROM bench_point WHERE id = ?";
+
+struct my_point_bind {
+    MYSQL_BIND param, result;
+    int64_t id;
+    char c[128];
+    unsigned long len;
+    my_bool is_null, error;
+};
+
+/* stmt-bulk: libmariadb's column-wise arrays (MariaDB's array binding). */
+struct my_bulk_arrays {
+    MYSQL_BIND bind[4];
+    int64_t id[BULK_BATCH], a[BULK_BATCH];
+    double b[BULK_BATCH];
+    const char *c[BULK_BATCH];
+    unsigned long c_len[BULK_BATCH];
+};
+
+/* A statement without a result (TRUNCATE, START TRANSACTION, COMMIT). */
+static int mw_exec(mywire_conn *conn, const char *sql)
+{
+    mywire_result *res = NULL;
+    int rc = mywire_query(conn, sql, strlen(sql), MYWIRE_BUFFERED, &res);
+    mywire_result_free(res);
+    if (rc != MYWIRE_OK)
+        fail("mywire: %s: %s: %s", sql, mywire_errstr(rc), mywire_errmsg(conn));
+    return rc == MYWIRE_OK ? 0 : -1;
+}
+
+static int my_exec(MYSQL *m, const char *sql)
+{
+    if (mysql_query(m, sql) != 0) {
+        fail("libmariadb: %s: %s", sql, mysql_error(m));
+        return -1;
+    }
+    return 0;
+}
+
+static int stmt_exec(struct worker *w, const char *sql)
+{
+    return w->mc ? mw_exec(w->mc, sql) : my_exec(w->m, sql);
+}
+
+/* Untimed, after connecting: prepare the workload's statement (and for
+ * stmt-bulk empty the participant's own table, bench_bulk_<client>, first).
+ * libmariadb binds its parameters and results here too, except stmt-stream's
+ * results, which it binds after each execute (timed), as a program reading
+ * a result it has not seen before does. */
+static int stmt_begin(struct worker *w)
+{
+    const struct job *job = w->job;
+    char insert[128];
+    const char *sql = job->sql;
+    unsigned params = 0;
+    if (job->workload == W_STMT_POINT) {
+        sql = stmt_point_sql;
+        params = 1;
+    } else if (job->workload == W_STMT_BULK) {
+        char truncate[64];
+        snprintf(truncate, sizeof truncate, "TRUNCATE TABLE bench_bulk_%u", (unsigned)w->client);
+        if (stmt_exec(w, truncate) != 0)
+            return -1;
+        snprintf(insert, sizeof insert,
+                 "INSERT INTO bench_bulk_%u (id, a, b, c) VALUES (?, ?, ?, ?)", (unsigned)w->client);
+        sql = insert;
+        params = 4;
+    }
+    if (w->mc) {
+        int rc = mywire_stmt_new(w->mc, &w->ms);
+        if (rc == MYWIRE_OK)
+            rc = mywire_stmt_prepare(w->ms, sql, strlen(sql));
+        if (rc != MYWIRE_OK) {
+            fail("mywire prepare %s: %s: %s", sql, mywire_errstr(rc), mywire_errmsg(w->mc));
+            return -1;
+        }
+        if (mywire_stmt_param_count(w->ms) != params) {
+            fail("mywire prepare %s: %u parameters, expected %u", sql,
+                 mywire_stmt_param_count(w->ms), params);
+            return -1;
+        }
+        return 0;
+    }
+    if (!(w->mst = mysql_stmt_init(w->m))) {
+        fail("mysql_stmt_init failed");
+        return -1;
+    }
+    if (mysql_stmt_prepare(w->mst, sql, (unsigned long)strlen(sql)) != 0) {
+        fail("libmariadb prepare %s: %s", sql, mysql_stmt_error(w->mst));
+        return -1;
+    }
+    if (mysql_stmt_param_count(w->mst) != params) {
+        fail("libmariadb prepare %s: %lu parameters, expected %u", sql,
+             mysql_stmt_param_count(w->mst), params);
+        return -1;
+    }
+    int bad = 0;
+    if (job->workload == W_STMT_STREAM) {
+        bad = !(w->row = calloc(1, sizeof *w->row));
+    } else if (job->workload == W_STMT_POINT) {
+        struct my_point_bind *pb = w->pb = calloc(1, sizeof *w->pb);
+        if (!pb)
+            return -1;
+        pb->param.buffer_type = MYSQL_TYPE_LONGLONG;
+        pb->param.buffer = &pb->id;
+        pb->result.buffer_type = MYSQL_TYPE_STRING;
+        pb->result.buffer = pb->c;
+        pb->result.buffer_length = sizeof pb->c;
+        pb->result.length = &pb->len;
+        pb->result.is_null = &pb->is_null;
+        pb->result.error = &pb->error;
+        bad = mysql_stmt_bind_param(w->mst, &pb->param) || mysql_stmt_bind_result(w->mst, &pb->result);
+    } else {
+        struct my_bulk_arrays *ba = w->ba = calloc(1, sizeof *w->ba);
+        if (!ba)
+            return -1;
+        ba->bind[0].buffer_type = MYSQL_TYPE_LONGLONG;
+        ba->bind[0].buffer = ba->id;
+        ba->bind[1].buffer_type = MYSQL_TYPE_LONGLONG;
+        ba->bind[1].buffer = ba->a;
+        ba->bind[2].buffer_type = MYSQL_TYPE_DOUBLE;
+        ba->bind[2].buffer = ba->b;
+        ba->bind[3].buffer_type = MYSQL_TYPE_STRING;
+        ba->bind[3].buffer = ba->c; /* column-wise: an array of pointers */
+        ba->bind[3].length = ba->c_len;
+    }
+    if (bad) {
+        fail("libmariadb binding for %s: %s", sql, mysql_stmt_error(w->mst));
+        return -1;
+    }
+    return 0;
+}
+
+/* stmt-stream, mywire: one execute (MYWIRE_STREAMING), then rows read with
+ * mywire_fetch and every value through its typed getter. */
+static int mw_stmt_stream_step(struct worker *w, uint64_t want, uint64_t *done)
+{
+    if (!w->started) {
+        int rc = mywire_stmt_execute(w->ms, MYWIRE_STREAMING, &w->mr);
+        if (rc != MYWIRE_OK) {
+            fail("mywire_stmt_execute: %s: %s", mywire_errstr(rc), mywire_errmsg(w->mc));
+            return -1;
+        }
+        w->ncols = mywire_column_count(w->mr);
+        if (w->ncols != 6 || !mywire_result_is_binary(w->mr)) {
+            fail("mywire_stmt_execute: %u columns%s, expected 6 binary", w->ncols,
+                 mywire_result_is_binary(w->mr) ? "" : " in text");
+            return -1;
+        }
+        w->checksum = w->ncols;
+        w->started = 1;
+    }
+    uint64_t sum = 0, n = 0;
+    int rc = MYWIRE_ROW;
+    while (n < want && (rc = mywire_fetch(w->mr)) == MYWIRE_ROW) {
+        if (mw_stmt_row(w->mr, &sum) != 0) {
+            fail("mywire stmt-stream: row %llu: a value is NULL or does not convert",
+                 (unsigned long long)(w->units + n + 1));
+            return -1;
+        }
+        n++;
+    }
+    w->checksum += sum;
+    *done = n;
+    if (rc == MYWIRE_DONE) {
+        mywire_result_free(w->mr);
+        w->mr = NULL;
+        w->finished = 1;
+    } else if (rc != MYWIRE_ROW) {
+        fail("mywire_fetch after %llu rows: %s: %s", (unsigned long long)(w->units + n),
+             mywire_errstr(rc), mywire_errmsg(w->mc));
+        return -1;
+    }
+    return 0;
+}
+
+/* stmt-stream, libmariadb: mysql_stmt_execute, mysql_stmt_bind_result into
+ * typed buffers, mysql_stmt_fetch row by row (unbuffered: no
+ * mysql_stmt_store_result). */
+static int my_stmt_stream_step(struct worker *w, uint64_t want, uint64_t *done)
+{
+    if (!w->started) {
+        if (mysql_stmt_execute(w->mst) != 0 || my_stmt_row_bind(w->mst, w->row) != 0) {
+            fail("libmariadb stmt-stream: %s", mysql_stmt_error(w->mst));
+            return -1;
+        }
+        w->ncols = mysql_stmt_field_count(w->mst);
+        if (w->ncols != 6) {
+            fail("mysql_stmt_execute: %u columns, expected 6", w->ncols);
+            return -1;
+        }
+        w->checksum = w->ncols;
+        w->started = 1;
+    }
+    uint64_t sum = 0, n = 0;
+    int rc = 0;
+    while (n < want && (rc = mysql_stmt_fetch(w->mst)) == 0) {
+        if (my_stmt_row_sum(w->row, &sum) != 0) {
+            fail("libmariadb stmt-stream: row %llu: a value is NULL",
+                 (unsigned long long)(w->units + n + 1));
+            return -1;
+        }
+        n++;
+    }
+    w->checksum += sum;
+    *done = n;
+    if (n < want) {
+        if (rc != MYSQL_NO_DATA) {
+            fail("mysql_stmt_fetch after %llu rows: %s", (unsigned long long)(w->units + n),
+                 rc == MYSQL_DATA_TRUNCATED ? "data truncated" : mysql_stmt_error(w->mst));
+            return -1;
+        }
+        mysql_stmt_free_result(w->mst);
+        w->finished = 1;
+    }
+    return 0;
+}
+
+/* stmt-point, mywire: bind the id, execute (MYWIRE_STREAMING), one row read
+ * with mywire_get_bytes, then the end of the result. */
+static int mw_stmt_point_step(struct worker *w, uint64_t want, uint64_t *done)
+{
+    uint64_t n = 0;
+    for (; n < want && w->units + n < w->job->count; n++) {
+        uint64_t q = w->units + n;
+        mywire_result *res = NULL;
+        int rc = mywire_stmt_bind_int64(w->ms, 0, (int64_t)(q % POINT_TABLE_ROWS + 1));
+        if (rc == MYWIRE_OK)
+            rc = mywire_stmt_execute(w->ms, MYWIRE_STREAMING, &res);
+        int got_row = 0;
+        if (rc == MYWIRE_OK && (rc = mywire_fetch(res)) == MYWIRE_ROW) {
+            const char *c = NULL;
+            size_t len = 0;
+            int got = mywire_get_bytes(res, 0, &c, &len);
+            w->checksum += touch(c, len);
+            got_row = got == MYWIRE_OK && point_value_ok(q, c, len) ? 1 : -1;
+            rc = mywire_fetch(res);
+        }
+        mywire_result_free(res);
+        if (rc != MYWIRE_DONE || got_row != 1) {
+            fail("mywire prepared point select (id %llu): %s: %s",
+                 (unsigned long long)(q % POINT_TABLE_ROWS + 1),
+                 rc != MYWIRE_DONE ? mywire_errstr(rc)
+                 : got_row      ? "wrong value"
+                                : "not exactly one row",
+                 rc != MYWIRE_DONE ? mywire_errmsg(w->mc) : stmt_point_sql);
+            return -1;
+        }
+    }
+    *done = n;
+    w->finished = w->units + n == w->job->count;
+    return 0;
+}
+
+/* stmt-point, libmariadb: the bound id set, mysql_stmt_execute,
+ * mysql_stmt_fetch into the bound string, then MYSQL_NO_DATA. */
+static int my_stmt_point_step(struct worker *w, uint64_t want, uint64_t *done)
+{
+    struct my_point_bind *pb = w->pb;
+    uint64_t n = 0;
+    for (; n < want && w->units + n < w->job->count; n++) {
+        uint64_t q = w->units + n;
+        pb->id = (int64_t)(q % POINT_TABLE_ROWS + 1);
+        int fetched = -1, right = 0;
+        int ok = mysql_stmt_execute(w->mst) == 0 && (fetched = mysql_stmt_fetch(w->mst)) == 0;
+        if (ok) {
+            w->checksum += touch(pb->c, pb->len);
+            right = !pb->is_null && point_value_ok(q, pb->c, pb->len);
+            ok = (fetched = mysql_stmt_fetch(w->mst)) == MYSQL_NO_DATA; /* exactly one row */
+        }
+        if (!ok || !right) {
+            fail("libmariadb prepared point select (id %lld): %s",
+                 (long long)pb->id,
+                 mysql_stmt_errno(w->mst)          ? mysql_stmt_error(w->mst)
+                 : fetched == MYSQL_DATA_TRUNCATED ? "data truncated"
+                 : !ok                             ? "not exactly one row"
+                                                   : "wrong value");
+            return -1;
+        }
+    }
+    *done = n;
+    w->finished = w->units + n == w->job->count;
+    return 0;
+}
+
+/* stmt-bulk: one block is one transaction of up to BULK_BATCH rows, the ids
+ * following each other from 1. mywire row by row: bind + execute per row. */
+static int mw_row_by_row_step(struct worker *w, uint64_t want, uint64_t *done)
+{
+    uint64_t n = w->job->count - w->units < want ? w->job->count - w->units : want;
+    if (mw_exec(w->mc, "START TRANSACTION") != 0)
+        return -1;
+    for (uint64_t k = 0; k < n; k++) {
+        uint64_t id = w->units + k + 1;
+        unsigned t = bulk_text(id);
+        mywire_result *res = NULL;
+        int rc = mywire_stmt_bind_int64(w->ms, 0, (int64_t)id);
+        if (rc == MYWIRE_OK)
+            rc = mywire_stmt_bind_int64(w->ms, 1, bulk_a(id));
+        if (rc == MYWIRE_OK)
+            rc = mywire_stmt_bind_double(w->ms, 2, bulk_b(id));
+        if (rc == MYWIRE_OK)
+            rc = mywire_stmt_bind_string(w->ms, 3, bench_bulk_text[t], bench_bulk_text_len[t]);
+        if (rc == MYWIRE_OK)
+            rc = mywire_stmt_execute(w->ms, MYWIRE_BUFFERED, &res);
+        uint64_t affected = rc == MYWIRE_OK ? mywire_affected_rows(res) : 0;
+        mywire_result_free(res);
+        if (rc != MYWIRE_OK || affected != 1) {
+            fail("mywire row-by-row insert of id %llu: %s: %s", (unsigned long long)id,
+                 rc != MYWIRE_OK ? mywire_errstr(rc) : "not one row affected",
+                 rc != MYWIRE_OK ? mywire_errmsg(w->mc) : "");
+            return -1;
+        }
+        w->checksum += bulk_row_sum(id);
+    }
+    if (mw_exec(w->mc, "COMMIT") != 0)
+        return -1;
+    *done = n;
+    w->finished = w->units + n == w->job->count;
+    return 0;
+}
+
+#ifdef MYWIRE_HAVE_BATCH
+/* mywire bulk: bind + mywire_stmt_add_batch per row, one
+ * mywire_stmt_execute_batch (COM_STMT_BULK_EXECUTE) for the block. */
+static int mw_bulk_step(struct worker *w, uint64_t want, uint64_t *done)
+{
+    uint64_t n = w->job->count - w->units < want ? w->job->count - w->units : want;
+    if (mw_exec(w->mc, "START TRANSACTION") != 0)
+        return -1;
+    int rc = MYWIRE_OK;
+    uint64_t sum = 0;
+    for (uint64_t k = 0; rc == MYWIRE_OK && k < n; k++) {
+        uint64_t id = w->units + k + 1;
+        unsigned t = bulk_text(id);
+        rc = mywire_stmt_bind_int64(w->ms, 0, (int64_t)id);
+        if (rc == MYWIRE_OK)
+            rc = mywire_stmt_bind_int64(w->ms, 1, bulk_a(id));
+        if (rc == MYWIRE_OK)
+            rc = mywire_stmt_bind_double(w->ms, 2, bulk_b(id));
+        if (rc == MYWIRE_OK)
+            rc = mywire_stmt_bind_string(w->ms, 3, bench_bulk_text[t], bench_bulk_text_len[t]);
+        if (rc == MYWIRE_OK)
+            rc = mywire_stmt_add_batch(w->ms);
+        sum += bulk_row_sum(id);
+    }
+    mywire_result *res = NULL;
+    if (rc == MYWIRE_OK)
+        rc = mywire_stmt_execute_batch(w->ms, &res);
+    uint64_t affected = rc == MYWIRE_OK ? mywire_affected_rows(res) : 0;
+    mywire_result_free(res);
+    if (rc == MYWIRE_OK)
+        rc = mywire_stmt_clear_batch(w->ms);
+    if (rc != MYWIRE_OK || affected != n) {
+        fail("mywire bulk insert of ids %llu..%llu: %s: %s", (unsigned long long)w->units + 1,
+             (unsigned long long)(w->units + n),
+             rc != MYWIRE_OK ? mywire_errstr(rc) : "not every row affected",
+             rc != MYWIRE_OK ? mywire_errmsg(w->mc) : "");
+        return -1;
+    }
+    if (mw_exec(w->mc, "COMMIT") != 0)
+        return -1;
+    w->checksum += sum;
+    *done = n;
+    w->finished = w->units + n == w->job->count;
+    return 0;
+}
+#endif
+
+/* libmariadb bulk: the block's rows written into the column arrays,
+ * STMT_ATTR_ARRAY_SIZE, mysql_stmt_bind_param, one mysql_stmt_execute
+ * (COM_STMT_BULK_EXECUTE). */
+static int my_bulk_step(struct worker *w, uint64_t want, uint64_t *done)
+{
+    struct my_bulk_arrays *ba = w->ba;
+    uint64_t n = w->job->count - w->units < want ? w->job->count - w->units : want;
+    if (my_exec(w->m, "START TRANSACTION") != 0)
+        return -1;
+    uint64_t sum = 0;
+    for (uint64_t k = 0; k < n; k++) {
+        uint64_t id = w->units + k + 1;
+        unsigned t = bulk_text(id);
+        ba->id[k] = (int64_t)id;
+        ba->a[k] = bulk_a(id);
+        ba->b[k] = bulk_b(id);
+        ba->c[k] = bench_bulk_text[t];
+        ba->c_len[k] = bench_bulk_text_len[t];
+        sum += bulk_row_sum(id);
+    }
+    unsigned int size = (unsigned int)n;
+    if (mysql_stmt_attr_set(w->mst, STMT_ATTR_ARRAY_SIZE, &size) != 0 ||
+        mysql_stmt_bind_param(w->mst, ba->bind) != 0 || mysql_stmt_execute(w->mst) != 0) {
+        fail("libmariadb bulk insert of ids %llu..%llu: %s", (unsigned long long)w->units + 1,
+             (unsigned long long)(w->units + n), mysql_stmt_error(w->mst));
+        return -1;
+    }
+    if (mysql_stmt_affected_rows(w->mst) != n) {
+        fail("libmariadb bulk insert: %llu rows affected, expected %llu",
+             (unsigned long long)mysql_stmt_affected_rows(w->mst), (unsigned long long)n);
+        return -1;
+    }
+    if (my_exec(w->m, "COMMIT") != 0)
+        return -1;
+    w->checksum += sum;
+    *done = n;
+    w->finished = w->units + n == w->job->count;
+    return 0;
+}
+
+/* Untimed, after a stmt-bulk repetition: every participant's table holds
+ * exactly its rows (count and SUM(id + a + LENGTH(c)) as it sent them). */
+static int bulk_verify(const struct job *job, const struct worker *w, const int *ran)
+{
+    MYSQL *m = my_open(job->ep);
+    if (!m)
+        return -1;
+    int rc = 0;
+    for (unsigned c = 0; rc == 0 && c < 3; c++) {
+        if (!ran[c])
+            continue;
+        char sql[96];
+        snprintf(sql, sizeof sql, "SELECT COUNT(*), SUM(id + a + LENGTH(c)) FROM bench_bulk_%u", c);
+        MYSQL_RES *res = NULL;
+        MYSQL_ROW row = NULL;
+        rc = -1;
+        if (mysql_query(m, sql) == 0 && (res = mysql_store_result(m)) &&
+            (row = mysql_fetch_row(res)) && row[0] && row[1]) {
+            unsigned long long count = strtoull(row[0], NULL, 10), sum = strtoull(row[1], NULL, 10);
+            if (count == job->count && sum == w[c].checksum)
+                rc = 0;
+            else
+                fail("stmt-bulk: %s's table has %llu rows (sum %llu), it inserted %llu (sum %llu)",
+                     participant(job, (enum client)c), count, sum,
+                     (unsigned long long)job->count, (unsigned long long)w[c].checksum);
+        } else {
+            fail("stmt-bulk: %s: %s", sql, mysql_error(m));
+        }
+        if (res)
+            mysql_free_result(res);
+    }
+    mysql_close(m);
+    return rc;
+}
+
 static int worker_step(struct worker *w, uint64_t want, uint64_t *done)
 {
     switch (w->job->workload) {
@@ -700,6 +1218,22 @@ static int worker_step(struct worker *w, uint64_t want, uint64_t *done)
     case W_CONNECT:
     case W_TLS_CONNECT:
         return connect_step(w, want, done);
+    case W_STMT_STREAM:
+        return w->client == MYWIRE ? mw_stmt_stream_step(w, want, done)
+                                   : my_stmt_stream_step(w, want, done);
+    case W_STMT_POINT:
+        return w->client == MYWIRE ? mw_stmt_point_step(w, want, done)
+                                   : my_stmt_point_step(w, want, done);
+    case W_STMT_BULK:
+        if (w->client == ROW_BY_ROW)
+            return mw_row_by_row_step(w, want, done);
+        if (w->client == MARIADB)
+            return my_bulk_step(w, want, done);
+#ifdef MYWIRE_HAVE_BATCH
+        return mw_bulk_step(w, want, done);
+#else
+        return -1; /* not run: see run_interleaved */
+#endif
     default:
         return -1;
     }
@@ -725,26 +1259,40 @@ static int series_add(struct series *s, double cpu, double wall)
     return 0;
 }
 
-/* The clients take turns, a block each, in the order A B B A A B ... (with the
- * floor: A B C C B A A B C ...). A block that produced no unit (the end of a
- * stream) is added to the one before it. */
+/* Whether mywire has the batch API (mywire_stmt_add_batch, ...) that
+ * stmt-bulk's mywire side needs: tests/bench/meson.build defines
+ * MYWIRE_HAVE_BATCH when mywire.h declares it. */
+#ifdef MYWIRE_HAVE_BATCH
+#define HAVE_BATCH 1
+#else
+#define HAVE_BATCH 0
+#endif
+
+/* The clients take turns, a block each, in the order A B B A A B ... (with a
+ * third participant, the floor or mywire row by row: A B C C B A A B C ...).
+ * A block that produced no unit (the end of a stream) is added to the one
+ * before it. */
 static int run_interleaved(const struct config *cfg, const struct job *job, uint64_t block,
                            struct line *out)
 {
-    unsigned nclients = job->workload == W_STREAM && job->ep->replay ? 3 : 2;
+    unsigned nclients =
+        (job->workload == W_STREAM && job->ep->replay) || job->workload == W_STMT_BULK ? 3 : 2;
     for (unsigned rep = 0; rep < cfg->reps; rep++) {
         struct worker w[3];
+        int ran[3] = {0, 0, 0};
         memset(w, 0, sizeof w);
         int rc = 0;
         for (unsigned c = 0; c < nclients; c++) {
             w[c].client = (enum client)c;
             w[c].job = job;
             w[c].fd = -1;
-            if (cfg->only_client >= 0 && (int)c != cfg->only_client) {
+            if ((cfg->only_client >= 0 && (int)c != cfg->only_client) ||
+                (job->workload == W_STMT_BULK && c == MYWIRE && !HAVE_BATCH)) {
                 w[c].finished = 1; /* not run */
                 w[c].units = job->count;
                 continue;
             }
+            ran[c] = 1;
             if (rc == 0)
                 rc = worker_begin(&w[c]);
         }
@@ -765,7 +1313,7 @@ static int run_interleaved(const struct config *cfg, const struct job *job, uint
             double cpu = cpu_now() - c0, wall = wall_now() - w0;
             if (rc != 0)
                 break;
-            if (c != FLOOR && !job->ep->replay) {
+            if (c < 2 && !job->ep->replay) {
                 out->srv_cpu[c] += server_cpu_now() - s0;
                 out->srv_units[c] += done;
             }
@@ -773,7 +1321,9 @@ static int run_interleaved(const struct config *cfg, const struct job *job, uint
              * shared VM one connection can run 10x slower than another for
              * seconds (where the scheduler put its server thread); a fresh
              * draw per block keeps that from deciding a whole median. */
-            if (rc == 0 && (job->workload == W_POINT || job->workload == W_PIPELINE) &&
+            if (rc == 0 &&
+                (job->workload == W_POINT || job->workload == W_PIPELINE ||
+                 job->workload == W_STMT_POINT) &&
                 !w[c].finished) {
                 worker_end(&w[c]);
                 rc = worker_begin(&w[c]);
@@ -784,7 +1334,7 @@ static int run_interleaved(const struct config *cfg, const struct job *job, uint
                 rc = series_add(s, cpu / (double)done, wall / (double)done);
                 if (cfg->verbose)
                     fprintf(stderr, "    %-10s cpu %9.3f us/%s  wall %9.3f us/%s\n",
-                            client_name[c], cpu / (double)done * 1e6, out->unit,
+                            participant(job, c), cpu / (double)done * 1e6, out->unit,
                             wall / (double)done * 1e6, out->unit);
             } else if (s->n > 0) {
                 s->cpu[s->n - 1] += cpu / (double)block;
@@ -798,16 +1348,25 @@ static int run_interleaved(const struct config *cfg, const struct job *job, uint
             return -1;
         for (unsigned c = 0; c < nclients; c++) {
             if (w[c].units != job->count) {
-                fail("%s %s: %llu %ss, expected %llu", client_name[c], out->label,
-                     (unsigned long long)w[c].units, out->unit,
+                fail("%s %s: %llu %ss, expected %llu", participant(job, (enum client)c),
+                     out->label, (unsigned long long)w[c].units, out->unit,
                      (unsigned long long)job->count);
                 return -1;
             }
         }
-        if (cfg->only_client < 0 && w[MYWIRE].checksum != w[MARIADB].checksum) {
-            fail("%s: the clients read different values (sums %llu and %llu)", out->label,
-                 (unsigned long long)w[MYWIRE].checksum, (unsigned long long)w[MARIADB].checksum);
+        if (job->workload == W_STMT_BULK && bulk_verify(job, w, ran) != 0)
             return -1;
+        /* The floor has no checksum; mywire row by row must agree too. */
+        unsigned compared = job->workload == W_STMT_BULK ? nclients : 2;
+        for (unsigned c = 0; c < compared; c++) {
+            unsigned ref = ran[MARIADB] ? MARIADB : MYWIRE;
+            if (ran[c] && ran[ref] && w[c].checksum != w[ref].checksum) {
+                fail("%s: %s and %s read or wrote different values (sums %llu and %llu)",
+                     out->label, participant(job, (enum client)c),
+                     participant(job, (enum client)ref), (unsigned long long)w[c].checksum,
+                     (unsigned long long)w[ref].checksum);
+                return -1;
+            }
         }
         fputc('.', stderr);
     }
@@ -1627,7 +2186,8 @@ static void measure(const struct config *cfg, const struct job *job, struct line
         fputc('\n', stderr);
         return;
     }
-    uint64_t block = job->workload == W_POINT                                    ? POINT_BLOCK
+    uint64_t block = job->workload == W_POINT || job->workload == W_STMT_POINT      ? POINT_BLOCK
+                     : job->workload == W_STMT_BULK                                 ? BULK_BATCH
                      : job->workload == W_PIPELINE                                  ? PIPELINE_BATCH
                      : job->workload == W_CONNECT || job->workload == W_TLS_CONNECT ? CONNECT_BLOCK
                      : job->ep->replay                                              ? STREAM_BLOCK
@@ -1696,6 +2256,10 @@ static int print_report(const struct config *cfg, struct line *lines, unsigned n
             printf("%-34s %15s %15s\n", l->label, a, b);
             continue;
         }
+        if (!l->s[MYWIRE].n || !l->s[MARIADB].n) { /* stmt-bulk without mywire's batch API */
+            printf("%-34s %15s %15s %7s %8s %5s\n", l->label, a, b, "-", t, "n/a");
+            continue;
+        }
         double ratio = med[i][MYWIRE] / med[i][MARIADB];
         int met = ratio <= l->target;
         missed |= !met;
@@ -1709,7 +2273,7 @@ static int print_report(const struct config *cfg, struct line *lines, unsigned n
            "ratio", "mywire wall", "mariadb wall", "ratio", "n");
     for (unsigned i = 0; i < n; i++) {
         struct line *l = &lines[i];
-        if (!l->ok)
+        if (!l->ok || !l->s[MYWIRE].n || !l->s[MARIADB].n)
             continue;
         char a[32], b[32], c[32], d[32];
         format_cost(a, sizeof a, l, min[i][MYWIRE]);
@@ -1723,7 +2287,7 @@ static int print_report(const struct config *cfg, struct line *lines, unsigned n
 
     for (unsigned i = 0; i < n; i++) {
         struct line *l = &lines[i];
-        if (!l->ok || l->wall_target <= 0)
+        if (!l->ok || l->wall_target <= 0 || !l->s[MYWIRE].n || !l->s[MARIADB].n)
             continue;
         double q = wmed[i][MARIADB] / wmed[i][MYWIRE];
         int met = q >= 1.0 / l->wall_target;
@@ -1749,7 +2313,33 @@ static int print_report(const struct config *cfg, struct line *lines, unsigned n
 
     for (unsigned i = 0; i < n; i++) {
         struct line *l = &lines[i];
-        if (!l->ok || l->s[FLOOR].n == 0)
+        if (!l->ok || !l->row_by_row || l->s[ROW_BY_ROW].n == 0)
+            continue;
+        double rc = median(l->s[ROW_BY_ROW].cpu, l->s[ROW_BY_ROW].n);
+        double rw = median(l->s[ROW_BY_ROW].wall, l->s[ROW_BY_ROW].n);
+        char cost[32], w[32];
+        format_cost(cost, sizeof cost, l, rc);
+        format_cost(w, sizeof w, l, rw);
+        printf("row by row of %s: mywire bind + mywire_stmt_execute per row, the same rows\n"
+               "  in transactions of %u, interleaved with the others: median CPU %s, wall %s\n",
+               l->label, BULK_BATCH, cost, w);
+        for (unsigned c = 0; c < 2; c++) {
+            if (!l->s[c].n)
+                continue;
+            format_cost(cost, sizeof cost, l, med[i][c]);
+            format_cost(w, sizeof w, l, wmed[i][c]);
+            printf("  %s bulk: median CPU %s, wall %s; speed-up over row by row: CPU %.2fx, "
+                   "wall %.2fx\n",
+                   client_name[c], cost, w, rc / med[i][c], rw / wmed[i][c]);
+        }
+        if (!l->s[MYWIRE].n)
+            printf("  mywire bulk: not built (mywire.h has no mywire_stmt_add_batch; once it\n"
+                   "  has, reconfigure the build directory: meson setup --reconfigure)\n");
+    }
+
+    for (unsigned i = 0; i < n; i++) {
+        struct line *l = &lines[i];
+        if (!l->ok || l->row_by_row || l->s[FLOOR].n == 0)
             continue;
         char f[32], m[32];
         format_cost(f, sizeof f, l, median(l->s[FLOOR].cpu, l->s[FLOOR].n));
@@ -1815,8 +2405,9 @@ static int setup_exec(MYSQL *m, const char *sql)
     return 0;
 }
 
-/* The tables on the real server, filled server-side from the sequence engine. */
-static int setup_tables(const struct config *cfg, int points, int rows)
+/* The tables on the real server, filled server-side from the sequence engine
+ * (stmt-bulk's are filled by the clients). */
+static int setup_tables(const struct config *cfg, int points, int rows, int bulk)
 {
     MYSQL *m = my_open(&cfg->real_ep);
     if (!m)
@@ -1848,6 +2439,15 @@ static int setup_tables(const struct config *cfg, int points, int rows)
                            "d DATETIME NOT NULL, e DECIMAL(14,2) NOT NULL) ENGINE=InnoDB") ||
              setup_exec(m, sql);
     }
+    for (unsigned c = 0; bulk && rc == 0 && c < 3; c++) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS bench_bulk_%u", c);
+        rc = setup_exec(m, sql);
+        snprintf(sql, sizeof sql,
+                 "CREATE TABLE bench_bulk_%u (id INT NOT NULL PRIMARY KEY, a BIGINT NOT NULL, "
+                 "b DOUBLE NOT NULL, c VARCHAR(64) NOT NULL) ENGINE=InnoDB", c);
+        rc = rc || setup_exec(m, sql);
+    }
     mysql_close(m);
     return rc ? -1 : 0;
 }
@@ -1857,7 +2457,8 @@ static void drop_tables(const struct config *cfg)
     MYSQL *m = my_open(&cfg->real_ep);
     if (!m)
         return;
-    setup_exec(m, "DROP TABLE IF EXISTS bench_point, bench_rows");
+    setup_exec(m, "DROP TABLE IF EXISTS bench_point, bench_rows, bench_bulk_0, bench_bulk_1, "
+                  "bench_bulk_2");
     mysql_close(m);
 }
 
@@ -1866,16 +2467,18 @@ static void drop_tables(const struct config *cfg)
 static void usage(FILE *f)
 {
     fputs("usage: mywire-bench [options]\n"
-          "  --rows N            rows for stream/buffered (default 1000000); the replay\n"
-          "                      server must have been started with the same N\n"
-          "  --points N          point selects per client and repetition (default 20000)\n"
+          "  --rows N            rows for stream/buffered/stmt-stream and stmt-bulk\n"
+          "                      (default 1000000); the replay server must have been\n"
+          "                      started with the same N\n"
+          "  --points N          point selects (and stmt-point executes) per client and\n"
+          "                      repetition (default 20000)\n"
           "  --connects N        connects per client and repetition (default 1000)\n"
           "  --nb-conns N        nb-point: connections per client (default 64)\n"
           "  --nb-queries N      nb-point: point selects per connection (default 2000)\n"
           "  --reps N            repetitions (default 7, at most 64)\n"
           "  --only LIST         comma list of stream,buffered,point,connect,\n"
-          "                      tls-connect,tls-stream,zlib-stream,nb-point,pipeline\n"
-          "                      (default: the first 4)\n"
+          "                      tls-connect,tls-stream,zlib-stream,nb-point,pipeline,\n"
+          "                      stmt-stream,stmt-point,stmt-bulk (default: the first 4)\n"
           "  --tls-verify        tls-*: both clients verify the server's certificate\n"
           "                      (chain and name) against $MYWIRE_TEST_CERTS/ca.pem, the\n"
           "                      CA of tests/server/mariadb.sh; default: neither does\n"
@@ -2071,27 +2674,31 @@ int main(int argc, char **argv)
         cfg.tls_ep.port = cfg.zlib_ep.port = (unsigned)port;
     }
 
-    int want_rows = (cfg.workloads & ((1u << W_STREAM) | (1u << W_BUFFERED))) != 0;
+    int want_rows =
+        (cfg.workloads & ((1u << W_STREAM) | (1u << W_BUFFERED) | (1u << W_STMT_STREAM))) != 0;
     int want_nb_point = (cfg.workloads >> W_NB_POINT) & 1;
     int want_pipeline = (cfg.workloads >> W_PIPELINE) & 1;
-    int want_point = ((cfg.workloads >> W_POINT) & 1) || want_nb_point || want_pipeline;
+    int want_stmt_point = (cfg.workloads >> W_STMT_POINT) & 1;
+    int want_bulk = (cfg.workloads >> W_STMT_BULK) & 1;
+    int want_point =
+        ((cfg.workloads >> W_POINT) & 1) || want_nb_point || want_pipeline || want_stmt_point;
     int want_connect = (cfg.workloads >> W_CONNECT) & 1;
     if (want_rows && !cfg.replay && !cfg.real) {
-        fail("stream/buffered need the replay server or --real");
+        fail("stream/buffered/stmt-stream need the replay server or --real");
         return 2;
     }
     if (want_rows && cfg.replay && !cfg.replay_ep.socket) {
-        fail("stream/buffered need the replay server: set --replay-socket or "
+        fail("stream/buffered/stmt-stream need the replay server: set --replay-socket or "
              "MYWIRE_BENCH_REPLAY_SOCKET (or pass --no-replay --real)");
         return 2;
     }
     int want_tcp = (cfg.workloads & TCP_WORKLOADS) != 0;
     int want_real_rows = (want_rows && cfg.real) || (cfg.workloads & STREAMS_FROM_REAL) != 0;
-    int need_real = want_point || want_connect || want_tcp || (want_rows && cfg.real);
+    int need_real = want_point || want_connect || want_tcp || want_bulk || (want_rows && cfg.real);
     if (need_real && (!cfg.real_ep.socket || !cfg.real_ep.user || !cfg.real_ep.password ||
                       !cfg.real_ep.database)) {
         fail("MYWIRE_TEST_SOCKET, MYWIRE_TEST_USER, MYWIRE_TEST_PASSWORD and MYWIRE_TEST_DB "
-             "must be set for point, connect, tls-*, zlib-* and --real");
+             "must be set for point, connect, stmt-point, stmt-bulk, tls-*, zlib-* and --real");
         return 2;
     }
     if (want_tcp && (!tcp_host || !tcp_port)) {
@@ -2102,7 +2709,7 @@ int main(int argc, char **argv)
         fail("mysql_library_init failed");
         return 1;
     }
-    if (need_real && setup_tables(&cfg, want_point, want_real_rows) != 0)
+    if (need_real && setup_tables(&cfg, want_point, want_real_rows, want_bulk) != 0)
         return 1;
 
     struct line lines[MAX_LINES];
@@ -2133,6 +2740,16 @@ int main(int argc, char **argv)
             measure(&cfg, &job, l);
         }
     }
+    if ((cfg.workloads >> W_STMT_STREAM) & 1) {
+        for (unsigned i = 0; i < nsources; i++) {
+            struct line *l = new_line(lines, &n, "row", 0.5);
+            snprintf(l->label, sizeof l->label, "stmt-stream %llu rows (%s)",
+                     (unsigned long long)cfg.rows, sources[i]->label);
+            struct job job = {.workload = W_STMT_STREAM, .ep = sources[i],
+                              .sql = source_sql[i], .count = cfg.rows};
+            measure(&cfg, &job, l);
+        }
+    }
     char point_sql[POINT_TABLE_ROWS][64];
     if (want_point) {
         for (unsigned i = 0; i < POINT_TABLE_ROWS; i++)
@@ -2145,6 +2762,22 @@ int main(int argc, char **argv)
         snprintf(l->label, sizeof l->label, "point select x%u (mariadb)", cfg.points);
         struct job job = {.workload = W_POINT, .ep = &cfg.real_ep, .point_sql = point_sql,
                           .count = cfg.points};
+        measure(&cfg, &job, l);
+    }
+    if (want_stmt_point) {
+        struct line *l = new_line(lines, &n, "op", 1.0);
+        l->wall_target = 1.0;
+        snprintf(l->label, sizeof l->label, "stmt-point x%u (mariadb)", cfg.points);
+        struct job job = {.workload = W_STMT_POINT, .ep = &cfg.real_ep, .count = cfg.points};
+        measure(&cfg, &job, l);
+    }
+    if (want_bulk) {
+        bench_bulk_init();
+        struct line *l = new_line(lines, &n, "row", 1.0);
+        l->row_by_row = 1;
+        snprintf(l->label, sizeof l->label, "stmt-bulk %llu rows by %u (mariadb)",
+                 (unsigned long long)cfg.rows, BULK_BATCH);
+        struct job job = {.workload = W_STMT_BULK, .ep = &cfg.real_ep, .count = cfg.rows};
         measure(&cfg, &job, l);
     }
     if (want_nb_point) {

@@ -8,12 +8,22 @@
  *       (../shared/tools/replay_server.py SOCKET ROWS): one query, every row
  *       fetched and every value touched. Functions: ir_stream_mywire,
  *       ir_stream_libmariadb.
+ *   mywire-bench-ir stmt-stream mywire|libmariadb SOCKET ROWS
+ *       the same rows from the same server through a prepared statement, in
+ *       the binary protocol, read through typed getters / bound typed buffers
+ *       (bench_stmt.h, as mywire-bench's stmt-stream): the execute and every
+ *       row; the prepare is outside. Functions: ir_stmt_stream_mywire,
+ *       ir_stmt_stream_libmariadb (C names cannot hold the workload's '-').
  *   mywire-bench-ir point mywire|libmariadb|pipeline N
  *       N point selects on the real MariaDB (MYWIRE_TEST_SOCKET, _USER,
  *       _PASSWORD, _DB; the table bench_point is created and filled as
  *       mywire-bench does): mywire and libmariadb one by one (query + store +
  *       fetch + free), pipeline through mywire pipelines of 100. Functions:
  *       ir_point_mywire, ir_point_libmariadb, ir_point_pipeline.
+ *   mywire-bench-ir stmt-point mywire|libmariadb N
+ *       N executes of SELECT c FROM bench_point WHERE id = ?, prepared once
+ *       (outside), as mywire-bench's stmt-point. Functions:
+ *       ir_stmt_point_mywire, ir_stmt_point_libmariadb.
  *
  * Connecting and the table are outside the function. E.g.
  *   valgrind --tool=callgrind --toggle-collect=ir_stream_mywire \
@@ -28,6 +38,7 @@
 #include <string.h>
 
 #include "bench_point.h"
+#include "bench_stmt.h"
 #include <mysql.h>
 
 #include "mywire.h"
@@ -121,6 +132,74 @@ NOINLINE int ir_stream_libmariadb(MYSQL *m, uint64_t *rows, uint64_t *sum)
     return err ? -1 : 0;
 }
 
+/* ------------------------------------------------------------ stmt-stream */
+
+NOINLINE int ir_stmt_stream_mywire(mywire_stmt *st, uint64_t *rows, uint64_t *sum)
+{
+    mywire_result *r = NULL;
+    if (mywire_stmt_execute(st, MYWIRE_STREAMING, &r) != MYWIRE_OK)
+        return -1;
+    uint64_t s = 0, n = 0;
+    int rc;
+    while ((rc = mywire_fetch(r)) == MYWIRE_ROW) {
+        if (mw_stmt_row(r, &s) != 0)
+            break;
+        n++;
+    }
+    mywire_result_free(r);
+    *rows = n;
+    *sum = s;
+    return rc == MYWIRE_DONE ? 0 : -1;
+}
+
+NOINLINE int ir_stmt_stream_libmariadb(MYSQL_STMT *st, struct my_stmt_row *row, uint64_t *rows,
+                                       uint64_t *sum)
+{
+    if (mysql_stmt_execute(st) != 0 || my_stmt_row_bind(st, row) != 0)
+        return -1;
+    uint64_t s = 0, n = 0;
+    int rc;
+    while ((rc = mysql_stmt_fetch(st)) == 0) {
+        if (my_stmt_row_sum(row, &s) != 0)
+            break;
+        n++;
+    }
+    mysql_stmt_free_result(st);
+    *rows = n;
+    *sum = s;
+    return rc == MYSQL_NO_DATA ? 0 : -1;
+}
+
+static int run_stmt_stream(int mw, const char *sock, uint64_t *rows, uint64_t *sum)
+{
+    int rc = -1;
+    if (mw) {
+        mywire_conn *c = mw_open(sock, "bench", "", NULL);
+        mywire_stmt *st = NULL;
+        if (c && mywire_stmt_new(c, &st) == MYWIRE_OK &&
+            mywire_stmt_prepare(st, stream_sql, sizeof stream_sql - 1) == MYWIRE_OK)
+            rc = ir_stmt_stream_mywire(st, rows, sum);
+        else if (c)
+            fprintf(stderr, "mywire prepare: %s\n", mywire_errmsg(c));
+        mywire_stmt_free(st);
+        mywire_conn_free(c);
+        return rc;
+    }
+    MYSQL *m = my_open(sock, "bench", "", NULL);
+    MYSQL_STMT *st = m ? mysql_stmt_init(m) : NULL;
+    struct my_stmt_row *row = calloc(1, sizeof *row);
+    if (st && row && mysql_stmt_prepare(st, stream_sql, sizeof stream_sql - 1) == 0)
+        rc = ir_stmt_stream_libmariadb(st, row, rows, sum);
+    else if (st)
+        fprintf(stderr, "libmariadb prepare: %s\n", mysql_stmt_error(st));
+    free(row);
+    if (st)
+        mysql_stmt_close(st);
+    if (m)
+        mysql_close(m);
+    return rc;
+}
+
 /* ------------------------------------------------------------ point */
 
 NOINLINE int ir_point_mywire(mywire_conn *c, unsigned n, uint64_t *sum)
@@ -198,6 +277,89 @@ NOINLINE int ir_point_pipeline(mywire_conn *c, unsigned n, uint64_t *sum)
     return bad ? -1 : 0;
 }
 
+/* ------------------------------------------------------------ stmt-point */
+
+static const char stmt_point_sql[] = "SELECT c FROM bench_point WHERE id = ?";
+
+NOINLINE int ir_stmt_point_mywire(mywire_stmt *st, unsigned n, uint64_t *sum)
+{
+    for (unsigned i = 0; i < n; i++) {
+        mywire_result *r = NULL;
+        int ok = mywire_stmt_bind_int64(st, 0, (int64_t)(i % POINT_ROWS + 1)) == MYWIRE_OK &&
+                 mywire_stmt_execute(st, MYWIRE_STREAMING, &r) == MYWIRE_OK &&
+                 mywire_fetch(r) == MYWIRE_ROW;
+        if (ok) {
+            const char *v = NULL;
+            size_t len = 0;
+            ok = mywire_get_bytes(r, 0, &v, &len) == MYWIRE_OK;
+            *sum += touch(v, len);
+            ok = ok && point_value_ok(i, v, len) && mywire_fetch(r) == MYWIRE_DONE;
+        }
+        mywire_result_free(r);
+        if (!ok)
+            return -1;
+    }
+    return 0;
+}
+
+struct my_point {
+    MYSQL_BIND param, result;
+    int64_t id;
+    char c[128];
+    unsigned long len;
+    my_bool is_null, error;
+};
+
+NOINLINE int ir_stmt_point_libmariadb(MYSQL_STMT *st, struct my_point *p, unsigned n, uint64_t *sum)
+{
+    for (unsigned i = 0; i < n; i++) {
+        p->id = (int64_t)(i % POINT_ROWS + 1);
+        if (mysql_stmt_execute(st) != 0 || mysql_stmt_fetch(st) != 0)
+            return -1;
+        *sum += touch(p->c, p->len);
+        if (p->is_null || !point_value_ok(i, p->c, p->len) || mysql_stmt_fetch(st) != MYSQL_NO_DATA)
+            return -1;
+    }
+    return 0;
+}
+
+static int run_stmt_point(int mw, const char *sock, const char *user, const char *pw,
+                          const char *db, unsigned n, uint64_t *sum)
+{
+    int rc = -1;
+    if (mw) {
+        mywire_conn *c = mw_open(sock, user, pw, db);
+        mywire_stmt *st = NULL;
+        if (c && mywire_stmt_new(c, &st) == MYWIRE_OK &&
+            mywire_stmt_prepare(st, stmt_point_sql, sizeof stmt_point_sql - 1) == MYWIRE_OK)
+            rc = ir_stmt_point_mywire(st, n, sum);
+        mywire_stmt_free(st);
+        mywire_conn_free(c);
+        return rc;
+    }
+    MYSQL *m = my_open(sock, user, pw, db);
+    MYSQL_STMT *st = m ? mysql_stmt_init(m) : NULL;
+    struct my_point *p = calloc(1, sizeof *p);
+    if (st && p && mysql_stmt_prepare(st, stmt_point_sql, sizeof stmt_point_sql - 1) == 0) {
+        p->param.buffer_type = MYSQL_TYPE_LONGLONG;
+        p->param.buffer = &p->id;
+        p->result.buffer_type = MYSQL_TYPE_STRING;
+        p->result.buffer = p->c;
+        p->result.buffer_length = sizeof p->c;
+        p->result.length = &p->len;
+        p->result.is_null = &p->is_null;
+        p->result.error = &p->error;
+        if (mysql_stmt_bind_param(st, &p->param) == 0 && mysql_stmt_bind_result(st, &p->result) == 0)
+            rc = ir_stmt_point_libmariadb(st, p, n, sum);
+    }
+    free(p);
+    if (st)
+        mysql_stmt_close(st);
+    if (m)
+        mysql_close(m);
+    return rc;
+}
+
 static int setup_points(const char *sock, const char *user, const char *pw, const char *db)
 {
     MYSQL *m = my_open(sock, user, pw, db);
@@ -228,8 +390,9 @@ static int setup_points(const char *sock, const char *user, const char *pw, cons
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: mywire-bench-ir stream mywire|libmariadb SOCKET ROWS\n"
-                        "       mywire-bench-ir point mywire|libmariadb|pipeline N\n");
+        fprintf(stderr, "usage: mywire-bench-ir stream|stmt-stream mywire|libmariadb SOCKET ROWS\n"
+                        "       mywire-bench-ir point mywire|libmariadb|pipeline N\n"
+                        "       mywire-bench-ir stmt-point mywire|libmariadb N\n");
         return 2;
     }
     const char *what = argv[1], *client = argv[2];
@@ -237,9 +400,12 @@ int main(int argc, char **argv)
     uint64_t sum = 0, rows = 0;
     int rc = -1;
     mysql_library_init(0, NULL, NULL);
-    if (strcmp(what, "stream") == 0 && argc == 5) {
+    int stmt_stream = strcmp(what, "stmt-stream") == 0;
+    if ((stmt_stream || strcmp(what, "stream") == 0) && argc == 5) {
         uint64_t want = strtoull(argv[4], NULL, 10);
-        if (mw) {
+        if (stmt_stream) {
+            rc = run_stmt_stream(mw, argv[3], &rows, &sum);
+        } else if (mw) {
             mywire_conn *c = mw_open(argv[3], "bench", "", NULL);
             if (c)
                 rc = ir_stream_mywire(c, &rows, &sum);
@@ -256,7 +422,7 @@ int main(int argc, char **argv)
                     (unsigned long long)want);
             rc = -1;
         }
-    } else if (strcmp(what, "point") == 0) {
+    } else if (strcmp(what, "point") == 0 || strcmp(what, "stmt-point") == 0) {
         unsigned n = (unsigned)strtoul(argv[3], NULL, 10);
         const char *sock = getenv("MYWIRE_TEST_SOCKET"), *user = getenv("MYWIRE_TEST_USER"),
                    *pw = getenv("MYWIRE_TEST_PASSWORD"), *db = getenv("MYWIRE_TEST_DB");
@@ -264,7 +430,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "point: MYWIRE_TEST_* must name a running MariaDB\n");
             return 1;
         }
-        if (mw) {
+        if (strcmp(what, "stmt-point") == 0) {
+            rc = run_stmt_point(mw, sock, user, pw, db, n, &sum);
+        } else if (mw) {
             mywire_conn *c = mw_open(sock, user, pw, db);
             if (c)
                 rc = strcmp(client, "pipeline") == 0 ? ir_point_pipeline(c, n, &sum)

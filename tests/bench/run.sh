@@ -17,6 +17,16 @@
 #                      the non-blocking APIs (mywire_set_nonblocking / MYSQL_OPT_NONBLOCK)
 #   pipeline           20000 point selects: mywire in pipelines of 100
 #                      (mywire_pipeline_run), libmariadb one by one
+#   stmt-stream        N binary rows x 6 columns of a prepared statement from the
+#                      replay server (and with --real from the MariaDB's table),
+#                      read through typed getters / mysql_stmt_bind_result
+#   stmt-point         20000 executes of a prepared point select on the MariaDB
+#   stmt-bulk          N rows inserted through prepared statements on the MariaDB:
+#                      MariaDB bulk (array binding / mywire's batch API, in
+#                      batches of 10000) and mywire row by row, interleaved
+# stmt-* are not in the default set either (stmt-bulk with its row-by-row
+# baseline takes long), e.g.
+#   tests/bench/run.sh --only stmt-stream,stmt-point,stmt-bulk --reps 5
 # The tls/zlib ones need the MariaDB of tests/server/mariadb.sh with TLS (it has
 # it); they are not in the default set because filling the table and the TLS
 # handshakes take a while. Neither client verifies the server's certificate,
@@ -64,8 +74,8 @@ for ((i = 0; i < ${#args[@]}; i++)); do
 done
 need_replay=0
 need_db=0
-[[ $use_replay == 1 && ,$only, =~ ,(stream|buffered), ]] && need_replay=1
-[[ ,$only, =~ ,(point|connect|tls-connect|tls-stream|zlib-stream|nb-point|pipeline), || $real == 1 ]] && need_db=1
+[[ $use_replay == 1 && ,$only, =~ ,(stream|buffered|stmt-stream), ]] && need_replay=1
+[[ ,$only, =~ ,(point|connect|tls-connect|tls-stream|zlib-stream|nb-point|pipeline|stmt-point|stmt-bulk), || $real == 1 ]] && need_db=1
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mywire-bench.XXXXXX")
 replay_pid=
