@@ -859,14 +859,17 @@ MYWIRE_API int mywire_pipeline_take_result(mywire_pipeline *p, size_t i, unsigne
  * Cursors: mywire_stmt_set_cursor(st, n) before execute asks the server for a
  * read-only cursor; the result (always streaming) then fetches n rows per
  * COM_STMT_FETCH as mywire_fetch() needs them, so a result of any size is
- * read in constant memory. Between two batches the connection is free for
- * other commands. Freeing or resetting the statement, or executing it again,
+ * read in constant memory. Between two batches (once the last row of a batch
+ * was fetched) the connection is free for other commands; the next one first
+ * reads the batch's end, and the current row is valid only until it starts.
+ * Freeing or resetting the statement, or executing it again,
  * ends the cursor: its result then gives MYWIRE_ERROR_STATE.
  *
  * Several results (CALL of a procedure, with PS_MULTI_RESULTS): read the
  * next ones with mywire_next_result(conn, ...) as for queries; they are
  * binary too. The result that carries a procedure's OUT parameters has
- * MYWIRE_STATUS_PS_OUT_PARAMS in mywire_status_flags().
+ * MYWIRE_STATUS_PS_OUT_PARAMS in mywire_status_flags() (a streaming one once
+ * it was read to its end: the flags come with the end marker).
  *
  * MariaDB 10.6+ sends a statement's result metadata once and skips it at
  * later executions while it is unchanged (option cache_metadata, on by
