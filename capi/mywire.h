@@ -932,7 +932,7 @@ MYWIRE_API int mywire_stmt_bind_json(mywire_stmt *stmt, unsigned index, const ch
 /* A BIT value (sent as an unsigned 64-bit integer). */
 MYWIRE_API int mywire_stmt_bind_bit(mywire_stmt *stmt, unsigned index, uint64_t bits);
 MYWIRE_API int mywire_stmt_bind_time(mywire_stmt *stmt, unsigned index, const mywire_time *value);
-/* Unbind every parameter. */
+/* Unbind every parameter (but those with long data sent, see above). */
 MYWIRE_API int mywire_stmt_clear_bindings(mywire_stmt *stmt);
 
 /* Send a chunk of parameter index's value (COM_STMT_SEND_LONG_DATA; no

@@ -660,7 +660,10 @@ Connection::Progress Connection::on_prepare_done() {
     st.columns_ = std::move(prep_columns_);  // vectors move: the column pointers stay valid
     prep_params_ = proto::ResultHead{};
     prep_columns_ = proto::ResultHead{};
-    if (st.params_.size() != ok.params) st.params_.assign(ok.params, proto::Param{});
+    // An explicit prepare unbinds every parameter (the header's promise; long
+    // data went with the old server statement); a re-prepare for
+    // ER_NEED_REPREPARE keeps them, for the execute that follows.
+    if (call_ == Call::prepare || st.params_.size() != ok.params) st.params_.assign(ok.params, proto::Param{});
     st.types_known_ = false;
     st.sent_types_.clear();
     return Progress::done;

@@ -230,7 +230,12 @@ public:
 private:
     friend class Connection;
     friend class Result;
-    Errc param_index(unsigned i) const { return i < params_.size() ? Errc::ok : Errc::argument; }
+    // A parameter a setter may bind: in range, and not one whose long data
+    // the server holds (it would take that and skip the bound value, and
+    // misread the parameters after it).
+    Errc param_index(unsigned i) const {
+        return i < params_.size() && !params_[i].long_data ? Errc::ok : Errc::argument;
+    }
     // The COM_STMT_EXECUTE payload (after the command byte) into out.
     Errc build_execute(std::string &out, Error &err);
     Connection *conn_;

@@ -266,7 +266,10 @@ Errc Statement::bind_time(unsigned i, const proto::Time &t) {
 }
 
 Errc Statement::clear_bindings() {
-    for (proto::Param &p : params_) p = proto::Param{};
+    // Long data already sent stays (the server keeps it until an execute or
+    // COM_STMT_RESET).
+    for (proto::Param &p : params_)
+        if (!p.long_data) p = proto::Param{};
     return Errc::ok;
 }
 
