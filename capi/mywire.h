@@ -911,8 +911,9 @@ MYWIRE_API const mywire_column *mywire_stmt_param_at(const mywire_stmt *stmt, un
 MYWIRE_API uint32_t mywire_stmt_id(const mywire_stmt *stmt);
 
 /* Typed setters: OK, or ARGUMENT (NULL handle, index out of range, a value
- * the type cannot hold, NaN/infinity, an ill-formed decimal text or time).
- * Nothing is sent. */
+ * the type cannot hold, NaN/infinity, an ill-formed decimal text or time, a
+ * parameter whose long data was sent since the last execute: the server
+ * would use that; mywire_stmt_reset drops it). Nothing is sent. */
 MYWIRE_API int mywire_stmt_bind_null(mywire_stmt *stmt, unsigned index);
 MYWIRE_API int mywire_stmt_bind_int8(mywire_stmt *stmt, unsigned index, int8_t value);
 MYWIRE_API int mywire_stmt_bind_int16(mywire_stmt *stmt, unsigned index, int16_t value);
