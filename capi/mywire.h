@@ -859,14 +859,17 @@ MYWIRE_API int mywire_pipeline_take_result(mywire_pipeline *p, size_t i, unsigne
  * Cursors: mywire_stmt_set_cursor(st, n) before execute asks the server for a
  * read-only cursor; the result (always streaming) then fetches n rows per
  * COM_STMT_FETCH as mywire_fetch() needs them, so a result of any size is
- * read in constant memory. Between two batches the connection is free for
- * other commands. Freeing or resetting the statement, or executing it again,
+ * read in constant memory. Between two batches (once the last row of a batch
+ * was fetched) the connection is free for other commands; the next one first
+ * reads the batch's end, and the current row is valid only until it starts.
+ * Freeing or resetting the statement, or executing it again,
  * ends the cursor: its result then gives MYWIRE_ERROR_STATE.
  *
  * Several results (CALL of a procedure, with PS_MULTI_RESULTS): read the
  * next ones with mywire_next_result(conn, ...) as for queries; they are
  * binary too. The result that carries a procedure's OUT parameters has
- * MYWIRE_STATUS_PS_OUT_PARAMS in mywire_status_flags().
+ * MYWIRE_STATUS_PS_OUT_PARAMS in mywire_status_flags() (a streaming one once
+ * it was read to its end: the flags come with the end marker).
  *
  * MariaDB 10.6+ sends a statement's result metadata once and skips it at
  * later executions while it is unchanged (option cache_metadata, on by
@@ -921,8 +924,9 @@ MYWIRE_API const mywire_column *mywire_stmt_param_at(const mywire_stmt *stmt, un
 MYWIRE_API uint32_t mywire_stmt_id(const mywire_stmt *stmt);
 
 /* Typed setters: OK, or ARGUMENT (NULL handle, index out of range, a value
- * the type cannot hold, NaN/infinity, an ill-formed decimal text or time).
- * Nothing is sent. */
+ * the type cannot hold, NaN/infinity, an ill-formed decimal text or time, a
+ * parameter whose long data was sent since the last execute: the server
+ * would use that; mywire_stmt_reset drops it). Nothing is sent. */
 MYWIRE_API int mywire_stmt_bind_null(mywire_stmt *stmt, unsigned index);
 MYWIRE_API int mywire_stmt_bind_int8(mywire_stmt *stmt, unsigned index, int8_t value);
 MYWIRE_API int mywire_stmt_bind_int16(mywire_stmt *stmt, unsigned index, int16_t value);
@@ -942,7 +946,7 @@ MYWIRE_API int mywire_stmt_bind_json(mywire_stmt *stmt, unsigned index, const ch
 /* A BIT value (sent as an unsigned 64-bit integer). */
 MYWIRE_API int mywire_stmt_bind_bit(mywire_stmt *stmt, unsigned index, uint64_t bits);
 MYWIRE_API int mywire_stmt_bind_time(mywire_stmt *stmt, unsigned index, const mywire_time *value);
-/* Unbind every parameter. */
+/* Unbind every parameter (but those with long data sent, see above). */
 MYWIRE_API int mywire_stmt_clear_bindings(mywire_stmt *stmt);
 
 /* Send a chunk of parameter index's value (COM_STMT_SEND_LONG_DATA; no

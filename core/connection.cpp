@@ -366,6 +366,7 @@ void Connection::drop_connection(int result_code, State to) noexcept {
 void Connection::clear_call() noexcept {
     call_ = Call::none;
     op_ = after_drain_ = nullptr;
+    cursor_tail_ = nullptr;
     fetching_ = nullptr;
     pipe_ = nullptr;
 }
@@ -425,6 +426,7 @@ Errc Connection::ready_for_command() {
         return Errc::ok;
     case State::rows:
         if (!active_ && drain_pending_) return Errc::ok;  // a freed result: drained first
+        if (active_ && at_batch_end(*active_)) return Errc::ok;  // between two batches of a cursor
         return session.err.set(Errc::out_of_sync,
                                "commands out of sync: a streaming result is still being read");
     case State::more_results:
@@ -458,7 +460,13 @@ Errc Connection::begin(Call call, proto::Op *op, bool sends) {
     session.err.sent = call == Call::fetch || call == Call::next_result || call == Call::drain;
     if (call != Call::fetch && call != Call::next_result && call != Call::drain)
         cancel_.clear_request();  // a new command: an earlier mywire_cancel was not for it
-    if (drain_pending_ && call != Call::connect && call != Call::close && call != Call::drain) {
+    if (active_ && call != Call::fetch && call != Call::connect && call != Call::close && call != Call::drain &&
+        state() == State::rows && at_batch_end(*active_)) {
+        // Between two batches of a cursor: the batch's end marker first.
+        cursor_tail_ = active_;
+        after_drain_ = op;
+        op_ = &active_->rows_op_;
+    } else if (drain_pending_ && call != Call::connect && call != Call::close && call != Call::drain) {
         // A result freed while still reading rows: its rest first.
         drain_op_ = proto::RowsOp(drain_sink_);
         after_drain_ = op;
@@ -608,6 +616,13 @@ Connection::Progress Connection::on_abort() {
 }
 
 Connection::Progress Connection::on_op_error() {
+    if (cursor_tail_ && op_ == &cursor_tail_->rows_op_) {
+        // The batch ended with an error (or the connection failed): the
+        // cursor's result ends with it, and the command is not sent.
+        cursor_tail_ = nullptr;
+        abandon_active(static_cast<int>(session.err.code));
+        return fail_progress(session.err.code);
+    }
     // The server stopped the statement (ER_QUERY_INTERRUPTED) after a
     // mywire_cancel during this command: that is the cancel's outcome.
     if (session.err.code == Errc::server && session.err.server_errno == 1317 && cancel_.requested())
@@ -646,7 +661,10 @@ Connection::Progress Connection::on_prepare_done() {
     st.columns_ = std::move(prep_columns_);  // vectors move: the column pointers stay valid
     prep_params_ = proto::ResultHead{};
     prep_columns_ = proto::ResultHead{};
-    if (st.params_.size() != ok.params) st.params_.assign(ok.params, proto::Param{});
+    // An explicit prepare unbinds every parameter (the header's promise; long
+    // data went with the old server statement); a re-prepare for
+    // ER_NEED_REPREPARE keeps them, for the execute that follows.
+    if (call_ == Call::prepare || st.params_.size() != ok.params) st.params_.assign(ok.params, proto::Param{});
     st.types_known_ = false;
     st.sent_types_.clear();
     return Progress::done;
@@ -804,6 +822,19 @@ Connection::Progress Connection::pipeline_op_error() {
 }
 
 Connection::Progress Connection::on_op_done() {
+    if (cursor_tail_ && op_ == &cursor_tail_->rows_op_) {
+        Result &r = *std::exchange(cursor_tail_, nullptr);
+        if (!r.rows_op_.end) {
+            abandon_active(static_cast<int>(Errc::protocol));
+            return fail_progress(session.err.set(Errc::protocol, "the server sent more rows than the "
+                                                                 "cursor's batch asked for"));
+        }
+        end_of_batch(r);
+        op_ = after_drain_;
+        after_drain_ = nullptr;
+        if (!pending_closes_.empty() && call_ != Call::next_result) flush_stmt_closes();
+        return Progress::more;  // the call's own op
+    }
     if (op_ == &drain_op_) {
         drain_pending_ = false;
         op_ = after_drain_;
@@ -1122,6 +1153,7 @@ Errc Connection::finish(Result *&out) {
     Call call = call_;
     call_ = Call::none;
     op_ = after_drain_ = nullptr;
+    cursor_tail_ = nullptr;
     call_done_ = false;
     switch (call) {
     case Call::connect:
@@ -1211,20 +1243,7 @@ Errc Connection::finish(Result *&out) {
             r->finished_ = true;
             if (r->error_ == 0) r->error_ = static_cast<int>(rc);
         } else if (r->rows_op_.end) {
-            r->head.ok.status_flags = r->rows_op_.end_ok.status_flags;
-            r->head.ok.warnings = r->rows_op_.end_ok.warnings;
-            if (active_ == r) active_ = nullptr;
-            std::uint16_t st = r->rows_op_.end_ok.status_flags;
-            if (r->cursor_stmt_ && (st & proto::status::cursor_exists) && !(st & proto::status::last_row_sent)) {
-                // A batch ended; the cursor has more: the next fetch asks for them.
-                r->rows_op_ = proto::RowsOp(r->stream_sink_);
-            } else {
-                r->finished_ = true;
-                if (r->cursor_stmt_) r->cursor_stmt_->cursor_result_ = nullptr;
-                if (r->cursor_stmt_ || r->cursor_done_) r->cursor_done_ = true;
-                r->cursor_stmt_ = nullptr;
-                r->conn_ = nullptr;
-            }
+            end_of_batch(*r);
         }
         break;
     }
@@ -1232,6 +1251,24 @@ Errc Connection::finish(Result *&out) {
         break;
     }
     return rc;
+}
+
+// The end marker of a streaming result (or of a cursor's batch) was read.
+void Connection::end_of_batch(Result &r) noexcept {
+    r.head.ok.status_flags = r.rows_op_.end_ok.status_flags;
+    r.head.ok.warnings = r.rows_op_.end_ok.warnings;
+    if (active_ == &r) active_ = nullptr;
+    std::uint16_t st = r.rows_op_.end_ok.status_flags;
+    if (r.cursor_stmt_ && (st & proto::status::cursor_exists) && !(st & proto::status::last_row_sent)) {
+        // A batch ended; the cursor has more: the next fetch asks for them.
+        r.rows_op_ = proto::RowsOp(r.stream_sink_);
+    } else {
+        r.finished_ = true;
+        if (r.cursor_stmt_) r.cursor_stmt_->cursor_result_ = nullptr;
+        if (r.cursor_stmt_ || r.cursor_done_) r.cursor_done_ = true;
+        r.cursor_stmt_ = nullptr;
+        r.conn_ = nullptr;
+    }
 }
 
 // ------------------------------------------------------------------ calls
@@ -1350,12 +1387,14 @@ Errc Connection::start_stmt_reset(Statement &st) {
     // The server drops the long data and closes the cursor.
     for (proto::Param &p : st.params_)
         if (p.long_data) p.long_data = false, p.bound = false;
-    if (Result *r = st.cursor_result_; r && r != active_) {
+    if (Result *r = st.cursor_result_; r && (r != active_ || at_batch_end(*r))) {
         r->cursor_stmt_ = nullptr;
         r->cursor_done_ = true;
         if (!r->finished_) {
-            r->finished_ = true;
-            r->conn_ = nullptr;
+            if (r != active_) {
+                r->finished_ = true;
+                r->conn_ = nullptr;
+            }  // else its batch's end marker is read first (begin), which ends it
             if (r->error_ == 0) r->error_ = static_cast<int>(Errc::state);
         }
         st.cursor_result_ = nullptr;
@@ -1476,6 +1515,7 @@ int Connection::start_cursor_fetch(Result &r) {
     }
     if (Errc rc = ready_for_command(); rc != Errc::ok) return static_cast<int>(rc);
     std::uint32_t id = st->id_, rows = st->cursor_rows_ ? st->cursor_rows_ : 1;
+    r.batch_end_ = r.fetched_ + rows;
     for (int k = 0; k < 4; ++k) {
         r.fetch_request_[k] = static_cast<std::uint8_t>(id >> (8 * k));
         r.fetch_request_[4 + k] = static_cast<std::uint8_t>(rows >> (8 * k));

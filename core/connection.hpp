@@ -174,6 +174,9 @@ private:
     Statement *cursor_stmt_ = nullptr;
     bool cursor_done_ = false;
     std::uint8_t fetch_request_[8] = {};
+    // fetched_ once every row of the current batch was read (its end marker
+    // may still be unread: the next command reads it first).
+    std::uint64_t batch_end_ = 0;
     std::optional<proto::RequestThenOp> fetch_op_;
     bool finished_ = false;  // all rows (and the end marker) read, or failed
     int error_ = 0;          // why a streaming result stopped early; sticky
@@ -234,7 +237,12 @@ public:
 private:
     friend class Connection;
     friend class Result;
-    Errc param_index(unsigned i) const { return i < params_.size() ? Errc::ok : Errc::argument; }
+    // A parameter a setter may bind: in range, and not one whose long data
+    // the server holds (it would take that and skip the bound value, and
+    // misread the parameters after it).
+    Errc param_index(unsigned i) const {
+        return i < params_.size() && !params_[i].long_data ? Errc::ok : Errc::argument;
+    }
     // The COM_STMT_EXECUTE payload (after the command byte) into out.
     Errc build_execute(std::string &out, Error &err);
     // Batch rows [from, to) as one COM_STMT_BULK_EXECUTE payload.
@@ -460,6 +468,12 @@ private:
     void flush_stmt_closes();
     Progress on_prepare_done();
     int start_cursor_fetch(Result &r);
+    // A cursor's result whose current batch's rows were all read: only the
+    // batch's end marker is left, which the next command reads first.
+    static bool at_batch_end(const Result &r) {
+        return r.cursor() && !r.finished_ && r.fetched_ == r.batch_end_ && !r.rows_op_.end;
+    }
+    void end_of_batch(Result &r) noexcept;
 
     proto::ResultHeadOp::Limits head_limits() const {
         return {opts.max_columns, static_cast<std::size_t>(opts.max_metadata_bytes)};
@@ -513,6 +527,9 @@ private:
     std::optional<StoreSink> store_sink_;
     std::optional<proto::RowsOp> store_op_;
     Result *fetching_ = nullptr;  // the result a fetch call is for
+    // A cursor result whose batch's rows were all read when a command began:
+    // the command reads the batch's end marker first (its rows_op_).
+    Result *cursor_tail_ = nullptr;
     Pipeline *pipe_ = nullptr;    // the batch a pipeline call runs
     std::size_t send_next_ = 0, read_next_ = 0, in_flight_ = 0;
 

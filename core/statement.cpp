@@ -67,8 +67,12 @@ Statement::Statement(Connection *conn) : conn_(conn) {
 
 Statement::~Statement() {
     if (cursor_result_) {
+        // Its cursor ends: the rows not fetched yet will not come (STATE,
+        // not a DONE that would look like the end).
         cursor_result_->cursor_stmt_ = nullptr;
         cursor_result_->cursor_done_ = true;
+        if (!cursor_result_->finished_ && cursor_result_->error_ == 0)
+            cursor_result_->error_ = static_cast<int>(Errc::state);
         cursor_result_ = nullptr;
     }
     if (!conn_) return;
@@ -306,7 +310,10 @@ Errc Statement::bind_time(unsigned i, const proto::Time &t) {
 }
 
 Errc Statement::clear_bindings() {
-    for (proto::Param &p : params_) p = proto::Param{};
+    // Long data already sent stays (the server keeps it until an execute or
+    // COM_STMT_RESET).
+    for (proto::Param &p : params_)
+        if (!p.long_data) p = proto::Param{};
     return Errc::ok;
 }
 

@@ -618,7 +618,7 @@ Action PrepareOp::resume(Session &s) {
             columns_.columns.clear();
             columns_.names.clear();
             if (ok.params > 0) {
-                if (collect_.begin(s, params_, ok.params) != Errc::ok) return Action::error;
+                if (collect_params_.begin(s, params_, ok.params) != Errc::ok) return Action::error;
                 phase_ = Phase::params;
                 continue;
             }
@@ -629,8 +629,9 @@ Action PrepareOp::resume(Session &s) {
         case Phase::params:
         case Phase::columns: {
             bool full = false;
-            if (collect_.add(s, phase_ == Phase::params ? params_ : columns_, payload, full) != Errc::ok)
-                return Action::error;
+            Errc added = phase_ == Phase::params ? collect_params_.add(s, params_, payload, full)
+                                                 : collect_.add(s, columns_, payload, full);
+            if (added != Errc::ok) return Action::error;
             if (!full) continue;
             if (!s.deprecate_eof()) {
                 phase_ = phase_ == Phase::params ? Phase::params_eof : Phase::columns_eof;

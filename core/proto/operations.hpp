@@ -260,7 +260,7 @@ private:
 class PrepareOp final : public Op {
 public:
     PrepareOp(std::string_view sql, ResultHead &params, ResultHead &columns, HeadLimits limits)
-        : sql_(sql), params_(params), columns_(columns), collect_(limits) {}
+        : sql_(sql), params_(params), columns_(columns), collect_(limits), collect_params_(param_limits(limits)) {}
     Action resume(Session &s) override;
     PrepareOk ok;
 
@@ -268,7 +268,13 @@ private:
     Action next_list(Session &s);
     std::string_view sql_;
     ResultHead &params_, &columns_;
-    ColumnCollector collect_;
+    // max_columns bounds a result's columns, not the parameters: their count
+    // is a 2-byte field (a statement may have up to 65535).
+    static HeadLimits param_limits(HeadLimits l) {
+        l.max_columns = 65535;
+        return l;
+    }
+    ColumnCollector collect_, collect_params_;
     enum class Phase { send, ok, params, params_eof, columns, columns_eof, done } phase_ = Phase::send;
 };
 

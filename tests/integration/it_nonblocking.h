@@ -20,9 +20,13 @@
  * - a call continued after its deadline (mywire_timeout_ms() was 0 and poll
  *   timed out) does not keep waiting.
  *
- * mywire_fetch() needs the socket of the result's connection: the query and
- * next_result wrappers record result -> connection in a small map, which
- * mywire_result_free/discard and mywire_conn_free/discard update.
+ * mywire_fetch() needs the socket of the result's connection: the query,
+ * next_result and stmt_execute wrappers record result -> connection in a
+ * small map, which mywire_result_free/discard and mywire_conn_free/discard
+ * update. The statement calls need their statement's connection the same
+ * way: mywire_stmt_new records statement -> connection in that map and
+ * mywire_stmt_free drops it (a statement whose connection was freed maps to
+ * nothing, and its calls must not wait).
  *
  * `(mywire_query)(...)`, in parentheses, calls the real function. The
  * definitions are compiled into it_common.c only (IT_NB_IMPLEMENTATION).
@@ -51,6 +55,12 @@ void it_nb_result_free(mywire_result *res);
 void it_nb_result_discard(mywire_result *res);
 void it_nb_conn_free(mywire_conn *conn);
 void it_nb_conn_discard(mywire_conn *conn);
+int it_nb_stmt_new(mywire_conn *conn, mywire_stmt **out);
+void it_nb_stmt_free(mywire_stmt *stmt);
+int it_nb_stmt_prepare(mywire_stmt *stmt, const char *sql, size_t len);
+int it_nb_stmt_execute(mywire_stmt *stmt, int mode, mywire_result **out);
+int it_nb_stmt_reset(mywire_stmt *stmt);
+int it_nb_stmt_send_long_data(mywire_stmt *stmt, unsigned index, const void *data, size_t len);
 /* How many calls had to wait at least once, over the whole process. */
 unsigned long it_nb_waited_calls(void);
 
@@ -69,6 +79,12 @@ unsigned long it_nb_waited_calls(void);
 #define mywire_result_discard(r) it_nb_result_discard(r)
 #define mywire_conn_free(c) it_nb_conn_free(c)
 #define mywire_conn_discard(c) it_nb_conn_discard(c)
+#define mywire_stmt_new(c, out) it_nb_stmt_new(c, out)
+#define mywire_stmt_free(st) it_nb_stmt_free(st)
+#define mywire_stmt_prepare(st, sql, len) it_nb_stmt_prepare(st, sql, len)
+#define mywire_stmt_execute(st, mode, out) it_nb_stmt_execute(st, mode, out)
+#define mywire_stmt_reset(st) it_nb_stmt_reset(st)
+#define mywire_stmt_send_long_data(st, i, data, len) it_nb_stmt_send_long_data(st, i, data, len)
 
 #ifdef IT_NB_IMPLEMENTATION
 
@@ -82,7 +98,7 @@ unsigned long it_nb_waited_calls(void);
 
 static pthread_mutex_t it_nb_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct it_nb_entry {
-    const mywire_result *res;
+    const void *handle; /* a mywire_result or a mywire_stmt */
     mywire_conn *conn;
 } *it_nb_map;
 static size_t it_nb_used, it_nb_cap;
@@ -125,12 +141,12 @@ static void it_nb_broken(const char *call, const char *fmt, ...)
     abort();
 }
 
-static void it_nb_remember(const mywire_result *res, mywire_conn *conn)
+static void it_nb_remember(const void *handle, mywire_conn *conn)
 {
-    if (res == NULL) return;
+    if (handle == NULL) return;
     pthread_mutex_lock(&it_nb_lock);
     size_t i = 0;
-    while (i < it_nb_used && it_nb_map[i].res != res) i++;
+    while (i < it_nb_used && it_nb_map[i].handle != handle) i++;
     if (i == it_nb_used) {
         if (it_nb_used == it_nb_cap) {
             size_t cap = it_nb_cap ? 2 * it_nb_cap : 64;
@@ -141,27 +157,28 @@ static void it_nb_remember(const mywire_result *res, mywire_conn *conn)
         }
         it_nb_used++;
     }
-    it_nb_map[i].res = res;
+    it_nb_map[i].handle = handle;
     it_nb_map[i].conn = conn;
     pthread_mutex_unlock(&it_nb_lock);
 }
 
-static mywire_conn *it_nb_conn_of(const mywire_result *res)
+static mywire_conn *it_nb_conn_of(const void *handle)
 {
     mywire_conn *conn = NULL;
     pthread_mutex_lock(&it_nb_lock);
     for (size_t i = 0; i < it_nb_used; i++)
-        if (it_nb_map[i].res == res) conn = it_nb_map[i].conn;
+        if (it_nb_map[i].handle == handle) conn = it_nb_map[i].conn;
     pthread_mutex_unlock(&it_nb_lock);
     return conn;
 }
 
-/* Drop the entries of a result (res != NULL) or of a connection. */
-static void it_nb_forget(const mywire_result *res, const mywire_conn *conn)
+/* Drop the entry of a result or statement (handle != NULL), or the entries
+ * of a connection. */
+static void it_nb_forget(const void *handle, const mywire_conn *conn)
 {
     pthread_mutex_lock(&it_nb_lock);
     for (size_t i = 0; i < it_nb_used;) {
-        if ((res != NULL && it_nb_map[i].res == res) ||
+        if ((handle != NULL && it_nb_map[i].handle == handle) ||
             (conn != NULL && it_nb_map[i].conn == conn))
             it_nb_map[i] = it_nb_map[--it_nb_used];
         else
@@ -346,6 +363,52 @@ void it_nb_conn_discard(mywire_conn *conn)
 {
     if (conn != NULL) it_nb_forget(NULL, conn);
     (mywire_conn_discard)(conn);
+}
+
+int it_nb_stmt_new(mywire_conn *conn, mywire_stmt **out)
+{
+    int rc = (mywire_stmt_new)(conn, out);
+    if (rc == MYWIRE_OK && out != NULL) it_nb_remember(*out, conn);
+    return rc;
+}
+
+void it_nb_stmt_free(mywire_stmt *stmt)
+{
+    it_nb_forget(stmt, NULL);
+    (mywire_stmt_free)(stmt);
+}
+
+int it_nb_stmt_prepare(mywire_stmt *stmt, const char *sql, size_t len)
+{
+    mywire_conn *conn = it_nb_conn_of(stmt);
+    IT_NB_COMMAND("mywire_stmt_prepare", conn, (mywire_stmt_prepare)(stmt, sql, len));
+}
+
+static int it_nb_stmt_execute_driven(mywire_conn *conn, mywire_stmt *stmt, int mode,
+                                     mywire_result **out)
+{
+    IT_NB_COMMAND("mywire_stmt_execute", conn, (mywire_stmt_execute)(stmt, mode, out));
+}
+
+int it_nb_stmt_execute(mywire_stmt *stmt, int mode, mywire_result **out)
+{
+    mywire_conn *conn = it_nb_conn_of(stmt);
+    int rc = it_nb_stmt_execute_driven(conn, stmt, mode, out);
+    if (out != NULL && *out != NULL) it_nb_remember(*out, conn);
+    return rc;
+}
+
+int it_nb_stmt_reset(mywire_stmt *stmt)
+{
+    mywire_conn *conn = it_nb_conn_of(stmt);
+    IT_NB_COMMAND("mywire_stmt_reset", conn, (mywire_stmt_reset)(stmt));
+}
+
+int it_nb_stmt_send_long_data(mywire_stmt *stmt, unsigned index, const void *data, size_t len)
+{
+    mywire_conn *conn = it_nb_conn_of(stmt);
+    IT_NB_COMMAND("mywire_stmt_send_long_data", conn,
+                  (mywire_stmt_send_long_data)(stmt, index, data, len));
 }
 
 #endif /* IT_NB_IMPLEMENTATION */
