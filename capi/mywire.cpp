@@ -196,6 +196,15 @@ int run_call(Connection *c, Call kind, Start &&start, Finish &&finish) {
 
 int finish_plain(Connection *c) { return static_cast<int>(c->finish()); }
 
+// Ends a call that makes a result (query, next_result, execute, batch): the
+// result into *out, the call's code back.
+int finish_result(Connection *c, mywire_result **out) {
+    Result *r = nullptr;
+    Errc rc = c->finish(r);
+    *out = reinterpret_cast<mywire_result *>(r);
+    return static_cast<int>(rc);
+}
+
 }  // namespace
 
 extern "C" {
@@ -458,12 +467,7 @@ int mywire_query(mywire_conn *conn, const char *sql, size_t len, int mode, mywir
         return static_cast<int>(c->err().set(Errc::argument, "invalid argument to mywire_query"));
     return run_call(c, Call::query,
                     [&] { return c->start_query(std::string_view(sql ? sql : "", len), mode == MYWIRE_STREAMING); },
-                    [&] {
-                        Result *r = nullptr;
-                        Errc rc = c->finish(r);
-                        *out = reinterpret_cast<mywire_result *>(r);
-                        return static_cast<int>(rc);
-                    });
+                    [&] { return finish_result(c, out); });
 }
 
 int mywire_more_results(const mywire_conn *conn) { return conn && C(conn)->more_results() ? 1 : 0; }
@@ -479,11 +483,8 @@ int mywire_next_result(mywire_conn *conn, int mode, mywire_result **out) {
                     [&]() -> int {
                         if (none) return MYWIRE_DONE;
                         bool no_more = c->next_is_none();
-                        Result *r = nullptr;
-                        Errc rc = c->finish(r);
-                        *out = reinterpret_cast<mywire_result *>(r);
-                        if (rc != Errc::ok) return static_cast<int>(rc);
-                        return no_more ? MYWIRE_DONE : MYWIRE_OK;
+                        int rc = finish_result(c, out);
+                        return rc == MYWIRE_OK && no_more ? MYWIRE_DONE : rc;
                     });
 }
 
@@ -746,14 +747,18 @@ int bind(mywire_stmt *stmt, F &&f) {
     }
 }
 
-const mywire::Value *typed_value(const mywire_result *res, unsigned index, int &rc) {
-    rc = MYWIRE_ERROR_ARGUMENT;
-    if (!res) return nullptr;
-    const mywire::Value *v = R(res)->raw_value(index);
-    if (!v) return nullptr;
-    if (!v->data) return rc = MYWIRE_NULL, nullptr;
-    rc = MYWIRE_OK;
-    return v;
+// A typed getter: value index of the current row, converted by `convert`
+// (one of proto's to_* functions) into *out, which changes only on success.
+template <class T, class Convert>
+int typed_get(const mywire_result *res, unsigned index, T *out, Convert convert) {
+    const mywire::Value *v = res ? R(res)->raw_value(index) : nullptr;
+    if (!v) return MYWIRE_ERROR_ARGUMENT;
+    if (!v->data) return MYWIRE_NULL;
+    if (!out) return MYWIRE_ERROR_ARGUMENT;
+    T x{};
+    if (convert(R(res)->head.columns[index], *v, R(res)->binary(), x) != Errc::ok) return MYWIRE_ERROR_CONVERSION;
+    *out = x;
+    return MYWIRE_OK;
 }
 
 }  // namespace
@@ -914,12 +919,7 @@ int mywire_stmt_execute(mywire_stmt *stmt, int mode, mywire_result **out) {
     // A client-side statement runs as a text query.
     Call kind = S(stmt)->client_side() ? Call::query : Call::execute;
     return run_call(c, kind, [&] { return c->start_execute(*S(stmt), mode == MYWIRE_STREAMING); },
-                    [&] {
-                        Result *r = nullptr;
-                        Errc e = c->finish(r);
-                        *out = reinterpret_cast<mywire_result *>(r);
-                        return static_cast<int>(e);
-                    });
+                    [&] { return finish_result(c, out); });
 }
 
 int mywire_stmt_reset(mywire_stmt *stmt) {
@@ -955,58 +955,23 @@ int mywire_stmt_execute_batch(mywire_stmt *stmt, mywire_result **out) {
     if (!c) return rc;
     if (!out) return static_cast<int>(c->err().set(Errc::argument, "invalid argument to mywire_stmt_execute_batch"));
     return run_call(c, Call::batch, [&] { return c->start_execute_batch(*S(stmt)); },
-                    [&] {
-                        Result *r = nullptr;
-                        Errc e = c->finish(r);
-                        *out = reinterpret_cast<mywire_result *>(r);
-                        return static_cast<int>(e);
-                    });
+                    [&] { return finish_result(c, out); });
 }
 
 // ------------------------------------------------------------ typed values
 
 int mywire_get_int64(const mywire_result *res, unsigned index, int64_t *out) {
-    int rc;
-    const mywire::Value *v = typed_value(res, index, rc);
-    if (!v || !out) return v ? MYWIRE_ERROR_ARGUMENT : rc;
-    std::int64_t x;
-    if (mywire::proto::to_int64(R(res)->head.columns[index], *v, R(res)->binary(), x) != Errc::ok)
-        return MYWIRE_ERROR_CONVERSION;
-    *out = x;
-    return MYWIRE_OK;
+    return typed_get(res, index, out, mywire::proto::to_int64);
 }
-
 int mywire_get_uint64(const mywire_result *res, unsigned index, uint64_t *out) {
-    int rc;
-    const mywire::Value *v = typed_value(res, index, rc);
-    if (!v || !out) return v ? MYWIRE_ERROR_ARGUMENT : rc;
-    std::uint64_t x;
-    if (mywire::proto::to_uint64(R(res)->head.columns[index], *v, R(res)->binary(), x) != Errc::ok)
-        return MYWIRE_ERROR_CONVERSION;
-    *out = x;
-    return MYWIRE_OK;
+    return typed_get(res, index, out, mywire::proto::to_uint64);
 }
-
 int mywire_get_double(const mywire_result *res, unsigned index, double *out) {
-    int rc;
-    const mywire::Value *v = typed_value(res, index, rc);
-    if (!v || !out) return v ? MYWIRE_ERROR_ARGUMENT : rc;
-    double x;
-    if (mywire::proto::to_double(R(res)->head.columns[index], *v, R(res)->binary(), x) != Errc::ok)
-        return MYWIRE_ERROR_CONVERSION;
-    *out = x;
-    return MYWIRE_OK;
+    return typed_get(res, index, out, mywire::proto::to_double);
 }
-
 int mywire_get_time(const mywire_result *res, unsigned index, mywire_time *out) {
-    int rc;
-    const mywire::Value *v = typed_value(res, index, rc);
-    if (!v || !out) return v ? MYWIRE_ERROR_ARGUMENT : rc;
-    mywire::proto::Time t{};
-    if (mywire::proto::to_time(R(res)->head.columns[index], *v, R(res)->binary(), t) != Errc::ok)
-        return MYWIRE_ERROR_CONVERSION;
-    std::memcpy(out, &t, sizeof t);
-    return MYWIRE_OK;
+    // mywire_time and proto::Time have one layout (static_asserts above).
+    return typed_get(res, index, reinterpret_cast<mywire::proto::Time *>(out), mywire::proto::to_time);
 }
 
 int mywire_get_bytes(const mywire_result *res, unsigned index, const char **data, size_t *len) {

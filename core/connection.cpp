@@ -93,18 +93,22 @@ std::size_t stored_size_bound(std::string_view payload, std::size_t n) {
 
 // Parse a text row straight into its stored form at out (room for
 // stored_size_bound bytes); sets `written`.
+// One value in the stored form at out, which moves past it.
+inline void store_value(char *&out, const char *data, std::size_t len) {
+    std::uint32_t stored = data ? static_cast<std::uint32_t>(len) : stored_null;
+    std::memcpy(out, &stored, 4);
+    out += 4;
+    if (!data) return;
+    std::memcpy(out, data, len);
+    out += len;
+    *out++ = '\0';
+}
+
 Errc store_text_row(std::string_view payload, std::size_t n, char *out, std::size_t &written) {
     char *start = out;
     Errc rc = proto::visit_text_row<false>(
-        payload.data(), payload.size(), n, [&out](std::size_t, const char *data, std::size_t len) {
-            std::uint32_t stored = data ? static_cast<std::uint32_t>(len) : stored_null;
-            std::memcpy(out, &stored, 4);
-            out += 4;
-            if (!data) return;
-            std::memcpy(out, data, len);
-            out += len;
-            *out++ = '\0';
-        });
+        payload.data(), payload.size(), n,
+        [&out](std::size_t, const char *data, std::size_t len) { store_value(out, data, len); });
     written = static_cast<std::size_t>(out - start);
     return rc;
 }
@@ -178,16 +182,7 @@ Errc StoreSink::on_row(proto::Session &s, std::string_view payload, Next &) {
         if (proto::parse_binary_row(payload, r_.layout_, r_.values_.data(), s.err) != Errc::ok) return s.err.code;
         if (over_limit) return Errc::ok;
         char *out = r_.arena_.allocate(bound), *start = out;
-        for (std::size_t i = 0; i < n; ++i) {
-            const Value &v = r_.values_[i];
-            std::uint32_t stored = v.data ? static_cast<std::uint32_t>(v.len) : stored_null;
-            std::memcpy(out, &stored, 4);
-            out += 4;
-            if (!v.data) continue;
-            std::memcpy(out, v.data, v.len);
-            out += v.len;
-            *out++ = '\0';
-        }
+        for (std::size_t i = 0; i < n; ++i) store_value(out, r_.values_[i].data, r_.values_[i].len);
         r_.arena_.give_back(bound - static_cast<std::size_t>(out - start));
         ++r_.stored_;
         return Errc::ok;
@@ -287,13 +282,7 @@ Connection::~Connection() {
     for (Statement *st : statements_) {
         st->conn_ = nullptr;
         if (Result *r = st->cursor_result_) {
-            r->cursor_stmt_ = nullptr;
-            r->cursor_done_ = true;
-            r->conn_ = nullptr;
-            if (!r->finished_) {
-                r->finished_ = true;
-                if (r->error_ == 0) r->error_ = static_cast<int>(Errc::state);
-            }
+            r->end_cursor(false);
             st->cursor_result_ = nullptr;
         }
     }
@@ -339,11 +328,10 @@ void Connection::flush_stmt_closes() {
     // COM_STMT_CLOSE has no reply: each goes out ahead of the call's own
     // command, in the same write.
     for (std::uint32_t id : pending_closes_) {
-        std::uint8_t arg[4] = {std::uint8_t(id), std::uint8_t(id >> 8), std::uint8_t(id >> 16), std::uint8_t(id >> 24)};
         session.begin_command();
         session.write_packet([&](std::vector<std::uint8_t> &out) {
-            proto::build_command(out, proto::command::stmt_close,
-                                 std::string_view(reinterpret_cast<const char *>(arg), 4));
+            out.push_back(proto::command::stmt_close);
+            proto::append_le(out, id, 4);
         });
         transport_.begin_command();
         session.new_command = false;
@@ -892,12 +880,7 @@ Connection::Progress Connection::on_op_done() {
                 call_rc_ = rc;
                 return Progress::error;
             }
-            bool streaming = pending_->streaming_;
-            pending_ = std::make_unique<Result>(this, streaming, true);
-            head_op_.emplace(pending_->head, head_limits());
-            head_op_->set_request(proto::command::stmt_execute, request_);
-            head_op_->set_cached_columns(&stmt_->columns_);
-            head_op_->set_cursor(stmt_->cursor_rows_ > 0);
+            execute_head(*stmt_, pending_->streaming_);
             op_ = &*head_op_;
             return Progress::more;
         }
@@ -938,22 +921,12 @@ Connection::Progress Connection::on_op_done() {
         if (r.head.cursor) {
             // An open cursor: each fetch past a batch asks for the next one.
             if (stmt_) {
-                if (Result *old = stmt_->cursor_result_) {  // re-executed: the server closed that cursor
-                    old->cursor_stmt_ = nullptr;
-                    old->cursor_done_ = true;
-                    if (!old->finished_ && old != active_) {
-                        old->finished_ = true;
-                        old->conn_ = nullptr;
-                        if (old->error_ == 0) old->error_ = static_cast<int>(Errc::state);
-                    }
-                }
+                if (Result *old = stmt_->cursor_result_)  // re-executed: the server closed that cursor
+                    old->end_cursor(old == active_);
                 stmt_->cursor_result_ = &r;
                 r.cursor_stmt_ = stmt_;
             } else {
-                r.cursor_done_ = true;
-                r.finished_ = true;
-                r.error_ = static_cast<int>(Errc::state);
-                r.conn_ = nullptr;
+                r.end_cursor(false);  // the statement was freed meanwhile
             }
             return Progress::done;
         }
@@ -1310,8 +1283,22 @@ Errc Connection::start_next_result(bool streaming, bool &none) {
 
 // ------------------------------------------------------------ statements
 
+// The result and head operation of an execute whose request is in request_.
+void Connection::execute_head(Statement &st, bool streaming) {
+    pending_ = std::make_unique<Result>(this, streaming, true);
+    head_op_.emplace(pending_->head, head_limits());
+    head_op_->set_request(proto::command::stmt_execute, request_);
+    head_op_->set_cached_columns(&st.columns_);
+    head_op_->set_cursor(st.cursor_rows_ > 0);
+}
+
+Errc Connection::check_owner(const Statement &st) {
+    return st.conn_ == this ? Errc::ok
+                            : session.err.set(Errc::argument, "the statement belongs to another connection");
+}
+
 Errc Connection::start_prepare(Statement &st, std::string_view sql) {
-    if (st.conn_ != this) return session.err.set(Errc::argument, "the statement belongs to another connection");
+    if (Errc rc = check_owner(st); rc != Errc::ok) return rc;
     if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
     st.client_side_ = false;
     st.sql_.assign(sql.data(), sql.size());
@@ -1321,7 +1308,7 @@ Errc Connection::start_prepare(Statement &st, std::string_view sql) {
 }
 
 Errc Connection::prepare_client(Statement &st, std::string_view sql) {
-    if (st.conn_ != this) return session.err.set(Errc::argument, "the statement belongs to another connection");
+    if (Errc rc = check_owner(st); rc != Errc::ok) return rc;
     std::vector<std::size_t> positions;
     if (Errc rc = proto::find_placeholders(sql, session.status_flags & proto::status::no_backslash_escapes,
                                            positions, session.err, opts.charset);
@@ -1341,7 +1328,7 @@ Errc Connection::prepare_client(Statement &st, std::string_view sql) {
 }
 
 Errc Connection::start_execute(Statement &st, bool streaming) {
-    if (st.conn_ != this) return session.err.set(Errc::argument, "the statement belongs to another connection");
+    if (Errc rc = check_owner(st); rc != Errc::ok) return rc;
     if (Errc rc = st.usable(session.err); rc != Errc::ok) return rc;
     if (st.client_side_) {
         if (st.cursor_rows_)
@@ -1363,47 +1350,33 @@ Errc Connection::start_execute(Statement &st, bool streaming) {
     reprepared_ = false;
     reply_binary_ = true;
     if (st.cursor_rows_ > 0) streaming = true;  // a cursor's rows come batch by batch
-    pending_ = std::make_unique<Result>(this, streaming, true);
-    head_op_.emplace(pending_->head, head_limits());
-    head_op_->set_request(proto::command::stmt_execute, request_);
-    head_op_->set_cached_columns(&st.columns_);
-    head_op_->set_cursor(st.cursor_rows_ > 0);
-    // Long data is used by one execution: the next needs it sent again.
-    for (proto::Param &p : st.params_)
-        if (p.long_data) p.long_data = false, p.bound = false;
+    execute_head(st, streaming);
+    st.forget_long_data();  // used by one execution: the next needs it sent again
     return begin(Call::execute, &*head_op_);
 }
 
 Errc Connection::start_stmt_reset(Statement &st) {
-    if (st.conn_ != this) return session.err.set(Errc::argument, "the statement belongs to another connection");
+    if (Errc rc = check_owner(st); rc != Errc::ok) return rc;
     if (st.client_side_) return Errc::ok;  // nothing on the server
     if (Errc rc = st.usable(session.err); rc != Errc::ok) return rc;
     if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
-    request_.assign(4, '\0');
-    for (int k = 0; k < 4; ++k) request_[k] = static_cast<char>(st.id_ >> (8 * k));
+    request_.clear();
+    proto::append_le(request_, st.id_, 4);
     command_cmd_ = proto::command::stmt_reset;
     command_op_ = std::make_unique<proto::SimpleCommandOp>(proto::command::stmt_reset, request_,
                                                            proto::SimpleCommandOp::Reply::ok);
     // The server drops the long data and closes the cursor.
-    for (proto::Param &p : st.params_)
-        if (p.long_data) p.long_data = false, p.bound = false;
+    st.forget_long_data();
     if (Result *r = st.cursor_result_; r && (r != active_ || at_batch_end(*r))) {
-        r->cursor_stmt_ = nullptr;
-        r->cursor_done_ = true;
-        if (!r->finished_) {
-            if (r != active_) {
-                r->finished_ = true;
-                r->conn_ = nullptr;
-            }  // else its batch's end marker is read first (begin), which ends it
-            if (r->error_ == 0) r->error_ = static_cast<int>(Errc::state);
-        }
+        // An active one's batch end marker is read first (begin), which ends it.
+        r->end_cursor(r == active_);
         st.cursor_result_ = nullptr;
     }
     return begin(Call::command, command_op_.get());
 }
 
 Errc Connection::start_send_long_data(Statement &st, unsigned param, std::string_view data) {
-    if (st.conn_ != this) return session.err.set(Errc::argument, "the statement belongs to another connection");
+    if (Errc rc = check_owner(st); rc != Errc::ok) return rc;
     if (st.client_side_) return session.err.set(Errc::argument, "a client-side statement has no long data");
     if (param >= st.params_.size())
         return session.err.set(Errc::argument, "parameter " + std::to_string(param) + " out of range (the "
@@ -1413,9 +1386,8 @@ Errc Connection::start_send_long_data(Statement &st, unsigned param, std::string
     if (data.size() + 7 > opts.max_allowed_packet)
         return session.err.set(Errc::argument, "a long data chunk must fit in max_allowed_packet; send it in smaller pieces");
     request_.clear();
-    for (int k = 0; k < 4; ++k) request_.push_back(static_cast<char>(st.id_ >> (8 * k)));
-    request_.push_back(static_cast<char>(param));
-    request_.push_back(static_cast<char>(param >> 8));
+    proto::append_le(request_, st.id_, 4);
+    proto::append_le(request_, param, 2);
     request_.append(data.data(), data.size());
     proto::Param &p = st.params_[param];
     if (!p.long_data) {
@@ -1431,7 +1403,7 @@ Errc Connection::start_send_long_data(Statement &st, unsigned param, std::string
 }
 
 Errc Connection::start_execute_batch(Statement &st) {
-    if (st.conn_ != this) return session.err.set(Errc::argument, "the statement belongs to another connection");
+    if (Errc rc = check_owner(st); rc != Errc::ok) return rc;
     if (Errc rc = st.usable(session.err); rc != Errc::ok) return rc;
     if (st.batch_ends_.empty()) return session.err.set(Errc::argument, "the batch is empty (mywire_stmt_add_batch adds rows)");
     if (st.client_side_) return session.err.set(Errc::argument, "a client-side statement has no batches");

@@ -152,6 +152,10 @@ private:
     friend class Statement;
     int fail_exception(Errc code) noexcept;
     void prepare_rows();  // the head is in: sizes values_, builds the binary layout
+    // The cursor ends before its last row: the rows not fetched give STATE
+    // (never a DONE that would look like the end). keep_connection: the
+    // result is still reading a batch, whose end it reads on its connection.
+    void end_cursor(bool keep_connection) noexcept;
     const Value *binary_text_row() const noexcept;
     const Value *binary_text(unsigned i) const noexcept;
     void row_changed() {
@@ -243,6 +247,12 @@ private:
     Errc param_index(unsigned i) const {
         return i < params_.size() && !params_[i].long_data ? Errc::ok : Errc::argument;
     }
+    // The server no longer holds long data: those parameters are unbound.
+    void forget_long_data() {
+        for (proto::Param &p : params_)
+            if (p.long_data) p.long_data = false, p.bound = false;
+    }
+    Errc set_param(unsigned i, unsigned type, bool is_unsigned, std::string_view bytes, std::uint8_t indicator = 0);
     // The COM_STMT_EXECUTE payload (after the command byte) into out.
     Errc build_execute(std::string &out, Error &err);
     // Batch rows [from, to) as one COM_STMT_BULK_EXECUTE payload.
@@ -465,6 +475,8 @@ private:
     Errc open_socket();
     void reset_transport();
     void new_epoch() noexcept;
+    Errc check_owner(const Statement &st);
+    void execute_head(Statement &st, bool streaming);  // argument unless st is this connection's
     void flush_stmt_closes();
     Progress on_prepare_done();
     int start_cursor_fetch(Result &r);

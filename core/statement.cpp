@@ -23,6 +23,15 @@ void Result::prepare_rows() {
     text_all_ = false;
 }
 
+void Result::end_cursor(bool keep_connection) noexcept {
+    cursor_stmt_ = nullptr;
+    cursor_done_ = true;
+    if (!keep_connection) conn_ = nullptr;
+    if (finished_) return;
+    if (error_ == 0) error_ = static_cast<int>(Errc::state);
+    if (!keep_connection) finished_ = true;
+}
+
 const Value *Result::binary_text(unsigned i) const noexcept {
     if (text_made_[i]) return &text_[i];
     const Value &raw = values_[i];
@@ -69,10 +78,7 @@ Statement::~Statement() {
     if (cursor_result_) {
         // Its cursor ends: the rows not fetched yet will not come (STATE,
         // not a DONE that would look like the end).
-        cursor_result_->cursor_stmt_ = nullptr;
-        cursor_result_->cursor_done_ = true;
-        if (!cursor_result_->finished_ && cursor_result_->error_ == 0)
-            cursor_result_->error_ = static_cast<int>(Errc::state);
+        cursor_result_->end_cursor(true);
         cursor_result_ = nullptr;
     }
     if (!conn_) return;
@@ -93,9 +99,7 @@ Errc Statement::usable(Error &err) const {
 
 namespace {
 
-void put_le(std::string &out, std::uint64_t v, unsigned n) {
-    for (unsigned k = 0; k < n; ++k) out.push_back(static_cast<char>(v >> (8 * k)));
-}
+using proto::append_le;
 
 unsigned width_of(unsigned type) {
     switch (type) {
@@ -146,32 +150,36 @@ static void append_value(std::string &out, const proto::Param &p) {
         out.push_back(static_cast<char>(p.bytes.size()));
         out += p.bytes;
         break;
-    default: {  // length-encoded
-        std::uint64_t len = p.bytes.size();
-        if (len < 251) {
-            out.push_back(static_cast<char>(len));
-        } else if (len < (1u << 16)) {
-            out.push_back(static_cast<char>(0xFC));
-            put_le(out, len, 2);
-        } else if (len < (1u << 24)) {
-            out.push_back(static_cast<char>(0xFD));
-            put_le(out, len, 3);
-        } else {
-            out.push_back(static_cast<char>(0xFE));
-            put_le(out, len, 8);
-        }
+    default:  // length-encoded
+        proto::append_lenenc(out, p.bytes.size());
         out += p.bytes;
     }
-    }
+}
+
+// Every setter ends here: parameter i (checked by the caller) holds this
+// value now, and nothing of its earlier one (its buffer is reused).
+Errc Statement::set_param(unsigned i, unsigned type, bool is_unsigned, std::string_view bytes,
+                          std::uint8_t indicator) {
+    proto::Param &p = params_[i];
+    p.type = static_cast<std::uint8_t>(type);
+    p.is_unsigned = is_unsigned;
+    p.bound = true;
+    p.long_data = false;
+    p.indicator = indicator;
+    p.bytes.assign(bytes.data(), bytes.size());
+    return Errc::ok;
+}
+
+// The n low bytes of v, little-endian.
+static std::string le_bytes(std::uint64_t v, unsigned n) {
+    std::string b;
+    append_le(b, v, n);
+    return b;
 }
 
 Errc Statement::bind_null(unsigned i) {
     if (param_index(i) != Errc::ok) return Errc::argument;
-    proto::Param &p = params_[i];
-    p = proto::Param{};
-    p.bound = true;
-    p.indicator = 0;
-    return Errc::ok;
+    return set_param(i, ft::null, false, {});
 }
 
 Errc Statement::bind_int(unsigned i, std::int64_t v, unsigned type) {
@@ -181,60 +189,28 @@ Errc Statement::bind_int(unsigned i, std::int64_t v, unsigned type) {
         std::int64_t lo = -(std::int64_t(1) << (8 * w - 1)), hi = (std::int64_t(1) << (8 * w - 1)) - 1;
         if (v < lo || v > hi) return Errc::argument;
     }
-    proto::Param &p = params_[i];
-    p.type = static_cast<std::uint8_t>(type);
-    p.is_unsigned = false;
-    p.bound = true;
-    p.indicator = 0;
-    p.long_data = false;
-    p.bytes.clear();
-    put_le(p.bytes, static_cast<std::uint64_t>(v), w);
-    return Errc::ok;
+    return set_param(i, type, false, le_bytes(static_cast<std::uint64_t>(v), w));
 }
 
 Errc Statement::bind_uint(unsigned i, std::uint64_t v, unsigned type) {
     unsigned w = width_of(type);
     if (param_index(i) != Errc::ok || w == 0) return Errc::argument;
     if (w < 8 && v >> (8 * w)) return Errc::argument;
-    proto::Param &p = params_[i];
-    p.type = static_cast<std::uint8_t>(type);
-    p.is_unsigned = true;
-    p.bound = true;
-    p.indicator = 0;
-    p.long_data = false;
-    p.bytes.clear();
-    put_le(p.bytes, v, w);
-    return Errc::ok;
+    return set_param(i, type, true, le_bytes(v, w));
 }
 
 Errc Statement::bind_float(unsigned i, float v) {
     if (param_index(i) != Errc::ok || !std::isfinite(v)) return Errc::argument;
-    proto::Param &p = params_[i];
     std::uint32_t bits;
     std::memcpy(&bits, &v, 4);
-    p.type = ft::float_;
-    p.is_unsigned = false;
-    p.bound = true;
-    p.indicator = 0;
-    p.long_data = false;
-    p.bytes.clear();
-    put_le(p.bytes, bits, 4);
-    return Errc::ok;
+    return set_param(i, ft::float_, false, le_bytes(bits, 4));
 }
 
 Errc Statement::bind_double(unsigned i, double v) {
     if (param_index(i) != Errc::ok || !std::isfinite(v)) return Errc::argument;
-    proto::Param &p = params_[i];
     std::uint64_t bits;
     std::memcpy(&bits, &v, 8);
-    p.type = ft::double_;
-    p.is_unsigned = false;
-    p.bound = true;
-    p.indicator = 0;
-    p.long_data = false;
-    p.bytes.clear();
-    put_le(p.bytes, bits, 8);
-    return Errc::ok;
+    return set_param(i, ft::double_, false, le_bytes(bits, 8));
 }
 
 Errc Statement::bind_bytes(unsigned i, unsigned type, std::string_view v) {
@@ -251,14 +227,7 @@ Errc Statement::bind_bytes(unsigned i, unsigned type, std::string_view v) {
     default:
         return Errc::argument;
     }
-    proto::Param &p = params_[i];
-    p.type = static_cast<std::uint8_t>(type);
-    p.is_unsigned = false;
-    p.bound = true;
-    p.indicator = 0;
-    p.long_data = false;
-    p.bytes.assign(v.data(), v.size());
-    return Errc::ok;
+    return set_param(i, type, false, v);
 }
 
 Errc Statement::bind_time(unsigned i, const proto::Time &t) {
@@ -273,11 +242,11 @@ Errc Statement::bind_time(unsigned i, const proto::Time &t) {
         type = ft::time;
         if (t.hour || t.minute || t.second || t.microsecond) {
             b.push_back(static_cast<char>(t.negative));
-            put_le(b, static_cast<std::uint32_t>(t.hour / 24), 4);
+            append_le(b, static_cast<std::uint32_t>(t.hour / 24), 4);
             b.push_back(static_cast<char>(t.hour % 24));
             b.push_back(static_cast<char>(t.minute));
             b.push_back(static_cast<char>(t.second));
-            if (t.microsecond) put_le(b, static_cast<std::uint32_t>(t.microsecond), 4);
+            if (t.microsecond) append_le(b, static_cast<std::uint32_t>(t.microsecond), 4);
         }
     } else if (t.kind == proto::time_kind::date || t.kind == proto::time_kind::datetime) {
         if (!in(t.year, 0, 9999) || !in(t.month, 0, 12) || !in(t.day, 0, 31) || !in(t.hour, 0, 23) || t.negative)
@@ -287,26 +256,19 @@ Errc Statement::bind_time(unsigned i, const proto::Time &t) {
         type = date ? ft::date : ft::datetime;
         // Always the 4-, 7- or 11-byte form (the zero date too: a 0-length
         // value would mean the server's "zero" anyway, sent explicitly here).
-        put_le(b, static_cast<std::uint32_t>(t.year), 2);
+        append_le(b, static_cast<std::uint32_t>(t.year), 2);
         b.push_back(static_cast<char>(t.month));
         b.push_back(static_cast<char>(t.day));
         if (!date && (t.hour || t.minute || t.second || t.microsecond)) {
             b.push_back(static_cast<char>(t.hour));
             b.push_back(static_cast<char>(t.minute));
             b.push_back(static_cast<char>(t.second));
-            if (t.microsecond) put_le(b, static_cast<std::uint32_t>(t.microsecond), 4);
+            if (t.microsecond) append_le(b, static_cast<std::uint32_t>(t.microsecond), 4);
         }
     } else {
         return Errc::argument;
     }
-    proto::Param &p = params_[i];
-    p.type = type;
-    p.is_unsigned = false;
-    p.bound = true;
-    p.indicator = 0;
-    p.long_data = false;
-    p.bytes = std::move(b);
-    return Errc::ok;
+    return set_param(i, type, false, b);
 }
 
 Errc Statement::clear_bindings() {
@@ -319,11 +281,7 @@ Errc Statement::clear_bindings() {
 
 Errc Statement::bind_indicator(unsigned i, std::uint8_t indicator) {
     if (param_index(i) != Errc::ok || (indicator != 2 && indicator != 3)) return Errc::argument;
-    proto::Param &p = params_[i];
-    p = proto::Param{};
-    p.bound = true;
-    p.indicator = indicator;
-    return Errc::ok;
+    return set_param(i, ft::null, false, {}, indicator);
 }
 
 Errc Statement::add_batch(Error &err) {
@@ -384,8 +342,8 @@ void Statement::clear_batch() noexcept {
 
 void Statement::build_bulk(std::string &out, std::size_t from, std::size_t to) const {
     out.clear();
-    put_le(out, id_, 4);
-    put_le(out, 128, 2);  // STMT_BULK_FLAG_CLIENT_SEND_TYPES
+    append_le(out, id_, 4);
+    append_le(out, 128, 2);  // STMT_BULK_FLAG_CLIENT_SEND_TYPES
     for (std::size_t i = 0; i < params_.size(); ++i) {
         // A parameter NULL (or DEFAULT / IGNORE) in every row is sent as NULL-typed.
         out.push_back(batch_typed_[i] ? batch_types_[2 * i] : static_cast<char>(ft::null));
@@ -442,9 +400,9 @@ Errc Statement::build_execute(std::string &out, Error &err) {
                                                " is bound to DEFAULT or IGNORE, which only a batch can send");
     }
     out.clear();
-    put_le(out, id_, 4);
+    append_le(out, id_, 4);
     out.push_back(static_cast<char>(cursor_rows_ ? 0x01 : 0x00));  // CURSOR_TYPE_READ_ONLY
-    put_le(out, 1, 4);                                              // iteration count
+    append_le(out, 1, 4);                                              // iteration count
     if (n == 0) return Errc::ok;
     std::size_t bitmap = out.size();
     out.append((n + 7) / 8, '\0');

@@ -622,7 +622,7 @@ Action PrepareOp::resume(Session &s) {
                 phase_ = Phase::params;
                 continue;
             }
-            Action a = next_list(s);
+            Action a = list_done(s, true);
             if (a != Action::read) return a;
             continue;
         }
@@ -637,12 +637,7 @@ Action PrepareOp::resume(Session &s) {
                 phase_ = phase_ == Phase::params ? Phase::params_eof : Phase::columns_eof;
                 continue;
             }
-            if (phase_ == Phase::columns) {
-                phase_ = Phase::done;
-                s.state = ConnState::ready;
-                return Action::done;
-            }
-            Action a = next_list(s);
+            Action a = list_done(s, phase_ == Phase::params);
             if (a != Action::read) return a;
             continue;
         }
@@ -651,12 +646,7 @@ Action PrepareOp::resume(Session &s) {
             EofPacket eof;
             if (!is_end_marker(payload, false) || parse_eof(payload, eof) != Errc::ok)
                 return s.err.set(Errc::protocol, "expected EOF after the statement's definitions"), Action::error;
-            if (phase_ == Phase::columns_eof) {
-                phase_ = Phase::done;
-                s.state = ConnState::ready;
-                return Action::done;
-            }
-            Action a = next_list(s);
+            Action a = list_done(s, phase_ == Phase::params_eof);
             if (a != Action::read) return a;
             continue;
         }
@@ -666,9 +656,10 @@ Action PrepareOp::resume(Session &s) {
     }
 }
 
-// After the OK or the parameters: the column list, or the end.
-Action PrepareOp::next_list(Session &s) {
-    if (ok.columns > 0) {
+// A list is in (with its EOF): after the parameters (or an OK announcing
+// none) the columns, if any; after the columns the end.
+Action PrepareOp::list_done(Session &s, bool params) {
+    if (params && ok.columns > 0) {
         if (collect_.begin(s, columns_, ok.columns) != Errc::ok) return Action::error;
         phase_ = Phase::columns;
         return Action::read;

@@ -265,7 +265,7 @@ public:
     PrepareOk ok;
 
 private:
-    Action next_list(Session &s);
+    Action list_done(Session &s, bool params);
     std::string_view sql_;
     ResultHead &params_, &columns_;
     // max_columns bounds a result's columns, not the parameters: their count

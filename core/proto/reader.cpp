@@ -65,19 +65,4 @@ std::string_view Reader::rest() {
     return v;
 }
 
-void Writer::lenenc(std::uint64_t v) {
-    if (v < 251) {
-        u8(static_cast<std::uint8_t>(v));
-    } else if (v < (1u << 16)) {
-        u8(0xFC);
-        u16(static_cast<std::uint16_t>(v));
-    } else if (v < (1u << 24)) {
-        u8(0xFD);
-        u24(static_cast<std::uint32_t>(v));
-    } else {
-        u8(0xFE);
-        u64(v);
-    }
-}
-
 }  // namespace mywire::proto

@@ -64,6 +64,30 @@ private:
     bool ok_ = true;
 };
 
+// A little-endian integer of n bytes, and a length-encoded integer, appended
+// to any byte container (std::vector<std::uint8_t>, std::string): Writer's
+// and the statement requests' (core/statement.cpp) encoding.
+template <class Out>
+void append_le(Out &out, std::uint64_t v, unsigned n) {
+    for (unsigned i = 0; i < n; ++i) out.push_back(static_cast<typename Out::value_type>(v >> (8 * i)));
+}
+template <class Out>
+void append_lenenc(Out &out, std::uint64_t v) {
+    using T = typename Out::value_type;
+    if (v < 251) {
+        out.push_back(static_cast<T>(v));
+    } else if (v < (1u << 16)) {
+        out.push_back(static_cast<T>(0xFC));
+        append_le(out, v, 2);
+    } else if (v < (1u << 24)) {
+        out.push_back(static_cast<T>(0xFD));
+        append_le(out, v, 3);
+    } else {
+        out.push_back(static_cast<T>(0xFE));
+        append_le(out, v, 8);
+    }
+}
+
 // Appends little-endian integers and strings to a byte vector.
 class Writer {
 public:
@@ -74,7 +98,7 @@ public:
     void u24(std::uint32_t v) { le(v, 3); }
     void u32(std::uint32_t v) { le(v, 4); }
     void u64(std::uint64_t v) { le(v, 8); }
-    void lenenc(std::uint64_t v);
+    void lenenc(std::uint64_t v) { append_lenenc(out_, v); }
     void bytes(std::string_view s) { out_.insert(out_.end(), s.begin(), s.end()); }
     void zeros(std::size_t n) { out_.insert(out_.end(), n, 0); }
     void lenenc_str(std::string_view s) {
@@ -88,9 +112,7 @@ public:
     std::size_t size() const { return out_.size(); }
 
 private:
-    void le(std::uint64_t v, unsigned n) {
-        for (unsigned i = 0; i < n; ++i) out_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-    }
+    void le(std::uint64_t v, unsigned n) { append_le(out_, v, n); }
     std::vector<std::uint8_t> &out_;
 };
 
