@@ -533,6 +533,24 @@ static void worker_end(struct worker *w)
     w->buf = NULL;
 }
 
+/* The end of a mywire streaming step (stream, stmt-stream): n rows read with
+ * checksum sum, the last mywire_fetch returned rc. */
+static int mw_stream_end(struct worker *w, int rc, uint64_t n, uint64_t sum, uint64_t *done)
+{
+    w->checksum += sum;
+    *done = n;
+    if (rc == MYWIRE_DONE) {
+        mywire_result_free(w->mr);
+        w->mr = NULL;
+        w->finished = 1;
+    } else if (rc != MYWIRE_ROW) {
+        fail("mywire_fetch after %llu rows: %s: %s", (unsigned long long)(w->units + n),
+             mywire_errstr(rc), mywire_errmsg(w->mc));
+        return -1;
+    }
+    return 0;
+}
+
 static int mw_stream_step(struct worker *w, uint64_t want, uint64_t *done)
 {
     if (!w->started) {
@@ -554,18 +572,7 @@ static int mw_stream_step(struct worker *w, uint64_t want, uint64_t *done)
             sum += touch(v[i].data, v[i].len);
         n++;
     }
-    w->checksum += sum;
-    *done = n;
-    if (rc == MYWIRE_DONE) {
-        mywire_result_free(w->mr);
-        w->mr = NULL;
-        w->finished = 1;
-    } else if (rc != MYWIRE_ROW) {
-        fail("mywire_fetch after %llu rows: %s: %s", (unsigned long long)(w->units + n),
-             mywire_errstr(rc), mywire_errmsg(w->mc));
-        return -1;
-    }
-    return 0;
+    return mw_stream_end(w, rc, n, sum, done);
 }
 
 static int my_stream_step(struct worker *w, uint64_t want, uint64_t *done)
@@ -760,14 +767,6 @@ static int connect_step(struct worker *w, uint64_t want, uint64_t *done)
 /* stmt-point: the statement, and libmariadb's parameter and result. */
 static const char stmt_point_sql[] = "SELECT c FROM bench_point WHERE id = ?";
 
-struct my_point_bind {
-    MYSQL_BIND param, result;
-    int64_t id;
-    char c[128];
-    unsigned long len;
-    my_bool is_null, error;
-};
-
 /* stmt-bulk: libmariadb's column-wise arrays (MariaDB's array binding). */
 struct my_bulk_arrays {
     MYSQL_BIND bind[4];
@@ -861,15 +860,7 @@ static int stmt_begin(struct worker *w)
         struct my_point_bind *pb = w->pb = calloc(1, sizeof *w->pb);
         if (!pb)
             return -1;
-        pb->param.buffer_type = MYSQL_TYPE_LONGLONG;
-        pb->param.buffer = &pb->id;
-        pb->result.buffer_type = MYSQL_TYPE_STRING;
-        pb->result.buffer = pb->c;
-        pb->result.buffer_length = sizeof pb->c;
-        pb->result.length = &pb->len;
-        pb->result.is_null = &pb->is_null;
-        pb->result.error = &pb->error;
-        bad = mysql_stmt_bind_param(w->mst, &pb->param) || mysql_stmt_bind_result(w->mst, &pb->result);
+        bad = my_point_bind(w->mst, pb);
     } else {
         struct my_bulk_arrays *ba = w->ba = calloc(1, sizeof *w->ba);
         if (!ba)
@@ -920,18 +911,7 @@ static int mw_stmt_stream_step(struct worker *w, uint64_t want, uint64_t *done)
         }
         n++;
     }
-    w->checksum += sum;
-    *done = n;
-    if (rc == MYWIRE_DONE) {
-        mywire_result_free(w->mr);
-        w->mr = NULL;
-        w->finished = 1;
-    } else if (rc != MYWIRE_ROW) {
-        fail("mywire_fetch after %llu rows: %s: %s", (unsigned long long)(w->units + n),
-             mywire_errstr(rc), mywire_errmsg(w->mc));
-        return -1;
-    }
-    return 0;
+    return mw_stream_end(w, rc, n, sum, done);
 }
 
 /* stmt-stream, libmariadb: mysql_stmt_execute, mysql_stmt_bind_result into

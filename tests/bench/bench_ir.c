@@ -302,15 +302,7 @@ NOINLINE int ir_stmt_point_mywire(mywire_stmt *st, unsigned n, uint64_t *sum)
     return 0;
 }
 
-struct my_point {
-    MYSQL_BIND param, result;
-    int64_t id;
-    char c[128];
-    unsigned long len;
-    my_bool is_null, error;
-};
-
-NOINLINE int ir_stmt_point_libmariadb(MYSQL_STMT *st, struct my_point *p, unsigned n, uint64_t *sum)
+NOINLINE int ir_stmt_point_libmariadb(MYSQL_STMT *st, struct my_point_bind *p, unsigned n, uint64_t *sum)
 {
     for (unsigned i = 0; i < n; i++) {
         p->id = (int64_t)(i % POINT_ROWS + 1);
@@ -339,17 +331,9 @@ static int run_stmt_point(int mw, const char *sock, const char *user, const char
     }
     MYSQL *m = my_open(sock, user, pw, db);
     MYSQL_STMT *st = m ? mysql_stmt_init(m) : NULL;
-    struct my_point *p = calloc(1, sizeof *p);
+    struct my_point_bind *p = calloc(1, sizeof *p);
     if (st && p && mysql_stmt_prepare(st, stmt_point_sql, sizeof stmt_point_sql - 1) == 0) {
-        p->param.buffer_type = MYSQL_TYPE_LONGLONG;
-        p->param.buffer = &p->id;
-        p->result.buffer_type = MYSQL_TYPE_STRING;
-        p->result.buffer = p->c;
-        p->result.buffer_length = sizeof p->c;
-        p->result.length = &p->len;
-        p->result.is_null = &p->is_null;
-        p->result.error = &p->error;
-        if (mysql_stmt_bind_param(st, &p->param) == 0 && mysql_stmt_bind_result(st, &p->result) == 0)
+        if (my_point_bind(st, p) == 0)
             rc = ir_stmt_point_libmariadb(st, p, n, sum);
     }
     free(p);

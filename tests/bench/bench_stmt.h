@@ -94,6 +94,29 @@ static inline int my_stmt_row_bind(MYSQL_STMT *st, struct my_stmt_row *row)
 }
 
 /* libmariadb: the row mysql_stmt_fetch just filled in; -1 for a NULL. */
+/* stmt-point, libmariadb: the id parameter and the one string column, bound
+ * once to the prepared statement (mywire-bench and mywire-bench-ir). */
+struct my_point_bind {
+    MYSQL_BIND param, result;
+    int64_t id;
+    char c[128];
+    unsigned long len;
+    my_bool is_null, error;
+};
+
+static inline int my_point_bind(MYSQL_STMT *st, struct my_point_bind *pb)
+{
+    pb->param.buffer_type = MYSQL_TYPE_LONGLONG;
+    pb->param.buffer = &pb->id;
+    pb->result.buffer_type = MYSQL_TYPE_STRING;
+    pb->result.buffer = pb->c;
+    pb->result.buffer_length = sizeof pb->c;
+    pb->result.length = &pb->len;
+    pb->result.is_null = &pb->is_null;
+    pb->result.error = &pb->error;
+    return mysql_stmt_bind_param(st, &pb->param) || mysql_stmt_bind_result(st, &pb->result);
+}
+
 static inline int my_stmt_row_sum(const struct my_stmt_row *row, uint64_t *sum)
 {
     for (unsigned i = 0; i < 6; i++)
