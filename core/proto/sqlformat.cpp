@@ -384,9 +384,18 @@ void append_2(unsigned v, std::string &out) {
 
 void append_fraction(std::uint32_t micro, std::string &out) {
     if (micro == 0) return;
-    char buf[8];
+    char buf[12];  // ".ffffff" (callers check micro <= 999999); room for any uint32 all the same
     std::snprintf(buf, sizeof buf, ".%06u", static_cast<unsigned>(micro));
     out.append(buf);
+}
+
+// ":mm:ss[.ffffff]" after the hours, for DATETIME and TIME literals.
+void append_minutes_on(unsigned minute, unsigned second, std::uint32_t micro, std::string &out) {
+    out.push_back(':');
+    append_2(minute, out);
+    out.push_back(':');
+    append_2(second, out);
+    append_fraction(micro, out);
 }
 
 // DATE / DATETIME / TIMESTAMP bytes: year(2) month day [hour minute second
@@ -425,11 +434,7 @@ Errc append_datetime(const Param &p, std::size_t index, bool with_time, std::str
     if (with_time) {
         out.push_back(' ');
         append_2(hour, out);
-        out.push_back(':');
-        append_2(minute, out);
-        out.push_back(':');
-        append_2(second, out);
-        append_fraction(micro, out);
+        append_minutes_on(minute, second, micro, out);
     }
     out.push_back('\'');
     return Errc::ok;
@@ -462,11 +467,7 @@ Errc append_time(const Param &p, std::size_t index, std::string &out, Error &err
     if (negative) out.push_back('-');
     if (hours >= 100) out.push_back(static_cast<char>('0' + hours / 100));
     append_2(static_cast<unsigned>(hours % 100), out);
-    out.push_back(':');
-    append_2(minute, out);
-    out.push_back(':');
-    append_2(second, out);
-    append_fraction(micro, out);
+    append_minutes_on(minute, second, micro, out);
     out.push_back('\'');
     return Errc::ok;
 }
