@@ -20,6 +20,7 @@ void Result::prepare_rows() {
     text_.assign(head.columns.size(), Value{nullptr, 0});
     text_store_.resize(head.columns.size());
     text_made_.assign(head.columns.size(), 0);
+    row_generation_ = 1;
     text_all_ = false;
 }
 
@@ -33,17 +34,17 @@ void Result::end_cursor(bool keep_connection) noexcept {
 }
 
 const Value *Result::binary_text(unsigned i) const noexcept {
-    if (text_made_[i]) return &text_[i];
+    if (text_made_[i] == row_generation_) return &text_[i];
     const Value &raw = values_[i];
     Value out{nullptr, 0};
     if (raw.data) {
         try {
             std::string &store = text_store_[i];
             if (proto::text_passthrough(layout_.wire[i])) {
-                if (!streaming_) {
-                    out = raw;  // stored NUL-terminated in the arena
+                if (!streaming_ || proto::terminated_in_place(raw)) {
+                    out = raw;  // NUL-terminated in the arena, or in place
                 } else {
-                    store.assign(raw.data, raw.len);  // NUL-terminated copy
+                    store.assign(raw.data, raw.len);  // a NUL-terminated copy
                     out = {store.data(), store.size()};
                 }
             } else if (proto::to_text(head.columns[i], raw, store) == Errc::ok) {
@@ -56,7 +57,7 @@ const Value *Result::binary_text(unsigned i) const noexcept {
         }
     }
     text_[i] = out;
-    text_made_[i] = 1;
+    text_made_[i] = row_generation_;
     return &text_[i];
 }
 
