@@ -158,6 +158,7 @@ private:
     // (never a DONE that would look like the end). keep_connection: the
     // result is still reading a batch, whose end it reads on its connection.
     void end_cursor(bool keep_connection) noexcept;
+    bool ensure_text() const noexcept;  // sizes the text buffers; false: out of memory
     const Value *binary_text_row() const noexcept;
     const Value *binary_text(unsigned i) const noexcept;
     // A binary value that is its own text, already a C string: a string

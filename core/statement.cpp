@@ -17,9 +17,10 @@ void Result::prepare_rows() {
     values_.assign(head.columns.size(), Value{nullptr, 0});
     if (!binary_) return;
     layout_.build(head.columns.data(), head.columns.size());
-    text_.assign(head.columns.size(), Value{nullptr, 0});
-    text_store_.resize(head.columns.size());
-    text_made_.assign(head.columns.size(), 0);
+    // The text forms' buffers come with the first one asked for.
+    text_.clear();
+    text_store_.clear();
+    text_made_.clear();
     row_generation_ = 1;
     text_all_ = false;
 }
@@ -33,7 +34,25 @@ void Result::end_cursor(bool keep_connection) noexcept {
     if (!keep_connection) finished_ = true;
 }
 
+bool Result::ensure_text() const noexcept {
+    const std::size_t n = values_.size();
+    if (text_.size() == n) return true;
+    try {
+        text_.assign(n, Value{nullptr, 0});
+        text_store_.resize(n);
+        text_made_.assign(n, 0);
+        return true;
+    } catch (...) {
+        text_.clear();
+        text_store_.clear();
+        text_made_.clear();
+        return false;
+    }
+}
+
 const Value *Result::binary_text(unsigned i) const noexcept {
+    static const Value no_memory{"", 0};  // out of memory: an empty text, never a dangling one
+    if (!ensure_text()) return &no_memory;
     if (text_made_[i] == row_generation_) return &text_[i];
     const Value &raw = values_[i];
     Value out{nullptr, 0};
@@ -62,6 +81,7 @@ const Value *Result::binary_text(unsigned i) const noexcept {
 }
 
 const Value *Result::binary_text_row() const noexcept {
+    if (!ensure_text()) return nullptr;
     if (!text_all_) {
         for (unsigned i = 0; i < values_.size(); ++i) binary_text(i);
         text_all_ = true;
