@@ -749,13 +749,20 @@ int bind(mywire_stmt *stmt, F &&f) {
 
 // A typed getter: value index of the current row, converted by `convert`
 // (one of proto's to_* functions) into *out, which changes only on success.
+// `fast` (one of proto's fast_* functions, or nullptr) is tried first on a
+// binary result's columns that have a fast form.
 template <class T, class Convert>
-int typed_get(const mywire_result *res, unsigned index, T *out, Convert convert) {
+int typed_get(const mywire_result *res, unsigned index, T *out, Convert convert,
+              bool (*fast)(mywire::proto::Fast, mywire::Value, T &) = nullptr) {
     const mywire::Value *v = res ? R(res)->raw_value(index) : nullptr;
     if (!v) return MYWIRE_ERROR_ARGUMENT;
     if (!v->data) return MYWIRE_NULL;
     if (!out) return MYWIRE_ERROR_ARGUMENT;
     T x{};
+    if (fast && R(res)->binary() && fast(R(res)->fast_form(index), *v, x)) {
+        *out = x;
+        return MYWIRE_OK;
+    }
     if (convert(R(res)->head.columns[index], *v, R(res)->binary(), x) != Errc::ok) return MYWIRE_ERROR_CONVERSION;
     *out = x;
     return MYWIRE_OK;
@@ -961,13 +968,13 @@ int mywire_stmt_execute_batch(mywire_stmt *stmt, mywire_result **out) {
 // ------------------------------------------------------------ typed values
 
 int mywire_get_int64(const mywire_result *res, unsigned index, int64_t *out) {
-    return typed_get(res, index, out, mywire::proto::to_int64);
+    return typed_get(res, index, out, mywire::proto::to_int64, mywire::proto::fast_int64);
 }
 int mywire_get_uint64(const mywire_result *res, unsigned index, uint64_t *out) {
-    return typed_get(res, index, out, mywire::proto::to_uint64);
+    return typed_get(res, index, out, mywire::proto::to_uint64, mywire::proto::fast_uint64);
 }
 int mywire_get_double(const mywire_result *res, unsigned index, double *out) {
-    return typed_get(res, index, out, mywire::proto::to_double);
+    return typed_get(res, index, out, mywire::proto::to_double, mywire::proto::fast_double);
 }
 int mywire_get_time(const mywire_result *res, unsigned index, mywire_time *out) {
     // mywire_time and proto::Time have one layout (static_asserts above).

@@ -123,13 +123,15 @@ public:
     // One value as text; nullptr without a row or out of range.
     const Value *text_value(unsigned i) const {
         if (!has_row_ || i >= values_.size()) return nullptr;
-        return binary_ ? binary_text(i) : &values_[i];
+        return binary_ && !text_as_is(i) ? binary_text(i) : &values_[i];
     }
     // The value as it came: binary results keep the binary encoding.
     const Value *raw_value(unsigned i) const {
         return has_row_ && i < values_.size() ? &values_[i] : nullptr;
     }
     bool binary() const { return binary_; }
+    // A binary result's column's fast form for the typed getters.
+    proto::Fast fast_form(unsigned i) const { return layout_.fast[i]; }
     bool has_row() const { return has_row_; }
     bool cursor() const { return cursor_stmt_ != nullptr || cursor_done_; }
 
@@ -156,12 +158,24 @@ private:
     // (never a DONE that would look like the end). keep_connection: the
     // result is still reading a batch, whose end it reads on its connection.
     void end_cursor(bool keep_connection) noexcept;
+    bool ensure_text() const noexcept;  // sizes the text buffers; false: out of memory
     const Value *binary_text_row() const noexcept;
     const Value *binary_text(unsigned i) const noexcept;
+    // A binary value that is its own text, already a C string: a string
+    // stored in the arena, or one a streaming row terminated in place.
+    bool text_as_is(unsigned i) const {
+        return proto::text_passthrough(layout_.wire[i]) &&
+               (!streaming_ || !values_[i].data || proto::terminated_in_place(values_[i]));
+    }
+    // A new current row: the text forms made for the previous one are stale
+    // (text_made_[i] holds the row generation it was made for).
     void row_changed() {
         if (binary_) {
             text_all_ = false;
-            std::fill(text_made_.begin(), text_made_.end(), 0);
+            if (++row_generation_ == 0) {  // wrapped: no stale entry may match
+                std::fill(text_made_.begin(), text_made_.end(), 0);
+                row_generation_ = 1;
+            }
         }
     }
     Connection *conn_;  // null once the connection is gone
@@ -171,7 +185,8 @@ private:
     // Text forms of a binary row's values, made on demand.
     mutable std::vector<Value> text_;
     mutable std::vector<std::string> text_store_;
-    mutable std::vector<std::uint8_t> text_made_;
+    mutable std::vector<std::uint32_t> text_made_;
+    std::uint32_t row_generation_ = 1;
     mutable bool text_all_ = false;
     // A cursor (COM_STMT_FETCH): the statement whose cursor it reads, while
     // more rows may be fetched; cursor_done_ once the last batch ended.

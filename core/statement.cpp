@@ -17,9 +17,11 @@ void Result::prepare_rows() {
     values_.assign(head.columns.size(), Value{nullptr, 0});
     if (!binary_) return;
     layout_.build(head.columns.data(), head.columns.size());
-    text_.assign(head.columns.size(), Value{nullptr, 0});
-    text_store_.resize(head.columns.size());
-    text_made_.assign(head.columns.size(), 0);
+    // The text forms' buffers come with the first one asked for.
+    text_.clear();
+    text_store_.clear();
+    text_made_.clear();
+    row_generation_ = 1;
     text_all_ = false;
 }
 
@@ -32,18 +34,36 @@ void Result::end_cursor(bool keep_connection) noexcept {
     if (!keep_connection) finished_ = true;
 }
 
+bool Result::ensure_text() const noexcept {
+    const std::size_t n = values_.size();
+    if (text_.size() == n) return true;
+    try {
+        text_.assign(n, Value{nullptr, 0});
+        text_store_.resize(n);
+        text_made_.assign(n, 0);
+        return true;
+    } catch (...) {
+        text_.clear();
+        text_store_.clear();
+        text_made_.clear();
+        return false;
+    }
+}
+
 const Value *Result::binary_text(unsigned i) const noexcept {
-    if (text_made_[i]) return &text_[i];
+    static const Value no_memory{"", 0};  // out of memory: an empty text, never a dangling one
+    if (!ensure_text()) return &no_memory;
+    if (text_made_[i] == row_generation_) return &text_[i];
     const Value &raw = values_[i];
     Value out{nullptr, 0};
     if (raw.data) {
         try {
             std::string &store = text_store_[i];
             if (proto::text_passthrough(layout_.wire[i])) {
-                if (!streaming_) {
-                    out = raw;  // stored NUL-terminated in the arena
+                if (!streaming_ || proto::terminated_in_place(raw)) {
+                    out = raw;  // NUL-terminated in the arena, or in place
                 } else {
-                    store.assign(raw.data, raw.len);  // NUL-terminated copy
+                    store.assign(raw.data, raw.len);  // a NUL-terminated copy
                     out = {store.data(), store.size()};
                 }
             } else if (proto::to_text(head.columns[i], raw, store) == Errc::ok) {
@@ -56,11 +76,12 @@ const Value *Result::binary_text(unsigned i) const noexcept {
         }
     }
     text_[i] = out;
-    text_made_[i] = 1;
+    text_made_[i] = row_generation_;
     return &text_[i];
 }
 
 const Value *Result::binary_text_row() const noexcept {
+    if (!ensure_text()) return nullptr;
     if (!text_all_) {
         for (unsigned i = 0; i < values_.size(); ++i) binary_text(i);
         text_all_ = true;

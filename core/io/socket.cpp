@@ -29,8 +29,10 @@ Errc Socket::wait(short events, Deadline d, const char *what, Error &err) {
         int timeout = -1;
         if (!d.none) {
             auto left = std::chrono::ceil<std::chrono::milliseconds>(d.at - Clock::now()).count();
-            if (left <= 0) return err.set(Errc::timeout, std::string(what) + " timed out");
-            timeout = left > 0x7FFFFFFF ? 0x7FFFFFFF : static_cast<int>(left);
+            // Past the deadline the socket is still looked at once (timeout
+            // 0): bytes that came while this thread was not running are not
+            // a timeout.
+            timeout = left <= 0 ? 0 : left > 0x7FFFFFFF ? 0x7FFFFFFF : static_cast<int>(left);
         }
         pollfd p{fd_, events, 0};
         int n = ::poll(&p, 1, timeout);
@@ -135,15 +137,20 @@ Errc Socket::poll_for(bool write, Deadline d, int wake_fd, Error &err) {
         int timeout = -1;
         if (!d.none) {
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(d.at - Clock::now()).count();
-            if (left <= 0)
-                return err.set(Errc::timeout, write ? ClientError::write_timeout : ClientError::read_timeout,
-                               write ? "write timed out" : "read timed out");
-            timeout = left > 0x7FFFFFFF ? 0x7FFFFFFF : static_cast<int>(left) + 1;
+            // Past the deadline the socket is still looked at once (timeout
+            // 0): bytes that came while this thread was not running (a
+            // loaded machine) are not a timeout.
+            timeout = left <= 0 ? 0 : left > 0x7FFFFFFF ? 0x7FFFFFFF : static_cast<int>(left) + 1;
         }
         pollfd p[2] = {{fd_, static_cast<short>(write ? POLLOUT : POLLIN), 0}, {wake_fd, POLLIN, 0}};
         int n = ::poll(p, wake_fd >= 0 ? 2 : 1, timeout);
         if (n > 0) return Errc::ok;
-        if (n == 0) continue;  // the deadline check above decides
+        if (n == 0) {
+            if (timeout == 0)
+                return err.set(Errc::timeout, write ? ClientError::write_timeout : ClientError::read_timeout,
+                               write ? "write timed out" : "read timed out");
+            continue;  // woken early: the deadline check above decides
+        }
         if (errno != EINTR) return err.set(Errc::lost, ClientError::other, sys_error("poll", errno));
     }
 }

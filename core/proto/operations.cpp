@@ -517,7 +517,6 @@ Action ResultHeadOp::resume(Session &s) {
             bool metadata = true;
             if (parse_column_count(payload, n, s.cache_metadata(), metadata) != Errc::ok)
                 return s.err.set(Errc::protocol, "malformed column count"), Action::error;
-            if (columns_.begin(s, head_, n) != Errc::ok) return Action::error;
             if (!metadata) {
                 // MariaDB's metadata caching: the statement's definitions stand.
                 if (!cached_ || cached_->columns.size() != n)
@@ -533,6 +532,7 @@ Action ResultHeadOp::resume(Session &s) {
                 if (a != Action::read) return a;
                 continue;
             }
+            if (columns_.begin(s, head_, n) != Errc::ok) return Action::error;
             phase_ = Phase::columns;
             continue;
         }

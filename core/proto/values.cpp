@@ -1,6 +1,7 @@
 // Binary rows, typed getters and the server's text forms (see values.hpp).
 #include "proto/values.hpp"
 
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -31,9 +32,39 @@ Wire binary_wire(unsigned type) {
     }
 }
 
+namespace {
+// The getters' fast form of a column (see Fast): the integer kinds (YEAR
+// too) by their wire width and sign, FLOAT, DOUBLE.
+Fast fast_form(const Column &c, Wire w) {
+    const bool u = (c.flags & column_flag::unsigned_) != 0;
+    switch (c.type) {
+    case field_type::tiny:
+    case field_type::short_:
+    case field_type::long_:
+    case field_type::int24:
+    case field_type::longlong:
+    case field_type::year:
+        switch (w) {
+        case Wire::int1: return u ? Fast::u1 : Fast::s1;
+        case Wire::int2: return u ? Fast::u2 : Fast::s2;
+        case Wire::int4: return u ? Fast::u4 : Fast::s4;
+        case Wire::int8: return u ? Fast::u8 : Fast::s8;
+        default: return Fast::none;
+        }
+    case field_type::float_: return w == Wire::float4 ? Fast::f4 : Fast::none;
+    case field_type::double_: return w == Wire::double8 ? Fast::d8 : Fast::none;
+    default: return Fast::none;
+    }
+}
+}  // namespace
+
 void BinaryLayout::build(const Column *columns, std::size_t n) {
     wire.resize(n);
-    for (std::size_t i = 0; i < n; ++i) wire[i] = binary_wire(columns[i].type);
+    fast.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        wire[i] = binary_wire(columns[i].type);
+        fast[i] = fast_form(columns[i], wire[i]);
+    }
 }
 
 namespace {
@@ -82,7 +113,30 @@ const char *wire_name(Wire w) {
     return column_error(err, i, w, what, &number);
 }
 
+// n (<= 8) little-endian bytes at p. The widths of the binary protocol
+// (1, 2, 4, 8) are single loads on a little-endian host.
 inline std::uint64_t le(const std::uint8_t *p, unsigned n) {
+    if constexpr (std::endian::native == std::endian::little) {
+        switch (n) {
+        case 1: return p[0];
+        case 2: {
+            std::uint16_t v;
+            std::memcpy(&v, p, 2);
+            return v;
+        }
+        case 4: {
+            std::uint32_t v;
+            std::memcpy(&v, p, 4);
+            return v;
+        }
+        case 8: {
+            std::uint64_t v;
+            std::memcpy(&v, p, 8);
+            return v;
+        }
+        default: break;
+        }
+    }
     std::uint64_t v = 0;
     for (unsigned k = 0; k < n; ++k) v |= std::uint64_t(p[k]) << (8 * k);
     return v;
@@ -164,6 +218,22 @@ Errc parse_binary_row(std::string_view payload, const BinaryLayout &layout, Valu
     }
     if (p != end) return row_error(err, "bytes left after the last value");
     return Errc::ok;
+}
+
+void terminate_binary_strings(const BinaryLayout &layout, Value *out) {
+    const Wire *wire = layout.wire.data();
+    for (std::size_t i = 0, n = layout.size(); i < n; ++i) {
+        if (wire[i] != Wire::lenenc || !out[i].data || !terminated_in_place(out[i])) continue;
+        char *d = const_cast<char *>(out[i].data) - 1;  // the prefix's last byte
+        const std::size_t len = out[i].len;
+        if (len <= 16) {
+            for (std::size_t k = 0; k < len; ++k) d[k] = d[k + 1];
+        } else {
+            std::memmove(d, d + 1, len);
+        }
+        d[len] = 0;
+        out[i].data = d;
+    }
 }
 
 namespace {

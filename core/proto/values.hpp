@@ -4,8 +4,11 @@
 // Sans-io and allocation-free except where a std::string is filled.
 #pragma once
 
+#include <bit>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,9 +52,14 @@ enum class Wire : std::uint8_t {
 };
 Wire binary_wire(unsigned type);
 
+// The typed getters' fast path for the common binary columns, chosen once
+// per result: integer columns by width and sign, FLOAT and DOUBLE.
+enum class Fast : std::uint8_t { none, s1, s2, s4, s8, u1, u2, u4, u8, f4, d8 };
+
 // Per-result decoding plan for binary rows (built once per result head).
 struct BinaryLayout {
     std::vector<Wire> wire;
+    std::vector<Fast> fast;
     void build(const Column *columns, std::size_t n);
     std::size_t size() const { return wire.size(); }
 };
@@ -72,6 +80,19 @@ struct BinaryLayout {
 // last value. On error, out[] may hold the values before the fault.
 Errc parse_binary_row(std::string_view payload, const BinaryLayout &layout, Value *out, Error &err);
 
+// Length-encoded values up to this size are made C strings in place by
+// terminate_binary_strings; longer ones are left as they are (copying a
+// large value that nobody asks for as text would cost more than it saves).
+inline constexpr std::size_t in_place_text_max = 4096;
+inline bool terminated_in_place(Value v) { return v.len <= in_place_text_max; }
+
+// After parse_binary_row over a payload the caller owns and may overwrite:
+// moves every non-NULL length-encoded value of at most in_place_text_max
+// bytes one byte back, over the last byte of its own length prefix, and puts
+// a NUL after it, updating out[i]. Nothing outside a value and its prefix is
+// touched, so the other values stay as they were.
+void terminate_binary_strings(const BinaryLayout &layout, Value *out);
+
 // A date, a time or both; layout-compatible with the public mywire_time
 // (all int32_t). For TIME, `day` is always 0 and `hour` holds the whole
 // hours (TIME '-838:59:59' is negative=1, hour=838). The zero date
@@ -84,6 +105,98 @@ struct Time {
 namespace time_kind {
 inline constexpr std::int32_t date = 1, time = 2, datetime = 3;
 }
+
+// The fast paths of to_int64 / to_uint64 / to_double for a binary value of
+// a column whose layout has a Fast form: true with out set when the value
+// converts exactly; false when it does not or needs a look the fast path
+// does not take -- then the general function decides (same rules, same
+// errors). Inline: they run once per value read.
+namespace fast_detail {
+template <class T>
+inline T load(const char *p) {
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    if constexpr (std::endian::native != std::endian::little) {
+        T r = 0;
+        for (std::size_t k = 0; k < sizeof v; ++k)
+            r |= static_cast<T>(static_cast<T>(static_cast<unsigned char>(p[k])) << (8 * k));
+        v = r;
+    }
+    return v;
+}
+// The value as a signed (or, for u8 above INT64_MAX, unsigned) integer.
+inline bool integer(Fast f, Value v, std::int64_t &s, std::uint64_t &u, bool &is_u) {
+    is_u = false;
+    switch (f) {
+    case Fast::s1: if (v.len != 1) return false; s = static_cast<std::int8_t>(v.data[0]); return true;
+    case Fast::s2: if (v.len != 2) return false; s = load<std::int16_t>(v.data); return true;
+    case Fast::s4: if (v.len != 4) return false; s = load<std::int32_t>(v.data); return true;
+    case Fast::s8: if (v.len != 8) return false; s = load<std::int64_t>(v.data); return true;
+    case Fast::u1: if (v.len != 1) return false; s = static_cast<std::uint8_t>(v.data[0]); return true;
+    case Fast::u2: if (v.len != 2) return false; s = load<std::uint16_t>(v.data); return true;
+    case Fast::u4: if (v.len != 4) return false; s = load<std::uint32_t>(v.data); return true;
+    case Fast::u8:
+        if (v.len != 8) return false;
+        u = load<std::uint64_t>(v.data);
+        is_u = true;
+        return true;
+    default: return false;
+    }
+}
+}  // namespace fast_detail
+
+inline bool fast_int64(Fast f, Value v, std::int64_t &out) {
+    std::int64_t s = 0;
+    std::uint64_t u = 0;
+    bool is_u = false;
+    if (!fast_detail::integer(f, v, s, u, is_u)) return false;
+    if (is_u) {
+        if (u > static_cast<std::uint64_t>(INT64_MAX)) return false;
+        s = static_cast<std::int64_t>(u);
+    }
+    out = s;
+    return true;
+}
+
+inline bool fast_uint64(Fast f, Value v, std::uint64_t &out) {
+    std::int64_t s = 0;
+    std::uint64_t u = 0;
+    bool is_u = false;
+    if (!fast_detail::integer(f, v, s, u, is_u)) return false;
+    if (!is_u) {
+        if (s < 0) return false;
+        u = static_cast<std::uint64_t>(s);
+    }
+    out = u;
+    return true;
+}
+
+inline bool fast_double(Fast f, Value v, double &out) {
+    double d;
+    if (f == Fast::d8) {
+        if (v.len != 8) return false;
+        const std::uint64_t bits = fast_detail::load<std::uint64_t>(v.data);
+        std::memcpy(&d, &bits, 8);
+    } else if (f == Fast::f4) {
+        if (v.len != 4) return false;
+        const std::uint32_t bits = fast_detail::load<std::uint32_t>(v.data);
+        float x;
+        std::memcpy(&x, &bits, 4);
+        d = x;
+    } else {
+        std::int64_t s = 0;
+        std::uint64_t u = 0;
+        bool is_u = false;
+        // Up to 32 bits every integer is exact as a double; wider ones take
+        // the general path (which checks).
+        if (f == Fast::s8 || f == Fast::u8 || !fast_detail::integer(f, v, s, u, is_u)) return false;
+        d = static_cast<double>(s);
+    }
+    if (!std::isfinite(d)) return false;
+    out = d;
+    return true;
+}
+
 
 // Typed getters over one value of either protocol. `binary` says v is as
 // parse_binary_row gave it; otherwise it is the text protocol's text. v must

@@ -24,6 +24,7 @@
 
 #include "connection.hpp"
 #include "io/connector.hpp"
+#include "io/socket.hpp"
 #include "unit.hpp"
 
 using mywire::ClientError;
@@ -709,6 +710,35 @@ void test_threads(void **) {
 
 }  // namespace
 
+// A socket whose bytes are there is ready even when the deadline has passed
+// by the time the caller looks (a loaded machine did not run the thread in
+// time): poll_for and the blocking wait say ready, not timeout; an empty one
+// past its deadline is a timeout at once.
+void test_past_deadline_still_reads(void **) {
+    int sv[2];
+    assert_int_equal(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    mywire::io::Socket sock;
+    Error err;
+    assert_errc(sock.adopt(sv[0], true, err), Errc::ok);
+    const Deadline past{Clock::now() - std::chrono::seconds(1), false};
+    auto t0 = Clock::now();
+    assert_errc(sock.poll_for(false, past, -1, err), Errc::timeout);
+    assert_int_equal(static_cast<int>(err.client), static_cast<int>(ClientError::read_timeout));
+    assert_true(Clock::now() - t0 < std::chrono::milliseconds(500));
+    assert_int_equal(::write(sv[1], "x", 1), 1);
+    Error err2;
+    assert_errc(sock.poll_for(false, past, -1, err2), Errc::ok);
+    assert_errc(sock.poll_for(true, past, -1, err2), Errc::ok);  // writable too
+    mywire::proto::ReadBuffer buf;
+    buf.prepare(16);
+    assert_errc(sock.read_some(buf, past, err2), Errc::ok);
+    assert_int_equal(buf.pending().size(), 1);
+    // Drained: the blocking wait past the deadline is a timeout again.
+    buf.prepare(16);
+    assert_errc(sock.read_some(buf, past, err2), Errc::timeout);
+    ::close(sv[1]);
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ipv4_literal),
@@ -731,6 +761,7 @@ int main() {
         cmocka_unit_test(test_connection_unix_full_queue),
         cmocka_unit_test(test_connect_blocking),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_past_deadline_still_reads),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

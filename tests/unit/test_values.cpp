@@ -863,6 +863,139 @@ void test_parity(void **) {
 
 }  // namespace
 
+// The getters' fast paths (fast_int64 / _uint64 / _double) against the
+// general to_* functions: for every fast form, boundary values and wrong
+// lengths, a fast answer is the general answer, and a value the fast path
+// declines is one the general path decides (errors included).
+void test_fast_getters(void **) {
+    struct Case {
+        unsigned type;
+        unsigned flags;
+        std::size_t width;
+    };
+    const Case cases[] = {
+        {ft::tiny, 0, 1},          {ft::tiny, cf::unsigned_, 1},    {ft::short_, 0, 2},
+        {ft::short_, cf::unsigned_, 2}, {ft::year, cf::unsigned_, 2}, {ft::int24, 0, 4},
+        {ft::long_, 0, 4},         {ft::long_, cf::unsigned_, 4},   {ft::longlong, 0, 8},
+        {ft::longlong, cf::unsigned_, 8}, {ft::float_, 0, 4},       {ft::double_, 0, 8},
+    };
+    const std::uint64_t patterns[] = {0,
+                                      1,
+                                      0x7F,
+                                      0x80,
+                                      0xFF,
+                                      0x7FFF,
+                                      0x8000,
+                                      0xFFFF,
+                                      0x7FFFFFFF,
+                                      0x80000000,
+                                      0xFFFFFFFF,
+                                      (1ULL << 53) + 1,
+                                      0x7FFFFFFFFFFFFFFFULL,
+                                      0x8000000000000000ULL,
+                                      0xFFFFFFFFFFFFFFFFULL,
+                                      0x7FF0000000000000ULL,  // +inf as a double
+                                      0x7F800000,             // +inf as a float
+                                      0x3FF0000000000000ULL}; // 1.0 as a double
+    int fast_taken = 0;
+    for (const Case &k : cases) {
+        Column c = col(k.type, k.flags, not_fixed_decimals);
+        BinaryLayout layout;
+        layout.build(&c, 1);
+        assert_int_not_equal(static_cast<int>(layout.fast[0]), static_cast<int>(Fast::none));
+        for (std::uint64_t bits : patterns) {
+            for (std::size_t len : {k.width, k.width + 1, k.width - 1}) {
+                char buf[16] = {};
+                for (std::size_t b = 0; b < 8; ++b) buf[b] = static_cast<char>(bits >> (8 * b));
+                Value v{buf, len};
+                std::int64_t fi = 0, gi = 0;
+                std::uint64_t fu = 0, gu = 0;
+                double fd = 0, gd = 0;
+                Errc ri = to_int64(c, v, true, gi), ru = to_uint64(c, v, true, gu), rd = to_double(c, v, true, gd);
+                if (fast_int64(layout.fast[0], v, fi)) {
+                    ++fast_taken;
+                    assert_int_equal(static_cast<int>(ri), static_cast<int>(Errc::ok));
+                    assert_true(fi == gi);
+                }
+                if (fast_uint64(layout.fast[0], v, fu)) {
+                    assert_int_equal(static_cast<int>(ru), static_cast<int>(Errc::ok));
+                    assert_true(fu == gu);
+                }
+                if (fast_double(layout.fast[0], v, fd)) {
+                    assert_int_equal(static_cast<int>(rd), static_cast<int>(Errc::ok));
+                    assert_memory_equal(&fd, &gd, sizeof fd);
+                }
+            }
+        }
+    }
+    assert_true(fast_taken > 50);  // the fast paths ran, not only declined
+    // Columns without a fast form.
+    for (unsigned type : {ft::newdecimal, ft::varchar, ft::blob, ft::bit, ft::date, ft::datetime, ft::time}) {
+        Column c = col(type);
+        BinaryLayout layout;
+        layout.build(&c, 1);
+        assert_int_equal(static_cast<int>(layout.fast[0]), static_cast<int>(Fast::none));
+        std::int64_t x;
+        assert_false(fast_int64(layout.fast[0], val("12345678"), x));
+    }
+}
+
+// terminate_binary_strings: every length-encoded value up to
+// in_place_text_max becomes a C string in place, its bytes unchanged; longer
+// ones and the fixed-width values around them stay as they were.
+void test_terminate_in_place(void **) {
+    const std::size_t lens[] = {0, 1, 16, 17, 250, 251, in_place_text_max, in_place_text_max + 1};
+    std::vector<Wire> wires;
+    std::string row(1, '\0');
+    const std::size_t n = std::size(lens) * 2;
+    row.append((n + 7 + 2) / 8, '\0');
+    std::vector<std::string> want;
+    for (std::size_t k = 0; k < std::size(lens); ++k) {
+        // A 4-byte INT after each string: the NUL must not land on it.
+        std::string v;
+        for (std::size_t b = 0; b < lens[k]; ++b) v.push_back(static_cast<char>('a' + (b + k) % 26));
+        want.push_back(v);
+        if (lens[k] < 251) {
+            row.push_back(static_cast<char>(lens[k]));
+        } else {
+            row.push_back(static_cast<char>(0xFC));
+            row.push_back(static_cast<char>(lens[k] & 0xFF));
+            row.push_back(static_cast<char>(lens[k] >> 8));
+        }
+        row += v;
+        wires.push_back(Wire::lenenc);
+        row += std::string("\x01\x02\x03\x04", 4);
+        wires.push_back(Wire::int4);
+    }
+    BinaryLayout layout;
+    layout.wire = wires;
+    std::vector<Value> out(n);
+    Error err;
+    assert_int_equal(static_cast<int>(parse_binary_row(row, layout, out.data(), err)), static_cast<int>(Errc::ok));
+    const std::vector<Value> before = out;
+    terminate_binary_strings(layout, out.data());
+    for (std::size_t k = 0; k < std::size(lens); ++k) {
+        const Value &s = out[2 * k];
+        assert_int_equal(s.len, lens[k]);
+        assert_true(std::string_view(s.data, s.len) == want[k]);
+        if (lens[k] <= in_place_text_max) {
+            assert_true(s.data == before[2 * k].data - 1);
+            assert_int_equal(s.data[s.len], 0);
+        } else {
+            assert_true(s.data == before[2 * k].data);
+        }
+        assert_true(out[2 * k + 1].data == before[2 * k + 1].data);
+        assert_memory_equal(out[2 * k + 1].data, "\x01\x02\x03\x04", 4);
+    }
+    // NULL values stay NULL.
+    std::string nulls = std::string(1, '\0') + std::string(1, '\x04');  // column 0 NULL
+    layout.wire = {Wire::lenenc};
+    Value one{"x", 1};
+    assert_int_equal(static_cast<int>(parse_binary_row(nulls, layout, &one, err)), static_cast<int>(Errc::ok));
+    terminate_binary_strings(layout, &one);
+    assert_null(one.data);
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wire_of_types),
@@ -883,6 +1016,8 @@ int main() {
         cmocka_unit_test(test_time_text),
         cmocka_unit_test(test_time_to_text),
         cmocka_unit_test(test_parity),
+        cmocka_unit_test(test_fast_getters),
+        cmocka_unit_test(test_terminate_in_place),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
