@@ -54,7 +54,7 @@
 //!
 //! What the borrow checker rejects:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0499
 //! # fn f(conn: &mywire::Connection) -> mywire::Result<()> {
 //! let mut res = conn.query("SELECT 1")?;
 //! let first = res.next_row().unwrap();
@@ -63,27 +63,27 @@
 //! # Ok(()) }
 //! ```
 //!
-//! ```compile_fail
+//! ```compile_fail,E0505
 //! let conn = mywire::Connection::connect("mysql://u@h/db").unwrap();
 //! let stream = conn.query_stream("SELECT 1").unwrap();
 //! drop(conn);                          // a stream cannot outlive its connection
 //! drop(stream);
 //! ```
 //!
-//! ```compile_fail
+//! ```compile_fail,E0505
 //! let conn = mywire::Connection::connect("mysql://u@h/db").unwrap();
 //! let st = conn.prepare("SELECT ?").unwrap();
 //! std::thread::spawn(move || drop(conn)); // nor a statement; nor can it move away
 //! drop(st);
 //! ```
 //!
-//! ```compile_fail
+//! ```compile_fail,E0277
 //! fn needs_sync<T: Sync>(_: &T) {}
 //! let conn = mywire::Connection::connect("mysql://u@h/db").unwrap();
 //! needs_sync(&conn);                  // Connection is not Sync
 //! ```
 //!
-//! ```compile_fail
+//! ```compile_fail,E0499
 //! # fn f(conn: &mywire::Connection) -> mywire::Result<()> {
 //! let mut st = conn.prepare("SELECT ?")?;
 //! let rows = st.execute_stream(&[&1i64])?;
@@ -451,4 +451,19 @@ impl CancelHandle {
 /// The version of the libmywire actually loaded ("0.4.0").
 pub fn library_version() -> String {
     c_str_text(unsafe { sys::mywire_version() })
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("connected", &self.is_connected())
+            .field("connection_id", &self.connection_id())
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for CancelHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CancelHandle")
+    }
 }

@@ -454,3 +454,23 @@ impl Drop for Stream<'_> {
         self.conn.stream_closed();
     }
 }
+
+impl std::fmt::Debug for QueryResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueryResult")
+            .field("columns", &self.column_count())
+            .field("rows", &self.row_count())
+            .field("affected_rows", &self.affected_rows())
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Stream<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stream")
+            .field("columns", &self.column_count())
+            .field("rows_read", &self.row_count())
+            .field("done", &self.done)
+            .finish()
+    }
+}

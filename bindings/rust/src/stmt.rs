@@ -200,3 +200,9 @@ impl Drop for Statement<'_> {
         unsafe { sys::mywire_stmt_free(self.st) }
     }
 }
+
+impl std::fmt::Debug for Statement<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Statement").field("id", &self.id()).field("params", &self.param_count()).finish()
+    }
+}
