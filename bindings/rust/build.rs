@@ -16,10 +16,7 @@ fn pkg_config_dirs() -> Result<Vec<String>, String> {
         .output()
         .map_err(|e| format!("cannot run {pkg_config}: {e}"))?;
     if !out.status.success() {
-        return Err(format!(
-            "`{pkg_config} --libs mywire` failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
+        return Err(format!("`{pkg_config} --libs mywire` failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
     }
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let words: Vec<&str> = text.split_whitespace().collect();

@@ -251,9 +251,7 @@ impl<'r> Row<'r> {
 
 impl std::fmt::Debug for Row<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list()
-            .entries(self.values().map(|v| v.map(String::from_utf8_lossy)))
-            .finish()
+        f.debug_list().entries(self.values().map(|v| v.map(String::from_utf8_lossy))).finish()
     }
 }
 

@@ -101,18 +101,19 @@ impl<'c> Statement<'c> {
             Ok(())
         } else {
             // The setters record nothing on the connection.
-            Err(Error::argument(&format!("parameter {index}: the value cannot be bound ({:?})", value.to_param())))
+            // (The value itself is not quoted: it may be large or secret.)
+            Err(Error::argument(&format!(
+                "parameter {index}: the {} value cannot be bound (out of range, NaN or infinite, \
+                 ill-formed decimal or time, or DEFAULT/IGNORE outside a batch)",
+                value.to_param().type_name()
+            )))
         }
     }
 
     /// Bind every parameter, in order: exactly `param_count()` values.
     pub fn bind_all(&mut self, params: &[&dyn ToParam]) -> Result<()> {
         if params.len() != self.param_count() {
-            return Err(Error::argument(&format!(
-                "{} values for {} parameters",
-                params.len(),
-                self.param_count()
-            )));
+            return Err(Error::argument(&format!("{} values for {} parameters", params.len(), self.param_count())));
         }
         for (i, p) in params.iter().enumerate() {
             self.bind(i, *p)?;

@@ -34,6 +34,7 @@ impl Time {
         Time { kind: TimeKind::DateTime, negative: false, year, month, day, hour, minute, second, microsecond }
     }
     /// A TIME value: `hours` may be up to 838.
+    #[allow(clippy::self_named_constructors)]
     pub fn time(negative: bool, hours: i32, minute: i32, second: i32, microsecond: i32) -> Time {
         Time { kind: TimeKind::Time, negative, year: 0, month: 0, day: 0, hour: hours, minute, second, microsecond }
     }
@@ -108,6 +109,33 @@ pub enum Param<'a> {
     Default,
     /// In a batch only (MariaDB): leave the column as it is.
     Ignore,
+}
+
+impl Param<'_> {
+    /// The variant's name, for messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Param::Null => "NULL",
+            Param::I8(_) => "i8",
+            Param::I16(_) => "i16",
+            Param::I32(_) => "i32",
+            Param::I64(_) => "i64",
+            Param::U8(_) => "u8",
+            Param::U16(_) => "u16",
+            Param::U32(_) => "u32",
+            Param::U64(_) => "u64",
+            Param::F32(_) => "f32",
+            Param::F64(_) => "f64",
+            Param::Decimal(_) => "decimal",
+            Param::Str(_) => "string",
+            Param::Bytes(_) => "bytes",
+            Param::Json(_) => "JSON",
+            Param::Bit(_) => "BIT",
+            Param::Time(_) => "time",
+            Param::Default => "DEFAULT",
+            Param::Ignore => "IGNORE",
+        }
+    }
 }
 
 /// A Rust value that can be bound as a statement parameter.

@@ -65,9 +65,10 @@ fn tls_verify_identity() {
     assert!(conn.tls_verified());
 
     // Another CA: refused, with the TLS code; the option names are checked.
-    let err = Connection::connect_with(&tcp().host("localhost").ssl_mode(SslMode::VerifyIdentity).ssl_ca(&cert("wrongca.pem")))
-        .err()
-        .expect("a certificate from another CA is refused");
+    let err = Connection::connect_with(
+        &tcp().host("localhost").ssl_mode(SslMode::VerifyIdentity).ssl_ca(&cert("wrongca.pem")),
+    )
+    .expect_err("a certificate from another CA is refused");
     assert_eq!(err.kind(), ErrorKind::Tls, "{err}");
     assert!(err.is_fatal());
     let err = Connection::connect_with(&tcp().set("no_such_option", "1")).err().unwrap();
@@ -189,7 +190,10 @@ fn check_all_types(row: &mywire::Row<'_>, binary: bool) {
     assert_eq!(row.get_str(14).unwrap(), Some("2024-02-29"));
     assert_eq!(row.get_i64(14).unwrap_err().kind(), ErrorKind::Conversion, "{what}: a date as i64");
     let t = row.get_time(15).unwrap().unwrap();
-    assert_eq!((t.kind, t.negative, t.hour, t.minute, t.second, t.microsecond), (TimeKind::Time, true, 838, 59, 58, 999999));
+    assert_eq!(
+        (t.kind, t.negative, t.hour, t.minute, t.second, t.microsecond),
+        (TimeKind::Time, true, 838, 59, 58, 999999)
+    );
     assert_eq!(row.get_str(15).unwrap(), Some("-838:59:58.999999"));
     assert_eq!(row.get_time(16).unwrap(), Some(Time::datetime(1999, 12, 31, 23, 59, 59, 123456)));
     assert_eq!(row.get_str(16).unwrap(), Some("1999-12-31 23:59:59.123456"));
@@ -295,16 +299,25 @@ fn prepared_statements_with_parameters() {
     assert_eq!(ins.batch_size(), 0);
     assert_eq!(scalar(&conn, &format!("SELECT COUNT(*) FROM {table} WHERE name = 'batch'")).as_deref(), Some("1000"));
 
-    let mut sel = conn.prepare(&format!("SELECT id, name, score FROM {table} WHERE id BETWEEN ? AND ? ORDER BY id"))
-        .unwrap();
+    let mut sel =
+        conn.prepare(&format!("SELECT id, name, score FROM {table} WHERE id BETWEEN ? AND ? ORDER BY id")).unwrap();
     let mut res = sel.execute(&[&3i32, &6u64]).unwrap();
     let mut got = Vec::new();
     while let Some(row) = res.next_row() {
-        got.push((row.get_i64(0).unwrap().unwrap(), row.get_as::<String>(1).unwrap().unwrap(), row.get_f64(2).unwrap()));
+        got.push((
+            row.get_i64(0).unwrap().unwrap(),
+            row.get_as::<String>(1).unwrap().unwrap(),
+            row.get_f64(2).unwrap(),
+        ));
     }
     assert_eq!(
         got,
-        vec![(3, "name-3".into(), Some(0.75)), (4, "name-4".into(), Some(1.0)), (5, "name-5".into(), None), (6, "name-6".into(), Some(1.5))]
+        vec![
+            (3, "name-3".into(), Some(0.75)),
+            (4, "name-4".into(), Some(1.0)),
+            (5, "name-5".into(), None),
+            (6, "name-6".into(), Some(1.5))
+        ]
     );
     // Executed again with other values; a cursor of 7 rows per fetch.
     sel.set_cursor(7).unwrap();
@@ -375,7 +388,7 @@ fn cancel_from_another_thread() {
         wait_running(&monitor, id, SQL);
         cancel.cancel()
     });
-    let err = conn.query(SQL).err().expect("the query is cancelled");
+    let err = conn.query(SQL).expect_err("the query is cancelled");
     assert_eq!(err.kind(), ErrorKind::Cancelled, "{err}");
     assert_eq!(err.client_error(), mywire::sys::MYWIRE_CLIENT_ERROR_CANCELLED);
     worker.join().unwrap().unwrap();

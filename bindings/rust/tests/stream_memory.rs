@@ -50,6 +50,8 @@ fn a_million_rows_in_constant_memory() {
     drop(stream);
     let hwm_binary = status_kib("VmHWM");
 
-    eprintln!("VmHWM: {hwm_before} KiB before, {hwm_text} KiB after the text stream, {hwm_binary} KiB after the binary one");
+    eprintln!(
+        "VmHWM: {hwm_before} KiB before, {hwm_text} KiB after the text stream, {hwm_binary} KiB after the binary one"
+    );
     assert!(hwm_binary < hwm_before + MAX_GROWTH_KIB, "the peak grew by {} KiB", hwm_binary - hwm_before);
 }
