@@ -239,20 +239,26 @@ def render(model, header_name):
         w('    pub fn %s(%s)%s;' % (name, sig, ' -> ' + ret if ret else ''))
     w('}')
     w('')
-    w('/// Every function above with its number of parameters (for the tests).')
-    w('pub const FUNCTIONS: &[(&str, usize)] = &[')
+    w('/// Every function above: its name, its number of parameters and its address')
+    w('/// (for the tests). Each cast compiles only if the declaration takes exactly')
+    w('/// that many parameters, and taking the addresses makes the linker find every')
+    w('/// function in libmywire.')
+    w('pub fn functions() -> Vec<(&\'static str, usize, usize)> {')
+    w('    vec![')
     for name, _, args in model['functions']:
-        w('    ("%s", %d),' % (name, len(args)))
-    w('];')
+        w('        ("%s", %d, (%s as unsafe extern "C" fn(%s) -> _) as usize),'
+          % (name, len(args), name, ', '.join('_' for _ in args)))
+    w('    ]')
+    w('}')
     w('')
     w('/// Every constant above with its value (for the tests).')
     w('pub const CONSTANTS: &[(&str, i64)] = &[')
     for tag, values in model['enums']:
         for name, value, _ in values:
-            w('    ("%s", %d),' % (name, value))
+            w('    ("%s", %s as i64),' % (name, name))
     for name, value in model['macros']:
         if not value.startswith('"'):
-            w('    ("%s", %s),' % (name, value))
+            w('    ("%s", %s as i64),' % (name, name))
     w('];')
     return '\n'.join(out) + '\n'
 
