@@ -3,7 +3,11 @@
 # server (MYWIRE_TEST_* from tests/server/mariadb.sh's DIR/env, as for the C
 # integration tests) and the libmywire of the meson build.
 #
-#   run_cargo_tests.sh BUILD_ROOT [cargo test arguments...]
+#   run_cargo_tests.sh BUILD_ROOT [SANITIZE [cargo test arguments...]]
+#
+# SANITIZE is the build's b_sanitize option: anything but "none" (or empty)
+# skips (exit 77), as a sanitized libmywire cannot be loaded by a Rust test
+# binary without the sanitizer runtime preloaded.
 #
 # The crate links the build's libmywire through pkg-config and the
 # uninstalled .pc meson writes (BUILD_ROOT/meson-uninstalled); cargo's output
@@ -12,9 +16,14 @@
 # no dependencies; --offline). Exits 77 (meson: skipped) without cargo.
 set -euo pipefail
 
-[[ $# -ge 1 ]] || { echo "usage: $0 BUILD_ROOT [cargo test args]" >&2; exit 2; }
+[[ $# -ge 1 ]] || { echo "usage: $0 BUILD_ROOT [SANITIZE [cargo test args]]" >&2; exit 2; }
 BUILD=$(cd "$1" && pwd)
-shift
+SANITIZE=${2:-none}
+shift $(( $# >= 2 ? 2 : 1 ))
+if [[ $SANITIZE != none && -n $SANITIZE ]]; then
+    echo "run_cargo_tests.sh: $BUILD is a sanitizer build (b_sanitize=$SANITIZE): skipping" >&2
+    exit 77
+fi
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 CARGO=${CARGO:-}

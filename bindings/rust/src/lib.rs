@@ -340,6 +340,21 @@ impl Connection {
         }
     }
 
+    /// The next result of a multi-result query, streaming; `None` when
+    /// there are no more.
+    pub fn next_result_stream(&self) -> Result<Option<Stream<'_>>> {
+        self.idle()?;
+        let mut res = std::ptr::null_mut();
+        match unsafe { sys::mywire_next_result(self.raw(), sys::MYWIRE_STREAMING, &mut res) } {
+            sys::MYWIRE_OK => {
+                self.stream_opened();
+                Ok(Some(unsafe { Stream::from_raw(res, self) }))
+            }
+            sys::MYWIRE_DONE => Ok(None),
+            rc => Err(Error::from_conn(self.raw(), rc)),
+        }
+    }
+
     /// Prepare a statement on the server.
     pub fn prepare(&self, sql: &str) -> Result<Statement<'_>> {
         Statement::prepare(self, sql)

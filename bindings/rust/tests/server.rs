@@ -364,6 +364,16 @@ fn multi_results_reset_and_select_db() {
     let third = conn.next_result().unwrap().unwrap();
     assert_eq!(third.column_count(), 0);
     assert!(conn.next_result().unwrap().is_none());
+    // The same, streaming.
+    let mut first = conn.query_stream("SELECT seq FROM seq_1_to_3; SELECT 'b'").unwrap();
+    assert_eq!(first.next_row().unwrap().unwrap().get_i64(0).unwrap(), Some(1));
+    assert_eq!(conn.next_result_stream().unwrap_err().kind(), ErrorKind::OutOfSync, "the first is still open");
+    first.finish().unwrap();
+    let mut second = conn.next_result_stream().unwrap().unwrap();
+    assert_eq!(second.next_row().unwrap().unwrap().get_str(0).unwrap(), Some("b"));
+    assert!(second.next_row().unwrap().is_none());
+    drop(second);
+    assert!(conn.next_result_stream().unwrap().is_none());
 
     conn.execute("SET @v = 42").unwrap();
     let mut st = conn.prepare("SELECT ?").unwrap();
