@@ -64,6 +64,15 @@
 //! ```
 //!
 //! ```compile_fail,E0505
+//! # fn f(conn: &mywire::Connection) -> mywire::Result<()> {
+//! let mut res = conn.query("SELECT 1")?;
+//! let row = res.next_row().unwrap();
+//! drop(res);                          // nor its result
+//! println!("{:?}", row.get(0));
+//! # Ok(()) }
+//! ```
+//!
+//! ```compile_fail,E0505
 //! let conn = mywire::Connection::connect("mysql://u@h/db").unwrap();
 //! let stream = conn.query_stream("SELECT 1").unwrap();
 //! drop(conn);                          // a stream cannot outlive its connection
@@ -81,6 +90,13 @@
 //! fn needs_sync<T: Sync>(_: &T) {}
 //! let conn = mywire::Connection::connect("mysql://u@h/db").unwrap();
 //! needs_sync(&conn);                  // Connection is not Sync
+//! ```
+//!
+//! ```compile_fail,E0277
+//! fn needs_send<T: Send>(_: &T) {}
+//! let conn = mywire::Connection::connect("mysql://u@h/db").unwrap();
+//! let stream = conn.query_stream("SELECT 1").unwrap();
+//! needs_send(&stream);                // a Stream stays on its connection's thread
 //! ```
 //!
 //! ```compile_fail,E0499
