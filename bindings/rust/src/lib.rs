@@ -49,8 +49,11 @@
 //! `mywire_conn_discard` (socket closed without COM_QUIT), a result with
 //! `mywire_result_discard` (never drains: an unfinished stream closes its
 //! connection instead), a statement with `mywire_stmt_free` (its
-//! COM_STMT_CLOSE is queued). [`Connection::close`] is the polite, blocking
-//! close (COM_QUIT, at most a second).
+//! COM_STMT_CLOSE is queued). A connection dropped while a [`CancelHandle`]
+//! lives closes its socket at once without waiting (a non-blocking
+//! `mywire_close`); the handle is freed with the last `CancelHandle`.
+//! [`Connection::close`] is the polite, blocking close (COM_QUIT, at most a
+//! second).
 //!
 //! What the borrow checker rejects:
 //!

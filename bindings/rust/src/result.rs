@@ -326,8 +326,13 @@ pub struct QueryResult {
     res: *mut sys::mywire_result,
 }
 
-// SAFETY: a finished buffered result is self-contained (see above): nothing
-// else refers to it and it refers to nothing else.
+// SAFETY: a finished buffered result is self-contained: nothing else refers
+// to it and it refers to nothing else. The header promises that it outlives
+// its connection with its data readable; that it may also be used on another
+// thread than its connection's rests on the core (core/connection.cpp clears
+// a buffered result's connection pointer once its head is read, "a buffered
+// result owns everything it needs"), which the header's thread rule does not
+// spell out for results.
 unsafe impl Send for QueryResult {}
 
 impl QueryResult {
