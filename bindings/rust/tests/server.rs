@@ -412,6 +412,105 @@ fn cancel_from_another_thread() {
 }
 
 #[test]
+fn cancel_a_stream_and_a_statement() {
+    const SQL: &str = "SELECT SLEEP(31)";
+    let conn = connect();
+    let id = conn.connection_id();
+    let mut st = conn.prepare(SQL).unwrap();
+    for streaming in [true, false] {
+        let cancel = conn.cancel_handle();
+        std::thread::scope(|scope| {
+            let worker = scope.spawn(move || {
+                wait_running(&connect(), id, SQL);
+                cancel.cancel()
+            });
+            let err = if streaming {
+                // The head may come before the sleep ends: then the row's fetch fails.
+                match conn.query_stream(SQL) {
+                    Err(e) => e.kind(),
+                    Ok(mut stream) => stream.next_row().expect_err("cancelled").kind(),
+                }
+            } else {
+                st.execute(&[]).expect_err("cancelled").kind()
+            };
+            assert_eq!(err, ErrorKind::Cancelled, "streaming: {streaming}");
+            worker.join().unwrap().unwrap();
+        });
+        conn.ping().unwrap();
+    }
+}
+
+#[test]
+fn a_server_error_in_the_middle_of_a_stream() {
+    // Row 5000's scalar subquery returns two rows: ER_SUBQUERY_NO_1_ROW ends
+    // the result after 4999 rows.
+    let conn = connect();
+    let sql = "SELECT seq, IF(seq = 5000, (SELECT 1 UNION SELECT 2), seq) FROM seq_1_to_10000";
+    let mut stream = conn.query_stream(sql).unwrap();
+    let mut n = 0;
+    let err = loop {
+        match stream.next_row() {
+            Ok(Some(_)) => n += 1,
+            Ok(None) => panic!("no error after {n} rows"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!((err.server_errno(), err.sqlstate()), (1242, "21000"), "{err}");
+    assert!(n < 5000, "{n} rows before the error");
+    // Sticky, and the connection survives.
+    assert_eq!(stream.next_row().unwrap_err().server_errno(), 1242);
+    drop(stream);
+    assert!(conn.is_connected());
+    conn.ping().unwrap();
+    // The same through a statement, streaming with a cursor, then buffered.
+    let mut st = conn.prepare(sql).unwrap();
+    st.set_cursor(100).unwrap();
+    let mut stream = st.execute_stream(&[]).unwrap();
+    let err = loop {
+        match stream.next_row() {
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("no error"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(err.server_errno(), 1242);
+    drop(stream);
+    st.set_cursor(0).unwrap();
+    let err = st.execute(&[]).unwrap_err();
+    assert_eq!(err.server_errno(), 1242);
+    conn.ping().unwrap();
+}
+
+#[test]
+fn a_cursor_dropped_half_read() {
+    let conn = connect();
+    let mut st = conn.prepare("SELECT seq FROM seq_1_to_100000 WHERE seq > ?").unwrap();
+    st.set_cursor(10).unwrap();
+    let mut stream = st.execute_stream(&[&0]).unwrap();
+    for want in 1..=25 {
+        assert_eq!(stream.next_row().unwrap().unwrap().get_i64(0).unwrap(), Some(want));
+    }
+    let started = Instant::now();
+    drop(stream);
+    assert!(started.elapsed() < Duration::from_millis(500));
+    // Discarding never reads: the rest of the batch is unread on the wire,
+    // so the connection is closed; the statement says so, reconnecting works.
+    assert!(!conn.is_connected());
+    assert_eq!(st.execute_stream(&[&0]).unwrap_err().kind(), ErrorKind::State);
+    conn.reconnect().unwrap();
+    assert_eq!(st.execute_stream(&[&0]).unwrap_err().kind(), ErrorKind::State, "prepared on the old session");
+    drop(st);
+    let mut st = conn.prepare("SELECT seq FROM seq_1_to_100000 WHERE seq > ?").unwrap();
+    st.set_cursor(10).unwrap();
+    let mut stream = st.execute_stream(&[&99990]).unwrap();
+    let mut n = 0;
+    while stream.next_row().unwrap().is_some() {
+        n += 1;
+    }
+    assert_eq!(n, 10);
+}
+
+#[test]
 fn abort_from_another_thread_and_reconnect() {
     const SQL: &str = "SELECT SLEEP(29)";
     let conn = connect();
