@@ -119,47 +119,50 @@ macro_rules! result_metadata {
 #[derive(Clone, Copy)]
 pub struct Row<'r> {
     res: *const sys::mywire_result,
-    values: &'r [sys::mywire_value],
+    len: usize,
     _result: PhantomData<&'r ()>,
 }
 
 impl<'r> Row<'r> {
     /// SAFETY: res is live and has a current row that stays valid for 'r.
     unsafe fn current(res: *const sys::mywire_result) -> Row<'r> {
-        let n = sys::mywire_column_count(res) as usize;
-        let p = sys::mywire_row(res);
-        let values = if p.is_null() || n == 0 { &[][..] } else { std::slice::from_raw_parts(p, n) };
-        Row { res, values, _result: PhantomData }
+        // Values are read one at a time (mywire_get), not with mywire_row:
+        // a binary result formats a value as text only when it is asked for,
+        // so typed getters never pay for text.
+        Row { res, len: sys::mywire_column_count(res) as usize, _result: PhantomData }
     }
 
     pub fn len(&self) -> usize {
-        self.values.len()
+        self.len
     }
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.len == 0
     }
 
-    fn value(v: &sys::mywire_value) -> Option<&'r [u8]> {
-        if v.data.is_null() {
+    /// SAFETY: i < self.len.
+    unsafe fn value(&self, i: usize) -> Option<&'r [u8]> {
+        let mut len = 0usize;
+        let data = sys::mywire_get(self.res, i as c_uint, &mut len);
+        if data.is_null() {
             None
         } else {
-            // SAFETY: data is valid for len bytes for 'r (see Row::current).
-            Some(unsafe { std::slice::from_raw_parts(v.data as *const u8, v.len) })
+            // Valid for len bytes until the next fetch or the result's free,
+            // which 'r outlives no longer than.
+            Some(std::slice::from_raw_parts(data as *const u8, len))
         }
     }
 
     /// Value `index`: `Ok(None)` for SQL NULL; an `Argument` error when the
     /// index is out of range.
     pub fn get(&self, index: usize) -> Result<Option<&'r [u8]>> {
-        self.values
-            .get(index)
-            .map(Row::value)
-            .ok_or_else(|| Error::argument(&format!("column index {index} out of range ({} columns)", self.len())))
+        self.index(index)?;
+        Ok(unsafe { self.value(index) })
     }
 
     /// Every value of the row in order.
     pub fn values(&self) -> impl Iterator<Item = Option<&'r [u8]>> + 'r {
-        self.values.iter().map(Row::value)
+        let row = *self;
+        (0..row.len).map(move |i| unsafe { row.value(i) })
     }
 
     /// The row copied out (owned).
