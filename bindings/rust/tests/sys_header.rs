@@ -160,3 +160,45 @@ fn the_library_is_the_headers_version() {
     assert_eq!(unsafe { sys::mywire_version_number() }, sys::MYWIRE_VERSION_NUMBER);
     assert_eq!(sys::functions().len(), header_functions(&strip_comments(&header())).len());
 }
+
+/// gen_sys.py --check on a changed copy of the header: (exit ok, output).
+fn check_against(changed_header: &str, tag: &str) -> (bool, String) {
+    let root = source_root();
+    let path = std::env::temp_dir().join(format!("mywire-rs-{}-{tag}.h", std::process::id()));
+    std::fs::write(&path, changed_header).unwrap();
+    let out = Command::new("python3")
+        .arg(root.join("bindings/rust/gen_sys.py"))
+        .arg("--check")
+        .arg(&path)
+        .arg(root.join("bindings/rust/src/sys.rs"))
+        .output()
+        .expect("run python3 gen_sys.py --check");
+    std::fs::remove_file(&path).unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn the_check_notices_header_changes() {
+    let h = header();
+    let end = h.rfind("#ifdef __cplusplus").unwrap();
+    // A new function.
+    let added = format!("{}MYWIRE_API int mywire_new_call(mywire_conn *conn, int x);\n{}", &h[..end], &h[end..]);
+    let (ok, out) = check_against(&added, "added");
+    assert!(!ok && out.contains("mywire_new_call"), "{out}");
+    // A parameter more.
+    let param = h.replace("int mywire_ping(mywire_conn *conn);", "int mywire_ping(mywire_conn *conn, int x);");
+    assert_ne!(param, h);
+    let (ok, out) = check_against(&param, "param");
+    assert!(!ok && out.contains("x: c_int"), "{out}");
+    // A renumbered constant.
+    let renum = h.replace("MYWIRE_ERROR_TLS = 16,", "MYWIRE_ERROR_TLS = 99,");
+    assert_ne!(renum, h);
+    let (ok, out) = check_against(&renum, "renum");
+    assert!(!ok && out.contains("= 99"), "{out}");
+    // A type the generator does not know: refused, not skipped.
+    let unknown = format!("{}MYWIRE_API int mywire_odd(mywire_conn *conn, _Bool b);\n{}", &h[..end], &h[end..]);
+    let (ok, out) = check_against(&unknown, "unknown");
+    assert!(!ok && out.contains("unknown C type"), "{out}");
+    // The header as it is passes.
+    assert!(check_against(&h, "same").0);
+}
