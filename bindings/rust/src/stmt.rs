@@ -93,6 +93,7 @@ impl<'c> Statement<'c> {
                     let t = t.to_sys();
                     sys::mywire_stmt_bind_time(st, i, &t)
                 }
+                Param::LongData => sys::MYWIRE_OK, // sent with send_long_data
                 Param::Default => sys::mywire_stmt_bind_default(st, i),
                 Param::Ignore => sys::mywire_stmt_bind_ignore(st, i),
             }
@@ -146,6 +147,16 @@ impl<'c> Statement<'c> {
         let conn: &Connection = self.conn;
         conn.stream_opened();
         Ok(unsafe { Stream::from_raw(res, conn) })
+    }
+
+    /// Send a chunk of parameter `index`'s value (COM_STMT_SEND_LONG_DATA, no
+    /// reply); the next execution uses the chunks sent since the previous
+    /// one, in place of a bound value. Pass that parameter to
+    /// [`execute`](Self::execute) as [`Param::LongData`].
+    pub fn send_long_data(&mut self, index: usize, chunk: &[u8]) -> Result<()> {
+        self.conn.idle()?;
+        let i = c_uint::try_from(index).map_err(|_| Error::argument("parameter index out of range"))?;
+        self.check(unsafe { sys::mywire_stmt_send_long_data(self.st, i, chunk.as_ptr().cast(), chunk.len()) })
     }
 
     /// Ask for a server-side cursor fetching `rows_per_fetch` rows at a time

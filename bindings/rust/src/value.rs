@@ -105,6 +105,9 @@ pub enum Param<'a> {
     /// A BIT value.
     Bit(u64),
     Time(Time),
+    /// The value sent with [`Statement::send_long_data`](crate::Statement::send_long_data)
+    /// (the parameter is left as it is).
+    LongData,
     /// In a batch only (MariaDB): the column's default.
     Default,
     /// In a batch only (MariaDB): leave the column as it is.
@@ -132,6 +135,7 @@ impl Param<'_> {
             Param::Json(_) => "JSON",
             Param::Bit(_) => "BIT",
             Param::Time(_) => "time",
+            Param::LongData => "long data",
             Param::Default => "DEFAULT",
             Param::Ignore => "IGNORE",
         }

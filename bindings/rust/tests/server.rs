@@ -610,6 +610,30 @@ fn closing_in_the_wrong_order() {
 }
 
 #[test]
+fn long_data_and_escaping() {
+    let conn = connect();
+    let mut st = conn.prepare("SELECT LENGTH(?), MD5(?) = MD5(REPEAT('ab', 300000)), ?").unwrap();
+    for k in 0..2 {
+        for _ in 0..3 {
+            st.send_long_data(k, "ab".repeat(100000).as_bytes()).unwrap();
+        }
+    }
+    let mut res = st.execute(&[&Param::LongData, &Param::LongData, &"short"]).unwrap();
+    let row = res.next_row().unwrap();
+    assert_eq!((row.get_i64(0).unwrap(), row.get_i64(1).unwrap()), (Some(600000), Some(1)));
+    assert_eq!(row.get_str(2).unwrap(), Some("short"));
+    // Used once: the parameter must be sent or bound again.
+    assert_eq!(st.execute(&[&Param::LongData, &1, &2]).unwrap_err().kind(), ErrorKind::Argument);
+    assert_eq!(st.send_long_data(7, b"x").unwrap_err().kind(), ErrorKind::Argument);
+
+    let hostile = b"it's \\ a \"test\"\0\n\x1a";
+    let escaped = conn.escape_string(hostile).unwrap();
+    let sql = format!("SELECT '{}'", String::from_utf8(escaped).unwrap());
+    let mut res = conn.query(&sql).unwrap();
+    assert_eq!(res.next_row().unwrap().get(0).unwrap(), Some(&hostile[..]));
+}
+
+#[test]
 fn thread_traits() {
     fn send<T: Send>() {}
     fn send_sync<T: Send + Sync>() {}
