@@ -119,6 +119,20 @@ impl Error {
         }
     }
 
+    /// Step `i`'s error after a pipeline run.
+    pub(crate) fn from_step(p: *const sys::mywire_pipeline, i: usize, code: c_int) -> Error {
+        // SAFETY: p is live; the getters copy out.
+        unsafe {
+            Error {
+                code,
+                errno: sys::mywire_pipeline_step_errno(p, i),
+                sqlstate: c_text(sys::mywire_pipeline_step_sqlstate(p, i)),
+                message: c_text(sys::mywire_pipeline_step_errmsg(p, i)),
+                client_error: if code == sys::MYWIRE_ERROR_SERVER { 0 } else { sys::MYWIRE_CLIENT_ERROR_OTHER },
+            }
+        }
+    }
+
     pub(crate) fn argument(message: &str) -> Error {
         Error::client(sys::MYWIRE_ERROR_ARGUMENT, message)
     }

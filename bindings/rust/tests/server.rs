@@ -4,7 +4,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use mywire::{Connection, ErrorKind, Options, Param, SslMode, Time, TimeKind, ToParam};
+use mywire::{Connection, ErrorKind, Options, Param, SslMode, Step, Time, TimeKind, ToParam};
 
 #[test]
 fn connect_tcp() {
@@ -631,6 +631,45 @@ fn long_data_and_escaping() {
     let sql = format!("SELECT '{}'", String::from_utf8(escaped).unwrap());
     let mut res = conn.query(&sql).unwrap();
     assert_eq!(res.next_row().unwrap().get(0).unwrap(), Some(&hostile[..]));
+}
+
+#[test]
+fn pipelines() {
+    let conn = Connection::connect_with(&tcp().set("multi_statements", "1")).unwrap();
+    let table = table("pipe");
+    let create = format!("CREATE OR REPLACE TABLE {table} (a INT PRIMARY KEY)");
+    let insert = format!("INSERT INTO {table} VALUES (1), (2)");
+    let dup = format!("INSERT INTO {table} VALUES (1)");
+    let select = format!("SELECT a FROM {table} ORDER BY a; SELECT COUNT(*) FROM {table}");
+    let steps = [
+        Step::Query(&create),
+        Step::Query(&insert),
+        Step::Query(&dup),
+        Step::Ping,
+        Step::Query(&select),
+        Step::SelectDb("no_such_database_here"),
+        Step::Reset,
+    ];
+    let mut out = conn.pipeline(&steps).unwrap();
+    assert_eq!(out.len(), 7);
+    assert_eq!(out[1].as_ref().unwrap()[0].affected_rows(), 2);
+    let err = out[2].as_ref().unwrap_err();
+    assert_eq!((err.kind(), err.server_errno(), err.sqlstate()), (ErrorKind::Server, 1062, "23000"));
+    assert!(out[3].as_ref().unwrap().is_empty());
+    let results = out[4].as_mut().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0].collect_rows().len(), 2);
+    assert_eq!(results[1].next_row().unwrap().get_i64(0).unwrap(), Some(2));
+    assert_eq!(out[5].as_ref().unwrap_err().server_errno(), 1049);
+    assert!(out[6].is_ok());
+    drop(conn); // the results outlive the connection
+    assert_eq!(out[4].as_mut().unwrap()[0].row_count(), 2);
+
+    let conn = connect();
+    let stream = conn.query_stream("SELECT 1").unwrap();
+    assert_eq!(conn.pipeline(&[Step::Ping]).unwrap_err().kind(), ErrorKind::OutOfSync);
+    stream.finish().unwrap();
+    conn.execute(&format!("DROP TABLE {table}")).unwrap();
 }
 
 #[test]
