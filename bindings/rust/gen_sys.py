@@ -122,9 +122,7 @@ def params(text, names):
 
 def parse(path):
     with open(path) as f:
-        raw = f.read()
-    text = strip_comments(raw)
-    # The public part only (between extern "C" { and its closing }).
+        text = strip_comments(f.read())
     model = {'macros': [], 'enums': [], 'opaque': [], 'structs': [], 'callbacks': [], 'functions': []}
 
     for name, value in re.findall(r'#define\s+(MYWIRE_VERSION_\w+)\s+(\S+)', text):
