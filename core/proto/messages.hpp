@@ -197,6 +197,9 @@ struct PrepareOk {
     std::uint16_t columns = 0;
     std::uint16_t params = 0;
     std::uint16_t warnings = 0;
+    // MySQL's optional last byte (CLIENT_OPTIONAL_RESULTSET_METADATA): 0 =
+    // the definitions are skipped. 1 when absent.
+    std::uint8_t metadata_follows = 1;
 };
 Errc parse_prepare_ok(std::string_view payload, PrepareOk &out);
 

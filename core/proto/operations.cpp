@@ -620,6 +620,12 @@ Action PrepareOp::resume(Session &s) {
             }
             if (parse_prepare_ok(payload, ok) != Errc::ok)
                 return s.err.set(Errc::protocol, "malformed reply to COM_STMT_PREPARE"), Action::error;
+            if (!ok.metadata_follows && (ok.params || ok.columns))
+                // mywire never asks for CLIENT_OPTIONAL_RESULTSET_METADATA:
+                // without the definitions it cannot bind or read the statement.
+                return s.err.set(Errc::protocol, "the server skipped the statement's parameter and column "
+                                                 "definitions (metadata-follows 0), which the client did not ask for"),
+                       Action::error;
             params_.columns.clear();
             params_.names.clear();
             columns_.columns.clear();
