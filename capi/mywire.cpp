@@ -1082,3 +1082,79 @@ int mywire_escape_string_for(unsigned collation_id, int no_backslash_escapes, co
 }
 
 }  // extern "C"
+
+// ------------------------------------------------------- query attributes
+
+namespace {
+
+// One attribute setter: value encoded by `encode` (a proto::encode_*), then
+// kept on the connection for its next query or execute. Nothing is sent, so
+// nothing fails the connection (out of memory included: the attributes are
+// as they were).
+template <class F>
+int query_attr(mywire_conn *conn, const char *name, F &&encode) {
+    if (!conn) return MYWIRE_ERROR_ARGUMENT;
+    Connection *c = C(conn);
+    if (c->call() != Call::none)
+        return static_cast<int>(c->err().set(Errc::out_of_sync, "commands out of sync: another call is in progress"));
+    try {
+        if (!name) return static_cast<int>(c->err().set(Errc::argument, "a query attribute needs a name"));
+        mywire::proto::Param p;
+        if (encode(p) != Errc::ok)
+            return static_cast<int>(c->err().set(Errc::argument, "invalid value for query attribute"));
+        Errc rc = c->set_query_attr(name, std::move(p));
+        if (rc == Errc::ok) c->err().clear();
+        return static_cast<int>(rc);
+    } catch (...) {
+        return static_cast<int>(c->err().set(Errc::nomem, "out of memory; the query attributes are as they were"));
+    }
+}
+
+}  // namespace
+
+extern "C" {
+
+int mywire_query_attributes_supported(const mywire_conn *conn) {
+    return conn && C(conn)->query_attributes() ? 1 : 0;
+}
+
+int mywire_query_attr_null(mywire_conn *conn, const char *name) {
+    return query_attr(conn, name, [](mywire::proto::Param &p) { return mywire::proto::encode_null(p); });
+}
+int mywire_query_attr_int64(mywire_conn *conn, const char *name, int64_t value) {
+    return query_attr(conn, name, [&](mywire::proto::Param &p) { return mywire::proto::encode_int(p, value, ft::longlong); });
+}
+int mywire_query_attr_uint64(mywire_conn *conn, const char *name, uint64_t value) {
+    return query_attr(conn, name, [&](mywire::proto::Param &p) { return mywire::proto::encode_uint(p, value, ft::longlong); });
+}
+int mywire_query_attr_double(mywire_conn *conn, const char *name, double value) {
+    return query_attr(conn, name, [&](mywire::proto::Param &p) { return mywire::proto::encode_double(p, value); });
+}
+int mywire_query_attr_string(mywire_conn *conn, const char *name, const char *data, size_t len) {
+    return query_attr(conn, name, [&](mywire::proto::Param &p) {
+        if (!data && len) return Errc::argument;
+        return mywire::proto::encode_bytes(p, ft::string, {data ? data : "", len});
+    });
+}
+int mywire_query_attr_bytes(mywire_conn *conn, const char *name, const void *data, size_t len) {
+    return query_attr(conn, name, [&](mywire::proto::Param &p) {
+        if (!data && len) return Errc::argument;
+        return mywire::proto::encode_bytes(p, ft::blob, {data ? static_cast<const char *>(data) : "", len});
+    });
+}
+int mywire_query_attr_time(mywire_conn *conn, const char *name, const mywire_time *value) {
+    return query_attr(conn, name, [&](mywire::proto::Param &p) {
+        if (!value) return Errc::argument;
+        return mywire::proto::encode_time(p, *reinterpret_cast<const mywire::proto::Time *>(value));
+    });
+}
+int mywire_query_attr_clear(mywire_conn *conn) {
+    if (!conn) return MYWIRE_ERROR_ARGUMENT;
+    C(conn)->clear_query_attrs();
+    return MYWIRE_OK;
+}
+unsigned mywire_query_attr_count(const mywire_conn *conn) {
+    return conn ? static_cast<unsigned>(C(conn)->query_attr_count()) : 0;
+}
+
+}  // extern "C"

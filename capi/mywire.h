@@ -58,11 +58,11 @@ extern "C" {
 /* ---------------------------------------------------------------- version */
 
 #define MYWIRE_VERSION_MAJOR 0
-#define MYWIRE_VERSION_MINOR 4
+#define MYWIRE_VERSION_MINOR 5
 #define MYWIRE_VERSION_PATCH 0
 /* MAJOR * 10000 + MINOR * 100 + PATCH */
-#define MYWIRE_VERSION_NUMBER 400
-#define MYWIRE_VERSION_STRING "0.4.0"
+#define MYWIRE_VERSION_NUMBER 500
+#define MYWIRE_VERSION_STRING "0.5.0"
 
 /* The version of the library actually loaded, to compare with the macros. */
 MYWIRE_API unsigned mywire_version_number(void);
@@ -93,7 +93,7 @@ MYWIRE_API const char *mywire_version(void);
  *   MYWIRE_ERROR_STATE          yes    nothing was done (the handle was not
  *                                      usable for this call)
  *   MYWIRE_ERROR_LIMIT          no
- *   MYWIRE_ERROR_UNSUPPORTED    no
+ *   MYWIRE_ERROR_UNSUPPORTED    no     mywire_query_attr_*: yes, nothing was done
  *   MYWIRE_ERROR_INTERNAL       no
  *   MYWIRE_ERROR_TLS            no
  *   MYWIRE_ERROR_CANCELLED      yes
@@ -987,6 +987,62 @@ MYWIRE_API uint64_t mywire_stmt_batch_size(const mywire_stmt *stmt);
 MYWIRE_API int mywire_stmt_clear_batch(mywire_stmt *stmt);
 /* Returns the codes of mywire_stmt_execute; ARGUMENT for an empty batch. */
 MYWIRE_API int mywire_stmt_execute_batch(mywire_stmt *stmt, mywire_result **out);
+
+/* ------------------------------------------------------- query attributes
+ *
+ * MySQL 8.0.23+ takes named, typed values alongside a statement (query
+ * attributes, CLIENT_QUERY_ATTRIBUTES, read on the server with
+ * mysql_query_attribute_string('name')). mywire asks for the capability at
+ * login whenever a MySQL server offers it; MariaDB has none.
+ *
+ *     if (mywire_query_attributes_supported(conn)) {
+ *         mywire_query_attr_string(conn, "trace_id", "a1b2", 4);
+ *         mywire_query_attr_int64(conn, "tenant", 42);
+ *     }
+ *     mywire_query(conn, sql, len, MYWIRE_BUFFERED, &res);  // carries both, then they are gone
+ *
+ * The attributes set on a connection go with its next mywire_query() or
+ * mywire_stmt_execute() (a server-side statement's COM_STMT_EXECUTE carries
+ * them after its own parameters; a client-side statement's query carries
+ * them too), whichever comes first, and are dropped once it has started
+ * (its re-execute after an automatic re-prepare sends them again). A call
+ * that fails before anything is sent (OUT_OF_SYNC, an unbound parameter)
+ * leaves them set. Pipelines and batches send none and leave them set.
+ * mywire_reset_connection(), a pipeline's reset step, a connect and a closed
+ * or failed connection drop them. Setting a name again replaces its value;
+ * the order of first setting is the order sent. Values are encoded as the
+ * statement setters encode them (see "prepared statements"): int64 as
+ * LONGLONG, uint64 as unsigned LONGLONG, double as DOUBLE, string as text,
+ * bytes as a BLOB, time as DATE, TIME or DATETIME, null as SQL NULL.
+ *
+ * With the capability on, every COM_QUERY starts with the attribute count
+ * and the parameter set count (0 and 1 without attributes), and every
+ * COM_STMT_EXECUTE has PARAMETER_COUNT_AVAILABLE set and the parameter count
+ * (the statement's parameters plus the attributes); the statement's own
+ * parameters go with empty names. */
+
+/* 1 when conn is connected and its session has query attributes; 0 when not
+ * (a server without them, not connected, NULL). */
+MYWIRE_API int mywire_query_attributes_supported(const mywire_conn *conn);
+/* Set attribute name (a NUL-terminated, non-empty string; copied) for the
+ * next query or execute. Nothing is sent.
+ * Returns: OK; ARGUMENT (NULL handle, NULL or empty name, NULL data with
+ * len > 0, NaN/infinity, an ill-formed time); STATE (not connected);
+ * UNSUPPORTED (the server has no query attributes: MariaDB, MySQL before
+ * 8.0.23; here the connection survives, whatever mywire_is_fatal() says of
+ * the code, and nothing was set); OUT_OF_SYNC (a non-blocking call is in
+ * progress). Errors are recorded on the handle. */
+MYWIRE_API int mywire_query_attr_null(mywire_conn *conn, const char *name);
+MYWIRE_API int mywire_query_attr_int64(mywire_conn *conn, const char *name, int64_t value);
+MYWIRE_API int mywire_query_attr_uint64(mywire_conn *conn, const char *name, uint64_t value);
+MYWIRE_API int mywire_query_attr_double(mywire_conn *conn, const char *name, double value);
+MYWIRE_API int mywire_query_attr_string(mywire_conn *conn, const char *name, const char *data, size_t len);
+MYWIRE_API int mywire_query_attr_bytes(mywire_conn *conn, const char *name, const void *data, size_t len);
+MYWIRE_API int mywire_query_attr_time(mywire_conn *conn, const char *name, const mywire_time *value);
+/* Drop the attributes set (none is sent). OK; ARGUMENT (NULL). */
+MYWIRE_API int mywire_query_attr_clear(mywire_conn *conn);
+/* How many attributes are set for the next query or execute; 0 for NULL. */
+MYWIRE_API unsigned mywire_query_attr_count(const mywire_conn *conn);
 
 /* ----------------------------------------------------------- typed values
  *

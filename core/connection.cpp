@@ -346,6 +346,7 @@ void Connection::flush_stmt_closes() {
 void Connection::drop_connection(int result_code, State to) noexcept {
     abandon_active(result_code);
     new_epoch();  // the server forgets the session's statements
+    query_attrs_.clear();  // and they were for that session
     socket_.close();
     reset_transport();
     session.packets.reset();
@@ -495,6 +496,8 @@ Errc Connection::start_connect() {
     if (connected()) return session.err.set(Errc::state, "already connected");
     if (state() == State::closed) return session.err.set(Errc::state, "the connection was closed");
     abandon_active(static_cast<int>(Errc::state));
+    query_attrs_.clear();  // a new session: the server may not even have them
+    call_attrs_.clear();
     session = proto::Session{};
     session.state = State::connecting;
     session.max_packet = static_cast<std::size_t>(opts.max_allowed_packet);
@@ -691,7 +694,7 @@ bool Connection::pipeline_next(Progress &p) {
         case PipelineStep::Kind::query: {
             st.current = std::make_unique<Result>(nullptr, false);
             auto op = std::make_unique<proto::ResultHeadOp>(st.current->head, head_limits());
-            op->set_query(st.arg);
+            op->set_query(st.arg, proto::ResultHeadOp::query_prefix(session));  // no attributes
             st.op = std::move(op);
             break;
         }
@@ -750,7 +753,10 @@ void Connection::pipeline_step_done(PipelineStep &st) {
 Connection::Progress Connection::pipeline_op_done() {
     PipelineStep &st = pipe_->steps[read_next_];
     if (st.kind != PipelineStep::Kind::query) {
-        if (st.kind == PipelineStep::Kind::reset) new_epoch();  // the server forgot the statements
+        if (st.kind == PipelineStep::Kind::reset) {
+            new_epoch();  // the server forgot the statements
+            query_attrs_.clear();
+        }
         pipeline_step_done(st);
         return Progress::more;
     }
@@ -878,7 +884,8 @@ Connection::Progress Connection::on_op_done() {
                 call_rc_ = Errc::state;
                 return Progress::error;
             }
-            if (Errc rc = stmt_->build_execute(request_, session.err); rc != Errc::ok) {
+            if (Errc rc = stmt_->build_execute(request_, session.err, call_attrs_, session.query_attributes());
+                rc != Errc::ok) {
                 call_done_ = true;
                 call_rc_ = rc;
                 return Progress::error;
@@ -1171,6 +1178,7 @@ Errc Connection::finish(Result *&out) {
         [[fallthrough]];
     case Call::query:
     case Call::next_result:
+        call_attrs_.clear();
         head_op_.reset();
         store_op_.reset();
         store_sink_.reset();
@@ -1185,7 +1193,10 @@ Errc Connection::finish(Result *&out) {
     case Call::command:
         if (rc == Errc::ok) {
             session.err.clear();
-            if (command_cmd_ == proto::command::reset_connection) new_epoch();  // statements forgotten
+            if (command_cmd_ == proto::command::reset_connection) {
+                new_epoch();  // statements forgotten
+                query_attrs_.clear();  // as the session's other state
+            }
         }
         command_op_.reset();
         stmt_ = nullptr;
@@ -1254,7 +1265,14 @@ Errc Connection::start_query(std::string_view sql, bool streaming) {
     reply_binary_ = false;
     pending_ = std::make_unique<Result>(this, streaming);
     head_op_.emplace(pending_->head, head_limits());
-    head_op_->set_query(sql);
+    take_query_attrs();
+    if (call_attrs_.empty()) {
+        head_op_->set_query(sql, proto::ResultHeadOp::query_prefix(session));
+    } else {
+        query_prefix_.clear();
+        proto::append_query_attributes(query_prefix_, call_attrs_);
+        head_op_->set_query(sql, query_prefix_);
+    }
     return begin(Call::query, &*head_op_);
 }
 
@@ -1348,7 +1366,9 @@ Errc Connection::start_execute(Statement &st, bool streaming) {
         return start_query(request_, streaming);
     }
     if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
-    if (Errc rc = st.build_execute(request_, session.err); rc != Errc::ok) return rc;
+    if (Errc rc = st.build_execute(request_, session.err, query_attrs_, session.query_attributes()); rc != Errc::ok)
+        return rc;
+    take_query_attrs();  // sent now (and again by a re-prepare's execute)
     stmt_ = &st;
     reprepared_ = false;
     reply_binary_ = true;
@@ -1356,6 +1376,33 @@ Errc Connection::start_execute(Statement &st, bool streaming) {
     execute_head(st, streaming);
     st.forget_long_data();  // used by one execution: the next needs it sent again
     return begin(Call::execute, &*head_op_);
+}
+
+void Connection::take_query_attrs() {
+    call_attrs_.clear();
+    call_attrs_.swap(query_attrs_);
+}
+
+Errc Connection::set_query_attr(std::string_view name, proto::Param &&value) {
+    if (call_ != Call::none)
+        return session.err.set(Errc::out_of_sync, "commands out of sync: another call is in progress on this "
+                                                  "connection (continue it first)");
+    if (!connected())
+        return session.err.set(Errc::state, "not connected: query attributes can be set once connected to a "
+                                            "server that supports them");
+    if (!session.query_attributes())
+        return session.err.set(Errc::unsupported,
+                               "the server does not support query attributes (MySQL 8.0.23+ offers "
+                               "CLIENT_QUERY_ATTRIBUTES; MariaDB has none); nothing was set, the connection "
+                               "is as it was");
+    if (name.empty()) return session.err.set(Errc::argument, "a query attribute needs a name");
+    for (proto::QueryAttr &a : query_attrs_)
+        if (a.name == name) {
+            a.value = std::move(value);
+            return Errc::ok;
+        }
+    query_attrs_.push_back(proto::QueryAttr{std::string(name), std::move(value)});
+    return Errc::ok;
 }
 
 Errc Connection::start_stmt_reset(Statement &st) {
@@ -1438,7 +1485,9 @@ Connection::Progress Connection::batch_step() {
         cmd = proto::command::stmt_bulk_execute;
     } else {
         if (st.load_batch_row(batch_next_, session.err) != Errc::ok) return Progress::error;
-        if (st.build_execute(request_, session.err) != Errc::ok) return Progress::error;
+        static const std::vector<proto::QueryAttr> no_attrs;  // a batch's rows carry none
+        if (st.build_execute(request_, session.err, no_attrs, session.query_attributes()) != Errc::ok)
+            return Progress::error;
         ++batch_next_;
         cmd = proto::command::stmt_execute;
     }

@@ -267,9 +267,11 @@ private:
         for (proto::Param &p : params_)
             if (p.long_data) p.long_data = false, p.bound = false;
     }
-    Errc set_param(unsigned i, unsigned type, bool is_unsigned, std::string_view bytes, std::uint8_t indicator = 0);
-    // The COM_STMT_EXECUTE payload (after the command byte) into out.
-    Errc build_execute(std::string &out, Error &err);
+    // The COM_STMT_EXECUTE payload (after the command byte) into out, with
+    // the query attributes attrs after the parameters; query_attributes: the
+    // session has CLIENT_QUERY_ATTRIBUTES (the parameter count is sent).
+    Errc build_execute(std::string &out, Error &err, const std::vector<proto::QueryAttr> &attrs,
+                       bool query_attributes);
     // Batch rows [from, to) as one COM_STMT_BULK_EXECUTE payload.
     void build_bulk(std::string &out, std::size_t from, std::size_t to) const;
     // Without bulk execution: row i into the parameters (for build_execute).
@@ -396,6 +398,14 @@ public:
     Errc start_execute_batch(Statement &st);
     static constexpr std::size_t bulk_chunk = 4u << 20;
     Errc start_send_long_data(Statement &st, unsigned param, std::string_view data);
+    // Query attributes (MySQL 8.0.23+): kept for the next query or execute,
+    // which sends and drops them. set_query_attr replaces one of the same
+    // name; Errc::state when not connected, Errc::unsupported when the
+    // session has no CLIENT_QUERY_ATTRIBUTES (nothing changes either way).
+    bool query_attributes() const { return connected() && session.query_attributes(); }
+    Errc set_query_attr(std::string_view name, proto::Param &&value);
+    void clear_query_attrs() noexcept { query_attrs_.clear(); }
+    std::size_t query_attr_count() const { return query_attrs_.size(); }
     // Statements register while they live; epoch() changes whenever the
     // server forgets its statements (connect, reset, close).
     void add_statement(Statement *st);
@@ -538,6 +548,12 @@ private:
     proto::ResultHead prep_params_, prep_columns_;  // what a prepare reads, then the statement's
     proto::ResultHead exec_cached_;  // the columns an execute may skip (a copy: the statement may go)
     std::string request_;          // a statement command's payload (after the command byte)
+    // Query attributes: set for the next query / execute; the ones the
+    // running call sends (kept for a re-prepare's second execute), and a
+    // query's COM_QUERY prefix made from them.
+    std::vector<proto::QueryAttr> query_attrs_, call_attrs_;
+    std::string query_prefix_;
+    void take_query_attrs();
     bool reply_binary_ = false;    // the reply being read is an execute's (binary rows)
     bool reprepared_ = false;      // this execute already re-prepared once (auto_reprepare)
     // A batch call: the next row (or chunk start), the totals so far.

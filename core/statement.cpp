@@ -118,178 +118,41 @@ Errc Statement::usable(Error &err) const {
     return Errc::ok;
 }
 
-namespace {
-
 using proto::append_le;
-
-unsigned width_of(unsigned type) {
-    switch (type) {
-    case ft::tiny: return 1;
-    case ft::short_: return 2;
-    case ft::long_: return 4;
-    case ft::longlong: return 8;
-    default: return 0;
-    }
-}
-
-bool valid_decimal(std::string_view t) {
-    std::size_t i = 0;
-    if (i < t.size() && (t[i] == '-' || t[i] == '+')) ++i;
-    std::size_t digits = 0;
-    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i, ++digits;
-    if (i < t.size() && t[i] == '.') {
-        ++i;
-        while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i, ++digits;
-    }
-    if (digits == 0) return false;
-    if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
-        ++i;
-        if (i < t.size() && (t[i] == '-' || t[i] == '+')) ++i;
-        std::size_t exp = 0;
-        while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i, ++exp;
-        if (exp == 0) return false;
-    }
-    return i == t.size();
-}
-
-}  // namespace
-
-// A parameter's value in the binary protocol (not NULL, not long data).
-static void append_value(std::string &out, const proto::Param &p) {
-    switch (p.type) {
-    case ft::tiny:
-    case ft::short_:
-    case ft::long_:
-    case ft::longlong:
-    case ft::float_:
-    case ft::double_:
-        out += p.bytes;
-        break;
-    case ft::date:
-    case ft::time:
-    case ft::datetime:
-        out.push_back(static_cast<char>(p.bytes.size()));
-        out += p.bytes;
-        break;
-    default:  // length-encoded
-        proto::append_lenenc(out, p.bytes.size());
-        out += p.bytes;
-    }
-}
-
-// Every setter ends here: parameter i (checked by the caller) holds this
-// value now, and nothing of its earlier one (its buffer is reused).
-Errc Statement::set_param(unsigned i, unsigned type, bool is_unsigned, std::string_view bytes,
-                          std::uint8_t indicator) {
-    proto::Param &p = params_[i];
-    p.type = static_cast<std::uint8_t>(type);
-    p.is_unsigned = is_unsigned;
-    p.bound = true;
-    p.long_data = false;
-    p.indicator = indicator;
-    p.bytes.assign(bytes.data(), bytes.size());
-    return Errc::ok;
-}
-
-// The n low bytes of v, little-endian.
-static std::string le_bytes(std::uint64_t v, unsigned n) {
-    std::string b;
-    append_le(b, v, n);
-    return b;
-}
 
 Errc Statement::bind_null(unsigned i) {
     if (param_index(i) != Errc::ok) return Errc::argument;
-    return set_param(i, ft::null, false, {});
+    return proto::encode_null(params_[i]);
 }
 
 Errc Statement::bind_int(unsigned i, std::int64_t v, unsigned type) {
-    unsigned w = width_of(type);
-    if (param_index(i) != Errc::ok || w == 0) return Errc::argument;
-    if (w < 8) {
-        std::int64_t lo = -(std::int64_t(1) << (8 * w - 1)), hi = (std::int64_t(1) << (8 * w - 1)) - 1;
-        if (v < lo || v > hi) return Errc::argument;
-    }
-    return set_param(i, type, false, le_bytes(static_cast<std::uint64_t>(v), w));
+    if (param_index(i) != Errc::ok) return Errc::argument;
+    return proto::encode_int(params_[i], v, type);
 }
 
 Errc Statement::bind_uint(unsigned i, std::uint64_t v, unsigned type) {
-    unsigned w = width_of(type);
-    if (param_index(i) != Errc::ok || w == 0) return Errc::argument;
-    if (w < 8 && v >> (8 * w)) return Errc::argument;
-    return set_param(i, type, true, le_bytes(v, w));
+    if (param_index(i) != Errc::ok) return Errc::argument;
+    return proto::encode_uint(params_[i], v, type);
 }
 
 Errc Statement::bind_float(unsigned i, float v) {
-    if (param_index(i) != Errc::ok || !std::isfinite(v)) return Errc::argument;
-    std::uint32_t bits;
-    std::memcpy(&bits, &v, 4);
-    return set_param(i, ft::float_, false, le_bytes(bits, 4));
+    if (param_index(i) != Errc::ok) return Errc::argument;
+    return proto::encode_float(params_[i], v);
 }
 
 Errc Statement::bind_double(unsigned i, double v) {
-    if (param_index(i) != Errc::ok || !std::isfinite(v)) return Errc::argument;
-    std::uint64_t bits;
-    std::memcpy(&bits, &v, 8);
-    return set_param(i, ft::double_, false, le_bytes(bits, 8));
+    if (param_index(i) != Errc::ok) return Errc::argument;
+    return proto::encode_double(params_[i], v);
 }
 
 Errc Statement::bind_bytes(unsigned i, unsigned type, std::string_view v) {
     if (param_index(i) != Errc::ok) return Errc::argument;
-    switch (type) {
-    case ft::newdecimal:
-        if (!valid_decimal(v)) return Errc::argument;
-        break;
-    case ft::string:
-    case ft::var_string:
-    case ft::blob:
-    case ft::json:
-        break;
-    default:
-        return Errc::argument;
-    }
-    return set_param(i, type, false, v);
+    return proto::encode_bytes(params_[i], type, v);
 }
 
 Errc Statement::bind_time(unsigned i, const proto::Time &t) {
     if (param_index(i) != Errc::ok) return Errc::argument;
-    auto in = [](std::int32_t v, std::int32_t lo, std::int32_t hi) { return v >= lo && v <= hi; };
-    if (!in(t.minute, 0, 59) || !in(t.second, 0, 59) || !in(t.microsecond, 0, 999999)) return Errc::argument;
-    std::string b;
-    std::uint8_t type;
-    if (t.kind == proto::time_kind::time) {
-        if (!in(t.hour, 0, 838) || t.year || t.month || t.day || (t.negative != 0 && t.negative != 1))
-            return Errc::argument;
-        type = ft::time;
-        if (t.hour || t.minute || t.second || t.microsecond) {
-            b.push_back(static_cast<char>(t.negative));
-            append_le(b, static_cast<std::uint32_t>(t.hour / 24), 4);
-            b.push_back(static_cast<char>(t.hour % 24));
-            b.push_back(static_cast<char>(t.minute));
-            b.push_back(static_cast<char>(t.second));
-            if (t.microsecond) append_le(b, static_cast<std::uint32_t>(t.microsecond), 4);
-        }
-    } else if (t.kind == proto::time_kind::date || t.kind == proto::time_kind::datetime) {
-        if (!in(t.year, 0, 9999) || !in(t.month, 0, 12) || !in(t.day, 0, 31) || !in(t.hour, 0, 23) || t.negative)
-            return Errc::argument;
-        bool date = t.kind == proto::time_kind::date;
-        if (date && (t.hour || t.minute || t.second || t.microsecond)) return Errc::argument;
-        type = date ? ft::date : ft::datetime;
-        // Always the 4-, 7- or 11-byte form (the zero date too: a 0-length
-        // value would mean the server's "zero" anyway, sent explicitly here).
-        append_le(b, static_cast<std::uint32_t>(t.year), 2);
-        b.push_back(static_cast<char>(t.month));
-        b.push_back(static_cast<char>(t.day));
-        if (!date && (t.hour || t.minute || t.second || t.microsecond)) {
-            b.push_back(static_cast<char>(t.hour));
-            b.push_back(static_cast<char>(t.minute));
-            b.push_back(static_cast<char>(t.second));
-            if (t.microsecond) append_le(b, static_cast<std::uint32_t>(t.microsecond), 4);
-        }
-    } else {
-        return Errc::argument;
-    }
-    return set_param(i, type, false, b);
+    return proto::encode_time(params_[i], t);
 }
 
 Errc Statement::clear_bindings() {
@@ -301,8 +164,8 @@ Errc Statement::clear_bindings() {
 }
 
 Errc Statement::bind_indicator(unsigned i, std::uint8_t indicator) {
-    if (param_index(i) != Errc::ok || (indicator != 2 && indicator != 3)) return Errc::argument;
-    return set_param(i, ft::null, false, {}, indicator);
+    if (param_index(i) != Errc::ok) return Errc::argument;
+    return proto::encode_indicator(params_[i], indicator);
 }
 
 Errc Statement::add_batch(Error &err) {
@@ -336,7 +199,7 @@ Errc Statement::add_batch(Error &err) {
                 batch_.push_back(1);
             } else {
                 batch_.push_back(0);
-                append_value(batch_, p);
+                proto::append_param_value(batch_, p);
             }
         }
         batch_ends_.push_back(batch_.size());
@@ -410,7 +273,8 @@ Errc Statement::load_batch_row(std::size_t row, Error &err) {
     return Errc::ok;
 }
 
-Errc Statement::build_execute(std::string &out, Error &err) {
+Errc Statement::build_execute(std::string &out, Error &err, const std::vector<proto::QueryAttr> &attrs,
+                              bool query_attributes) {
     const std::size_t n = params_.size();
     for (std::size_t i = 0; i < n; ++i) {
         if (!params_[i].bound)
@@ -420,32 +284,19 @@ Errc Statement::build_execute(std::string &out, Error &err) {
             return err.set(Errc::argument, "parameter " + std::to_string(i) +
                                                " is bound to DEFAULT or IGNORE, which only a batch can send");
     }
+    if (!attrs.empty() && !query_attributes)
+        return err.set(Errc::internal, "query attributes for a server without them");
     out.clear();
     append_le(out, id_, 4);
-    out.push_back(static_cast<char>(cursor_rows_ ? 0x01 : 0x00));  // CURSOR_TYPE_READ_ONLY
-    append_le(out, 1, 4);                                              // iteration count
-    if (n == 0) return Errc::ok;
-    std::size_t bitmap = out.size();
-    out.append((n + 7) / 8, '\0');
+    std::uint8_t flags = cursor_rows_ ? 0x01 : 0x00;  // CURSOR_TYPE_READ_ONLY
+    // With query attributes the parameter count is always sent (it covers
+    // the statement's parameters and the attributes after them).
+    if (query_attributes) flags |= proto::execute_parameter_count_available;
+    out.push_back(static_cast<char>(flags));
+    append_le(out, 1, 4);  // iteration count
+    if (query_attributes) proto::append_lenenc(out, n + attrs.size());
     std::string types;
-    types.reserve(2 * n);
-    for (const proto::Param &p : params_) {
-        types.push_back(static_cast<char>(p.type));
-        types.push_back(static_cast<char>(p.is_unsigned ? 0x80 : 0x00));
-    }
-    // New-params-bound: the types go out only when the server does not have them.
-    bool send_types = !types_known_ || types != sent_types_;
-    out.push_back(send_types ? 1 : 0);
-    if (send_types) out += types;
-    for (std::size_t i = 0; i < n; ++i) {
-        const proto::Param &p = params_[i];
-        if (p.is_null()) {
-            out[bitmap + i / 8] = static_cast<char>(out[bitmap + i / 8] | (1 << (i % 8)));
-            continue;
-        }
-        if (p.long_data) continue;  // sent with COM_STMT_SEND_LONG_DATA
-        append_value(out, p);
-    }
+    proto::append_param_block(out, params_, attrs, query_attributes, types_known_ ? &sent_types_ : nullptr, types);
     sent_types_ = std::move(types);
     return Errc::ok;
 }

@@ -197,6 +197,7 @@ Errc parse_prepare_ok(std::string_view payload, PrepareOk &out) {
         return malformed();
     if (!r.empty() && !r.u16(out.warnings)) return malformed();
     if (r.remaining() > 1) return malformed();  // at most MySQL's metadata-follows byte
+    if (!r.empty() && (!r.u8(out.metadata_follows) || out.metadata_follows > 1)) return malformed();
     return Errc::ok;
 }
 

@@ -38,6 +38,9 @@ inline constexpr std::uint32_t plugin_auth_lenenc_data = 1u << 21;
 inline constexpr std::uint32_t session_track = 1u << 23;
 inline constexpr std::uint32_t deprecate_eof = 1u << 24;
 inline constexpr std::uint32_t zstd = 1u << 26;  // MySQL 8.0.18+: zstd compression
+// MySQL 8.0.23+: COM_QUERY and COM_STMT_EXECUTE carry query attributes
+// (COM_QUERY then always starts with the attribute count and the set count).
+inline constexpr std::uint32_t query_attributes = 1u << 27;
 inline constexpr std::uint32_t multi_factor_auth = 1u << 28;  // MySQL 8.0.27+
 // Set by MariaDB servers (in the slot MySQL calls CLIENT_LONG_PASSWORD) to
 // say "I am MariaDB"; a MariaDB client clears it to use extended caps.
@@ -194,6 +197,9 @@ struct PrepareOk {
     std::uint16_t columns = 0;
     std::uint16_t params = 0;
     std::uint16_t warnings = 0;
+    // MySQL's optional last byte (CLIENT_OPTIONAL_RESULTSET_METADATA): 0 =
+    // the definitions are skipped. 1 when absent.
+    std::uint8_t metadata_follows = 1;
 };
 Errc parse_prepare_ok(std::string_view payload, PrepareOk &out);
 

@@ -118,7 +118,9 @@ Action HandshakeOp::on_greeting(Session &s, std::string_view payload) {
                          cap::transactions | cap::multi_results | cap::ps_multi_results |
                          cap::plugin_auth | cap::plugin_auth_lenenc_data | cap::connect_attrs |
                          cap::deprecate_eof | cap::multi_factor_auth;
-    if (!hs.is_mariadb) want |= cap::long_password;
+    // Query attributes: MySQL 8.0.23+ offers them; never asked of MariaDB,
+    // whatever its greeting's bit 27 says.
+    if (!hs.is_mariadb) want |= cap::long_password | cap::query_attributes;
     if (!opts_.database.empty()) want |= cap::connect_with_db;
     if (opts_.multi_statements) want |= cap::multi_statements;
 
@@ -478,7 +480,12 @@ Action ResultHeadOp::resume(Session &s) {
     if (send_) {
         send_ = false;
         s.begin_command();
-        s.write_packet([&](std::vector<std::uint8_t> &out) { build_command(out, cmd_, query_); });
+        s.write_packet([&](std::vector<std::uint8_t> &out) {
+            out.reserve(out.size() + 1 + prefix_.size() + query_.size());
+            out.push_back(cmd_);
+            out.insert(out.end(), prefix_.begin(), prefix_.end());
+            out.insert(out.end(), query_.begin(), query_.end());
+        });
         return Action::write;
     }
     for (;;) {
@@ -613,6 +620,12 @@ Action PrepareOp::resume(Session &s) {
             }
             if (parse_prepare_ok(payload, ok) != Errc::ok)
                 return s.err.set(Errc::protocol, "malformed reply to COM_STMT_PREPARE"), Action::error;
+            if (!ok.metadata_follows && (ok.params || ok.columns))
+                // mywire never asks for CLIENT_OPTIONAL_RESULTSET_METADATA:
+                // without the definitions it cannot bind or read the statement.
+                return s.err.set(Errc::protocol, "the server skipped the statement's parameter and column "
+                                                 "definitions (metadata-follows 0), which the client did not ask for"),
+                       Action::error;
             params_.columns.clear();
             params_.names.clear();
             columns_.columns.clear();

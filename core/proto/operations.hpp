@@ -62,6 +62,7 @@ struct Session {
     Error err;
 
     bool deprecate_eof() const { return capabilities & cap::deprecate_eof; }
+    bool query_attributes() const { return capabilities & cap::query_attributes; }
     bool cache_metadata() const { return mariadb_caps & mariadb_cap::cache_metadata; }
     std::size_t read_hint() const { return packets.need_hint(); }
 
@@ -230,10 +231,20 @@ public:
     static constexpr std::size_t max_column_string = ColumnCollector::max_column_string;
     ResultHeadOp(ResultHead &head, Limits limits) : head_(head), columns_(limits), limits_(limits) {}
     ResultHeadOp(ResultHead &head, std::size_t max_columns) : ResultHeadOp(head, Limits{max_columns}) {}
-    // Send `sql` as COM_QUERY before reading.
-    void set_query(std::string_view sql) { set_request(command::query, sql); }
+    // Send `sql` as COM_QUERY before reading, after `prefix` (the query
+    // attributes' counts and block under CLIENT_QUERY_ATTRIBUTES; see
+    // query_prefix()). Both must outlive the operation.
+    void set_query(std::string_view sql, std::string_view prefix = {}) {
+        set_request(command::query, sql);
+        prefix_ = prefix;
+    }
     // Send command cmd with payload arg (after the command byte) first.
-    void set_request(std::uint8_t cmd, std::string_view arg) { cmd_ = cmd, query_ = arg, send_ = true; }
+    void set_request(std::uint8_t cmd, std::string_view arg) { cmd_ = cmd, query_ = arg, prefix_ = {}, send_ = true; }
+    // What a COM_QUERY without attributes starts with on session s: nothing,
+    // or under CLIENT_QUERY_ATTRIBUTES the two counts (0 attributes, 1 set).
+    static std::string_view query_prefix(const Session &s) {
+        return s.query_attributes() ? std::string_view("\0\1", 2) : std::string_view();
+    }
     // The column definitions a server that caches metadata may skip (a
     // prepared statement's); copied into the head when it does.
     void set_cached_columns(const ResultHead *cached) { cached_ = cached; }
@@ -248,6 +259,7 @@ private:
     ColumnCollector columns_;
     Limits limits_;
     std::string_view query_;
+    std::string_view prefix_;
     std::uint8_t cmd_ = command::query;
     bool send_ = false;
     bool cursor_ = false;

@@ -1,12 +1,17 @@
-// Statement parameters: what a typed setter (mywire_stmt_bind_*) stores, in
-// the form COM_STMT_EXECUTE sends it. The same values feed the client-side
-// formatter (proto/sqlformat.hpp) when a statement is not prepared on the
-// server.
+// Statement parameters and query attributes: what a typed setter
+// (mywire_stmt_bind_*, mywire_query_attr_*) stores, in the form the binary
+// protocol sends it, and the encoders that build it. The same values feed the
+// client-side formatter (proto/sqlformat.hpp) when a statement is not
+// prepared on the server, and the parameter block of COM_STMT_EXECUTE and of
+// COM_QUERY with query attributes (MySQL 8.0.23+, CLIENT_QUERY_ATTRIBUTES).
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
+#include "proto/errors.hpp"
 #include "proto/values.hpp"
 
 namespace mywire::proto {
@@ -29,5 +34,49 @@ struct Param {
 
     bool is_null() const { return type == field_type::null; }
 };
+
+// The encoders behind every typed setter. Each checks the value and, when it
+// is valid, makes p hold it (bound, no long data, no indicator; p's buffer is
+// reused); on Errc::argument p is left as it was.
+Errc encode_null(Param &p);
+Errc encode_int(Param &p, std::int64_t v, unsigned type);  // type: tiny/short_/long_/longlong
+Errc encode_uint(Param &p, std::uint64_t v, unsigned type);
+Errc encode_float(Param &p, float v);    // finite only
+Errc encode_double(Param &p, double v);  // finite only
+// newdecimal (a checked decimal text), string, var_string, blob, json.
+Errc encode_bytes(Param &p, unsigned type, std::string_view v);
+Errc encode_time(Param &p, const Time &t);
+// Bulk execution's DEFAULT (2) / IGNORE (3).
+Errc encode_indicator(Param &p, std::uint8_t indicator);
+
+// A parameter's value in the binary protocol (not NULL, not long data).
+void append_param_value(std::string &out, const Param &p);
+
+// One query attribute: a name and a value.
+struct QueryAttr {
+    std::string name;
+    Param value;
+};
+
+// The parameter block of COM_STMT_EXECUTE (after the lenenc parameter count
+// when query attributes are on), and of COM_QUERY with query attributes
+// (after its two counts): the NULL bitmap over params then attrs, the
+// new-params-bound flag, the types (each followed by its lenenc name when
+// `named`: the statement's own parameters have empty names), the values
+// (long data skipped: the server has it). Nothing when there are neither
+// params nor attrs. The types go out unless `known_types` equals this
+// block's type part (which is left in `types`, for the next comparison) and
+// there are no attributes.
+void append_param_block(std::string &out, const std::vector<Param> &params, const std::vector<QueryAttr> &attrs,
+                        bool named, const std::string *known_types, std::string &types);
+
+// CLIENT_QUERY_ATTRIBUTES' prefix of a COM_QUERY payload (before the SQL
+// text): the attribute count, the parameter set count (1) and, when there are
+// attributes, their block (types always sent).
+void append_query_attributes(std::string &out, const std::vector<QueryAttr> &attrs);
+
+// COM_STMT_EXECUTE's flags byte: PARAMETER_COUNT_AVAILABLE (a lenenc
+// parameter count follows the iteration count; sent with query attributes).
+inline constexpr std::uint8_t execute_parameter_count_available = 0x08;
 
 }  // namespace mywire::proto

@@ -1,7 +1,9 @@
 // The whole client through the public C API against a server whose bytes are
 // the input: connect (greeting, authentication, TLS offer, compression),
 // queries buffered or streaming, rows, multi-results, seeks, pings, draining
-// frees, close. In-process and cheap per input: no thread, no listening
+// frees, then a prepared statement (prepare-OK and parameter / column
+// definitions, two executes with binary result rows, buffered, streaming or
+// through a cursor, a batch, a reset), close. In-process and cheap per input: no thread, no listening
 // socket. The server's bytes are queued in one end of an AF_UNIX socketpair
 // whose sending side is then shut down (the client reads them, then EOF); the
 // client's writes land unread in that end. The connection adopts the other
@@ -18,7 +20,8 @@
 // bytes. Invariants: every call returns a documented code and leaves a
 // bounded message on the handle, never the password; nothing waits (a
 // timeout means the client wanted bytes that cannot come); values and column
-// metadata are readable and NUL-terminated; a buffered result reads the same
+// metadata are readable and NUL-terminated; the typed getters answer every
+// value with a value, NULL or CONVERSION; a buffered result reads the same
 // rows again after a seek; a streaming error is sticky; over plain TCP the
 // password never leaves the process in clear.
 #include <fcntl.h>
@@ -122,19 +125,52 @@ std::uint64_t row_hash(mywire_result *r) {
     return h;
 }
 
-void check_columns(mywire_result *r) {
+// A column definition's strings are readable and NUL-terminated.
+void check_column(const mywire_column *c) {
+    FUZZ_CHECK(c);
+    const std::pair<const char *, std::size_t> texts[] = {
+        {c->name, c->name_len}, {c->org_name, c->org_name_len}, {c->table, c->table_len},
+        {c->org_table, c->org_table_len}, {c->schema, c->schema_len}};
+    for (auto [text, len] : texts) {
+        FUZZ_CHECK(text && text[len] == '\0');
+        sink = mix(sink, text, len);
+    }
+}
+
+// The typed getters on every value of the current row (text or binary):
+// a value, NULL exactly when the value is NULL, or CONVERSION.
+void check_typed(mywire_result *r) {
     unsigned n = mywire_column_count(r);
     for (unsigned i = 0; i < n; ++i) {
-        const mywire_column *c = mywire_column_at(r, i);
-        FUZZ_CHECK(c);
-        const std::pair<const char *, std::size_t> texts[] = {
-            {c->name, c->name_len}, {c->org_name, c->org_name_len}, {c->table, c->table_len},
-            {c->org_table, c->org_table_len}, {c->schema, c->schema_len}};
-        for (auto [text, len] : texts) {
-            FUZZ_CHECK(text && text[len] == '\0');
-            sink = mix(sink, text, len);
+        const bool null = mywire_is_null(r, i) == 1;
+        auto ok = [&](int rc) {
+            FUZZ_CHECK(null ? rc == MYWIRE_NULL : (rc == MYWIRE_OK || rc == MYWIRE_ERROR_CONVERSION));
+            return rc == MYWIRE_OK;
+        };
+        std::int64_t i64;
+        if (ok(mywire_get_int64(r, i, &i64))) sink = mix(sink, &i64, sizeof i64);
+        std::uint64_t u64;
+        if (ok(mywire_get_uint64(r, i, &u64))) sink = mix(sink, &u64, sizeof u64);
+        double d;
+        if (ok(mywire_get_double(r, i, &d))) sink = mix(sink, &d, sizeof d);
+        mywire_time t;
+        if (ok(mywire_get_time(r, i, &t))) {
+            FUZZ_CHECK(t.kind >= MYWIRE_TIME_KIND_DATE && t.kind <= MYWIRE_TIME_KIND_DATETIME);
+            sink = mix(sink, &t, sizeof t);
+        }
+        const char *data = nullptr;
+        std::size_t len = 0;
+        if (ok(mywire_get_bytes(r, i, &data, &len))) {
+            FUZZ_CHECK(data);
+            sink = mix(sink, data, len);
         }
     }
+    FUZZ_CHECK(mywire_get_int64(r, n, nullptr) == MYWIRE_ERROR_ARGUMENT);
+}
+
+void check_columns(mywire_result *r) {
+    unsigned n = mywire_column_count(r);
+    for (unsigned i = 0; i < n; ++i) check_column(mywire_column_at(r, i));
     FUZZ_CHECK(mywire_column_at(r, n) == nullptr);
     const char *info = mywire_info(r);
     FUZZ_CHECK(info);
@@ -150,6 +186,7 @@ void read_result(mywire_conn *c, mywire_result *r, const Script &s) {
     int rc;
     while ((rc = mywire_fetch(r)) == MYWIRE_ROW) {
         rows.push_back(row_hash(r));
+        check_typed(r);
         if (s.early_free || rows.size() > 100000) break;
     }
     if (trace)
@@ -231,6 +268,83 @@ std::string drain(int peer) {
     return out;
 }
 
+// A query's or an execute's further results (multi-statements, CALL).
+void read_more(mywire_conn *c, int rc, const Script &s) {
+    for (int more = 0; rc == MYWIRE_OK && more < 1000 && mywire_more_results(c); ++more) {
+        mywire_result *r = nullptr;
+        rc = mywire_next_result(c, s.streaming ? MYWIRE_STREAMING : MYWIRE_BUFFERED, &r);
+        check_call(c, rc, "next_result");
+        FUZZ_CHECK((rc == MYWIRE_OK) == (r != nullptr));
+        if (r) read_result(c, r, s);
+    }
+}
+
+// Every parameter the server announced, bound (round changes the values,
+// not the types: the second execute sends no types).
+void bind_all(mywire_stmt *st, unsigned round) {
+    const unsigned n = mywire_stmt_param_count(st);
+    for (unsigned i = 0; i < n; ++i) {
+        switch (i % 4) {
+        case 0: FUZZ_CHECK(mywire_stmt_bind_int64(st, i, -1 - static_cast<int>(round)) == MYWIRE_OK); break;
+        case 1: FUZZ_CHECK(mywire_stmt_bind_string(st, i, "fuzz", 4 - round) == MYWIRE_OK); break;
+        case 2: FUZZ_CHECK(mywire_stmt_bind_null(st, i) == MYWIRE_OK); break;
+        default: {
+            mywire_time t = {MYWIRE_TIME_KIND_DATETIME, 0, 2024, 2, 29, 13, 5, 9, static_cast<int>(round)};
+            FUZZ_CHECK(mywire_stmt_bind_time(st, i, &t) == MYWIRE_OK);
+        }
+        }
+    }
+}
+
+// The prepared statement after the queries: COM_STMT_PREPARE, its
+// definitions, then two executes (the first sends the types, the second
+// not; with seek and streaming through a cursor of 2 rows per
+// COM_STMT_FETCH) whose binary results are read as the queries' are; with
+// multi a batch of two rows (bulk on MariaDB), with ping a COM_STMT_RESET.
+void run_statement(mywire_conn *c, const Script &s) {
+    mywire_stmt *st = nullptr;
+    FUZZ_CHECK(mywire_stmt_new(c, &st) == MYWIRE_OK && st);
+    static const char sql[] = "SELECT a, b FROM t WHERE a > ? AND b = ?";
+    int rc = mywire_stmt_prepare(st, sql, sizeof sql - 1);
+    check_call(c, rc, "stmt_prepare");
+    if (rc == MYWIRE_OK) {
+        const unsigned params = mywire_stmt_param_count(st), columns = mywire_stmt_column_count(st);
+        for (unsigned i = 0; i < params; ++i) check_column(mywire_stmt_param_at(st, i));
+        FUZZ_CHECK(mywire_stmt_param_at(st, params) == nullptr);
+        for (unsigned i = 0; i < columns; ++i) check_column(mywire_stmt_column_at(st, i));
+        FUZZ_CHECK(mywire_stmt_column_at(st, columns) == nullptr);
+        if (s.seek && s.streaming) FUZZ_CHECK(mywire_stmt_set_cursor(st, 2) == MYWIRE_OK);
+        for (unsigned round = 0; round < 2 && mywire_is_connected(c); ++round) {
+            bind_all(st, round);
+            mywire_result *r = nullptr;
+            rc = mywire_stmt_execute(st, s.streaming ? MYWIRE_STREAMING : MYWIRE_BUFFERED, &r);
+            check_call(c, rc, "stmt_execute");
+            FUZZ_CHECK((rc == MYWIRE_OK) == (r != nullptr));
+            if (r) {
+                FUZZ_CHECK(mywire_result_is_binary(r) == 1);
+                read_result(c, r, s);
+            }
+            read_more(c, rc, s);
+        }
+        if (s.multi && params > 0 && mywire_is_connected(c)) {
+            for (unsigned round = 0; round < 2; ++round) {
+                bind_all(st, round);
+                FUZZ_CHECK(mywire_stmt_add_batch(st) == MYWIRE_OK);
+            }
+            mywire_result *r = nullptr;
+            rc = mywire_stmt_execute_batch(st, &r);
+            check_call(c, rc, "stmt_execute_batch");
+            FUZZ_CHECK((rc == MYWIRE_OK) == (r != nullptr));
+            if (r) {
+                FUZZ_CHECK(mywire_column_count(r) == 0);
+                mywire_result_free(r);
+            }
+        }
+        if (s.ping && mywire_is_connected(c)) check_call(c, mywire_stmt_reset(st), "stmt_reset");
+    }
+    mywire_stmt_free(st);  // its COM_STMT_CLOSE is queued: sent ahead of the next command, if any
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
@@ -276,6 +390,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         sink = mix(sink, mywire_server_version(c), std::strlen(mywire_server_version(c)));
         sink = mix(sink, mywire_auth_plugin(c), std::strlen(mywire_auth_plugin(c)));
         if (s.compress == MYWIRE_COMPRESS_OFF) FUZZ_CHECK(std::strcmp(mywire_compression(c), "none") == 0);
+        // A MySQL 8.0.23+ greeting: the first query carries an attribute.
+        if (mywire_query_attributes_supported(c))
+            FUZZ_CHECK(mywire_query_attr_string(c, "fuzz", "1", 1) == MYWIRE_OK);
+        else
+            FUZZ_CHECK(mywire_query_attr_string(c, "fuzz", "1", 1) == MYWIRE_ERROR_UNSUPPORTED);
         for (int q = 0; q < s.queries; ++q) {
             static const char *const sql[] = {"SELECT 1", "SELECT a, b FROM t", "SELECT 1; SELECT 2",
                                               "UPDATE t SET a = 1"};
@@ -284,14 +403,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
             check_call(c, rc, sql[q]);
             FUZZ_CHECK((rc == MYWIRE_OK) == (r != nullptr));
             if (r) read_result(c, r, s);
-            for (int more = 0; rc == MYWIRE_OK && more < 1000 && mywire_more_results(c); ++more) {
-                rc = mywire_next_result(c, s.streaming ? MYWIRE_STREAMING : MYWIRE_BUFFERED, &r);
-                check_call(c, rc, "next_result");
-                FUZZ_CHECK((rc == MYWIRE_OK) == (r != nullptr));
-                if (r) read_result(c, r, s);
-            }
+            read_more(c, rc, s);
             if (s.ping) check_call(c, mywire_ping(c), "ping");
         }
+        if (mywire_is_connected(c)) run_statement(c, s);
     }
     mywire_close(c);
     std::string sent = drain(peer);

@@ -250,8 +250,16 @@ def mysql8(plugin=b"caching_sha2_password", caps=MYSQL8_CAPS):
     return frame(greeting(b"8.0.36", caps, 0, plugin), 0)
 
 
-def mariadb(caps=MARIADB_CAPS, version=b"5.5.5-10.11.6-MariaDB"):
-    return frame(greeting(version, caps, 0x1D, b"mysql_native_password"), 0)
+# MariaDB's extended capabilities in the greetings: progress, bulk operations
+# and extended metadata (0x0D), so that text results carry no
+# metadata-follows byte; the statement seeds also offer metadata caching
+# (MARIADB_EXT_CACHE, 0x1D as MariaDB 10.11 does), and their results carry it.
+MARIADB_EXT = 0x0D
+MARIADB_EXT_CACHE = 0x1D
+
+
+def mariadb(caps=MARIADB_CAPS, version=b"5.5.5-10.11.6-MariaDB", ext=MARIADB_EXT):
+    return frame(greeting(version, caps, ext, b"mysql_native_password"), 0)
 
 
 def packets(payloads, seq=1):
@@ -266,9 +274,10 @@ def eof(status=0x0002):
     return b"\xfe\x00\x00" + struct.pack("<H", status)
 
 
-def result(names, rows, status=0x0002, classic=False):
-    """A text result set's payloads; classic: EOF packets, else an OK (0xFE) at the end."""
-    out = [lenenc(len(names))] + [column(n) for n in names]
+def result(names, rows, status=0x0002, classic=False, cached=False):
+    """A text result set's payloads; classic: EOF packets, else an OK (0xFE) at
+    the end; cached: after a MARIADB_EXT_CACHE login (the metadata-follows byte)."""
+    out = [lenenc(len(names)) + (b"\x01" if cached else b"")] + [column(n) for n in names]
     if classic:
         out.append(eof())
     out += [row(r) for r in rows]
@@ -305,6 +314,79 @@ def session(opts, login, replies, compress=0):
         messages.append(compressed(plain, compress) if compress else plain)
     assert not any(SEP in m for m in messages)
     return opts + SEP.join(messages)
+
+
+# ------------------------------------------------------- statement replies
+# What fuzz_client's run_statement() reads after the queries: the reply to
+# COM_STMT_PREPARE of "SELECT a, b FROM t WHERE a > ? AND b = ?", then one
+# reply per execute (two), per COM_STMT_FETCH of a cursor, per batch request
+# (one bulk on MariaDB, one execute per row on MySQL) and the reset.
+
+def bcolumn(name, col_type=0xFD, flags=0, charset=45, length=80, decimals=0):
+    return (lenstr(b"def") + lenstr(b"db") + lenstr(b"t") + lenstr(b"t") + lenstr(name) + lenstr(name)
+            + b"\x0c" + struct.pack("<HIBHB", charset, length, col_type, flags, decimals) + b"\0\0")
+
+
+STMT_COLUMNS = [bcolumn(b"a", 3, 0x1003), bcolumn(b"b")]  # LONG NOT NULL, VAR_STRING
+
+
+def brow(values):
+    """A binary row over (LONG a, VAR_STRING b); None for NULL."""
+    bitmap = sum(1 << (i + 2) for i, v in enumerate(values) if v is None)
+    out = b"\x00" + bytes([bitmap])
+    if values[0] is not None:
+        out += struct.pack("<i", values[0])
+    if values[1] is not None:
+        out += lenstr(values[1])
+    return out
+
+
+def prepare_reply(params=2, columns=STMT_COLUMNS, classic=False, stmt_id=1):
+    out = [b"\x00" + struct.pack("<IHHBH", stmt_id, len(columns), params, 0, 0)]
+    if params:
+        out += [bcolumn(b"?", charset=63, length=0)] * params + ([eof()] if classic else [])
+    if columns:
+        out += list(columns) + ([eof()] if classic else [])
+    return out
+
+
+def binary_result(rows, status=0x0002, classic=False, cached=None, columns=STMT_COLUMNS, row=brow):
+    """A binary result set; cached: None (no metadata-follows byte), True (the
+    byte, 1, and the definitions) or "skip" (the byte, 0, no definitions)."""
+    head = lenenc(len(columns)) + {None: b"", True: b"\x01", "skip": b"\x00"}[cached]
+    out = [head] + ([] if cached == "skip" else list(columns) + ([eof()] if classic else []))
+    out += [row(r) for r in rows]
+    out.append(eof(status) if classic else ok(0, status, header=0xFE))
+    return out
+
+
+def cursor_head():
+    """An execute that opened a cursor (CURSOR_EXISTS after the definitions)."""
+    return [lenenc(2)] + STMT_COLUMNS + [ok(0, 0x0042, header=0xFE)]
+
+
+def fetch_batch(rows, last):
+    return [brow(r) for r in rows] + [ok(0, 0x0082 if last else 0x0042, header=0xFE)]
+
+
+# Every type of the binary protocol a result can carry, two rows (one all NULL).
+EVERY_TYPE = [bcolumn(b"t", 1), bcolumn(b"s", 2, 0x20), bcolumn(b"l", 8), bcolumn(b"f", 4, decimals=31),
+              bcolumn(b"d", 5, decimals=31), bcolumn(b"y", 13), bcolumn(b"dt", 10), bcolumn(b"ts", 12, decimals=6),
+              bcolumn(b"tm", 11, decimals=6), bcolumn(b"dec", 246, decimals=2), bcolumn(b"bl", 252, 0x90, 63),
+              bcolumn(b"bit", 16, 0x20, 63, 10), bcolumn(b"j", 245, 0x90, 63)]
+
+
+def every_type_row(values):
+    if values is None:
+        n = len(EVERY_TYPE)
+        bitmap = sum(1 << (i + 2) for i in range(n))
+        return b"\x00" + struct.pack("<I", bitmap)[:(n + 9) // 8]
+    return (b"\x00" + b"\x00\x00"
+            + struct.pack("<bhqfdH", -5, -300, -(1 << 62), 1.5, 0.1, 2024)
+            + b"\x04" + struct.pack("<HBB", 2024, 2, 29)
+            + b"\x0b" + struct.pack("<HBBBBBI", 1999, 12, 31, 23, 59, 58, 999999)
+            + b"\x0c" + struct.pack("<BIBBBI", 1, 34, 22, 59, 59, 5)
+            + lenstr(b"-12.50") + lenstr(b"\x00\xffblob") + lenstr(b"\x01\x02") + lenstr(b'{"a": [1, null]}'))
 
 
 def client_seeds():
@@ -374,6 +456,37 @@ def client_seeds():
                                   [big, update], compress=2),
         "zlib_err": session(script(compress=1, queries=2), native_ok,
                             [[err(1146, b"42S02", b"Table 'shop.t' doesn't exist")], one], compress=1),
+        # Prepared statements after the query: binary rows, buffered (and
+        # sought), streaming, through a cursor, classic framing, MariaDB's
+        # metadata caching, batches, a reset, errors.
+        "stmt_buffered": session(script(seek=True), sha2_fast, [
+            one, prepare_reply(), binary_result([[1, b"one"], [-7, None], [2147483647, b""]]),
+            binary_result([[5, b"five"]], status=0x100A) + [ok(0, 2)]]),
+        "stmt_streaming": session(script(streaming=True, early_free=True), sha2_fast, [
+            one, prepare_reply(), binary_result([[i, b"row %d" % i * 5] for i in range(10)]), [ok(1, 2)]]),
+        "stmt_cursor": session(script(streaming=True, seek=True), sha2_fast, [
+            one, prepare_reply(), cursor_head(), fetch_batch([[1, b"a"], [2, None]], False),
+            fetch_batch([[3, b"c"]], True), cursor_head(), fetch_batch([[4, b"d"]], True)]),
+        "stmt_classic": session(script(seek=True), [mariadb(MARIADB_CAPS & ~CLASSIC_EOF), frame(ok(0, 2), 2)], [
+            result([b"1"], [[b"1"]], classic=True), prepare_reply(classic=True),
+            binary_result([[1, b"x"], [None, b"y"]], classic=True), binary_result([], classic=True)]),
+        "stmt_cached": session(script(), [mariadb(ext=MARIADB_EXT_CACHE), frame(ok(0, 2), 2)], [
+            result([b"1"], [[b"1"]], cached=True), prepare_reply(),
+            binary_result([[1, b"first"]], cached=True), binary_result([[2, b"second"]], cached="skip")]),
+        "stmt_batch_bulk": session(script(multi=True), [mariadb(ext=MARIADB_EXT_CACHE), frame(ok(0, 2), 2)], [
+            result([b"1"], [[b"1"]], cached=True), prepare_reply(), [ok(1, 2)], [ok(1, 2)], [ok(2, 2)]]),
+        "stmt_batch_mysql": session(script(multi=True), sha2_fast, [
+            one, prepare_reply(), [ok(1, 2)], [ok(1, 2)], [ok(1, 2)], [ok(1, 2)]]),
+        "stmt_reset": session(script(ping=True), native_ok, [
+            one, pong, prepare_reply(), [ok(1, 2)], [ok(1, 2)], pong]),
+        "stmt_prepare_err": session(script(), sha2_fast, [
+            one, [err(1146, b"42S02", b"Table 'db.t' doesn't exist")]]),
+        "stmt_reprepare_err": session(script(), sha2_fast, [
+            one, prepare_reply(), [err(1615, b"HY000", b"Prepared statement needs to be re-prepared")],
+            binary_result([[1, b"a"]])]),
+        "stmt_no_params": session(script(), sha2_fast, [
+            one, prepare_reply(params=0, columns=EVERY_TYPE),
+            binary_result([None, "values"], columns=EVERY_TYPE, row=every_type_row), [ok(0, 2)]]),
         # Everything in one message: what arrives after the login OK comes too early.
         "zlib_one_message": script(compress=1) + mariadb() + frame(ok(0, 2), 2) + compressed(packets(one), 1),
     }
@@ -383,6 +496,8 @@ def client_seeds():
     seeds["cut_row"] = seeds["select_streaming"][:-60]
     seeds["cut_zlib"] = seeds["zlib_select"][:-30]
     seeds["cut_zstd"] = seeds["zstd_streaming"][:-45]
+    seeds["cut_stmt_row"] = seeds["stmt_buffered"][:-80]
+    seeds["cut_prepare"] = seeds["stmt_cached"][:len(seeds["stmt_cached"]) // 2]
     return seeds
 
 

@@ -85,6 +85,11 @@ COM_STATISTICS = 0x09
 COM_PING = 0x0E
 COM_SET_OPTION = 0x1B
 COM_RESET_CONNECTION = 0x1F
+COM_STMT_PREPARE = 0x16
+COM_STMT_EXECUTE = 0x17
+COM_STMT_CLOSE = 0x19
+COM_STMT_RESET = 0x1A
+PARAMETER_COUNT_AVAILABLE = 0x08  # COM_STMT_EXECUTE flags
 
 SERVER_STATUS_AUTOCOMMIT = 0x0002
 SERVER_MORE_RESULTS_EXISTS = 0x0008
@@ -238,6 +243,11 @@ class Recording:
     compression: str = "none"
     zstd_level: int | None = None
     queries: list = field(default_factory=list)
+    # CLIENT_QUERY_ATTRIBUTES: per COM_QUERY, the attributes it carried, as
+    # (name, type, unsigned, value bytes or None); per COM_STMT_EXECUTE, its
+    # statement id, flags and parameters then attributes, in the same form.
+    query_attrs: list = field(default_factory=list)
+    executes: list = field(default_factory=list)
     authenticated: bool = False
     error: str | None = None               # a server-side exception (a bug)
 
@@ -570,6 +580,41 @@ class Reader:
         return self.take(self.remaining())
 
 
+# Binary protocol values: fixed widths by type; temporals have a length
+# byte; everything else is length-encoded.
+_FIXED_WIDTH = {1: 1, 2: 2, 13: 2, 3: 4, 9: 4, 4: 4, 8: 8, 5: 8}
+_TEMPORAL = {7, 10, 11, 12}
+
+
+def parse_param_block(r, count, named, known_types):
+    """The parameter block of COM_STMT_EXECUTE / COM_QUERY (see the MySQL
+    protocol docs): NULL bitmap, new-params-bound flag, types (with names
+    when named), values. Returns ([(name, type, unsigned, value)], types),
+    types being [(type, unsigned, name)] as sent or known."""
+    bitmap = r.take((count + 7) // 8)
+    if r.u8():
+        types = []
+        for _ in range(count):
+            t, flag = r.u8(), r.u8()
+            name = r.lenenc_str().decode(errors="replace") if named else ""
+            types.append((t, bool(flag & 0x80), name))
+    else:
+        if known_types is None or len(known_types) != count:
+            raise ProtocolViolation("new-params-bound 0 without the types")
+        types = known_types
+    out = []
+    for i, (t, unsigned, name) in enumerate(types):
+        if bitmap[i // 8] & (1 << (i % 8)):
+            out.append((name, t, unsigned, None))
+        elif t in _FIXED_WIDTH:
+            out.append((name, t, unsigned, r.take(_FIXED_WIDTH[t])))
+        elif t in _TEMPORAL:
+            out.append((name, t, unsigned, r.take(r.u8())))
+        else:
+            out.append((name, t, unsigned, r.lenenc_str()))
+    return out, types
+
+
 def parse_handshake_response(payload, server_is_mariadb):
     r = Reader(payload)
     out = {"capabilities": r.u32(), "max_packet": r.u32(), "charset": r.u8()}
@@ -853,6 +898,7 @@ class ScriptedServer:
                     answer to each is recorded; then the server switches to
                     the account's plugin (unless the last forced one is it).
     fault           a misbehaviour, with fault_arg:
+        "need_reprepare"       the first COM_STMT_EXECUTE gets ER_NEED_REPREPARE (1615)
         "tls_plain_err"        after the SSLRequest, a plaintext ERR packet
                                instead of a TLS ServerHello (fault_arg: text)
         "pre_tls_bytes"        bytes appended to the greeting in the same
@@ -1082,6 +1128,8 @@ class ScriptedServer:
             return
         client_caps = hs["capabilities"]
         self.deprecate_eof = bool(client_caps & self.caps & CLIENT_DEPRECATE_EOF)
+        self.query_attributes = bool(client_caps & self.caps & CLIENT_QUERY_ATTRIBUTES)
+        self.statements = {}  # id -> [param count, the types last sent]
         # MariaDB's extended capabilities count only when the client cleared
         # CLIENT_MYSQL; two of them change the result set format.
         self.ext = 0
@@ -1389,11 +1437,84 @@ class ScriptedServer:
             elif cmd == COM_STATISTICS:
                 w.send_packets(b"Uptime: 1  Threads: 1  Questions: 1")
             elif cmd == COM_QUERY:
-                sql = payload[1:].decode(errors="replace")
+                r = Reader(payload[1:])
+                if self.query_attributes:
+                    try:
+                        count = r.lenenc()
+                        if r.lenenc() != 1:
+                            raise ProtocolViolation("parameter set count is not 1")
+                        attrs = []
+                        if count:
+                            if count > 0xFFFF:
+                                raise ProtocolViolation("too many query attributes")
+                            attrs = parse_param_block(r, count, True, None)[0]
+                    except (ProtocolViolation, IndexError, ValueError) as e:
+                        rec.events.append(f"malformed COM_QUERY: {e}")
+                        w.send_packets(err_packet(1835, "08S01", "Malformed communication packet"))
+                        continue
+                    rec.query_attrs.append(attrs)
+                sql = r.rest().decode(errors="replace")
                 rec.queries.append(sql)
                 self._answer(w, rec, self.queries.get(sql))
+            elif cmd == COM_STMT_PREPARE:
+                self._prepare(w, rec, payload[1:].decode(errors="replace"))
+            elif cmd == COM_STMT_EXECUTE:
+                self._execute(w, rec, payload[1:])
+            elif cmd == COM_STMT_CLOSE:
+                self.statements.pop(int.from_bytes(payload[1:5], "little"), None)
+            elif cmd == COM_STMT_RESET:
+                w.send_packets(ok_packet())
             else:
                 w.send_packets(err_packet(1047, "08S01", "Unknown command"))
+
+    def _prepare(self, w, rec, sql):
+        """COM_STMT_PREPARE: a statement with one parameter per '?' (no
+        quoting rules: the tests' SQL has none) and no result columns."""
+        rec.queries.append(sql)
+        stmt_id = len(self.statements) + 1
+        n = sql.count("?")
+        self.statements[stmt_id] = [n, None]
+        out = [b"\0" + struct.pack("<IHHBH", stmt_id, 0, n, 0, 0)]
+        if n:
+            out += [column_def("?", col_type=253, charset=63, length=0)] * n
+            if not self.deprecate_eof:
+                out.append(eof_packet())
+        w.send_packets(*out)
+
+    def _execute(self, w, rec, body):
+        """COM_STMT_EXECUTE as MySQL 8.0.23+ reads it: parameters, then (with
+        CLIENT_QUERY_ATTRIBUTES and PARAMETER_COUNT_AVAILABLE) attributes."""
+        try:
+            r = Reader(body)
+            stmt_id, flags, iterations = r.u32(), r.u8(), r.u32()
+            if stmt_id not in self.statements:
+                w.send_packets(err_packet(1243, "HY000", "Unknown prepared statement handler"))
+                return
+            st = self.statements[stmt_id]
+            if self.fault == "need_reprepare" and not rec.event("reprepare_asked"):
+                rec.events.append("reprepare_asked")
+                rec.executes.append({"id": stmt_id, "refused": bytes(body)})
+                w.send_packets(err_packet(1615, "HY000", "Prepared statement needs to be re-prepared"))
+                return
+            count = st[0]
+            params = []
+            if count or (self.query_attributes and flags & PARAMETER_COUNT_AVAILABLE):
+                if self.query_attributes:
+                    count = r.lenenc()
+                    if count < st[0] or count > 0xFFFF:
+                        raise ProtocolViolation("parameter count below the statement's")
+                if count:
+                    params, types = parse_param_block(r, count, self.query_attributes, st[1])
+                    st[1] = types
+            if r.remaining():
+                raise ProtocolViolation("bytes after the parameters")
+        except (ProtocolViolation, IndexError, ValueError) as e:
+            rec.events.append(f"malformed COM_STMT_EXECUTE: {e}")
+            w.send_packets(err_packet(1835, "08S01", "Malformed communication packet"))
+            return
+        rec.executes.append({"id": stmt_id, "flags": flags, "iterations": iterations,
+                             "params": params})
+        w.send_packets(ok_packet())
 
     def _answer(self, w, rec, spec):
         if spec is None:
