@@ -393,16 +393,32 @@ local function mode_of(mode)
   error("mywire: mode must be \"buffered\" or \"stream\"", 3)
 end
 
-local function own_conn(h) return ffi.gc(h, C.mywire_conn_discard) end
-local function own_result(h) return ffi.gc(h, C.mywire_result_discard) end
-local function own_stmt(h) return ffi.gc(h, C.mywire_stmt_free) end
+-- Each object holds its handle in a one-slot box (obj.b, b[0] the handle)
+-- that carries the ffi.gc finalizer: the finalizer empties the box before
+-- freeing, so an object reached again from another finalizer (LuaJIT may run
+-- them in any order) sees NULL -- which every function of the C API accepts --
+-- never a freed pointer; close() empties it the same way.
+local function finalizer(free)
+  return function(b)
+    local h = b[0]
+    b[0] = nil
+    if h ~= nil then free(h) end
+  end
+end
+local gc_conn = finalizer(C.mywire_conn_discard)
+local gc_result = finalizer(C.mywire_result_discard)
+local gc_stmt = finalizer(C.mywire_stmt_free)
+local function box(ctype, h, gc)
+  local b = ffi.new(ctype)
+  b[0] = h
+  return ffi.gc(b, gc)
+end
 
--- Release: take the handle from obj (and its finalizer off), or nil.
+-- Release: take the handle out of obj's box, or nil (already released).
 local function take(obj)
-  local h = obj.h
+  local h = obj.b[0]
+  obj.b[0] = nil
   if h == nil then return nil end
-  obj.h = nil
-  ffi.gc(h, nil)
   return h
 end
 
@@ -412,8 +428,8 @@ local function new_connection(opts)
   local out = ffi.new("mywire_conn *[1]")
   local rc = C.mywire_conn_new(out)
   if rc ~= OK then return fail(nil, rc) end
-  local h = own_conn(out[0])
-  local self = setmetatable({ h = h }, Connection)
+  local self = setmetatable({ b = box("mywire_conn *[1]", out[0], gc_conn) }, Connection)
+  local h = self.b[0]
   if type(opts) == "string" then opts = { uri = opts } end
   if type(opts) ~= "table" then
     self:discard()
@@ -515,13 +531,13 @@ end
 -- ------------------------------------------------------------ connection
 
 local function check_open(self)
-  if self.h == nil then error("mywire: the connection was closed", 3) end
+  if self.b[0] == nil then error("mywire: the connection was closed", 3) end
 end
 
 function Connection:connect()
   check_open(self)
-  local rc = C.mywire_connect(self.h)
-  if rc ~= OK then return fail(self.h, rc) end
+  local rc = C.mywire_connect(self.b[0])
+  if rc ~= OK then return fail(self.b[0], rc) end
   return true
 end
 
@@ -535,41 +551,42 @@ function Connection:discard()
 end
 
 -- A result keeps a reference to its connection's wrapper (for the error
--- text), never to the raw handle: after conn:close() it sees conn.h == nil.
+-- text), never to the raw handle: after conn:close() it sees an empty box.
 local function wrap_result(conn, rh)
-  return setmetatable({ h = own_result(rh), conn = conn }, Result)
+  return setmetatable({ b = box("mywire_result *[1]", rh, gc_result), conn = conn }, Result)
 end
 
 function Connection:query(sql, mode)
   check_open(self)
   if sql ~= nil and type(sql) ~= "string" then error("mywire: query expects a string", 2) end
   local out = ffi.new("mywire_result *[1]")
-  local rc = C.mywire_query(self.h, sql, sql and #sql or 0, mode_of(mode), out)
-  if rc ~= OK then return fail(self.h, rc) end
+  local rc = C.mywire_query(self.b[0], sql, sql and #sql or 0, mode_of(mode), out)
+  if rc ~= OK then return fail(self.b[0], rc) end
   return wrap_result(self, out[0])
 end
 
 function Connection:next_result(mode)
   check_open(self)
   local out = ffi.new("mywire_result *[1]")
-  local rc = C.mywire_next_result(self.h, mode_of(mode), out)
+  local rc = C.mywire_next_result(self.b[0], mode_of(mode), out)
   if rc == DONE then return false end
-  if rc ~= OK then return fail(self.h, rc) end
+  if rc ~= OK then return fail(self.b[0], rc) end
   return wrap_result(self, out[0])
 end
 
-function Connection:more_results() return C.mywire_more_results(self.h) == 1 end
+function Connection:more_results() return C.mywire_more_results(self.b[0]) == 1 end
 
 function Connection:prepare(sql)
   check_open(self)
   if type(sql) ~= "string" then error("mywire: prepare expects a string", 2) end
   local out = ffi.new("mywire_stmt *[1]")
-  local rc = C.mywire_stmt_new(self.h, out)
-  if rc ~= OK then return fail(self.h, rc) end
-  local st = setmetatable({ h = own_stmt(out[0]), conn = self }, Statement)
-  rc = C.mywire_stmt_prepare(st.h, sql, #sql)
+  local rc = C.mywire_stmt_new(self.b[0], out)
+  if rc ~= OK then return fail(self.b[0], rc) end
+  local st = setmetatable({ b = box("mywire_stmt *[1]", out[0], gc_stmt), conn = self },
+                          Statement)
+  rc = C.mywire_stmt_prepare(st.b[0], sql, #sql)
   if rc ~= OK then
-    local a, b, c, d, e = fail(self.h, rc)
+    local a, b, c, d, e = fail(self.b[0], rc)
     st:close()
     return a, b, c, d, e
   end
@@ -588,8 +605,8 @@ end
 local function simple(fn)
   return function(self, ...)
     check_open(self)
-    local rc = fn(self.h, ...)
-    if rc ~= OK then return fail(self.h, rc) end
+    local rc = fn(self.b[0], ...)
+    if rc ~= OK then return fail(self.b[0], rc) end
     return true
   end
 end
@@ -601,8 +618,8 @@ Connection.abort = simple(function(h) return C.mywire_abort(h) end)
 
 function Connection:set_nonblocking(on)
   check_open(self)
-  local rc = C.mywire_set_nonblocking(self.h, on and 1 or 0)
-  if rc ~= OK then return fail(self.h, rc) end
+  local rc = C.mywire_set_nonblocking(self.b[0], on and 1 or 0)
+  if rc ~= OK then return fail(self.b[0], rc) end
   return true
 end
 
@@ -612,13 +629,13 @@ function Connection:wait(code, timeout_ms)
     error("mywire: wait expects mywire.WAIT_READ or mywire.WAIT_WRITE", 2)
   end
   local p = ffi.new("struct mywire_luajit_pollfd[2]")
-  p[0].fd = C.mywire_socket(self.h)
+  p[0].fd = C.mywire_socket(self.b[0])
   if p[0].fd < 0 then return nil, "mywire: no call in progress on the connection" end
   p[0].events = code == C.MYWIRE_WAIT_WRITE and 4 or 1 -- POLLOUT / POLLIN
-  p[1].fd = C.mywire_wake_fd(self.h)
+  p[1].fd = C.mywire_wake_fd(self.b[0])
   p[1].events = 1
   local n = p[1].fd >= 0 and 2 or 1
-  local timeout = timeout_ms or tonumber(C.mywire_timeout_ms(self.h))
+  local timeout = timeout_ms or tonumber(C.mywire_timeout_ms(self.b[0]))
   if timeout < 0 then timeout = -1 end
   if timeout > 2147483647 then timeout = 2147483647 end
   local rc
@@ -631,28 +648,28 @@ function Connection:escape(s)
   check_open(self)
   local buf = ffi.new("char[?]", 2 * #s + 1)
   local n = ffi.new("size_t[1]")
-  local rc = C.mywire_escape_string(self.h, s, #s, buf, 2 * #s + 1, n)
-  if rc ~= OK then return fail(self.h, rc) end
+  local rc = C.mywire_escape_string(self.b[0], s, #s, buf, 2 * #s + 1, n)
+  if rc ~= OK then return fail(self.b[0], rc) end
   return ffi.string(buf, n[0])
 end
 
-function Connection:errcode() return C.mywire_errcode(self.h) end
-function Connection:errno() return tonumber(C.mywire_errno(self.h)) end
-function Connection:sqlstate() return str(C.mywire_sqlstate(self.h)) end
-function Connection:errmsg() return str(C.mywire_errmsg(self.h)) end
-function Connection:client_error() return C.mywire_client_error(self.h) end
-function Connection:is_connected() return C.mywire_is_connected(self.h) == 1 end
-function Connection:server_version() return str(C.mywire_server_version(self.h)) end
-function Connection:connection_id() return int_value(C.mywire_connection_id(self.h)) end
-function Connection:transport() return str(C.mywire_transport(self.h)) end
-function Connection:socket() return C.mywire_socket(self.h) end
+function Connection:errcode() return C.mywire_errcode(self.b[0]) end
+function Connection:errno() return tonumber(C.mywire_errno(self.b[0])) end
+function Connection:sqlstate() return str(C.mywire_sqlstate(self.b[0])) end
+function Connection:errmsg() return str(C.mywire_errmsg(self.b[0])) end
+function Connection:client_error() return C.mywire_client_error(self.b[0]) end
+function Connection:is_connected() return C.mywire_is_connected(self.b[0]) == 1 end
+function Connection:server_version() return str(C.mywire_server_version(self.b[0])) end
+function Connection:connection_id() return int_value(C.mywire_connection_id(self.b[0])) end
+function Connection:transport() return str(C.mywire_transport(self.b[0])) end
+function Connection:socket() return C.mywire_socket(self.b[0]) end
 function Connection:tls()
   return {
-    active = C.mywire_tls_active(self.h) == 1,
-    verified = C.mywire_tls_verified(self.h) == 1,
-    version = str(C.mywire_tls_version(self.h)),
-    cipher = str(C.mywire_tls_cipher(self.h)),
-    failure = C.mywire_tls_failure(self.h),
+    active = C.mywire_tls_active(self.b[0]) == 1,
+    verified = C.mywire_tls_verified(self.b[0]) == 1,
+    version = str(C.mywire_tls_version(self.b[0])),
+    cipher = str(C.mywire_tls_cipher(self.b[0])),
+    failure = C.mywire_tls_failure(self.b[0]),
   }
 end
 
@@ -674,8 +691,8 @@ local function kinds_of(self)
   local k = self.kinds
   if k then return k end
   k = {}
-  for i = 0, C.mywire_column_count(self.h) - 1 do
-    local col = C.mywire_column_at(self.h, i)
+  for i = 0, C.mywire_column_count(self.b[0]) - 1 do
+    local col = C.mywire_column_at(self.b[0], i)
     local t = col ~= nil and col.type or C.MYWIRE_TYPE_STRING
     k[i + 1] = int_types[t] and 1 or float_types[t] and 2 or 3
   end
@@ -684,11 +701,11 @@ local function kinds_of(self)
 end
 
 function Result:fetch()
-  local h = self.h
+  local h = self.b[0]
   if h == nil then return fail(nil, C.MYWIRE_ERROR_STATE) end
   local rc = C.mywire_fetch(h)
   if rc == DONE then return false end
-  if rc ~= ROW then return fail(self.conn.h, rc) end
+  if rc ~= ROW then return fail(self.conn.b[0], rc) end
   local kinds = kinds_of(self)
   local vals = C.mywire_row(h)
   local row = {}
@@ -745,20 +762,20 @@ end
 
 function Result:columns()
   local out = {}
-  for i = 0, C.mywire_column_count(self.h) - 1 do
-    out[i + 1] = column_table(C.mywire_column_at(self.h, i))
+  for i = 0, C.mywire_column_count(self.b[0]) - 1 do
+    out[i + 1] = column_table(C.mywire_column_at(self.b[0], i))
   end
   return out
 end
-function Result:column_count() return C.mywire_column_count(self.h) end
-function Result:affected_rows() return int_value(C.mywire_affected_rows(self.h)) end
-function Result:insert_id() return int_value(C.mywire_insert_id(self.h)) end
-function Result:warning_count() return C.mywire_warning_count(self.h) end
-function Result:info() return str(C.mywire_info(self.h)) end
-function Result:row_count() return int_value(C.mywire_row_count(self.h)) end
-function Result:is_binary() return C.mywire_result_is_binary(self.h) == 1 end
+function Result:column_count() return C.mywire_column_count(self.b[0]) end
+function Result:affected_rows() return int_value(C.mywire_affected_rows(self.b[0])) end
+function Result:insert_id() return int_value(C.mywire_insert_id(self.b[0])) end
+function Result:warning_count() return C.mywire_warning_count(self.b[0]) end
+function Result:info() return str(C.mywire_info(self.b[0])) end
+function Result:row_count() return int_value(C.mywire_row_count(self.b[0])) end
+function Result:is_binary() return C.mywire_result_is_binary(self.b[0]) == 1 end
 function Result:seek(index)
-  local rc = C.mywire_seek(self.h, index)
+  local rc = C.mywire_seek(self.b[0], index)
   if rc ~= OK then return nil, M.errstr(rc), rc, 0, "HY000" end
   return true
 end
@@ -766,32 +783,32 @@ end
 -- ------------------------------------------------------------- statement
 
 local function execute(self, mode, ...)
-  if self.h == nil then return fail(nil, C.MYWIRE_ERROR_STATE) end
+  if self.b[0] == nil then return fail(nil, C.MYWIRE_ERROR_STATE) end
   local n = select("#", ...)
-  local want = C.mywire_stmt_param_count(self.h)
+  local want = C.mywire_stmt_param_count(self.b[0])
   if n ~= want then
     return nil, ("%d parameters given, the statement has %d"):format(n, want),
            C.MYWIRE_ERROR_ARGUMENT, 0, "HY000"
   end
   for i = 1, n do
-    local rc, msg = bind(self.h, i - 1, (select(i, ...)))
+    local rc, msg = bind(self.b[0], i - 1, (select(i, ...)))
     if rc == nil then return nil, msg, C.MYWIRE_ERROR_ARGUMENT, 0, "HY000" end
     if rc ~= OK then
       return nil, ("parameter %d: %s"):format(i, M.errstr(rc)), rc, 0, "HY000"
     end
   end
   local out = ffi.new("mywire_result *[1]")
-  local rc = C.mywire_stmt_execute(self.h, mode, out)
-  if rc ~= OK then return fail(self.conn.h, rc) end
+  local rc = C.mywire_stmt_execute(self.b[0], mode, out)
+  if rc ~= OK then return fail(self.conn.b[0], rc) end
   return wrap_result(self.conn, out[0])
 end
 
 function Statement:execute(...) return execute(self, BUFFERED, ...) end
 function Statement:stream(...) return execute(self, STREAMING, ...) end
-function Statement:param_count() return C.mywire_stmt_param_count(self.h) end
-function Statement:column_count() return C.mywire_stmt_column_count(self.h) end
+function Statement:param_count() return C.mywire_stmt_param_count(self.b[0]) end
+function Statement:column_count() return C.mywire_stmt_column_count(self.b[0]) end
 function Statement:set_cursor(rows)
-  local rc = C.mywire_stmt_set_cursor(self.h, rows)
+  local rc = C.mywire_stmt_set_cursor(self.b[0], rows)
   if rc ~= OK then return nil, M.errstr(rc), rc, 0, "HY000" end
   return true
 end
