@@ -127,7 +127,14 @@ function M.connect(opts)
   local conn, msg, code, errno, sqlstate = new_connection(opts)
   if not conn then return nil, msg, code, errno, sqlstate end
   if type(opts) == "table" and opts.nonblocking then
-    return conn -- the caller drives conn:connect()
+    -- non-blocking: the caller continues conn:connect() (and every later
+    -- call) while it returns nil, message, mywire.WAIT_READ / WAIT_WRITE
+    local ok, m2, c2, e2, s2 = conn:set_nonblocking(true)
+    if not ok then
+      conn:discard()
+      return nil, m2, c2, e2, s2
+    end
+    return conn
   end
   local ok
   ok, msg, code, errno, sqlstate = conn:connect()

@@ -413,6 +413,47 @@ case("stream_1m_rows_constant_memory", function()
   conn:close()
 end)
 
+-- The non-blocking API from Lua: connect, query and a streaming read driven
+-- by conn:wait() (poll on mywire_socket()) and calling the same method again.
+case("nonblocking_connect_query", function()
+  local conn = must(mywire.connect(opts{ nonblocking = true }))
+  local waits = 0
+  local function again(code, msg)
+    check(code == mywire.WAIT_READ or code == mywire.WAIT_WRITE,
+          ("a WAIT code expected, got %s: %s"):format(tostring(code), tostring(msg)))
+    check(conn:wait(code, 10000), "the socket became ready")
+    waits = waits + 1
+  end
+  local ok, msg, code = conn:connect()
+  while not ok do
+    again(code, msg)
+    ok, msg, code = conn:connect()
+  end
+  check(conn:is_connected(), "connected")
+  local res
+  res, msg, code = conn:query("SELECT seq, REPEAT('y', 50) FROM seq_1_to_100000", "stream")
+  while not res do
+    again(code, msg)
+    res, msg, code = conn:query()
+  end
+  local n = 0
+  while true do
+    local row
+    row, msg, code = res:fetch()
+    if row == nil then
+      again(code, msg)
+    elseif row == false then
+      break
+    else
+      n = n + 1
+      eq(row[1], n, "row order")
+    end
+  end
+  eq(n, 100000, "rows")
+  check(waits > 0, "the calls waited at least once")
+  conn:close()
+end)
+
 -- Cancel. Lua runs one thread, so the blocking call that mywire_cancel()
 -- interrupts elsewhere cannot be running while Lua calls cancel; the
 -- non-blocking API can: start SELECT SLEEP(30), cancel while it is in
