@@ -616,6 +616,86 @@ case("finalizer_uses_collected_handles", function()
   end
 end)
 
+-- Lua 5.4: the SWIG core itself (mywire.core): out-parameters as extra
+-- results, integers as integers, (pointer, length) pairs as strings, copies
+-- instead of borrowed pointers, argument checks as Lua errors.
+case("swig_core", function()
+  if IS_JIT then return end
+  local core = mywire.core
+  local rc, h = core.mywire_conn_new()
+  eq(rc, mywire.OK, "conn_new")
+  eq(core.mywire_connect_to(h, E.host, E.user, E.password, E.db, tonumber(E.port), nil),
+     mywire.OK, "connect_to")
+  local res
+  rc, res = core.mywire_query(h, "SELECT 7, 'a\0b', NULL, 2.5e0, -9223372036854775807",
+                              mywire.BUFFERED)
+  eq(rc, mywire.OK, "query")
+  eq(core.mywire_column_count(res), 5, "column count")
+  eq(math.type(core.mywire_column_count(res)), "integer", "an integer, not a float")
+  eq(core.mywire_fetch(res), mywire.ROW, "fetch")
+  local v
+  rc, v = core.mywire_get_int64(res, 0)
+  eq(rc, mywire.OK, "get_int64"); eq(v, 7, "int64 value")
+  rc, v = core.mywire_get_int64(res, 2)
+  eq(rc, mywire.NULL, "get_int64 of NULL"); eq(v, nil, "no value for NULL")
+  rc, v = core.mywire_get_double(res, 3)
+  eq(v, 2.5, "get_double")
+  rc, v = core.mywire_get_int64(res, 4)
+  eq(v, math.mininteger + 1, "a 64-bit integer kept exactly")
+  rc, v = core.mywire_get_bytes(res, 1)
+  eq(v, "a\0b", "get_bytes, binary-safe")
+  eq(core.mywire_get(res, 1), "a\0b", "mywire_get")
+  eq(core.mywire_get(res, 2), nil, "mywire_get of NULL")
+  eq(core.mywire_get(res, 99), nil, "mywire_get out of range")
+  local row = core.mywire_row(res)
+  eq(row[1], "7", "mywire_row: text"); eq(row[3], nil, "mywire_row: NULL")
+  eq(core.mywire_column_at(res, 0).name, "7", "column_at copies the name")
+  eq(core.mywire_column_at(res, 0).type, mywire.TYPE_LONG, "column_at's type")
+  eq(core.mywire_column_at(res, 9), nil, "column_at out of range")
+  eq(core.mywire_fetch(res), mywire.DONE, "done")
+  core.mywire_result_free(res)
+  -- statistics: rc, text
+  local text
+  rc, text = core.mywire_statistics(h)
+  eq(rc, mywire.OK, "statistics")
+  check(text:find("Uptime") ~= nil, "statistics text")
+  -- escaping
+  rc, text = core.mywire_escape_string(h, "it's\0")
+  eq(text, "it\\'s\\0", "escape_string")
+  rc, text = core.mywire_escape_string_for(45, 1, "it's")
+  eq(text, "it''s", "escape_string_for NO_BACKSLASH_ESCAPES")
+  rc, text = core.mywire_escape_string_for(28, 0, "\191'") -- gbk: a lead byte, then a quote
+  eq(rc, mywire.ERROR_ARGUMENT, "ill-formed gbk refused")
+  eq(text, nil, "no text")
+  -- a pipeline: handles from out-parameters, results taken and owned
+  local p
+  rc, p = core.mywire_pipeline_new()
+  eq(rc, mywire.OK, "pipeline_new")
+  core.mywire_pipeline_add_query(p, "SELECT 1")
+  core.mywire_pipeline_add_ping(p)
+  core.mywire_pipeline_add_query(p, "SELECT * FROM no_such_table_lua")
+  eq(core.mywire_pipeline_run(h, p), mywire.OK, "pipeline_run")
+  eq(core.mywire_pipeline_size(p), 3, "pipeline_size")
+  eq(core.mywire_pipeline_step_errno(p, 2), 1146, "step errno")
+  eq(core.mywire_pipeline_step_sqlstate(p, 2), "42S02", "step sqlstate")
+  rc, res = core.mywire_pipeline_take_result(p, 0, 0)
+  eq(rc, mywire.OK, "take_result")
+  core.mywire_pipeline_free(p)
+  core.mywire_pipeline_free(p)
+  eq(core.mywire_fetch(res), mywire.ROW, "a taken result outlives its pipeline")
+  eq(core.mywire_get(res, 0), "1", "its value")
+  -- argument checks are Lua errors, never a wrong call
+  check(not pcall(core.mywire_set_port, h, -1), "a negative unsigned")
+  check(not pcall(core.mywire_set_port, h, 1.5), "a fraction")
+  check(not pcall(core.mywire_set_port, h, 2 ^ 40), "out of the C type's range")
+  check(not pcall(core.mywire_fetch, h), "a connection is not a result")
+  check(not pcall(core.mywire_query, h, {}, 0), "a table is not SQL")
+  eq(core.mywire_set_port(h, 3306), mywire.ERROR_STATE, "a setter while connected")
+  core.mywire_conn_free(h)
+  eq(core.mywire_fetch(res), mywire.DONE, "a buffered result after its connection")
+  core.mywire_result_free(res)
+end)
+
 case("to_be_closed", function()
   if IS_JIT then return end -- `local x <close>` is Lua 5.4 syntax
   local chunk = assert(load([[
