@@ -101,13 +101,15 @@ local function one(conn, sql)
   return row
 end
 
-local function vmhwm_kb()
+local function proc_status_kb(field)
   local f = io.open("/proc/self/status", "r")
   if not f then return nil end
   local text = f:read("*a")
   f:close()
-  return tonumber(text:match("VmHWM:%s*(%d+)"))
+  return tonumber(text:match(field .. ":%s*(%d+)"))
 end
+local function vmhwm_kb() return proc_status_kb("VmHWM") end
+local function vmrss_kb() return proc_status_kb("VmRSS") end
 
 -- ----------------------------------------------------------------- cases
 
@@ -381,6 +383,8 @@ case("stream_1m_rows_constant_memory", function()
   for _ in warm:rows() do end
   collectgarbage("collect")
   local hwm0 = vmhwm_kb()
+  local rss0 = vmrss_kb()
+  local rss_max = rss0
   local heap0 = collectgarbage("count")
   local heap_max = heap0
   local res = must(conn:query(("SELECT seq, CONCAT('row-', seq), seq * 0.5 FROM seq_1_to_%d")
@@ -395,6 +399,8 @@ case("stream_1m_rows_constant_memory", function()
       eq(row[2], "row-" .. n, "value of row " .. n)
       local heap = collectgarbage("count")
       if heap > heap_max then heap_max = heap end
+      local rss = vmrss_kb()
+      if rss and rss > rss_max then rss_max = rss end
     end
   end
   local secs = os.clock() - t0
@@ -405,11 +411,14 @@ case("stream_1m_rows_constant_memory", function()
   res:close()
   local grew_kb = hwm1 and hwm0 and (hwm1 - hwm0) or 0
   print(("# %s: %d rows streamed in %.2f s CPU; Lua heap %.0f KiB -> max %.0f KiB; " ..
-         "VmHWM %s -> %s KiB"):format(FLAVOUR, N, secs, heap0, heap_max, tostring(hwm0),
-                                       tostring(hwm1)))
+         "VmRSS %s -> max %s KiB; VmHWM %s -> %s KiB"):format(FLAVOUR, N, secs, heap0,
+         heap_max, tostring(rss0), tostring(rss_max), tostring(hwm0), tostring(hwm1)))
   -- The rows are never held: a buffered read of them would take over 40 MB.
   check(heap_max - heap0 < 16 * 1024, ("Lua heap grew by %.0f KiB"):format(heap_max - heap0))
   check(grew_kb < 16 * 1024, ("VmHWM grew by %d KiB"):format(grew_kb))
+  if rss0 then
+    check(rss_max - rss0 < 16 * 1024, ("VmRSS grew by %d KiB"):format(rss_max - rss0))
+  end
   conn:close()
 end)
 
