@@ -309,7 +309,13 @@ Connection.reset = simple("mywire_reset_connection")
 -- Stop the statement running on the server (KILL QUERY over a side
 -- connection): for a non-blocking call in progress, whose next continuation
 -- then gives mywire.ERROR_CANCELLED.
-Connection.cancel = simple("mywire_cancel")
+-- (The side connection's error is not recorded on the handle: the code's text.)
+function Connection:cancel()
+  check_open(self)
+  local rc = core.mywire_cancel(self.h)
+  if rc ~= OK then return nil, core.mywire_errstr(rc), rc, 0, "HY000" end
+  return true
+end
 Connection.abort = simple("mywire_abort")
 
 function Connection:set_nonblocking(on)

@@ -622,7 +622,15 @@ end
 Connection.ping = simple(function(h) return C.mywire_ping(h) end)
 Connection.select_db = simple(function(h, db) return C.mywire_select_db(h, db) end)
 Connection.reset = simple(function(h) return C.mywire_reset_connection(h) end)
-Connection.cancel = simple(function(h) return C.mywire_cancel(h) end)
+-- Stop the statement running on the server (KILL QUERY over a side
+-- connection) while a non-blocking call is in progress; the side
+-- connection's error is not recorded on the handle: the code's text.
+function Connection:cancel()
+  check_open(self)
+  local rc = C.mywire_cancel(self.b[0])
+  if rc ~= OK then return nil, M.errstr(rc), rc, 0, "HY000" end
+  return true
+end
 Connection.abort = simple(function(h) return C.mywire_abort(h) end)
 
 function Connection:set_nonblocking(on)
