@@ -172,7 +172,12 @@ def parse_c(text, api_macro=None):
 
 def parse_header(path):
     with open(path, encoding="utf-8") as f:
-        return parse_c(f.read(), api_macro="MYWIRE_API")
+        text = f.read()
+    model = parse_c(text, api_macro="MYWIRE_API")
+    # every MYWIRE_API outside the preprocessor lines starts one prototype
+    model["api_count"] = len(re.findall(r"^(?!\s*#).*?\bMYWIRE_API\b",
+                                        strip_c_comments(text), flags=re.M))
+    return model
 
 
 # ------------------------------------------------------------ binding kinds
@@ -488,9 +493,9 @@ def parse_binding_arg(arg):
 def check(header_path, bindings, quiet=False):
     """bindings: [(kind, complete, path)]. Returns the problems (a list)."""
     header = parse_header(header_path)
-    if len(header["functions"]) < 10:
-        return ["%s: only %d functions found: the header parser is broken"
-                % (header_path, len(header["functions"]))]
+    if len(header["functions"]) != header["api_count"] or len(header["functions"]) < 10:
+        return ["%s: %d MYWIRE_API prototypes but %d functions read: the header parser "
+                "needs updating" % (header_path, header["api_count"], len(header["functions"]))]
     problems = []
     for kind, complete, path in bindings:
         if not os.path.exists(path):
