@@ -332,6 +332,8 @@ def parse_rust(path):
             if ":" in f:
                 fname, ftype = f.split(":", 1)
                 fname = fname.replace("pub", "").strip()
+                if fname.startswith("r#"):  # a raw identifier (type is a keyword)
+                    fname = fname[2:]
                 fields.append((fname, canon_type(rust_type(ftype).split())))
         model["structs"][m.group(1)] = fields
     for m in re.finditer(r"\bpub\s+type\s+(mywire_\w+)\s*=\s*(?:Option\s*<\s*)?(?:unsafe\s+)?"

@@ -337,6 +337,16 @@ int mywire_escape_string(mywire_conn *conn, const char *in, size_t len, char *ou
 int mywire_escape_string_for(unsigned collation_id, int no_backslash_escapes,
     const char *in, size_t len, char *out, size_t out_size,
     size_t *out_len);
+int mywire_query_attributes_supported(const mywire_conn *conn);
+int mywire_query_attr_null(mywire_conn *conn, const char *name);
+int mywire_query_attr_int64(mywire_conn *conn, const char *name, int64_t value);
+int mywire_query_attr_uint64(mywire_conn *conn, const char *name, uint64_t value);
+int mywire_query_attr_double(mywire_conn *conn, const char *name, double value);
+int mywire_query_attr_string(mywire_conn *conn, const char *name, const char *data, size_t len);
+int mywire_query_attr_bytes(mywire_conn *conn, const char *name, const void *data, size_t len);
+int mywire_query_attr_time(mywire_conn *conn, const char *name, const mywire_time *value);
+int mywire_query_attr_clear(mywire_conn *conn);
+unsigned mywire_query_attr_count(const mywire_conn *conn);
 
 ]]
 ffi.cdef(CDEF)

@@ -12,10 +12,10 @@ use std::marker::{PhantomData, PhantomPinned};
 use std::os::raw::{c_char, c_int, c_uint, c_ulong, c_void};
 
 pub const MYWIRE_VERSION_MAJOR: c_uint = 0;
-pub const MYWIRE_VERSION_MINOR: c_uint = 4;
+pub const MYWIRE_VERSION_MINOR: c_uint = 5;
 pub const MYWIRE_VERSION_PATCH: c_uint = 0;
-pub const MYWIRE_VERSION_NUMBER: c_uint = 400;
-pub const MYWIRE_VERSION_STRING: &str = "0.4.0";
+pub const MYWIRE_VERSION_NUMBER: c_uint = 500;
+pub const MYWIRE_VERSION_STRING: &str = "0.5.0";
 
 // enum mywire_code
 pub const MYWIRE_OK: c_int = 0;
@@ -349,6 +349,16 @@ extern "C" {
     pub fn mywire_stmt_batch_size(stmt: *const mywire_stmt) -> u64;
     pub fn mywire_stmt_clear_batch(stmt: *mut mywire_stmt) -> c_int;
     pub fn mywire_stmt_execute_batch(stmt: *mut mywire_stmt, out: *mut *mut mywire_result) -> c_int;
+    pub fn mywire_query_attributes_supported(conn: *const mywire_conn) -> c_int;
+    pub fn mywire_query_attr_null(conn: *mut mywire_conn, name: *const c_char) -> c_int;
+    pub fn mywire_query_attr_int64(conn: *mut mywire_conn, name: *const c_char, value: i64) -> c_int;
+    pub fn mywire_query_attr_uint64(conn: *mut mywire_conn, name: *const c_char, value: u64) -> c_int;
+    pub fn mywire_query_attr_double(conn: *mut mywire_conn, name: *const c_char, value: f64) -> c_int;
+    pub fn mywire_query_attr_string(conn: *mut mywire_conn, name: *const c_char, data: *const c_char, len: usize) -> c_int;
+    pub fn mywire_query_attr_bytes(conn: *mut mywire_conn, name: *const c_char, data: *const c_void, len: usize) -> c_int;
+    pub fn mywire_query_attr_time(conn: *mut mywire_conn, name: *const c_char, value: *const mywire_time) -> c_int;
+    pub fn mywire_query_attr_clear(conn: *mut mywire_conn) -> c_int;
+    pub fn mywire_query_attr_count(conn: *const mywire_conn) -> c_uint;
     pub fn mywire_get_int64(res: *const mywire_result, index: c_uint, out: *mut i64) -> c_int;
     pub fn mywire_get_uint64(res: *const mywire_result, index: c_uint, out: *mut u64) -> c_int;
     pub fn mywire_get_double(res: *const mywire_result, index: c_uint, out: *mut f64) -> c_int;
@@ -502,6 +512,16 @@ pub fn functions() -> Vec<(&'static str, usize, usize)> {
         ("mywire_stmt_batch_size", 1, (mywire_stmt_batch_size as unsafe extern "C" fn(_) -> _) as usize),
         ("mywire_stmt_clear_batch", 1, (mywire_stmt_clear_batch as unsafe extern "C" fn(_) -> _) as usize),
         ("mywire_stmt_execute_batch", 2, (mywire_stmt_execute_batch as unsafe extern "C" fn(_, _) -> _) as usize),
+        ("mywire_query_attributes_supported", 1, (mywire_query_attributes_supported as unsafe extern "C" fn(_) -> _) as usize),
+        ("mywire_query_attr_null", 2, (mywire_query_attr_null as unsafe extern "C" fn(_, _) -> _) as usize),
+        ("mywire_query_attr_int64", 3, (mywire_query_attr_int64 as unsafe extern "C" fn(_, _, _) -> _) as usize),
+        ("mywire_query_attr_uint64", 3, (mywire_query_attr_uint64 as unsafe extern "C" fn(_, _, _) -> _) as usize),
+        ("mywire_query_attr_double", 3, (mywire_query_attr_double as unsafe extern "C" fn(_, _, _) -> _) as usize),
+        ("mywire_query_attr_string", 4, (mywire_query_attr_string as unsafe extern "C" fn(_, _, _, _) -> _) as usize),
+        ("mywire_query_attr_bytes", 4, (mywire_query_attr_bytes as unsafe extern "C" fn(_, _, _, _) -> _) as usize),
+        ("mywire_query_attr_time", 3, (mywire_query_attr_time as unsafe extern "C" fn(_, _, _) -> _) as usize),
+        ("mywire_query_attr_clear", 1, (mywire_query_attr_clear as unsafe extern "C" fn(_) -> _) as usize),
+        ("mywire_query_attr_count", 1, (mywire_query_attr_count as unsafe extern "C" fn(_) -> _) as usize),
         ("mywire_get_int64", 3, (mywire_get_int64 as unsafe extern "C" fn(_, _, _) -> _) as usize),
         ("mywire_get_uint64", 3, (mywire_get_uint64 as unsafe extern "C" fn(_, _, _) -> _) as usize),
         ("mywire_get_double", 3, (mywire_get_double as unsafe extern "C" fn(_, _, _) -> _) as usize),
