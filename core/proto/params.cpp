@@ -1,5 +1,6 @@
 #include "proto/params.hpp"
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 
@@ -49,7 +50,14 @@ Errc set(Param &p, unsigned type, bool is_unsigned, std::string_view bytes, std:
     p.bound = true;
     p.long_data = false;
     p.indicator = indicator;
-    p.bytes.assign(bytes.data(), bytes.size());
+    // The common case -- a value no longer than the buffer has room for,
+    // fixed-width ones always -- without assign's general path.
+    if (bytes.size() <= p.bytes.capacity()) {
+        p.bytes.resize(bytes.size());
+        if (!bytes.empty()) std::memcpy(p.bytes.data(), bytes.data(), bytes.size());
+    } else {
+        p.bytes.assign(bytes.data(), bytes.size());
+    }
     return Errc::ok;
 }
 
@@ -58,7 +66,11 @@ struct LeBytes {
     char b[8];
     unsigned n;
     LeBytes(std::uint64_t v, unsigned len) : n(len) {
-        for (unsigned i = 0; i < len; ++i) b[i] = static_cast<char>(v >> (8 * i));
+        if constexpr (std::endian::native == std::endian::little) {
+            std::memcpy(b, &v, 8);
+        } else {
+            for (unsigned i = 0; i < len; ++i) b[i] = static_cast<char>(v >> (8 * i));
+        }
     }
     operator std::string_view() const { return {b, n}; }
 };
