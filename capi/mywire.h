@@ -58,11 +58,11 @@ extern "C" {
 /* ---------------------------------------------------------------- version */
 
 #define MYWIRE_VERSION_MAJOR 0
-#define MYWIRE_VERSION_MINOR 4
+#define MYWIRE_VERSION_MINOR 5
 #define MYWIRE_VERSION_PATCH 0
 /* MAJOR * 10000 + MINOR * 100 + PATCH */
-#define MYWIRE_VERSION_NUMBER 400
-#define MYWIRE_VERSION_STRING "0.4.0"
+#define MYWIRE_VERSION_NUMBER 500
+#define MYWIRE_VERSION_STRING "0.5.0"
 
 /* The version of the library actually loaded, to compare with the macros. */
 MYWIRE_API unsigned mywire_version_number(void);
