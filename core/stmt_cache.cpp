@@ -111,13 +111,22 @@ Errc Connection::start_stmt_cached(std::string_view sql, Statement *&out) {
         entry->leased = true;  // by the call, then by its caller
         st->cache_entry_ = entry;
     }
-    Errc rc = start_prepare(*st, sql);
-    if (rc != Errc::ok) {
+    auto undo = [&] {
         if (entry) {
             st->cache_entry_ = nullptr;
             c.erase(*entry);
         }
-        return rc;  // st is deleted (unregistered)
+    };
+    Errc rc;
+    try {
+        rc = start_prepare(*st, sql);
+    } catch (...) {
+        undo();  // then st is deleted (unregistered)
+        throw;
+    }
+    if (rc != Errc::ok) {
+        undo();
+        return rc;
     }
     ++c.misses;
     c.pending = st.release();
