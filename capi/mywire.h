@@ -902,7 +902,9 @@ enum mywire_time_kind {
 
 /* A new statement handle on conn (not prepared yet). ARGUMENT, NOMEM. */
 MYWIRE_API int mywire_stmt_new(mywire_conn *conn, mywire_stmt **out);
-/* Accepts NULL; idempotent per handle (the pointer is invalid afterwards). */
+/* Accepts NULL; idempotent per handle (the pointer is invalid afterwards).
+ * A statement that is an entry of the statement cache (mywire_stmt_cached,
+ * mywire_stmt_is_cached) goes back to the cache instead of being closed. */
 MYWIRE_API void mywire_stmt_free(mywire_stmt *stmt);
 /* COM_STMT_PREPARE. OK; SERVER (a syntax error, ...); the connection's
  * codes. The parameters are then all unbound. */
