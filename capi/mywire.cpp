@@ -284,6 +284,9 @@ int mywire_set_option(mywire_conn *conn, const char *key, const char *value) {
         return mywire::set_option_by_name(c.opts, key, value, c.err());
     });
 }
+int mywire_set_stmt_cache(mywire_conn *conn, unsigned statements) {
+    return set_opt(conn, [&](Connection &c) { return mywire::set_stmt_cache(c.opts, statements, c.err()); });
+}
 int mywire_set_ssl_mode(mywire_conn *conn, int mode) {
     return set_opt(conn, [&](Connection &c) { return mywire::set_ssl_mode(c.opts, mode, c.err()); });
 }
@@ -791,7 +794,52 @@ int mywire_stmt_new(mywire_conn *conn, mywire_stmt **out) {
 }
 
 void mywire_stmt_free(mywire_stmt *stmt) {
-    delete S(stmt);  // noexcept: the close is queued, never sent here
+    Statement::release(S(stmt));  // noexcept: a close is queued, never sent here
+}
+
+int mywire_stmt_cached(mywire_conn *conn, const char *sql, size_t len, mywire_stmt **out) {
+    if (!conn) return MYWIRE_ERROR_ARGUMENT;
+    Connection *c = C(conn);
+    if (c->call() == Call::none) {
+        if (out) *out = nullptr;
+        if (!out || (!sql && len))
+            return static_cast<int>(c->err().set(Errc::argument, "invalid argument to mywire_stmt_cached"));
+    } else if (!c->stmt_cached_running()) {
+        return static_cast<int>(c->err().set(Errc::out_of_sync,
+                                             "commands out of sync: another call is in progress on this "
+                                             "connection (call it again until it is done)"));
+    }
+    Statement *hit = nullptr;
+    return run_call(c, Call::prepare,
+                    [&] { return c->start_stmt_cached(std::string_view(sql ? sql : "", len), hit); },
+                    [&] {
+                        Statement *st = hit;
+                        Errc rc = st ? Errc::ok : c->finish_stmt_cached(st);
+                        if (out) *out = reinterpret_cast<mywire_stmt *>(st);
+                        return static_cast<int>(rc);
+                    });
+}
+
+int mywire_stmt_is_cached(const mywire_stmt *stmt) { return stmt && S(stmt)->cached() ? 1 : 0; }
+
+uint64_t mywire_stmt_cache_held(const mywire_conn *conn) {
+    return conn ? C(conn)->stmt_cache().entries.size() : 0;
+}
+uint64_t mywire_stmt_cache_hits(const mywire_conn *conn) { return conn ? C(conn)->stmt_cache().hits : 0; }
+uint64_t mywire_stmt_cache_misses(const mywire_conn *conn) { return conn ? C(conn)->stmt_cache().misses : 0; }
+uint64_t mywire_stmt_cache_evictions(const mywire_conn *conn) {
+    return conn ? C(conn)->stmt_cache().evictions : 0;
+}
+
+int mywire_stmt_cache_clear(mywire_conn *conn) {
+    if (!conn) return MYWIRE_ERROR_ARGUMENT;
+    Connection *c = C(conn);
+    if (c->call() != Call::none)
+        return static_cast<int>(c->err().set(Errc::out_of_sync, "commands out of sync: another call is in "
+                                                                "progress on this connection (continue it first)"));
+    c->clear_stmt_cache();  // noexcept: the closes are queued
+    c->err().clear();
+    return MYWIRE_OK;
 }
 
 int mywire_stmt_prepare(mywire_stmt *stmt, const char *sql, size_t len) {
@@ -800,6 +848,10 @@ int mywire_stmt_prepare(mywire_stmt *stmt, const char *sql, size_t len) {
     if (!c) return rc;
     if (c->call() == Call::none && !sql && len)
         return static_cast<int>(c->err().set(Errc::argument, "invalid argument to mywire_stmt_prepare"));
+    if (c->stmt_cached_running())  // the call in progress is mywire_stmt_cached's
+        return static_cast<int>(c->err().set(Errc::out_of_sync,
+                                             "commands out of sync: mywire_stmt_cached is in progress on this "
+                                             "connection (call it again until it is done)"));
     return run_call(c, Call::prepare,
                     [&] { return c->start_prepare(*S(stmt), std::string_view(sql ? sql : "", len)); },
                     [&] { return finish_plain(c); });

@@ -235,7 +235,8 @@ MYWIRE_API int mywire_set_connect_attr(mywire_conn *conn, const char *key, const
 /* Set any option by name, with the value as text: the same keys as the URI
  * query string (see README): host, port, socket, user, password, database,
  * connect_timeout, read_timeout, write_timeout, max_allowed_packet,
- * max_result_bytes, max_columns, multi_statements, charset, and the TLS,
+ * max_result_bytes, max_columns, multi_statements, charset, cache_metadata,
+ * auto_reprepare, stmt_cache (see "prepared statements"), and the TLS,
  * authentication and compression keys below. A '-' in a key is read as '_'
  * ("ssl-mode" = "ssl_mode"). Booleans are 1/0, true/false, on/off, yes/no.
  * Unknown keys give MYWIRE_ERROR_OPTION.
@@ -316,6 +317,11 @@ enum mywire_ssl_mode {
     MYWIRE_SSL_MODE_VERIFY_IDENTITY = 5
 };
 MYWIRE_API int mywire_set_ssl_mode(mywire_conn *conn, int mode);
+
+/* The statement cache's bound (see mywire_stmt_cached): 0 (off, the
+ * default) .. 4096 server statements; OPTION beyond. Same as the
+ * "stmt_cache" key. */
+MYWIRE_API int mywire_set_stmt_cache(mywire_conn *conn, unsigned statements);
 
 /* Compression (see the "compress" key). */
 enum mywire_compress {
@@ -896,7 +902,9 @@ enum mywire_time_kind {
 
 /* A new statement handle on conn (not prepared yet). ARGUMENT, NOMEM. */
 MYWIRE_API int mywire_stmt_new(mywire_conn *conn, mywire_stmt **out);
-/* Accepts NULL; idempotent per handle (the pointer is invalid afterwards). */
+/* Accepts NULL; idempotent per handle (the pointer is invalid afterwards).
+ * A statement that is an entry of the statement cache (mywire_stmt_cached,
+ * mywire_stmt_is_cached) goes back to the cache instead of being closed. */
 MYWIRE_API void mywire_stmt_free(mywire_stmt *stmt);
 /* COM_STMT_PREPARE. OK; SERVER (a syntax error, ...); the connection's
  * codes. The parameters are then all unbound. */
@@ -1043,6 +1051,73 @@ MYWIRE_API int mywire_query_attr_time(mywire_conn *conn, const char *name, const
 MYWIRE_API int mywire_query_attr_clear(mywire_conn *conn);
 /* How many attributes are set for the next query or execute; 0 for NULL. */
 MYWIRE_API unsigned mywire_query_attr_count(const mywire_conn *conn);
+/* The statement cache: prepared statements kept per connection, keyed by
+ * SQL text, so that code which executes parameterised SQL by its text (a
+ * DB-API cursor, database/sql) prepares each statement once and never
+ * piles up server statements (servers cap them: max_prepared_stmt_count).
+ *
+ * Off by default. Option stmt_cache=N (URI key, mywire_set_option, or
+ * mywire_set_stmt_cache) keeps at most N server statements in the cache,
+ * 0..4096 (0 = off; anything else is MYWIRE_ERROR_OPTION, MYWIRE_ERROR_URI
+ * in a URI).
+ *
+ *     mywire_stmt *st;
+ *     if (mywire_stmt_cached(conn, sql, len, &st) == MYWIRE_OK) {
+ *         mywire_stmt_bind_int64(st, 0, id);
+ *         ... mywire_stmt_execute(st, MYWIRE_BUFFERED, &res) ...
+ *         mywire_stmt_free(st);   (back to the cache: not closed)
+ *     }
+ *
+ * mywire_stmt_cached() hands out a statement prepared from exactly these
+ * bytes of SQL. A hit (an idle cached statement for the same text) sends
+ * nothing and cannot wait. A miss prepares it (COM_STMT_PREPARE: blocking,
+ * or MYWIRE_WAIT_* on a non-blocking connection, to be called again as any
+ * call) and keeps it in the cache; to make room the least recently used
+ * idle entry is closed first (COM_STMT_CLOSE, sent ahead of the prepare), so
+ * the server never holds more than N statements for the cache, the leased
+ * ones included. The statement handed out is used as any other (bind,
+ * execute, cursors, batches, long data) and given back with
+ * mywire_stmt_free(), which for a cache entry returns it to the cache: its
+ * bindings are cleared, its batch emptied, its cursor setting back to 0, and
+ * a cursor still open ends (its result then gives MYWIRE_ERROR_STATE, as
+ * when a statement is freed). An entry is closed instead of kept when it
+ * cannot be reused as it was lent: it was prepared again (from other SQL, or
+ * client-side), long data was sent and not executed (the server holds it),
+ * or a call of its own is still in progress.
+ *
+ * Not every statement handed out is a cache entry (mywire_stmt_is_cached()
+ * says which): with the cache off, with the same SQL leased already (a second
+ * lease at once), or with all N entries leased, mywire_stmt_cached() prepares
+ * an ordinary statement, closed when freed, rather than exceed the bound.
+ *
+ * Reset connection, reconnect and close make the server forget the
+ * session's statements: the idle entries are dropped then (no
+ * COM_STMT_CLOSE for them on the new session) and the leased ones leave the
+ * cache: they are ordinary statements that give MYWIRE_ERROR_STATE ("prepare
+ * it again") and are deleted when freed; the next mywire_stmt_cached()
+ * prepares again. Freeing the connection likewise: statements still leased
+ * stay valid objects that give MYWIRE_ERROR_STATE, to be freed as usual.
+ *
+ * Returns: OK (*out set); ARGUMENT (NULL conn or out, NULL sql with len > 0);
+ * OUT_OF_SYNC (another call in progress); the codes of mywire_stmt_prepare
+ * on a miss (*out is NULL on failure; nothing is cached). */
+MYWIRE_API int mywire_stmt_cached(mywire_conn *conn, const char *sql, size_t len, mywire_stmt **out);
+/* 1 if stmt is an entry of its connection's cache (mywire_stmt_free gives
+ * it back), 0 otherwise (NULL too). */
+MYWIRE_API int mywire_stmt_is_cached(const mywire_stmt *stmt);
+/* The cache's figures (0 for NULL): held = entries now, leased or idle (each
+ * a statement the server holds; never more than stmt_cache); hits = handed
+ * out without a round trip; misses = prepared (cached or not); evictions =
+ * idle entries closed to make room. The counters are the handle's lifetime
+ * totals. */
+MYWIRE_API uint64_t mywire_stmt_cache_held(const mywire_conn *conn);
+MYWIRE_API uint64_t mywire_stmt_cache_hits(const mywire_conn *conn);
+MYWIRE_API uint64_t mywire_stmt_cache_misses(const mywire_conn *conn);
+MYWIRE_API uint64_t mywire_stmt_cache_evictions(const mywire_conn *conn);
+/* Close every idle entry (COM_STMT_CLOSE queued ahead of the next command;
+ * nothing is sent now), e.g. after DDL. Leased entries stay. OK; ARGUMENT;
+ * OUT_OF_SYNC (a call is in progress). */
+MYWIRE_API int mywire_stmt_cache_clear(mywire_conn *conn);
 
 /* ----------------------------------------------------------- typed values
  *

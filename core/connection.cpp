@@ -282,6 +282,7 @@ Errc Result::seek(std::uint64_t index) noexcept {
 
 Connection::~Connection() {
     close();
+    forget_stmt_cache();  // (close forgot it already when it was connected)
     for (Statement *st : statements_) {
         st->conn_ = nullptr;
         if (Result *r = st->cursor_result_) {
@@ -325,6 +326,7 @@ void Connection::queue_stmt_close(std::uint32_t id) noexcept {
 void Connection::new_epoch() noexcept {
     ++epoch_;
     pending_closes_.clear();  // the server forgot those statements too
+    forget_stmt_cache();
 }
 
 void Connection::flush_stmt_closes() {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "cancel.hpp"
@@ -102,6 +103,7 @@ public:
 };
 
 class Statement;
+struct StmtCacheEntry;
 
 class Result {
 public:
@@ -252,6 +254,12 @@ public:
     std::uint32_t cursor_rows() const { return cursor_rows_; }
     // Why the statement cannot be used now (sets err), or Errc::ok.
     Errc usable(Error &err) const;
+    // An entry of its connection's statement cache (mywire_stmt_cached):
+    // freeing it gives it back to the cache.
+    bool cached() const { return cache_entry_ != nullptr; }
+    // mywire_stmt_free: a cache entry goes back to its cache (or is closed
+    // when it cannot be reused); any other statement is deleted.
+    static void release(Statement *st) noexcept;
 
 private:
     friend class Connection;
@@ -276,7 +284,10 @@ private:
     void build_bulk(std::string &out, std::size_t from, std::size_t to) const;
     // Without bulk execution: row i into the parameters (for build_execute).
     Errc load_batch_row(std::size_t i, Error &err);
+    // Its open cursor's result ends (the rows not fetched give STATE).
+    void end_cursor_result() noexcept;
     Connection *conn_;
+    StmtCacheEntry *cache_entry_ = nullptr;  // its entry while it is one of the cache's
     std::uint64_t epoch_ = 0;  // the connection's epoch when prepared
     bool prepared_ = false;
     bool client_side_ = false;  // prepare_client: formatted and sent as text
@@ -321,6 +332,38 @@ struct PipelineStep {
 struct Pipeline {
     std::vector<PipelineStep> steps;
     void clear() { steps.clear(); }
+};
+
+// One statement of a connection's statement cache: the entry owns it, and
+// lends it out (leased) until mywire_stmt_free gives it back (idle). Idle
+// entries are in a list, most recently used first.
+struct StmtCacheEntry {
+    Statement *st = nullptr;
+    const std::string *key = nullptr;  // the SQL text (the map's key)
+    bool leased = false;
+    StmtCacheEntry *newer = nullptr, *older = nullptr;  // the idle list
+};
+
+// The statement cache (option stmt_cache, mywire_stmt_cached): prepared
+// statements keyed by SQL text. It never holds more than `capacity` entries,
+// leased or idle, each one server statement; the least recently used idle
+// entry is closed (COM_STMT_CLOSE, queued) to make room. When the server
+// forgets the session's statements (reset, reconnect, close) the idle
+// entries go without a close, and the leased ones leave the cache (they are
+// ordinary statements then, deleted when freed).
+struct StmtCache {
+    std::unordered_map<std::string, StmtCacheEntry> entries;
+    StmtCacheEntry *newest = nullptr, *oldest = nullptr;  // idle entries
+    // A miss whose prepare runs: handed out when it ends (cached: it is in
+    // entries already, leased).
+    Statement *pending = nullptr;
+    bool pending_cached = false;
+    bool running = false;  // that prepare is the connection's call
+    std::uint64_t hits = 0, misses = 0, evictions = 0;
+
+    void unlink(StmtCacheEntry &e) noexcept;
+    void erase(StmtCacheEntry &e) noexcept;
+    void push_newest(StmtCacheEntry &e) noexcept;
 };
 
 // One connection: the options, the sans-io session and the driver that moves
@@ -413,6 +456,17 @@ public:
     std::uint64_t epoch() const { return epoch_; }
     // COM_STMT_CLOSE for id, sent ahead of the next command (no reply).
     void queue_stmt_close(std::uint32_t id) noexcept;
+    // The statement cache (stmt_cache.cpp). A hit sets out and starts no
+    // call; a miss (out stays null) starts a prepare, whose statement
+    // finish_stmt_cached hands out: a cache entry, or an ordinary statement
+    // when the cache is off, full of leased entries, or has this SQL leased.
+    Errc start_stmt_cached(std::string_view sql, Statement *&out);
+    Errc finish_stmt_cached(Statement *&out);
+    // A call of start_stmt_cached is in progress.
+    bool stmt_cached_running() const { return call_ == Call::prepare && stmt_cache_.running; }
+    const StmtCache &stmt_cache() const { return stmt_cache_; }
+    // Close every idle entry (queued COM_STMT_CLOSE); the count closed.
+    std::size_t clear_stmt_cache() noexcept;
     // Every step of p, in order; p must outlive the call.
     Errc start_pipeline(Pipeline &p);
     // Requests sent ahead of the reply being read, at most (a batch larger
@@ -500,6 +554,11 @@ private:
     Errc open_socket();
     void reset_transport();
     void new_epoch() noexcept;
+    // Statement cache internals.
+    friend class Statement;
+    void give_back(Statement &st) noexcept;
+    void drop_entry(StmtCacheEntry &e) noexcept;   // erased, its statement deleted
+    void forget_stmt_cache() noexcept;             // the server forgot the statements
     Errc check_owner(const Statement &st);
     void execute_head(Statement &st, bool streaming);  // argument unless st is this connection's
     void flush_stmt_closes();
@@ -566,6 +625,7 @@ private:
     std::vector<Statement *> statements_;
     std::uint64_t epoch_ = 1;
     std::vector<std::uint32_t> pending_closes_;
+    StmtCache stmt_cache_;
     std::unique_ptr<Result> pending_;  // the result a query / next_result call builds
     std::optional<StoreSink> store_sink_;
     std::optional<proto::RowsOp> store_op_;

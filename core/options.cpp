@@ -74,6 +74,13 @@ Errc set_max_columns(Options &o, std::uint64_t v, Error &err) {
     return Errc::ok;
 }
 
+Errc set_stmt_cache(Options &o, std::uint64_t v, Error &err) {
+    if (v > max_stmt_cache)
+        return err.set(Errc::option, "stmt_cache must be between 0 (no cache) and " + std::to_string(max_stmt_cache));
+    o.stmt_cache = static_cast<unsigned>(v);
+    return Errc::ok;
+}
+
 Errc set_max_metadata_bytes(Options &o, std::uint64_t v, Error &err) {
     if (v < (4u << 10) || v > max_packet_limit)
         return err.set(Errc::option, "max_metadata_bytes must be between 4096 and 1073741824");
@@ -230,6 +237,7 @@ Errc set_option_by_name(Options &o, std::string_view raw_key, std::string_view v
     if (key == "multi_statements") return flag(o.multi_statements);
     if (key == "cache_metadata") return flag(o.cache_metadata);
     if (key == "auto_reprepare") return flag(o.auto_reprepare);
+    if (key == "stmt_cache") return parse_uint(value, n) ? set_stmt_cache(o, n, err) : bad_value(key, err);
 
     // TLS
     if (key == "ssl_mode") {

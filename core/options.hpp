@@ -34,6 +34,9 @@ struct Options {
     // Re-prepare a statement and execute it again once when the server says
     // it must be (ER_NEED_REPREPARE, 1615).
     bool auto_reprepare = false;
+    // The statement cache (mywire_stmt_cached): at most this many server
+    // statements kept per connection, keyed by SQL text; 0 = no cache.
+    unsigned stmt_cache = 0;
     unsigned charset = 45;  // utf8mb4_general_ci
     std::vector<std::pair<std::string, std::string>> connect_attrs;
 
@@ -95,6 +98,8 @@ inline bool ssl_mode_verifies(int mode) {
     return mode == ssl_mode::verify_ca || mode == ssl_mode::verify_identity;
 }
 Errc set_compression(Options &o, int algorithm, Error &err);
+inline constexpr unsigned max_stmt_cache = 4096;
+Errc set_stmt_cache(Options &o, std::uint64_t v, Error &err);
 
 // Set an option by its URI key from text. Unknown keys and bad values give
 // Errc::option with a message naming the key.

@@ -95,13 +95,17 @@ Statement::Statement(Connection *conn) : conn_(conn) {
     if (conn_) conn_->add_statement(this);
 }
 
-Statement::~Statement() {
+void Statement::end_cursor_result() noexcept {
     if (cursor_result_) {
         // Its cursor ends: the rows not fetched yet will not come (STATE,
         // not a DONE that would look like the end).
         cursor_result_->end_cursor(true);
         cursor_result_ = nullptr;
     }
+}
+
+Statement::~Statement() {
+    end_cursor_result();
     if (!conn_) return;
     if (prepared_ && !client_side_ && epoch_ == conn_->epoch()) conn_->queue_stmt_close(id_);
     conn_->remove_statement(this);

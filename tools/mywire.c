@@ -269,6 +269,7 @@ static const struct option_spec option_specs[] = {
     {0, "format", ARG_REQUIRED, OPT_FORMAT, NULL, 0},
     {0, "pipeline", ARG_OPTIONAL, OPT_PIPELINE, NULL, 0},
     {0, "ps", ARG_NONE, OPT_PS, NULL, 0},
+    {0, "stmt-cache", ARG_REQUIRED, OPT_SETTING, "stmt_cache", 0},
     {0, "help", ARG_NONE, OPT_HELP, NULL, 0},
     {'V', "version", ARG_NONE, OPT_VERSION, NULL, 0},
 };
@@ -381,6 +382,9 @@ static void print_help(void)
           "                        binary protocol): prepared, executed, closed.\n"
           "                        The output is the same as without --ps, byte for\n"
           "                        byte; statements the server cannot prepare fail.\n"
+          "  --stmt-cache N        with --ps: keep up to N prepared statements (0..4096)\n"
+          "                        and reuse them for a statement text that comes again\n"
+          "                        (a script repeating the same INSERT is prepared once)\n"
           "  Ctrl-C while a statement runs cancels it on the server (KILL QUERY over\n"
           "  a second connection) and exits with status 130; a second Ctrl-C aborts\n"
           "  at once (the connection is closed; if the cancel had not reached the\n"
@@ -1444,11 +1448,11 @@ static int run_query(struct session *s, const char *sql, size_t len)
     statement_begin(); /* from here to statement_end(), Ctrl-C cancels */
     int rc;
     if (s->ps) {
-        /* The binary protocol: prepare, execute, and the statement freed
-         * (its COM_STMT_CLOSE goes out ahead of the next command). */
-        rc = mywire_stmt_new(s->conn, &stmt);
-        if (rc == MYWIRE_OK)
-            rc = mywire_stmt_prepare(stmt, sql, len);
+        /* The binary protocol: prepare (or, with --stmt-cache, reuse the
+         * statement of an earlier identical text), execute, and the statement
+         * freed: closed (its COM_STMT_CLOSE goes out ahead of the next
+         * command), or given back to the cache. */
+        rc = mywire_stmt_cached(s->conn, sql, len, &stmt);
         if (rc == MYWIRE_OK && mywire_stmt_param_count(stmt) > 0) {
             fprintf(stderr, "mywire: --ps: the statement has %u '?' placeholders and no values for them\n",
                     mywire_stmt_param_count(stmt));

@@ -620,7 +620,7 @@ def case_tls_usage():
                  b'--server-public-key-path FILE', b'--get-server-public-key', b'--enable-cleartext-plugin',
                  b'--compress[=ALG]', b'--compression-level N', b'--password2[=PW]', b'--password3[=PW]',
                  b'MYWIRE_PASSWORD2', b'--status', b'--allow-unverified-tls-password',
-                 b'open to a man in the middle'):
+                 b'open to a man in the middle', b'--stmt-cache N'):
         check(word in out, '--help mentions %r' % word)
 
 
@@ -987,6 +987,15 @@ def case_ps():
     # What the server cannot prepare, or placeholders without values: clear errors.
     code, out, err = run(socket_flags() + ['--ps', '-e', 'SELECT ?'])
     check(code != 0 and b'placeholder' in err, '--ps with a placeholder: %d %r' % (code, err))
+    # --stmt-cache: a text that comes again reuses its statement (SHOW is
+    # prepared too, before it runs: 1 + 1 prepares with the cache, 3 without).
+    status = "SHOW SESSION STATUS LIKE 'Com_stmt_prepare'"
+    for flags, prepares in ((['--stmt-cache', '4'], b'2'), ([], b'3'), (['--stmt-cache=0'], b'3')):
+        expect(socket_flags() + ['--ps', '--format', 'tsv'] + flags + ['-e', 'SELECT 1 AS a', '-e', 'SELECT 1 AS a',
+                                                                        '-e', status],
+               out=b'a\n1\na\n1\nVariable_name\tValue\nCom_stmt_prepare\t' + prepares + b'\n')
+    code, out, err = run(socket_flags() + ['--ps', '--stmt-cache', '4097', '-e', 'SELECT 1'])
+    check(code == 64 and err.startswith(b'mywire: bad --stmt-cache: '), '--stmt-cache 4097: %d %r' % (code, err))
     expect(['--ps', '--pipeline', '-e', 'SELECT 1'],
            err=b'mywire: --ps and --pipeline cannot be combined\n' + USAGE_TAIL, code=64)
     run(socket_flags() + ['-e', 'DROP TABLE cli_ps'])

@@ -26,7 +26,8 @@
  * update. The statement calls need their statement's connection the same
  * way: mywire_stmt_new records statement -> connection in that map and
  * mywire_stmt_free drops it (a statement whose connection was freed maps to
- * nothing, and its calls must not wait).
+ * nothing, and its calls must not wait); mywire_stmt_cached records the
+ * statement it hands out.
  *
  * `(mywire_query)(...)`, in parentheses, calls the real function. The
  * definitions are compiled into it_common.c only (IT_NB_IMPLEMENTATION).
@@ -61,6 +62,7 @@ int it_nb_stmt_prepare(mywire_stmt *stmt, const char *sql, size_t len);
 int it_nb_stmt_execute(mywire_stmt *stmt, int mode, mywire_result **out);
 int it_nb_stmt_reset(mywire_stmt *stmt);
 int it_nb_stmt_send_long_data(mywire_stmt *stmt, unsigned index, const void *data, size_t len);
+int it_nb_stmt_cached(mywire_conn *conn, const char *sql, size_t len, mywire_stmt **out);
 /* How many calls had to wait at least once, over the whole process. */
 unsigned long it_nb_waited_calls(void);
 
@@ -85,6 +87,7 @@ unsigned long it_nb_waited_calls(void);
 #define mywire_stmt_execute(st, mode, out) it_nb_stmt_execute(st, mode, out)
 #define mywire_stmt_reset(st) it_nb_stmt_reset(st)
 #define mywire_stmt_send_long_data(st, i, data, len) it_nb_stmt_send_long_data(st, i, data, len)
+#define mywire_stmt_cached(c, sql, len, out) it_nb_stmt_cached(c, sql, len, out)
 
 #ifdef IT_NB_IMPLEMENTATION
 
@@ -409,6 +412,20 @@ int it_nb_stmt_send_long_data(mywire_stmt *stmt, unsigned index, const void *dat
     mywire_conn *conn = it_nb_conn_of(stmt);
     IT_NB_COMMAND("mywire_stmt_send_long_data", conn,
                   (mywire_stmt_send_long_data)(stmt, index, data, len));
+}
+
+static int it_nb_stmt_cached_driven(mywire_conn *conn, const char *sql, size_t len, mywire_stmt **out)
+{
+    IT_NB_COMMAND("mywire_stmt_cached", conn, (mywire_stmt_cached)(conn, sql, len, out));
+}
+
+/* A hit returns at once; a miss waits like a prepare. The statement handed
+ * out (cached or not) belongs to conn. */
+int it_nb_stmt_cached(mywire_conn *conn, const char *sql, size_t len, mywire_stmt **out)
+{
+    int rc = it_nb_stmt_cached_driven(conn, sql, len, out);
+    if (rc == MYWIRE_OK && out != NULL && *out != NULL) it_nb_remember(*out, conn);
+    return rc;
 }
 
 #endif /* IT_NB_IMPLEMENTATION */

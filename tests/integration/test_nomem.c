@@ -237,6 +237,87 @@ static void test_fail_allocations_tls(void **state)
     sweep("TCP + TLS", 1, NULL, 7);
 }
 
+/* ------------------------------------------------ the statement cache */
+
+/* Leases (misses, hits, a second lease of the same SQL, an eviction),
+ * executes and gives back, with the Nth allocation failing: every call gives
+ * a documented code, nothing crashes, the cache never holds more than its
+ * bound, and once memory is back a lease works (on a reconnected handle if
+ * the failure closed it). Returns 1 when no failure happened. */
+static int cache_paths(long n, struct sweep_stats *st)
+{
+    enum { BOUND = 2 };
+    const it_env *e = it_get_env();
+    mywire_conn *conn = it_new();
+    IT_OK(conn, mywire_set_unix_socket(conn, e->socket));
+    IT_OK(conn, mywire_set_user(conn, e->user));
+    IT_OK(conn, mywire_set_password(conn, e->password));
+    IT_OK(conn, mywire_set_database(conn, e->db));
+    IT_OK(conn, mywire_set_stmt_cache(conn, BOUND));
+    IT_OK(conn, mywire_connect(conn));
+    static const char *sql[] = {"SELECT ? + 1", "SELECT ? + 1", "SELECT ? + 2", "SELECT ? + 3", "SELECT ? + 1"};
+    mywire_stmt *held[5] = {NULL};
+    int rc = MYWIRE_OK;
+    arm(n);
+    for (int k = 0; k < 5 && rc == MYWIRE_OK; k++) {
+        mywire_stmt *s = NULL;
+        rc = mywire_stmt_cached(conn, sql[k], strlen(sql[k]), &s);
+        if (check_rc(conn, rc, "stmt_cached", n)) {
+            if (s != NULL) fail_msg("N=%ld: a failed mywire_stmt_cached handed out a statement", n);
+            break;
+        }
+        if (mywire_stmt_cache_held(conn) > BOUND) fail_msg("N=%ld: the cache holds more than its bound", n);
+        rc = mywire_stmt_bind_int64(s, 0, k);
+        mywire_result *res = NULL;
+        if (rc == MYWIRE_OK) {
+            rc = mywire_stmt_execute(s, MYWIRE_BUFFERED, &res);
+            if (!check_rc(conn, rc, "execute", n)) mywire_result_free(res);
+        }
+        if (k == 0 || k == 1) {
+            held[k] = s; /* 0 and 1: the same SQL leased twice at once */
+        } else {
+            mywire_stmt_free(s);
+        }
+    }
+    disarm();
+    int clean = !failed_one;
+    for (int k = 0; k < 5; k++) mywire_stmt_free(held[k]);
+    if (mywire_stmt_cache_held(conn) > BOUND) fail_msg("N=%ld: the cache holds more than its bound", n);
+    if (rc != MYWIRE_OK) {
+        if (rc == MYWIRE_ERROR_NOMEM) ++st->nomem; else ++st->other_errors;
+        if (!mywire_is_connected(conn)) {
+            ++st->broke;
+            IT_OK(conn, mywire_connect(conn));
+        }
+    }
+    mywire_stmt *s = NULL;
+    IT_OK(conn, mywire_stmt_cached(conn, sql[0], strlen(sql[0]), &s));
+    IT_OK(conn, mywire_stmt_bind_int64(s, 0, 41));
+    mywire_result *res = NULL;
+    IT_OK(conn, mywire_stmt_execute(s, MYWIRE_BUFFERED, &res));
+    IT_ROW(res);
+    IT_VAL(res, 0, "42");
+    mywire_result_free(res);
+    mywire_stmt_free(s);
+    mywire_conn_free(conn);
+    return clean;
+}
+
+static void test_fail_every_allocation_stmt_cache(void **state)
+{
+    (void)state;
+    struct sweep_stats st = {0, 0, 0, 0};
+    long n;
+    for (n = 1; !cache_paths(n, &st); n++) {
+        ++st.runs;
+        if (n > 200000) fail_msg("stmt cache: more than 200000 allocations?");
+    }
+    print_message("stmt cache: %ld runs (each of %ld allocations failed in turn): %ld NOMEM, %ld other errors, "
+                  "%ld connections closed by the failure\n",
+                  st.runs, n, st.nomem, st.other_errors, st.broke);
+    assert_true(st.nomem > 0);
+}
+
 /* ------------------------------------------------- a 600 MB row, no room */
 
 /* In the child: 0 when all went as it should, else a line on stderr and 1. */
@@ -352,6 +433,7 @@ int main(void)
         cmocka_unit_test(test_fail_every_allocation_unix),
         cmocka_unit_test(test_fail_every_allocation_zlib),
         cmocka_unit_test(test_fail_allocations_tls),
+        cmocka_unit_test(test_fail_every_allocation_stmt_cache),
         cmocka_unit_test(test_big_row_without_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

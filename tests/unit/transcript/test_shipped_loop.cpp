@@ -118,6 +118,61 @@ void query(Ctx &x, const char *sql, int mode) {
     mywire_result_free(r);
 }
 
+
+// ---------------------------------------------------- ER_NEED_REPREPARE
+
+// A prepared "SELECT name FROM t WHERE id = ?" (one parameter, one column):
+// the server's COM_STMT_PREPARE reply with statement id `id` (DEPRECATE_EOF:
+// no EOF after the definitions).
+const char reprepare_sql[] = "SELECT name FROM t WHERE id = ?";
+std::string prepare_reply(std::uint32_t id) {
+    std::string out = framed(Bytes().u8(0).u32(id).u16(1).u16(1).u8(0).u16(0).str(), 1);
+    out += framed(column("?", "", 0xFD), 2);
+    out += framed(column("name", "t", 0xFD), 3);
+    return out;
+}
+// The execute's binary result: one row, "alice".
+std::string execute_reply() {
+    std::string out = framed("\x01", 1);
+    out += framed(column("name", "t", 0xFD), 2);
+    out += framed(Bytes().u8(0).u8(0).lenstr("alice").str(), 3);
+    out += framed(ok_packet(0, 0x0002, "", 0xFE), 4);
+    return out;
+}
+std::string need_reprepare() {
+    return framed(err_packet(1615, "HY000", "Prepared statement needs to be re-prepared"), 1);
+}
+// The client's COM_STMT_EXECUTE of statement id with the parameter 7 (a
+// LONGLONG, its type sent: new-params-bound).
+std::string execute_request(std::uint32_t id) {
+    return framed(Bytes().u8(0x17).u32(id).u8(0).u32(1).u8(0).u8(1).u8(0x08).u8(0).u64(7).str(), 0);
+}
+
+// prepare, bind 7, execute (want: its code), log the rows or the error.
+void reprepare_run(Ctx &x, bool on, int want) {
+    if (on && !x.ok(mywire_set_option(x.c, "auto_reprepare", "1"), MYWIRE_OK, "option")) return;
+    if (!connect(x)) return;
+    mywire_stmt *st = nullptr;
+    assert_int_equal(mywire_stmt_new(x.c, &st), MYWIRE_OK);
+    if (x.ok(mywire_stmt_prepare(st, reprepare_sql, std::strlen(reprepare_sql)), MYWIRE_OK, "prepare")) {
+        x.note("id " + std::to_string(mywire_stmt_id(st)));
+        mywire_stmt_bind_int64(st, 0, 7);
+        mywire_result *r = nullptr;
+        int rc = mywire_stmt_execute(st, MYWIRE_BUFFERED, &r);
+        if (x.ok(rc, want, "execute")) {
+            if (rc == MYWIRE_OK) {
+                log_rows(x, r);
+                mywire_result_free(r);
+            } else {
+                x.note(std::to_string(mywire_errno(x.c)) + " " + mywire_sqlstate(x.c) + " " + mywire_errmsg(x.c) +
+                       (r ? " result!" : ""));
+            }
+            x.note("id " + std::to_string(mywire_stmt_id(st)));
+        }
+    }
+    mywire_stmt_free(st);
+}
+
 std::vector<Script> scripts() {
     std::vector<Script> s;
     s.push_back({"login", {login_greeting(), login_ok()}, false, [](Ctx &x) { connect(x); },
@@ -236,6 +291,34 @@ std::vector<Script> scripts() {
                  "step 1 ran 1 code 0 errno 0 results 0\n"
                  "step 2 ran 1 code 1 errno 1064 results 0\n"
                  "step 3 ran 1 code 0 errno 0 results 1\ntake=0\nrow [7] NULL\nrow [8] [y]\nfetch=101\n"});
+    // auto_reprepare on: ER_NEED_REPREPARE at the execute, then the
+    // statement is prepared again (a new id) and executed once more, in the
+    // same call; the caller sees only the rows.
+    s.push_back({"reprepare-on",
+                 {login_greeting(), login_ok(), prepare_reply(1), need_reprepare(), prepare_reply(2),
+                  execute_reply()},
+                 false, [](Ctx &x) { reprepare_run(x, true, MYWIRE_OK); },
+                 "option=0\nconnect=0\nserver 10.11.6-MariaDB mysql_native_password\nprepare=0\nid 1\n"
+                 "execute=0\nrow [alice]\nfetch=101\nid 2\n"});
+    // Off (the default): the error is the caller's; the statement is as it
+    // was, and the connection goes on (a ping).
+    s.push_back({"reprepare-off",
+                 {login_greeting(), login_ok(), prepare_reply(1), need_reprepare(), framed(ok_packet(0, 0x0002), 1)},
+                 false,
+                 [](Ctx &x) {
+                     reprepare_run(x, false, MYWIRE_ERROR_SERVER);
+                     if (!x.failed) x.ok(mywire_ping(x.c), MYWIRE_OK, "ping");
+                 },
+                 "connect=0\nserver 10.11.6-MariaDB mysql_native_password\nprepare=0\nid 1\nexecute=1\n"
+                 "1615 HY000 Prepared statement needs to be re-prepared\nid 1\nping=0\n"});
+    // On, but the execute after the re-prepare fails the same way: re-prepared
+    // once only, then the error is the caller's.
+    s.push_back({"reprepare-once",
+                 {login_greeting(), login_ok(), prepare_reply(1), need_reprepare(), prepare_reply(2),
+                  need_reprepare()},
+                 false, [](Ctx &x) { reprepare_run(x, true, MYWIRE_ERROR_SERVER); },
+                 "option=0\nconnect=0\nserver 10.11.6-MariaDB mysql_native_password\nprepare=0\nid 1\n"
+                 "execute=1\n1615 HY000 Prepared statement needs to be re-prepared\nid 2\n"});
     return s;
 }
 
@@ -453,6 +536,43 @@ void short_writes(bool pipeline) {
 void test_short_writes_query(void **) { short_writes(false); }
 void test_short_writes_pipeline(void **) { short_writes(true); }
 
+
+// What the client sends for ER_NEED_REPREPARE with auto_reprepare: the
+// prepare, the execute of id 1, the same prepare again, the execute of the
+// new id 2 with the parameter types sent again (the new statement has none
+// yet); the old statement's COM_STMT_CLOSE (and the freed one's) ahead of
+// the next command, a ping.
+void test_reprepare_sent(void **) {
+    int sv[2];
+    assert_int_equal(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+    for (const std::string &f : {login_greeting(), login_ok(), prepare_reply(1), need_reprepare(), prepare_reply(2),
+                                 execute_reply(), framed(ok_packet(0, 0x0002), 1)})
+        queue(sv[1], f);
+    Script s{"reprepare-sent", {}, false, nullptr, ""};
+    Ctx x;
+    x.c = new_conn(s, sv[0]);
+    reprepare_run(x, true, MYWIRE_OK);
+    x.ok(mywire_ping(x.c), MYWIRE_OK, "ping");
+    if (x.failed) {
+        print_error("%s; log:\n%s", x.message.c_str(), x.log.c_str());
+        fail();
+    }
+    mywire_close(x.c);
+    mywire_conn_free(x.c);
+    std::string got;
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(sv[1], buf, sizeof buf, MSG_DONTWAIT)) > 0;) got.append(buf, static_cast<std::size_t>(n));
+    ::close(sv[1]);
+    std::string prepare = framed(std::string("\x16") + reprepare_sql, 0);
+    std::string want = prepare + execute_request(1) + prepare + execute_request(2) +
+                       framed(Bytes().u8(0x19).u32(1).str(), 0) + framed(Bytes().u8(0x19).u32(2).str(), 0) +
+                       framed("\x0e", 0) + framed("\x01", 0);
+    assert_true(got.size() > 4);
+    std::size_t hs = first_frame(got);
+    assert_true(got.size() >= hs);
+    assert_sv_equal(std::string_view(got).substr(hs), want);
+}
+
 }  // namespace
 
 int main() {
@@ -460,6 +580,7 @@ int main() {
         cmocka_unit_test(test_scripts),
         cmocka_unit_test(test_short_writes_query),
         cmocka_unit_test(test_short_writes_pipeline),
+        cmocka_unit_test(test_reprepare_sent),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
