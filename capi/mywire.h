@@ -747,9 +747,11 @@ MYWIRE_API void mywire_conn_discard(mywire_conn *conn);
 /* -------------------------------------------------------------- pipelines
  *
  * A pipeline is a batch of commands -- queries, pings, connection resets,
- * database changes -- sent together (in one write when they fit in 64 KiB;
+ * database changes, and prepared statements (see "prepared statements in
+ * pipelines" below) -- sent together (in one write when they fit in 64 KiB;
  * larger batches go out in windows of that size, so that neither side blocks
- * writing) and answered in order. Each step keeps its own outcome: an error
+ * writing: once the first window is full, more requests go out whenever
+ * half of it has been answered) and answered in order. Each step keeps its own outcome: an error
  * in one step is reported on that step, and the later steps still run, as
  * the server runs them. Query results are buffered (as with MYWIRE_BUFFERED)
  * and taken from the pipeline afterwards; a multi-statement query gives one
@@ -925,9 +927,10 @@ typedef struct mywire_stmt mywire_stmt;
  *
  * A failing prepare step is reported on that step (SERVER with the
  * server's error, as for mywire_stmt_prepare); every execute step that
- * depends on it fails with STATE and a message naming the prepare step (a
- * direct one was sent, and the server refused it too; nothing ran), and the
- * later steps still run. A failing execute is reported on its step like a
+ * depends on it fails with STATE and a message naming the prepare step and
+ * its error (a direct one went out with the prepare: MariaDB refuses an
+ * execute of 0xFFFFFFFF after a failed prepare, and the message says so),
+ * and the later steps still run. A failing execute is reported on its step like a
  * failing query.
  *
  * mywire_pipeline_add_stmt_close(p, stmt) adds a COM_STMT_CLOSE of stmt (no

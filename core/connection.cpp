@@ -772,7 +772,7 @@ bool Connection::pipeline_stmt_id(PipelineStep &st, std::uint32_t &id, bool &wai
                 st.no_reply = true;
                 return false;
             }
-            pipeline_dependent_failed(st);
+            pipeline_dependent_failed(st, true);
             return false;
         }
         id = d.stmt_id;
@@ -789,14 +789,16 @@ bool Connection::pipeline_stmt_id(PipelineStep &st, std::uint32_t &id, bool &wai
     return true;
 }
 
-void Connection::pipeline_dependent_failed(PipelineStep &st) {
+void Connection::pipeline_dependent_failed(PipelineStep &st, bool refused) {
     const PipelineStep &d = pipe_->steps[st.depends];
     st.code = Errc::state;
     st.server_errno = 0;
     st.sqlstate = "HY000";
     st.message = "not executed: its prepare (pipeline step " + std::to_string(st.depends) + ") failed";
     if (!d.message.empty()) st.message += ": " + d.message;
-    if (st.direct) st.message += " (this execute went out with the prepare, and the server refused it too)";
+    if (st.direct)
+        st.message += refused ? " (it went out with the prepare, and the server refused it too)"
+                              : " (it went out with the prepare, and the server ran it: its results were dropped)";
     st.results.clear();
     st.no_reply = !st.direct;
 }
@@ -859,6 +861,10 @@ bool Connection::pipeline_next(Progress &p) {
                 // The server now has this step's types, maybe not the ones a
                 // later mywire_stmt_execute would skip.
                 st.stmt->types_known_ = false;
+                if (Result *old = st.stmt->cursor_result_) {  // executing again closes its cursor
+                    old->end_cursor(old == active_);
+                    st.stmt->cursor_result_ = nullptr;
+                }
                 break;
             }
             }
@@ -960,7 +966,7 @@ void Connection::pipeline_step_done(PipelineStep &st) {
             s->prepared_ = false;
     } else if (st.kind == PipelineStep::Kind::execute && st.depends != PipelineStep::none &&
                !pipe_->steps[st.depends].prepared && !st.no_reply) {
-        pipeline_dependent_failed(st);  // sent with its prepare, which failed
+        pipeline_dependent_failed(st, st.code != Errc::ok);  // sent with its prepare, which failed
         st.ran = true;
     }
     st.op.reset();

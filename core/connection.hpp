@@ -502,7 +502,9 @@ private:
     // must wait for its prepare's reply, `wait` says which).
     bool pipeline_stmt_id(PipelineStep &st, std::uint32_t &id, bool &wait);
     void pipeline_prepared(PipelineStep &st);  // a prepare step's reply is in
-    void pipeline_dependent_failed(PipelineStep &st);
+    // An execute whose prepare step failed; refused: the server's own answer
+    // to it (sent with the prepare) was an error too.
+    void pipeline_dependent_failed(PipelineStep &st, bool refused);
     bool direct_execution() const;  // MariaDB 10.2+: statement id 0xFFFFFFFF
     std::size_t last_prepare_sent_ = PipelineStep::none;
     bool window_open_ = true;  // requests may go out until the window is full
