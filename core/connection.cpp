@@ -75,7 +75,7 @@ void RowArena::clear() {
     }
     blocks_.clear();
     left_ = 0;
-    next_block_ = 8 * 1024;
+    next_block_ = first_block;
     bytes_ = 0;
 }
 

@@ -56,7 +56,10 @@ public:
 private:
     std::vector<Block> blocks_;
     std::size_t left_ = 0;
-    std::size_t next_block_ = 8 * 1024;  // small results stay small
+    // Small results stay small: a one-row result (a pipeline holds thousands)
+    // takes a few hundred bytes, not a block of 8 KiB.
+    static constexpr std::size_t first_block = 512;
+    std::size_t next_block_ = first_block;
     std::uint64_t bytes_ = 0;
 };
 
