@@ -49,6 +49,13 @@ static unsigned long unwatch(void)
     return __atomic_load_n(&sends_seen, __ATOMIC_RELAXED);
 }
 
+/* The _nb twin runs at the same time: its own procedure. */
+#ifdef MYWIRE_IT_NONBLOCKING_H
+#define T(name) name "_nb"
+#else
+#define T(name) name
+#endif
+
 /* ------------------------------------------------------------ helpers */
 
 static mywire_conn *handle(const char *option, const char *option2)
@@ -545,6 +552,66 @@ static void test_statement_freed_mid_batch(void **state)
     mywire_conn_free(c);
 }
 
+/* A CALL as a pipelined execute: one binary result per result set, the OUT
+ * parameters' last (prepared in the same batch, one round trip). */
+static void test_call_in_pipeline(void **state)
+{
+    (void)state;
+    mywire_conn *c = handle(NULL, NULL);
+    it_exec(c, "DROP PROCEDURE IF EXISTS " T("it_stmt_pipe_proc"));
+    it_exec(c, "CREATE PROCEDURE " T("it_stmt_pipe_proc") "(IN a INT, OUT b INT)\n"
+               "BEGIN\n"
+               "  SELECT a AS x;\n"
+               "  SELECT seq FROM seq_1_to_3;\n"
+               "  SET b = a * 2;\n"
+               "END");
+    mywire_stmt *st = NULL;
+    IT_OK(c, mywire_stmt_new(c, &st));
+    mywire_pipeline *p = NULL;
+    assert_int_equal(mywire_pipeline_new(&p), MYWIRE_OK);
+    add_prepare(p, st, "CALL " T("it_stmt_pipe_proc") "(?, ?)");
+    IT_OK(c, mywire_stmt_bind_int32(st, 0, 21));
+    IT_OK(c, mywire_stmt_bind_null(st, 1));
+    IT_OK(c, mywire_pipeline_add_execute(p, st));
+    add_query(p, "SELECT 'after'");
+    IT_OK(c, mywire_pipeline_run(c, p));
+    assert_int_equal(mywire_pipeline_step_code(p, 1), MYWIRE_OK);
+    assert_int_equal(mywire_pipeline_step_direct(p, 1), 1);
+    /* x, seq, the OUT parameters, and the CALL's own OK. */
+    unsigned n = mywire_pipeline_result_count(p, 1);
+    assert_int_equal(n, 4);
+    mywire_result *res = NULL;
+    int64_t v = 0;
+    IT_OK(c, mywire_pipeline_take_result(p, 1, 0, &res));
+    assert_int_equal(mywire_result_is_binary(res), 1);
+    IT_ROW(res);
+    assert_int_equal(mywire_get_int64(res, 0, &v), MYWIRE_OK);
+    assert_int_equal(v, 21);
+    mywire_result_free(res);
+    IT_OK(c, mywire_pipeline_take_result(p, 1, 1, &res));
+    assert_int_equal(mywire_result_is_binary(res), 1);
+    assert_int_equal(mywire_row_count(res), 3);
+    mywire_result_free(res);
+    IT_OK(c, mywire_pipeline_take_result(p, 1, 2, &res));
+    assert_int_equal(mywire_result_is_binary(res), 1);
+    assert_true(mywire_status_flags(res) & MYWIRE_STATUS_PS_OUT_PARAMS);
+    IT_ROW(res);
+    assert_int_equal(mywire_get_int64(res, 0, &v), MYWIRE_OK);
+    assert_int_equal(v, 42);
+    mywire_result_free(res);
+    IT_OK(c, mywire_pipeline_take_result(p, 1, 3, &res));
+    assert_int_equal(mywire_column_count(res), 0);
+    mywire_result_free(res);
+    IT_OK(c, mywire_pipeline_take_result(p, 2, 0, &res));
+    IT_ROW(res);
+    IT_VAL(res, 0, "after");
+    mywire_result_free(res);
+    mywire_pipeline_free(p);
+    mywire_stmt_free(st);
+    it_exec(c, "DROP PROCEDURE " T("it_stmt_pipe_proc"));
+    mywire_conn_free(c);
+}
+
 /* ------------------------------------------------------------- misuse */
 
 static void test_misuse(void **state)
@@ -627,6 +694,7 @@ int main(void)
         cmocka_unit_test(test_errors_mid_pipeline),
         cmocka_unit_test(test_tls_and_compression),
         cmocka_unit_test(test_statement_freed_mid_batch),
+        cmocka_unit_test(test_call_in_pipeline),
         cmocka_unit_test(test_misuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
