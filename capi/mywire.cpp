@@ -1164,6 +1164,24 @@ int query_attr(mywire_conn *conn, const char *name, F &&encode) {
 
 }  // namespace
 
+// ----------------------------------------------- statements in pipelines
+
+namespace {
+
+template <class F>
+int add_stmt_step(mywire_pipeline *p, mywire_stmt *stmt, F &&f) {
+    if (!p || !stmt) return MYWIRE_ERROR_ARGUMENT;
+    try {
+        return static_cast<int>(f(*PL(p), *S(stmt)));
+    } catch (const std::bad_alloc &) {
+        return MYWIRE_ERROR_NOMEM;
+    } catch (...) {
+        return MYWIRE_ERROR_INTERNAL;
+    }
+}
+
+}  // namespace
+
 extern "C" {
 
 int mywire_query_attributes_supported(const mywire_conn *conn) {
@@ -1207,6 +1225,26 @@ int mywire_query_attr_clear(mywire_conn *conn) {
 }
 unsigned mywire_query_attr_count(const mywire_conn *conn) {
     return conn ? static_cast<unsigned>(C(conn)->query_attr_count()) : 0;
+}
+
+int mywire_pipeline_add_prepare(mywire_pipeline *p, mywire_stmt *stmt, const char *sql, size_t len) {
+    if (!sql && len) return MYWIRE_ERROR_ARGUMENT;
+    return add_stmt_step(p, stmt, [&](mywire::Pipeline &pl, Statement &st) {
+        return pl.add_prepare(st, std::string_view(sql ? sql : "", len));
+    });
+}
+
+int mywire_pipeline_add_execute(mywire_pipeline *p, mywire_stmt *stmt) {
+    return add_stmt_step(p, stmt, [](mywire::Pipeline &pl, Statement &st) { return pl.add_execute(st); });
+}
+
+int mywire_pipeline_add_stmt_close(mywire_pipeline *p, mywire_stmt *stmt) {
+    return add_stmt_step(p, stmt, [](mywire::Pipeline &pl, Statement &st) { return pl.add_stmt_close(st); });
+}
+
+int mywire_pipeline_step_direct(const mywire_pipeline *p, size_t i) {
+    const mywire::PipelineStep *st = step_at(p, i);
+    return st && st->direct ? 1 : 0;
 }
 
 }  // extern "C"

@@ -753,9 +753,11 @@ MYWIRE_API void mywire_conn_discard(mywire_conn *conn);
 /* -------------------------------------------------------------- pipelines
  *
  * A pipeline is a batch of commands -- queries, pings, connection resets,
- * database changes -- sent together (in one write when they fit in 64 KiB;
+ * database changes, and prepared statements (see "prepared statements in
+ * pipelines" below) -- sent together (in one write when they fit in 64 KiB;
  * larger batches go out in windows of that size, so that neither side blocks
- * writing) and answered in order. Each step keeps its own outcome: an error
+ * writing: once the first window is full, more requests go out whenever
+ * half of it has been answered) and answered in order. Each step keeps its own outcome: an error
  * in one step is reported on that step, and the later steps still run, as
  * the server runs them. Query results are buffered (as with MYWIRE_BUFFERED)
  * and taken from the pipeline afterwards; a multi-statement query gives one
@@ -883,6 +885,84 @@ MYWIRE_API int mywire_pipeline_take_result(mywire_pipeline *p, size_t i, unsigne
  * auto_reprepare (off by default) re-prepares and re-executes once when the
  * server answers an execute with ER_NEED_REPREPARE (1615). */
 typedef struct mywire_stmt mywire_stmt;
+
+/* ----------------------------------------- prepared statements in pipelines
+ *
+ * Statement steps (since 0.5): a pipeline can execute prepared statements,
+ * prepare them and close them, all in the same batch as its other steps.
+ *
+ * mywire_pipeline_add_execute(p, stmt) adds a COM_STMT_EXECUTE of stmt with
+ * its bindings as they are now: they are copied into the step, so the caller
+ * may bind other values and add the statement again (20,000 point selects
+ * of one statement with different ids are 20,000 steps, sent in as few
+ * writes as the 64 KiB window allows). Its result -- binary rows, buffered --
+ * is taken with mywire_pipeline_take_result() like a query's (a CALL gives
+ * several). The step never opens a cursor (mywire_stmt_set_cursor is not
+ * used), sends the parameter types every time, and cannot use long data
+ * (ARGUMENT: bind the value instead). A client-side statement
+ * (mywire_stmt_prepare_client) becomes a query step, formatted now. Errors
+ * when adding: ARGUMENT (a parameter not bound, long data, DEFAULT/IGNORE,
+ * a NULL handle), STATE (the statement is not prepared and no prepare step
+ * for it precedes, or its connection is gone or was reset since), NOMEM;
+ * the message is the connection's (mywire_errmsg) when no call runs on it.
+ *
+ * mywire_pipeline_add_prepare(p, stmt, sql, len) adds a COM_STMT_PREPARE of
+ * sql for stmt. The execute and close steps of stmt added after it use the
+ * statement it prepares. Because the steps are sent before any reply, the
+ * parameters are bound before the server has said how many there are: the
+ * call counts the '?' placeholders as the server's lexer does (not inside
+ * string literals, quoted identifiers or comments; see
+ * mywire_stmt_prepare_client) and gives stmt that many unbound parameters
+ * at once, to bind for the executes that follow (ARGUMENT for an
+ * unterminated quote or comment). Until the pipeline has run, do not use
+ * stmt outside it. When the reply comes, stmt is prepared (its id,
+ * parameter and column definitions; an earlier server statement of the
+ * handle is closed) -- or, if the server counts another number of
+ * parameters, the step fails with ARGUMENT, the new server statement is
+ * closed and stmt is left unprepared.
+ *
+ * One round trip: on MariaDB 10.2 and later, an execute or close right
+ * behind its prepare step (no other prepare step in between) names the
+ * statement 0xFFFFFFFF, "the statement prepared last", and is sent in the
+ * same write as the prepare, without waiting for its reply;
+ * mywire_pipeline_step_direct() says a step went out so. Elsewhere (MySQL,
+ * older MariaDB, or another prepare step in between) the step waits: the
+ * steps before it are sent, the prepare's reply is read, and the rest of
+ * the batch goes out in a second write with the real id -- the outcome is
+ * the same, one round trip more.
+ *
+ * A failing prepare step is reported on that step (SERVER with the
+ * server's error, as for mywire_stmt_prepare); every execute step that
+ * depends on it fails with STATE and a message naming the prepare step and
+ * its error (a direct one went out with the prepare: MariaDB refuses an
+ * execute of 0xFFFFFFFF after a failed prepare, and the message says so),
+ * and the later steps still run. A failing execute is reported on its step like a
+ * failing query.
+ *
+ * mywire_pipeline_add_stmt_close(p, stmt) adds a COM_STMT_CLOSE of stmt (no
+ * reply; the step counts as run once sent): after the run stmt is no longer
+ * prepared, and executing it is STATE until it is prepared again. Closing a
+ * statement whose prepare step failed sends nothing.
+ *
+ *     mywire_pipeline_add_prepare(p, st, "SELECT v FROM t WHERE id = ?", 28);
+ *     for (int64_t id = 1; id <= 3; id++) {
+ *         mywire_stmt_bind_int64(st, 0, id);
+ *         mywire_pipeline_add_execute(p, st);     // steps 1, 2, 3
+ *     }
+ *     mywire_pipeline_add_stmt_close(p, st);      // one write, one round trip
+ *     mywire_pipeline_run(conn, p);
+ *
+ * The statement handles must stay alive until the pipeline is run (freeing
+ * one while the batch runs, on a non-blocking connection, is safe: its
+ * steps not sent yet fail with STATE). mywire_pipeline_run() is ARGUMENT
+ * when a step's statement belongs to another connection. */
+MYWIRE_API int mywire_pipeline_add_prepare(mywire_pipeline *p, mywire_stmt *stmt, const char *sql, size_t len);
+MYWIRE_API int mywire_pipeline_add_execute(mywire_pipeline *p, mywire_stmt *stmt);
+MYWIRE_API int mywire_pipeline_add_stmt_close(mywire_pipeline *p, mywire_stmt *stmt);
+/* 1 when step i (an execute or close after its prepare step) was sent
+ * without waiting for the prepare's reply (MariaDB's statement id
+ * 0xFFFFFFFF); 0 otherwise. */
+MYWIRE_API int mywire_pipeline_step_direct(const mywire_pipeline *p, size_t i);
 
 /* A date, time or datetime (all fields int32_t, for FFI). kind is one of
  * mywire_time_kind. TIME: day is 0, hour holds all the hours (0..838) and

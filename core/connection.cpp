@@ -75,7 +75,7 @@ void RowArena::clear() {
     }
     blocks_.clear();
     left_ = 0;
-    next_block_ = 8 * 1024;
+    next_block_ = first_block;
     bytes_ = 0;
 }
 
@@ -309,6 +309,28 @@ void Connection::remove_statement(Statement *st) noexcept {
             }
         }
         stmt_ = nullptr;
+    }
+    if (call_ == Call::pipeline && pipe_) {
+        // Freed while a batch with its steps runs: the steps not sent yet
+        // fail, the replies of those sent are read with a copy of the
+        // columns a server caching metadata may skip.
+        proto::ResultHead *orphan = nullptr;
+        for (std::size_t i = read_next_; i < pipe_->steps.size(); ++i) {
+            PipelineStep &ps = pipe_->steps[i];
+            if (ps.stmt != st) continue;
+            ps.stmt = nullptr;
+            if (!orphan) {
+                try {
+                    orphan = &pipe_orphans_.emplace_back();
+                    proto::copy_head(st->columns_, *orphan);
+                } catch (...) {
+                    orphan = nullptr;  // out of memory: a skipped head then fails cleanly
+                }
+            }
+            ps.cols = orphan;
+            if (ps.kind == PipelineStep::Kind::execute && ps.op)
+                static_cast<proto::ResultHeadOp &>(*ps.op).set_cached_columns(orphan);
+        }
     }
     auto it = std::find(statements_.begin(), statements_.end(), st);
     if (it != statements_.end()) statements_.erase(it);
@@ -668,9 +690,42 @@ Connection::Progress Connection::on_prepare_done() {
 
 // ------------------------------------------------------------- pipelines
 
+bool Connection::direct_execution() const {
+    if (!server.is_mariadb) return false;
+    // "10.2.x-MariaDB...": from 10.2 on, id 0xFFFFFFFF names the statement
+    // prepared last (and fails when that prepare failed).
+    unsigned major = 0, minor = 0;
+    std::size_t i = 0;
+    const std::string &v = server.version;
+    while (i < v.size() && v[i] >= '0' && v[i] <= '9') major = major * 10 + (v[i++] - '0');
+    if (i < v.size() && v[i] == '.') ++i;
+    while (i < v.size() && v[i] >= '0' && v[i] <= '9') minor = minor * 10 + (v[i++] - '0');
+    return major > 10 || (major == 10 && minor >= 2);
+}
+
 Errc Connection::start_pipeline(Pipeline &p) {
     if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
+    // Statement steps: each statement must be one of this connection's, alive.
+    std::vector<const Statement *> mine;
+    for (std::size_t i = 0; i < p.steps.size(); ++i) {
+        const PipelineStep &st = p.steps[i];
+        if (!st.stmt) continue;
+        if (mine.empty()) {
+            mine.assign(statements_.begin(), statements_.end());
+            std::sort(mine.begin(), mine.end());
+        }
+        if (st.owner != this || !std::binary_search(mine.begin(), mine.end(), st.stmt))
+            return session.err.set(Errc::argument, "pipeline step " + std::to_string(i) +
+                                                       ": its statement belongs to another connection "
+                                                       "(or was freed)");
+    }
     for (PipelineStep &st : p.steps) {
+        st.prepared = st.direct = st.no_reply = st.later_result = false;
+        st.request_bytes = 0;
+        if (st.kind == PipelineStep::Kind::prepare) st.stmt_id = 0;
+        st.prep_params.reset();
+        st.prep_columns.reset();
+        st.cols = st.stmt ? &st.stmt->columns_ : nullptr;
         st.ran = false;
         st.code = Errc::ok;
         st.server_errno = 0;
@@ -682,59 +737,183 @@ Errc Connection::start_pipeline(Pipeline &p) {
     }
     pipe_ = &p;
     send_next_ = read_next_ = in_flight_ = 0;
+    last_prepare_sent_ = PipelineStep::none;
+    window_open_ = true;
+    pipe_orphans_.clear();
     return begin(Call::pipeline, nullptr);
+}
+
+// The id a statement step is sent with: its statement's (checked against
+// the one it was added with), the one its prepare step's reply gave, or
+// 0xFFFFFFFF right behind that prepare (MariaDB: no wait for the reply).
+bool Connection::pipeline_stmt_id(PipelineStep &st, std::uint32_t &id, bool &wait) {
+    wait = false;
+    auto fail = [&](Errc code, std::string msg) {
+        st.code = code;
+        st.server_errno = 0;
+        st.sqlstate = "HY000";
+        st.message = std::move(msg);
+        st.no_reply = true;
+        return false;
+    };
+    const bool close = st.kind == PipelineStep::Kind::stmt_close;
+    if (!st.stmt) {
+        if (close) {  // its free closes it
+            st.no_reply = true;
+            return false;
+        }
+        return fail(Errc::state, "not sent: the statement was freed while the pipeline ran");
+    }
+    if (st.depends != PipelineStep::none) {
+        if (last_prepare_sent_ == st.depends && direct_execution()) {
+            id = 0xFFFFFFFFu;
+            st.direct = true;
+            return true;
+        }
+        if (read_next_ <= st.depends) {  // its prepare's reply first
+            wait = true;
+            return false;
+        }
+        PipelineStep &d = pipe_->steps[st.depends];
+        if (!d.prepared) {
+            if (close) {  // nothing to close
+                st.no_reply = true;
+                return false;
+            }
+            pipeline_dependent_failed(st, true);
+            return false;
+        }
+        id = d.stmt_id;
+        return true;
+    }
+    const Statement &s = *st.stmt;
+    if (st.epoch != epoch_)
+        return fail(Errc::state, "not sent: the statement was prepared on an earlier session of the connection "
+                                 "(it was closed, reconnected or reset, and the server forgot the statement)");
+    if (!s.prepared_ || s.client_side_ || s.id_ != st.stmt_id || s.epoch_ != st.epoch)
+        return fail(Errc::state, "not sent: the statement was prepared again or closed after this step was "
+                                 "added (add the step again)");
+    id = st.stmt_id;
+    return true;
+}
+
+void Connection::pipeline_dependent_failed(PipelineStep &st, bool refused) {
+    const PipelineStep &d = pipe_->steps[st.depends];
+    st.code = Errc::state;
+    st.server_errno = 0;
+    st.sqlstate = "HY000";
+    st.message = "not executed: its prepare (pipeline step " + std::to_string(st.depends) + ") failed";
+    if (!d.message.empty()) st.message += ": " + d.message;
+    if (st.direct)
+        st.message += refused ? " (it went out with the prepare, and the server refused it too)"
+                              : " (it went out with the prepare, and the server ran it: its results were dropped)";
+    st.results.clear();
+    st.no_reply = !st.direct;
 }
 
 bool Connection::pipeline_next(Progress &p) {
     std::vector<PipelineStep> &steps = pipe_->steps;
-    // Requests go out ahead of the replies, within the window.
-    while (send_next_ < steps.size() && (send_next_ == read_next_ || in_flight_ < pipeline_window)) {
-        PipelineStep &st = steps[send_next_];
-        namespace cmd = proto::command;
-        using Reply = proto::SimpleCommandOp::Reply;
-        switch (st.kind) {
-        case PipelineStep::Kind::query: {
-            st.current = std::make_unique<Result>(nullptr, false);
-            auto op = std::make_unique<proto::ResultHeadOp>(st.current->head, head_limits());
-            op->set_query(st.arg, proto::ResultHeadOp::query_prefix(session));  // no attributes
-            st.op = std::move(op);
-            break;
+    namespace cmd = proto::command;
+    using Reply = proto::SimpleCommandOp::Reply;
+    using Kind = PipelineStep::Kind;
+    for (;;) {
+        // Requests go out ahead of the replies, within the window: once
+        // it is full, again when half of it was answered (so that a long
+        // batch goes out in writes of half a window, not one per reply).
+        if (in_flight_ <= pipeline_window / 2) window_open_ = true;
+        while (send_next_ < steps.size() &&
+               (send_next_ == read_next_ || (window_open_ && in_flight_ < pipeline_window))) {
+            PipelineStep &st = steps[send_next_];
+            switch (st.kind) {
+            case Kind::query: {
+                st.current = std::make_unique<Result>(nullptr, false);
+                auto op = std::make_unique<proto::ResultHeadOp>(st.current->head, head_limits());
+                op->set_query(st.arg, proto::ResultHeadOp::query_prefix(session));  // no attributes
+                st.op = std::move(op);
+                break;
+            }
+            case Kind::ping:
+                st.op = std::make_unique<proto::SimpleCommandOp>(cmd::ping, std::string_view(), Reply::ok);
+                break;
+            case Kind::reset:
+                st.op = std::make_unique<proto::SimpleCommandOp>(cmd::reset_connection, std::string_view(), Reply::ok);
+                break;
+            case Kind::init_db:
+                st.op = std::make_unique<proto::SimpleCommandOp>(cmd::init_db, st.arg, Reply::ok);
+                break;
+            case Kind::prepare:
+                st.prep_params = std::make_unique<proto::ResultHead>();
+                st.prep_columns = std::make_unique<proto::ResultHead>();
+                st.op = std::make_unique<proto::PrepareOp>(st.arg, *st.prep_params, *st.prep_columns, head_limits());
+                break;
+            case Kind::execute:
+            case Kind::stmt_close: {
+                std::uint32_t id = 0;
+                bool wait = false;
+                if (!pipeline_stmt_id(st, id, wait)) {
+                    if (wait) goto read_side;  // sent once the prepare's reply is in
+                    ++send_next_;              // failed (or nothing to close): no request
+                    continue;
+                }
+                for (int b = 0; b < 4; ++b) st.arg[b] = static_cast<char>((id >> (8 * b)) & 0xFF);
+                if (st.kind == Kind::stmt_close) {
+                    st.op = std::make_unique<proto::SendOnlyOp>(cmd::stmt_close, st.arg);
+                    if (last_prepare_sent_ == st.depends) last_prepare_sent_ = PipelineStep::none;
+                    break;
+                }
+                st.current = std::make_unique<Result>(nullptr, false, true);
+                auto op = std::make_unique<proto::ResultHeadOp>(st.current->head, head_limits());
+                op->set_request(cmd::stmt_execute, st.arg);
+                op->set_cached_columns(st.cols);
+                st.op = std::move(op);
+                // The server now has this step's types, maybe not the ones a
+                // later mywire_stmt_execute would skip.
+                st.stmt->types_known_ = false;
+                if (Result *old = st.stmt->cursor_result_) {  // executing again closes its cursor
+                    old->end_cursor(old == active_);
+                    st.stmt->cursor_result_ = nullptr;
+                }
+                break;
+            }
+            }
+            // The first resume of every command op only builds its request.
+            if (st.op->resume(session) != proto::Action::write) {
+                p = fail_progress(session.err.set(Errc::internal, "a pipelined command did not start with a request"));
+                return false;
+            }
+            if (session.new_command) {
+                transport_.begin_command();
+                session.new_command = false;
+            }
+            st.request_bytes = session.wbuf.size();
+            if (Errc rc = transport_.send(session.wbuf, session.err); rc != Errc::ok) {
+                p = fail_progress(rc);
+                return false;
+            }
+            if (st.kind == Kind::prepare) last_prepare_sent_ = send_next_;
+            if (st.kind == Kind::stmt_close) {
+                st.no_reply = true;  // COM_STMT_CLOSE has none
+                st.op.reset();
+                st.request_bytes = 0;
+            }
+            // Where this command's reply starts: plain and compressed ids.
+            st.seq_after = session.seq;
+            st.cseq_after = transport_.sequence();
+            in_flight_ += st.request_bytes;
+            ++send_next_;
+            if (in_flight_ >= pipeline_window) window_open_ = false;
         }
-        case PipelineStep::Kind::ping:
-            st.op = std::make_unique<proto::SimpleCommandOp>(cmd::ping, std::string_view(), Reply::ok);
-            break;
-        case PipelineStep::Kind::reset:
-            st.op = std::make_unique<proto::SimpleCommandOp>(cmd::reset_connection, std::string_view(), Reply::ok);
-            break;
-        case PipelineStep::Kind::init_db:
-            st.op = std::make_unique<proto::SimpleCommandOp>(cmd::init_db, st.arg, Reply::ok);
-            break;
-        }
-        // The first resume of every command op only builds its request.
-        if (st.op->resume(session) != proto::Action::write) {
-            p = fail_progress(session.err.set(Errc::internal, "a pipelined command did not start with a request"));
+    read_side:
+        // Steps without a reply end in their turn.
+        while (read_next_ < send_next_ && steps[read_next_].no_reply) pipeline_step_done(steps[read_next_]);
+        if (read_next_ == steps.size()) {
+            p = Progress::done;
+            call_done_ = true;
+            call_rc_ = Errc::ok;
             return false;
         }
-        if (session.new_command) {
-            transport_.begin_command();
-            session.new_command = false;
-        }
-        st.request_bytes = session.wbuf.size();
-        if (Errc rc = transport_.send(session.wbuf, session.err); rc != Errc::ok) {
-            p = fail_progress(rc);
-            return false;
-        }
-        // Where this command's reply starts: plain and compressed ids.
-        st.seq_after = session.seq;
-        st.cseq_after = transport_.sequence();
-        in_flight_ += st.request_bytes;
-        ++send_next_;
-    }
-    if (read_next_ == steps.size()) {
-        p = Progress::done;
-        call_done_ = true;
-        call_rc_ = Errc::ok;
-        return false;
+        if (read_next_ < send_next_) break;
+        // Nothing in flight: send on.
     }
     PipelineStep &st = steps[read_next_];
     session.seq = st.seq_after;
@@ -743,8 +922,61 @@ bool Connection::pipeline_next(Progress &p) {
     return true;
 }
 
+// A prepare step's reply is in: the statement is prepared (or the step
+// failed: the SQL has another number of parameters than were bound for).
+void Connection::pipeline_prepared(PipelineStep &st) {
+    const proto::PrepareOk ok = static_cast<proto::PrepareOp &>(*st.op).ok;
+    st.stmt_id = ok.statement_id;
+    if (ok.params != st.declared_params) {
+        queue_stmt_close(ok.statement_id);
+        st.code = Errc::argument;
+        st.server_errno = 0;
+        st.sqlstate = "HY000";
+        st.message = "the server counts " + std::to_string(ok.params) + " parameters in the statement, " +
+                     std::to_string(st.declared_params) +
+                     " placeholders were found in its SQL and bound: the statement was closed and the "
+                     "steps that use it fail (prepare it again)";
+        if (Statement *s = st.stmt) {
+            if (s->prepared_ && !s->client_side_ && s->epoch_ == epoch_) queue_stmt_close(s->id_);
+            s->prepared_ = false;
+            s->params_.clear();
+        }
+        return;
+    }
+    st.prepared = true;
+    Statement *s = st.stmt;
+    if (!s) {  // freed meanwhile: its executes sent already read with these columns
+        if (st.cols) *st.cols = std::move(*st.prep_columns);
+        queue_stmt_close(ok.statement_id);
+        return;
+    }
+    if (s->prepared_ && !s->client_side_ && s->epoch_ == epoch_ && s->id_ != ok.statement_id)
+        queue_stmt_close(s->id_);
+    s->sql_ = st.arg;
+    s->id_ = ok.statement_id;
+    s->epoch_ = epoch_;
+    s->prepared_ = true;
+    s->client_side_ = false;
+    s->params_head_ = std::move(*st.prep_params);
+    s->columns_ = std::move(*st.prep_columns);  // vectors move: the column pointers stay valid
+    if (s->params_.size() != ok.params) s->params_.assign(ok.params, proto::Param{});
+    s->types_known_ = false;
+    s->sent_types_.clear();
+}
+
 void Connection::pipeline_step_done(PipelineStep &st) {
-    st.ran = true;
+    st.ran = !st.no_reply || (st.kind == PipelineStep::Kind::stmt_close && st.code == Errc::ok);
+    if (st.kind == PipelineStep::Kind::stmt_close && st.ran) {
+        // Closed now (in order: a prepare before it has been read): the
+        // statement is no longer prepared, and its free sends nothing.
+        std::uint32_t id = st.depends != PipelineStep::none ? pipe_->steps[st.depends].stmt_id : st.stmt_id;
+        if (Statement *s = st.stmt; s && s->prepared_ && !s->client_side_ && s->id_ == id && s->epoch_ == epoch_)
+            s->prepared_ = false;
+    } else if (st.kind == PipelineStep::Kind::execute && st.depends != PipelineStep::none &&
+               !pipe_->steps[st.depends].prepared && !st.no_reply) {
+        pipeline_dependent_failed(st, st.code != Errc::ok);  // sent with its prepare, which failed
+        st.ran = true;
+    }
     st.op.reset();
     st.current.reset();
     in_flight_ -= std::min(in_flight_, st.request_bytes);
@@ -754,7 +986,12 @@ void Connection::pipeline_step_done(PipelineStep &st) {
 
 Connection::Progress Connection::pipeline_op_done() {
     PipelineStep &st = pipe_->steps[read_next_];
-    if (st.kind != PipelineStep::Kind::query) {
+    if (st.kind == PipelineStep::Kind::prepare) {
+        pipeline_prepared(st);
+        pipeline_step_done(st);
+        return Progress::more;
+    }
+    if (st.kind != PipelineStep::Kind::query && st.kind != PipelineStep::Kind::execute) {
         if (st.kind == PipelineStep::Kind::reset) {
             new_epoch();  // the server forgot the statements
             query_attrs_.clear();
@@ -763,6 +1000,14 @@ Connection::Progress Connection::pipeline_op_done() {
         return Progress::more;
     }
     Result &r = *st.current;
+    const bool binary = st.kind == PipelineStep::Kind::execute;
+    if (binary && !st.later_result && op_ == st.op.get() && st.stmt && !r.head.metadata_cached &&
+        session.cache_metadata() && !r.head.columns.empty() &&
+        (st.depends == PipelineStep::none || pipe_->steps[st.depends].prepared)) {
+        // New definitions: the ones later executions may skip.
+        proto::copy_head(r.head, st.stmt->columns_);
+        st.stmt->columns_.cursor = false;
+    }
     if (store_op_ && op_ == &*store_op_) {
         r.finished_ = true;
         r.head.ok.status_flags = store_op_->end_ok.status_flags;
@@ -793,7 +1038,8 @@ Connection::Progress Connection::pipeline_op_done() {
     if (state() == State::more_results) {
         // A multi-statement query: its next result (read and dropped once
         // the step is over the limit).
-        st.current = std::make_unique<Result>(nullptr, false);
+        st.current = std::make_unique<Result>(nullptr, false, binary);
+        st.later_result = true;
         st.op = std::make_unique<proto::ResultHeadOp>(st.current->head, head_limits());
         op_ = st.op.get();
         return Progress::more;
@@ -1217,6 +1463,7 @@ Errc Connection::finish(Result *&out) {
                 st.current.reset();
             }
         pipe_ = nullptr;
+        pipe_orphans_.clear();
         store_op_.reset();
         store_sink_.reset();
         if (rc == Errc::ok) session.err.clear();

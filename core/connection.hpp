@@ -57,7 +57,10 @@ public:
 private:
     std::vector<Block> blocks_;
     std::size_t left_ = 0;
-    std::size_t next_block_ = 8 * 1024;  // small results stay small
+    // Small results stay small: a one-row result (a pipeline holds thousands)
+    // takes a few hundred bytes, not a block of 8 KiB.
+    static constexpr std::size_t first_block = 512;
+    std::size_t next_block_ = first_block;
     std::uint64_t bytes_ = 0;
 };
 
@@ -264,6 +267,7 @@ public:
 private:
     friend class Connection;
     friend class Result;
+    friend struct Pipeline;
     // A parameter a setter may bind: in range, and not one whose long data
     // the server holds (it would take that and skip the bound value, and
     // misread the parameters after it).
@@ -280,6 +284,16 @@ private:
     // session has CLIENT_QUERY_ATTRIBUTES (the parameter count is sent).
     Errc build_execute(std::string &out, Error &err, const std::vector<proto::QueryAttr> &attrs,
                        bool query_attributes);
+    // A pipeline step's payload: the current bindings, types always sent, no
+    // cursor, no attributes; the statement id (4 bytes at the start) is
+    // filled in when the step is sent. Long data is refused (Errc::argument).
+    Errc build_pipelined_execute(std::string &out, Error &err, bool query_attributes) const;
+    Errc check_params(Error &err, bool pipelined) const;
+    // The execute request: id, flags, iteration count, [parameter count],
+    // the parameter block (proto::append_param_block); types: the types sent.
+    void write_execute(std::string &out, std::uint32_t id, std::uint8_t flags,
+                       const std::vector<proto::QueryAttr> &attrs, bool query_attributes,
+                       const std::string *known_types, std::string &types) const;
     // Batch rows [from, to) as one COM_STMT_BULK_EXECUTE payload.
     void build_bulk(std::string &out, std::size_t from, std::size_t to) const;
     // Without bulk execution: row i into the parameters (for build_execute).
@@ -312,9 +326,29 @@ private:
 // and the later ones still run, as the server runs them. Query results are
 // buffered.
 struct PipelineStep {
-    enum class Kind { query, ping, reset, init_db };
+    enum class Kind { query, ping, reset, init_db, prepare, execute, stmt_close };
     Kind kind = Kind::ping;
-    std::string arg;  // the SQL text or the database
+    std::string arg;  // the SQL text, the database, or an execute's payload (statement id first)
+    // Statement steps (prepare, execute, stmt_close): the statement (null
+    // once freed while the batch runs) and its connection when added.
+    Statement *stmt = nullptr;
+    const Connection *owner = nullptr;
+    static constexpr std::size_t none = static_cast<std::size_t>(-1);
+    // execute / stmt_close: the prepare step of this batch they use, or none:
+    // then the statement's id and epoch when the step was added.
+    std::size_t depends = none;
+    std::uint32_t stmt_id = 0;  // prepare: the id the reply gave
+    std::uint64_t epoch = 0;
+    unsigned declared_params = 0;  // prepare: the placeholders counted in the SQL
+    bool prepared = false;         // prepare: the statement is prepared (the step succeeded)
+    bool direct = false;           // execute / stmt_close: sent with id 0xFFFFFFFF (MariaDB)
+    bool later_result = false;     // execute: reading a result after its first (CALL)
+    bool no_reply = false;         // sent without a reply (stmt_close), or failed before it was sent
+    // The columns an execute may skip (metadata caching): the statement's,
+    // or a copy once it was freed while the batch ran.
+    proto::ResultHead *cols = nullptr;
+    // prepare: what the reply brought (moved into the statement).
+    std::unique_ptr<proto::ResultHead> prep_params, prep_columns;
     // Outcome.
     bool ran = false;
     Errc code = Errc::ok;
@@ -331,7 +365,23 @@ struct PipelineStep {
 
 struct Pipeline {
     std::vector<PipelineStep> steps;
-    void clear() { steps.clear(); }
+    // Each statement's latest prepare step in the batch (for the steps that
+    // follow it).
+    std::vector<std::pair<const Statement *, std::size_t>> prepares;
+    void clear() {
+        steps.clear();
+        prepares.clear();
+    }
+    std::size_t prepare_of(const Statement *st) const {
+        for (const auto &[s, i] : prepares)
+            if (s == st) return i;
+        return PipelineStep::none;
+    }
+    // The steps (their errors are set on the statement's connection, when
+    // no call runs on it).
+    Errc add_prepare(Statement &st, std::string_view sql);
+    Errc add_execute(Statement &st);
+    Errc add_stmt_close(Statement &st);
 };
 
 // One statement of a connection's statement cache: the entry owns it, and
@@ -534,6 +584,17 @@ private:
     Progress pipeline_op_error();
     void pipeline_step_done(PipelineStep &st);
     void pipeline_failed(Errc code);  // marks the steps from read_next_ on
+    // A statement step about to be sent: its id (false: the step failed or
+    // must wait for its prepare's reply, `wait` says which).
+    bool pipeline_stmt_id(PipelineStep &st, std::uint32_t &id, bool &wait);
+    void pipeline_prepared(PipelineStep &st);  // a prepare step's reply is in
+    // An execute whose prepare step failed; refused: the server's own answer
+    // to it (sent with the prepare) was an error too.
+    void pipeline_dependent_failed(PipelineStep &st, bool refused);
+    bool direct_execution() const;  // MariaDB 10.2+: statement id 0xFFFFFFFF
+    std::size_t last_prepare_sent_ = PipelineStep::none;
+    bool window_open_ = true;  // requests may go out until the window is full
+    std::deque<proto::ResultHead> pipe_orphans_;  // the columns of statements freed while their batch ran
     Errc begin(Call call, proto::Op *op, bool sends = true);
     // The reply's head is in: streaming results start reading rows, buffered
     // ones are read to the end here.

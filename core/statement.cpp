@@ -6,6 +6,7 @@
 
 #include "connection.hpp"
 #include "proto/reader.hpp"
+#include "proto/sqlformat.hpp"
 
 namespace mywire {
 
@@ -277,8 +278,7 @@ Errc Statement::load_batch_row(std::size_t row, Error &err) {
     return Errc::ok;
 }
 
-Errc Statement::build_execute(std::string &out, Error &err, const std::vector<proto::QueryAttr> &attrs,
-                              bool query_attributes) {
+Errc Statement::check_params(Error &err, bool pipelined) const {
     const std::size_t n = params_.size();
     for (std::size_t i = 0; i < n; ++i) {
         if (!params_[i].bound)
@@ -287,21 +287,163 @@ Errc Statement::build_execute(std::string &out, Error &err, const std::vector<pr
         if (params_[i].indicator)
             return err.set(Errc::argument, "parameter " + std::to_string(i) +
                                                " is bound to DEFAULT or IGNORE, which only a batch can send");
+        if (pipelined && params_[i].long_data)
+            return err.set(Errc::argument, "parameter " + std::to_string(i) +
+                                               " has long data sent: a pipelined execute cannot use it "
+                                               "(bind the value instead)");
     }
-    if (!attrs.empty() && !query_attributes)
-        return err.set(Errc::internal, "query attributes for a server without them");
+    return Errc::ok;
+}
+
+void Statement::write_execute(std::string &out, std::uint32_t id, std::uint8_t flags,
+                              const std::vector<proto::QueryAttr> &attrs, bool query_attributes,
+                              const std::string *known_types, std::string &types) const {
     out.clear();
-    append_le(out, id_, 4);
-    std::uint8_t flags = cursor_rows_ ? 0x01 : 0x00;  // CURSOR_TYPE_READ_ONLY
+    append_le(out, id, 4);
     // With query attributes the parameter count is always sent (it covers
     // the statement's parameters and the attributes after them).
     if (query_attributes) flags |= proto::execute_parameter_count_available;
     out.push_back(static_cast<char>(flags));
     append_le(out, 1, 4);  // iteration count
-    if (query_attributes) proto::append_lenenc(out, n + attrs.size());
+    if (query_attributes) proto::append_lenenc(out, params_.size() + attrs.size());
+    proto::append_param_block(out, params_, attrs, query_attributes, known_types, types);
+}
+
+Errc Statement::build_execute(std::string &out, Error &err, const std::vector<proto::QueryAttr> &attrs,
+                              bool query_attributes) {
+    if (Errc rc = check_params(err, false); rc != Errc::ok) return rc;
+    if (!attrs.empty() && !query_attributes)
+        return err.set(Errc::internal, "query attributes for a server without them");
+    // New-params-bound: the types go out only when the server does not have them.
     std::string types;
-    proto::append_param_block(out, params_, attrs, query_attributes, types_known_ ? &sent_types_ : nullptr, types);
+    write_execute(out, id_, cursor_rows_ ? 0x01 : 0x00,  // 0x01: CURSOR_TYPE_READ_ONLY
+                  attrs, query_attributes, types_known_ ? &sent_types_ : nullptr, types);
     sent_types_ = std::move(types);
+    return Errc::ok;
+}
+
+Errc Statement::build_pipelined_execute(std::string &out, Error &err, bool query_attributes) const {
+    if (Errc rc = check_params(err, true); rc != Errc::ok) return rc;
+    // No cursor (a pipeline's results are buffered), no attributes; the
+    // types always: the server may not have them (an earlier step of the
+    // batch may have failed, or bound other types), and a prepare in the
+    // same batch has none yet.
+    std::string types;
+    write_execute(out, 0, 0x00, {}, query_attributes, nullptr, types);
+    return Errc::ok;
+}
+
+// ------------------------------------------------------ pipeline steps
+
+namespace {
+
+// Where an add_* error goes: the statement's connection, unless a call runs
+// on it (its error belongs to that call then).
+Error &step_error(Statement &st, Error &scratch) {
+    Connection *c = st.connection();
+    return c && c->call() == Connection::Call::none ? c->err() : scratch;
+}
+
+}  // namespace
+
+Errc Pipeline::add_prepare(Statement &st, std::string_view sql) {
+    Error scratch;
+    Error &err = step_error(st, scratch);
+    Connection *c = st.conn_;
+    if (!c) return err.set(Errc::state, "the statement's connection was freed");
+    // The parameters are bound before the reply says how many there are: as
+    // many as the server's lexer will find (checked again on the reply).
+    std::vector<std::size_t> positions;
+    if (Errc rc = proto::find_placeholders(sql, c->session.status_flags & proto::status::no_backslash_escapes,
+                                           positions, err, c->opts.charset);
+        rc != Errc::ok)
+        return rc;
+    if (positions.size() > 65535)
+        return err.set(Errc::argument, "a statement has at most 65535 parameters");
+    PipelineStep step;
+    step.kind = PipelineStep::Kind::prepare;
+    step.arg.assign(sql.data(), sql.size());
+    step.stmt = &st;
+    step.owner = c;
+    step.declared_params = static_cast<unsigned>(positions.size());
+    std::vector<proto::Param> params(positions.size());
+    steps.push_back(std::move(step));
+    if (prepare_of(&st) == PipelineStep::none) {
+        try {
+            prepares.emplace_back(&st, steps.size() - 1);
+        } catch (...) {
+            steps.pop_back();
+            throw;
+        }
+    } else {
+        for (auto &[s, i] : prepares)
+            if (s == &st) i = steps.size() - 1;
+    }
+    // Unbound, as many as the placeholders: bound next for the executes
+    // that follow this step.
+    st.params_.swap(params);
+    if (c->call() == Connection::Call::none) err.clear();
+    return Errc::ok;
+}
+
+Errc Pipeline::add_execute(Statement &st) {
+    Error scratch;
+    Error &err = step_error(st, scratch);
+    Connection *c = st.conn_;
+    if (!c) return err.set(Errc::state, "the statement's connection was freed");
+    PipelineStep step;
+    step.depends = prepare_of(&st);
+    if (step.depends == PipelineStep::none) {
+        if (!st.prepared_)
+            return err.set(Errc::state, "the statement is not prepared (prepare it, or add a prepare "
+                                        "step for it to the pipeline first)");
+        if (Errc rc = st.usable(err); rc != Errc::ok) return rc;
+        if (st.client_side_) {
+            // Formatted now, with the bindings as they are: a text query step.
+            std::string sql;
+            if (Errc rc = proto::format_query(st.sql_, st.params_, c->opts.charset,
+                                              c->session.status_flags & proto::status::no_backslash_escapes,
+                                              sql, err);
+                rc != Errc::ok)
+                return rc;
+            step.kind = PipelineStep::Kind::query;
+            step.arg.swap(sql);
+            steps.push_back(std::move(step));
+            if (c->call() == Connection::Call::none) err.clear();
+            return Errc::ok;
+        }
+        step.stmt_id = st.id_;
+        step.epoch = st.epoch_;
+    }
+    if (Errc rc = st.build_pipelined_execute(step.arg, err, c->query_attributes()); rc != Errc::ok) return rc;
+    step.kind = PipelineStep::Kind::execute;
+    step.stmt = &st;
+    step.owner = c;
+    steps.push_back(std::move(step));
+    if (c->call() == Connection::Call::none) err.clear();
+    return Errc::ok;
+}
+
+Errc Pipeline::add_stmt_close(Statement &st) {
+    Error scratch;
+    Error &err = step_error(st, scratch);
+    Connection *c = st.conn_;
+    if (!c) return err.set(Errc::state, "the statement's connection was freed");
+    PipelineStep step;
+    step.depends = prepare_of(&st);
+    if (step.depends == PipelineStep::none) {
+        if (Errc rc = st.usable(err); rc != Errc::ok) return rc;
+        if (st.client_side_)
+            return err.set(Errc::argument, "a client-side statement has nothing to close on the server");
+        step.stmt_id = st.id_;
+        step.epoch = st.epoch_;
+    }
+    step.kind = PipelineStep::Kind::stmt_close;
+    step.stmt = &st;
+    step.owner = c;
+    step.arg.assign(4, '\0');
+    steps.push_back(std::move(step));
+    if (c->call() == Connection::Call::none) err.clear();
     return Errc::ok;
 }
 

@@ -347,6 +347,18 @@ int mywire_query_attr_bytes(mywire_conn *conn, const char *name, const void *dat
 int mywire_query_attr_time(mywire_conn *conn, const char *name, const mywire_time *value);
 int mywire_query_attr_clear(mywire_conn *conn);
 unsigned mywire_query_attr_count(const mywire_conn *conn);
+int mywire_pipeline_add_execute(mywire_pipeline *p, mywire_stmt *stmt);
+int mywire_pipeline_add_prepare(mywire_pipeline *p, mywire_stmt *stmt, const char *sql, size_t len);
+int mywire_pipeline_add_stmt_close(mywire_pipeline *p, mywire_stmt *stmt);
+int mywire_pipeline_step_direct(const mywire_pipeline *p, size_t i);
+int mywire_set_stmt_cache(mywire_conn *conn, unsigned statements);
+int mywire_stmt_cache_clear(mywire_conn *conn);
+uint64_t mywire_stmt_cache_evictions(const mywire_conn *conn);
+uint64_t mywire_stmt_cache_held(const mywire_conn *conn);
+uint64_t mywire_stmt_cache_hits(const mywire_conn *conn);
+uint64_t mywire_stmt_cache_misses(const mywire_conn *conn);
+int mywire_stmt_cached(mywire_conn *conn, const char *sql, size_t len, mywire_stmt **out);
+int mywire_stmt_is_cached(const mywire_stmt *stmt);
 
 ]]
 ffi.cdef(CDEF)

@@ -43,6 +43,15 @@
  *             mywire_get_bytes + fetch to the end; libmariadb the bound
  *             variable set + mysql_stmt_execute + mysql_stmt_fetch x2.
  *             Targets: client CPU and wall time per execute <= 1.0x.
+ *   stmt-pipeline --points executes (20000) of the same statement, pipelined
+ *             by mywire in batches of STMT_PIPELINE_BATCH (2000): the id bound
+ *             and mywire_pipeline_add_execute x2000 + mywire_pipeline_run, then
+ *             every step's code checked and its (buffered, binary) result
+ *             taken, its row read with mywire_get_bytes, freed; libmariadb
+ *             executes them one by one as in stmt-point (its
+ *             mysql_stmt_execute loop). One block is one batch.
+ *             Targets: throughput >= 3x (wall time per execute <= 1/3),
+ *             client CPU per execute <= 1.0x.
  *   stmt-bulk     N rows (id, a BIGINT, b DOUBLE, c VARCHAR) inserted into a
  *             table of each participant's own, in blocks of BULK_BATCH (10000)
  *             rows, one transaction each: libmariadb with MariaDB's array
@@ -153,11 +162,13 @@ enum client { MYWIRE, MARIADB, FLOOR, ROW_BY_ROW = FLOOR };
 static const char *const client_name[] = {"mywire", "libmariadb", "floor"};
 
 enum workload { W_STREAM, W_BUFFERED, W_POINT, W_CONNECT, W_TLS_CONNECT, W_TLS_STREAM, W_ZLIB_STREAM,
-                W_NB_POINT, W_PIPELINE, W_STMT_STREAM, W_STMT_POINT, W_STMT_BULK, W_COUNT };
+                W_NB_POINT, W_PIPELINE, W_STMT_STREAM, W_STMT_POINT, W_STMT_BULK, W_STMT_PIPELINE,
+                W_COUNT };
 static const char *const workload_name[] = {"stream",      "buffered",    "point",
                                             "connect",     "tls-connect", "tls-stream",
                                             "zlib-stream", "nb-point",    "pipeline",
-                                            "stmt-stream", "stmt-point",  "stmt-bulk"};
+                                            "stmt-stream", "stmt-point",  "stmt-bulk",
+                                            "stmt-pipeline"};
 /* What runs without --only: the new workloads need a server with TLS and take
  * a while (a table of N rows, TLS handshakes), so they are asked for by name. */
 #define DEFAULT_WORKLOADS \
@@ -170,6 +181,8 @@ static const char *const workload_name[] = {"stream",      "buffered",    "point
 #define POINT_BLOCK 100
 /* pipeline: queries per mywire_pipeline_run, and so per block. */
 #define PIPELINE_BATCH 100
+/* stmt-pipeline: executes per mywire_pipeline_run, and so per block. */
+#define STMT_PIPELINE_BATCH 2000
 #define CONNECT_BLOCK 10
 /* stmt-bulk: rows per batch (one COM_STMT_BULK_EXECUTE, one transaction), and
  * so per block; for mywire row by row, rows per transaction. */
@@ -480,7 +493,7 @@ static const char *participant(const struct job *job, enum client c)
 
 static int is_stmt(enum workload w)
 {
-    return w == W_STMT_STREAM || w == W_STMT_POINT || w == W_STMT_BULK;
+    return w == W_STMT_STREAM || w == W_STMT_POINT || w == W_STMT_BULK || w == W_STMT_PIPELINE;
 }
 
 /* Untimed: the connection that stream and point use (and the statement of
@@ -812,7 +825,7 @@ static int stmt_begin(struct worker *w)
     char insert[128];
     const char *sql = job->sql;
     unsigned params = 0;
-    if (job->workload == W_STMT_POINT) {
+    if (job->workload == W_STMT_POINT || job->workload == W_STMT_PIPELINE) {
         sql = stmt_point_sql;
         params = 1;
     } else if (job->workload == W_STMT_BULK) {
@@ -856,7 +869,7 @@ static int stmt_begin(struct worker *w)
     int bad = 0;
     if (job->workload == W_STMT_STREAM) {
         bad = !(w->row = calloc(1, sizeof *w->row));
-    } else if (job->workload == W_STMT_POINT) {
+    } else if (job->workload == W_STMT_POINT || job->workload == W_STMT_PIPELINE) {
         struct my_point_bind *pb = w->pb = calloc(1, sizeof *w->pb);
         if (!pb)
             return -1;
@@ -984,6 +997,77 @@ static int mw_stmt_point_step(struct worker *w, uint64_t want, uint64_t *done)
                  : got_row      ? "wrong value"
                                 : "not exactly one row",
                  rc != MYWIRE_DONE ? mywire_errmsg(w->mc) : stmt_point_sql);
+            return -1;
+        }
+    }
+    *done = n;
+    w->finished = w->units + n == w->job->count;
+    return 0;
+}
+
+/* stmt-pipeline, mywire: `want` executes (at most STMT_PIPELINE_BATCH) of
+ * the prepared point select, each with its own id bound before it was added
+ * to the worker's pipeline, run together; then every step checked: code OK,
+ * one result, exactly one row with the right value. */
+static int mw_stmt_pipeline_step(struct worker *w, uint64_t want, uint64_t *done)
+{
+    if (!w->pl && mywire_pipeline_new(&w->pl) != MYWIRE_OK) {
+        fail("mywire_pipeline_new failed");
+        return -1;
+    }
+    uint64_t n = want;
+    if (n > w->job->count - w->units)
+        n = w->job->count - w->units;
+    int rc = mywire_pipeline_clear(w->pl);
+    for (uint64_t k = 0; rc == MYWIRE_OK && k < n; k++) {
+        rc = mywire_stmt_bind_int64(w->ms, 0, (int64_t)((w->units + k) % POINT_TABLE_ROWS + 1));
+        if (rc == MYWIRE_OK)
+            rc = mywire_pipeline_add_execute(w->pl, w->ms);
+    }
+    if (rc != MYWIRE_OK) {
+        fail("mywire stmt pipeline: building the batch: %s: %s", mywire_errstr(rc),
+             mywire_errmsg(w->mc));
+        return -1;
+    }
+    if ((rc = mywire_pipeline_run(w->mc, w->pl)) != MYWIRE_OK) {
+        fail("mywire_pipeline_run: %s: %s", mywire_errstr(rc), mywire_errmsg(w->mc));
+        return -1;
+    }
+    if (mywire_pipeline_size(w->pl) != n) {
+        fail("mywire stmt pipeline: %zu steps, expected %llu", mywire_pipeline_size(w->pl),
+             (unsigned long long)n);
+        return -1;
+    }
+    for (uint64_t k = 0; k < n; k++) {
+        uint64_t q = w->units + k;
+        const char *what = NULL;
+        mywire_result *res = NULL;
+        int code = mywire_pipeline_step_code(w->pl, k);
+        if (code != MYWIRE_OK)
+            what = mywire_pipeline_step_errmsg(w->pl, k);
+        else if (!mywire_pipeline_step_ran(w->pl, k) ||
+                 mywire_pipeline_result_count(w->pl, k) != 1)
+            what = "not one result";
+        else if ((rc = mywire_pipeline_take_result(w->pl, k, 0, &res)) != MYWIRE_OK)
+            what = mywire_errstr(rc);
+        else if ((rc = mywire_fetch(res)) != MYWIRE_ROW)
+            what = rc == MYWIRE_DONE ? "no row" : mywire_errmsg(w->mc);
+        else {
+            const char *c = NULL;
+            size_t len = 0;
+            if (mywire_get_bytes(res, 0, &c, &len) != MYWIRE_OK)
+                what = "not bytes";
+            w->checksum += touch(c, len);
+            if (!what && !point_value_ok(q, c, len))
+                what = "wrong value";
+            else if (!what && (rc = mywire_fetch(res)) != MYWIRE_DONE)
+                what = rc == MYWIRE_ROW ? "more than one row" : mywire_errmsg(w->mc);
+        }
+        mywire_result_free(res);
+        if (what) {
+            fail("mywire pipelined execute %llu (id %llu): %s%s%s", (unsigned long long)q,
+                 (unsigned long long)(q % POINT_TABLE_ROWS + 1),
+                 code != MYWIRE_OK ? mywire_errstr(code) : "", code != MYWIRE_OK ? ": " : "", what);
             return -1;
         }
     }
@@ -1204,6 +1288,9 @@ static int worker_step(struct worker *w, uint64_t want, uint64_t *done)
     case W_STMT_POINT:
         return w->client == MYWIRE ? mw_stmt_point_step(w, want, done)
                                    : my_stmt_point_step(w, want, done);
+    case W_STMT_PIPELINE: /* libmariadb: its mysql_stmt_execute loop, as in stmt-point */
+        return w->client == MYWIRE ? mw_stmt_pipeline_step(w, want, done)
+                                   : my_stmt_point_step(w, want, done);
     case W_STMT_BULK:
         if (w->client == ROW_BY_ROW)
             return mw_row_by_row_step(w, want, done);
@@ -1303,7 +1390,7 @@ static int run_interleaved(const struct config *cfg, const struct job *job, uint
              * draw per block keeps that from deciding a whole median. */
             if (rc == 0 &&
                 (job->workload == W_POINT || job->workload == W_PIPELINE ||
-                 job->workload == W_STMT_POINT) &&
+                 job->workload == W_STMT_POINT || job->workload == W_STMT_PIPELINE) &&
                 !w[c].finished) {
                 worker_end(&w[c]);
                 rc = worker_begin(&w[c]);
@@ -2169,6 +2256,7 @@ static void measure(const struct config *cfg, const struct job *job, struct line
     uint64_t block = job->workload == W_POINT || job->workload == W_STMT_POINT      ? POINT_BLOCK
                      : job->workload == W_STMT_BULK                                 ? BULK_BATCH
                      : job->workload == W_PIPELINE                                  ? PIPELINE_BATCH
+                     : job->workload == W_STMT_PIPELINE                             ? STMT_PIPELINE_BATCH
                      : job->workload == W_CONNECT || job->workload == W_TLS_CONNECT ? CONNECT_BLOCK
                      : job->ep->replay                                              ? STREAM_BLOCK
                                                                                     : job->count;
@@ -2458,7 +2546,8 @@ static void usage(FILE *f)
           "  --reps N            repetitions (default 7, at most 64)\n"
           "  --only LIST         comma list of stream,buffered,point,connect,\n"
           "                      tls-connect,tls-stream,zlib-stream,nb-point,pipeline,\n"
-          "                      stmt-stream,stmt-point,stmt-bulk (default: the first 4)\n"
+          "                      stmt-stream,stmt-point,stmt-bulk,stmt-pipeline (default: the\n"
+          "                      first 4)\n"
           "  --tls-verify        tls-*: both clients verify the server's certificate\n"
           "                      (chain and name) against $MYWIRE_TEST_CERTS/ca.pem, the\n"
           "                      CA of tests/server/mariadb.sh; default: neither does\n"
@@ -2659,9 +2748,11 @@ int main(int argc, char **argv)
     int want_nb_point = (cfg.workloads >> W_NB_POINT) & 1;
     int want_pipeline = (cfg.workloads >> W_PIPELINE) & 1;
     int want_stmt_point = (cfg.workloads >> W_STMT_POINT) & 1;
+    int want_stmt_pipeline = (cfg.workloads >> W_STMT_PIPELINE) & 1;
     int want_bulk = (cfg.workloads >> W_STMT_BULK) & 1;
     int want_point =
-        ((cfg.workloads >> W_POINT) & 1) || want_nb_point || want_pipeline || want_stmt_point;
+        ((cfg.workloads >> W_POINT) & 1) || want_nb_point || want_pipeline || want_stmt_point ||
+        want_stmt_pipeline;
     int want_connect = (cfg.workloads >> W_CONNECT) & 1;
     if (want_rows && !cfg.replay && !cfg.real) {
         fail("stream/buffered/stmt-stream need the replay server or --real");
@@ -2749,6 +2840,14 @@ int main(int argc, char **argv)
         l->wall_target = 1.0;
         snprintf(l->label, sizeof l->label, "stmt-point x%u (mariadb)", cfg.points);
         struct job job = {.workload = W_STMT_POINT, .ep = &cfg.real_ep, .count = cfg.points};
+        measure(&cfg, &job, l);
+    }
+    if (want_stmt_pipeline) {
+        struct line *l = new_line(lines, &n, "op", 1.0);
+        l->wall_target = 1.0 / 3.0;
+        snprintf(l->label, sizeof l->label, "stmt-pipeline x%u by %u (mariadb)", cfg.points,
+                 STMT_PIPELINE_BATCH);
+        struct job job = {.workload = W_STMT_PIPELINE, .ep = &cfg.real_ep, .count = cfg.points};
         measure(&cfg, &job, l);
     }
     if (want_bulk) {

@@ -24,9 +24,12 @@
 #   stmt-bulk          N rows inserted through prepared statements on the MariaDB:
 #                      MariaDB bulk (array binding / mywire's batch API, in
 #                      batches of 10000) and mywire row by row, interleaved
+#   stmt-pipeline      the 20000 executes of stmt-point: mywire in pipelines of 2000
+#                      (mywire_pipeline_add_execute), libmariadb one by one
 # stmt-* are not in the default set either (stmt-bulk with its row-by-row
 # baseline takes long), e.g.
 #   tests/bench/run.sh --only stmt-stream,stmt-point,stmt-bulk --reps 5
+#   tests/bench/run.sh --only stmt-point,stmt-pipeline --reps 5
 # The tls/zlib ones need the MariaDB of tests/server/mariadb.sh with TLS (it has
 # it); they are not in the default set because filling the table and the TLS
 # handshakes take a while. Neither client verifies the server's certificate,
@@ -75,7 +78,7 @@ done
 need_replay=0
 need_db=0
 [[ $use_replay == 1 && ,$only, =~ ,(stream|buffered|stmt-stream), ]] && need_replay=1
-[[ ,$only, =~ ,(point|connect|tls-connect|tls-stream|zlib-stream|nb-point|pipeline|stmt-point|stmt-bulk), || $real == 1 ]] && need_db=1
+[[ ,$only, =~ ,(point|connect|tls-connect|tls-stream|zlib-stream|nb-point|pipeline|stmt-point|stmt-bulk|stmt-pipeline), || $real == 1 ]] && need_db=1
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mywire-bench.XXXXXX")
 replay_pid=

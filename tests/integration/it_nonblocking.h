@@ -63,6 +63,7 @@ int it_nb_stmt_execute(mywire_stmt *stmt, int mode, mywire_result **out);
 int it_nb_stmt_reset(mywire_stmt *stmt);
 int it_nb_stmt_send_long_data(mywire_stmt *stmt, unsigned index, const void *data, size_t len);
 int it_nb_stmt_cached(mywire_conn *conn, const char *sql, size_t len, mywire_stmt **out);
+int it_nb_pipeline_run(mywire_conn *conn, mywire_pipeline *p);
 /* How many calls had to wait at least once, over the whole process. */
 unsigned long it_nb_waited_calls(void);
 
@@ -88,6 +89,7 @@ unsigned long it_nb_waited_calls(void);
 #define mywire_stmt_reset(st) it_nb_stmt_reset(st)
 #define mywire_stmt_send_long_data(st, i, data, len) it_nb_stmt_send_long_data(st, i, data, len)
 #define mywire_stmt_cached(c, sql, len, out) it_nb_stmt_cached(c, sql, len, out)
+#define mywire_pipeline_run(c, p) it_nb_pipeline_run(c, p)
 
 #ifdef IT_NB_IMPLEMENTATION
 
@@ -310,6 +312,11 @@ int it_nb_next_result(mywire_conn *conn, int mode, mywire_result **out)
     int rc = it_nb_next_result_driven(conn, mode, out);
     if (out != NULL && *out != NULL) it_nb_remember(*out, conn);
     return rc;
+}
+
+int it_nb_pipeline_run(mywire_conn *conn, mywire_pipeline *p)
+{
+    IT_NB_COMMAND("mywire_pipeline_run", conn, (mywire_pipeline_run)(conn, p));
 }
 
 int it_nb_fetch(mywire_result *res)

@@ -242,6 +242,7 @@ extern "C" {
     pub fn mywire_connect(conn: *mut mywire_conn) -> c_int;
     pub fn mywire_connect_to(conn: *mut mywire_conn, host: *const c_char, user: *const c_char, password: *const c_char, database: *const c_char, port: c_uint, unix_socket: *const c_char) -> c_int;
     pub fn mywire_set_ssl_mode(conn: *mut mywire_conn, mode: c_int) -> c_int;
+    pub fn mywire_set_stmt_cache(conn: *mut mywire_conn, statements: c_uint) -> c_int;
     pub fn mywire_set_compression(conn: *mut mywire_conn, algorithm: c_int) -> c_int;
     pub fn mywire_set_dialog_callback(conn: *mut mywire_conn, r#fn: mywire_dialog_fn, user_data: *mut c_void) -> c_int;
     pub fn mywire_connect_uri(conn: *mut mywire_conn, uri: *const c_char) -> c_int;
@@ -311,6 +312,10 @@ extern "C" {
     pub fn mywire_pipeline_step_errmsg(p: *const mywire_pipeline, i: usize) -> *const c_char;
     pub fn mywire_pipeline_result_count(p: *const mywire_pipeline, i: usize) -> c_uint;
     pub fn mywire_pipeline_take_result(p: *mut mywire_pipeline, i: usize, k: c_uint, out: *mut *mut mywire_result) -> c_int;
+    pub fn mywire_pipeline_add_prepare(p: *mut mywire_pipeline, stmt: *mut mywire_stmt, sql: *const c_char, len: usize) -> c_int;
+    pub fn mywire_pipeline_add_execute(p: *mut mywire_pipeline, stmt: *mut mywire_stmt) -> c_int;
+    pub fn mywire_pipeline_add_stmt_close(p: *mut mywire_pipeline, stmt: *mut mywire_stmt) -> c_int;
+    pub fn mywire_pipeline_step_direct(p: *const mywire_pipeline, i: usize) -> c_int;
     pub fn mywire_stmt_new(conn: *mut mywire_conn, out: *mut *mut mywire_stmt) -> c_int;
     pub fn mywire_stmt_free(stmt: *mut mywire_stmt);
     pub fn mywire_stmt_prepare(stmt: *mut mywire_stmt, sql: *const c_char, len: usize) -> c_int;
@@ -359,6 +364,13 @@ extern "C" {
     pub fn mywire_query_attr_time(conn: *mut mywire_conn, name: *const c_char, value: *const mywire_time) -> c_int;
     pub fn mywire_query_attr_clear(conn: *mut mywire_conn) -> c_int;
     pub fn mywire_query_attr_count(conn: *const mywire_conn) -> c_uint;
+    pub fn mywire_stmt_cached(conn: *mut mywire_conn, sql: *const c_char, len: usize, out: *mut *mut mywire_stmt) -> c_int;
+    pub fn mywire_stmt_is_cached(stmt: *const mywire_stmt) -> c_int;
+    pub fn mywire_stmt_cache_held(conn: *const mywire_conn) -> u64;
+    pub fn mywire_stmt_cache_hits(conn: *const mywire_conn) -> u64;
+    pub fn mywire_stmt_cache_misses(conn: *const mywire_conn) -> u64;
+    pub fn mywire_stmt_cache_evictions(conn: *const mywire_conn) -> u64;
+    pub fn mywire_stmt_cache_clear(conn: *mut mywire_conn) -> c_int;
     pub fn mywire_get_int64(res: *const mywire_result, index: c_uint, out: *mut i64) -> c_int;
     pub fn mywire_get_uint64(res: *const mywire_result, index: c_uint, out: *mut u64) -> c_int;
     pub fn mywire_get_double(res: *const mywire_result, index: c_uint, out: *mut f64) -> c_int;
@@ -405,6 +417,7 @@ pub fn functions() -> Vec<(&'static str, usize, usize)> {
         ("mywire_connect", 1, (mywire_connect as unsafe extern "C" fn(_) -> _) as usize),
         ("mywire_connect_to", 7, (mywire_connect_to as unsafe extern "C" fn(_, _, _, _, _, _, _) -> _) as usize),
         ("mywire_set_ssl_mode", 2, (mywire_set_ssl_mode as unsafe extern "C" fn(_, _) -> _) as usize),
+        ("mywire_set_stmt_cache", 2, (mywire_set_stmt_cache as unsafe extern "C" fn(_, _) -> _) as usize),
         ("mywire_set_compression", 2, (mywire_set_compression as unsafe extern "C" fn(_, _) -> _) as usize),
         ("mywire_set_dialog_callback", 3, (mywire_set_dialog_callback as unsafe extern "C" fn(_, _, _) -> _) as usize),
         ("mywire_connect_uri", 2, (mywire_connect_uri as unsafe extern "C" fn(_, _) -> _) as usize),
@@ -474,6 +487,10 @@ pub fn functions() -> Vec<(&'static str, usize, usize)> {
         ("mywire_pipeline_step_errmsg", 2, (mywire_pipeline_step_errmsg as unsafe extern "C" fn(_, _) -> _) as usize),
         ("mywire_pipeline_result_count", 2, (mywire_pipeline_result_count as unsafe extern "C" fn(_, _) -> _) as usize),
         ("mywire_pipeline_take_result", 4, (mywire_pipeline_take_result as unsafe extern "C" fn(_, _, _, _) -> _) as usize),
+        ("mywire_pipeline_add_prepare", 4, (mywire_pipeline_add_prepare as unsafe extern "C" fn(_, _, _, _) -> _) as usize),
+        ("mywire_pipeline_add_execute", 2, (mywire_pipeline_add_execute as unsafe extern "C" fn(_, _) -> _) as usize),
+        ("mywire_pipeline_add_stmt_close", 2, (mywire_pipeline_add_stmt_close as unsafe extern "C" fn(_, _) -> _) as usize),
+        ("mywire_pipeline_step_direct", 2, (mywire_pipeline_step_direct as unsafe extern "C" fn(_, _) -> _) as usize),
         ("mywire_stmt_new", 2, (mywire_stmt_new as unsafe extern "C" fn(_, _) -> _) as usize),
         ("mywire_stmt_free", 1, (mywire_stmt_free as unsafe extern "C" fn(_) -> _) as usize),
         ("mywire_stmt_prepare", 3, (mywire_stmt_prepare as unsafe extern "C" fn(_, _, _) -> _) as usize),
@@ -522,6 +539,13 @@ pub fn functions() -> Vec<(&'static str, usize, usize)> {
         ("mywire_query_attr_time", 3, (mywire_query_attr_time as unsafe extern "C" fn(_, _, _) -> _) as usize),
         ("mywire_query_attr_clear", 1, (mywire_query_attr_clear as unsafe extern "C" fn(_) -> _) as usize),
         ("mywire_query_attr_count", 1, (mywire_query_attr_count as unsafe extern "C" fn(_) -> _) as usize),
+        ("mywire_stmt_cached", 4, (mywire_stmt_cached as unsafe extern "C" fn(_, _, _, _) -> _) as usize),
+        ("mywire_stmt_is_cached", 1, (mywire_stmt_is_cached as unsafe extern "C" fn(_) -> _) as usize),
+        ("mywire_stmt_cache_held", 1, (mywire_stmt_cache_held as unsafe extern "C" fn(_) -> _) as usize),
+        ("mywire_stmt_cache_hits", 1, (mywire_stmt_cache_hits as unsafe extern "C" fn(_) -> _) as usize),
+        ("mywire_stmt_cache_misses", 1, (mywire_stmt_cache_misses as unsafe extern "C" fn(_) -> _) as usize),
+        ("mywire_stmt_cache_evictions", 1, (mywire_stmt_cache_evictions as unsafe extern "C" fn(_) -> _) as usize),
+        ("mywire_stmt_cache_clear", 1, (mywire_stmt_cache_clear as unsafe extern "C" fn(_) -> _) as usize),
         ("mywire_get_int64", 3, (mywire_get_int64 as unsafe extern "C" fn(_, _, _) -> _) as usize),
         ("mywire_get_uint64", 3, (mywire_get_uint64 as unsafe extern "C" fn(_, _, _) -> _) as usize),
         ("mywire_get_double", 3, (mywire_get_double as unsafe extern "C" fn(_, _, _) -> _) as usize),

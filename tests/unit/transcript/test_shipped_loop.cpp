@@ -319,6 +319,60 @@ std::vector<Script> scripts() {
                  false, [](Ctx &x) { reprepare_run(x, true, MYWIRE_ERROR_SERVER); },
                  "option=0\nconnect=0\nserver 10.11.6-MariaDB mysql_native_password\nprepare=0\nid 1\n"
                  "execute=1\n1615 HY000 Prepared statement needs to be re-prepared\nid 2\n"});
+    // Prepare + execute + close pipelined on a server that is not MariaDB
+    // (MySQL 8): no statement id 0xFFFFFFFF; the execute waits for the
+    // prepare's reply and goes out with the id it gave (a second write).
+    {
+        const std::string mysql_version = "8.0.36";
+        std::string greet = framed(greeting(mysql_version, mysql8_caps, 0, "mysql_native_password"), 0);
+        std::string prepare_ok = framed(Bytes().u8(0).u32(7).u16(1).u16(1).u8(0).u16(0).str(), 1) +
+                                 framed(column("?", "", 0xFD), 2) + framed(column("v", "t", 0xFD), 3);
+        std::string execute_reply = framed("\x01", 1) + framed(column("v", "t", 0xFD), 2) +
+                                    framed(std::string("\x00\x00\x04" "five", 7), 3) +
+                                    framed(ok_packet(0, 0x0002, "", 0xFE), 4);
+        s.push_back({"stmt_pipeline_mysql",
+                     {greet, login_ok(), prepare_ok, execute_reply},
+                     false,
+                     [](Ctx &x) {
+                         if (!connect(x)) return;
+                         mywire_stmt *st = nullptr;
+                         assert_int_equal(mywire_stmt_new(x.c, &st), MYWIRE_OK);
+                         mywire_pipeline *p = nullptr;
+                         assert_int_equal(mywire_pipeline_new(&p), MYWIRE_OK);
+                         const char sql[] = "SELECT v FROM t WHERE id = ?";
+                         assert_int_equal(mywire_pipeline_add_prepare(p, st, sql, sizeof sql - 1), MYWIRE_OK);
+                         assert_int_equal(mywire_stmt_bind_int32(st, 0, 5), MYWIRE_OK);
+                         assert_int_equal(mywire_pipeline_add_execute(p, st), MYWIRE_OK);
+                         assert_int_equal(mywire_pipeline_add_stmt_close(p, st), MYWIRE_OK);
+                         if (x.ok(mywire_pipeline_run(x.c, p), MYWIRE_OK, "pipeline")) {
+                             for (std::size_t i = 0; i < mywire_pipeline_size(p); ++i) {
+                                 x.note("step " + std::to_string(i) + " ran " +
+                                        std::to_string(mywire_pipeline_step_ran(p, i)) + " code " +
+                                        std::to_string(mywire_pipeline_step_code(p, i)) + " direct " +
+                                        std::to_string(mywire_pipeline_step_direct(p, i)) + " results " +
+                                        std::to_string(mywire_pipeline_result_count(p, i)));
+                             }
+                             mywire_result *r = nullptr;
+                             if (x.ok(mywire_pipeline_take_result(p, 1, 0, &r), MYWIRE_OK, "take")) {
+                                 x.note("binary " + std::to_string(mywire_result_is_binary(r)));
+                                 log_rows(x, r);
+                                 mywire_result_free(r);
+                             }
+                             x.note("id " + std::to_string(mywire_stmt_id(st)));  // 0: closed by step 2
+                         } else {
+                             for (std::size_t i = 0; i < mywire_pipeline_size(p); ++i)
+                                 if (mywire_pipeline_step_ran(p, i) == 0)
+                                     assert_int_not_equal(mywire_pipeline_step_code(p, i), MYWIRE_OK);
+                         }
+                         mywire_pipeline_free(p);
+                         mywire_stmt_free(st);
+                     },
+                     "connect=0\nserver 8.0.36 mysql_native_password\npipeline=0\n"
+                     "step 0 ran 1 code 0 direct 0 results 0\n"
+                     "step 1 ran 1 code 0 direct 0 results 1\n"
+                     "step 2 ran 1 code 0 direct 0 results 0\n"
+                     "take=0\nbinary 1\nrow [five]\nfetch=101\nid 0\n"});
+    }
     return s;
 }
 
