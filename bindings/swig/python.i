@@ -153,6 +153,8 @@ static int pyw_step(pyw_op *o)
     }
 }
 
+#define PYW_SIGNAL_SLICE_MS 200
+
 static int pyw_is_wait(int rc) { return rc == MYWIRE_WAIT_READ || rc == MYWIRE_WAIT_WRITE; }
 
 /* Wait (GIL released) until conn's socket is ready for what rc asks, or its
@@ -166,7 +168,7 @@ static void pyw_wait(mywire_conn *c, int rc, int *interrupted)
     nfds_t n = 1;
     int64_t t = mywire_timeout_ms(c);
     int timeout = t < 0 ? -1 : t > INT_MAX ? INT_MAX : (int)t;
-    int r, err = 0;
+    int r, err = 0, sliced = 0;
     p[0].fd = mywire_socket(c);
     p[0].events = rc == MYWIRE_WAIT_WRITE ? POLLOUT : POLLIN;
     p[0].revents = 0;
@@ -175,10 +177,18 @@ static void pyw_wait(mywire_conn *c, int rc, int *interrupted)
     p[1].revents = 0;
     if (p[1].fd >= 0) n = 2;
     if (p[0].fd < 0) return;  /* nothing to wait for: the next call tells */
+    /* A process-directed SIGINT may land in another thread, which leaves
+     * this poll() running: wait in slices and look at Python's pending
+     * signals between them (a no-op outside the main thread). */
+    if (!*interrupted && (timeout < 0 || timeout > PYW_SIGNAL_SLICE_MS)) {
+        sliced = 1;
+        timeout = PYW_SIGNAL_SLICE_MS;
+    }
     Py_BEGIN_ALLOW_THREADS
     r = poll(p, n, timeout);
     if (r < 0) err = errno;
     Py_END_ALLOW_THREADS
+    if (r == 0 && sliced) r = -1, err = EINTR;  /* a slice ended: look at the signals */
     if (r < 0 && err == EINTR && !*interrupted && PyErr_CheckSignals() < 0) {
         *interrupted = 1;
         Py_BEGIN_ALLOW_THREADS
@@ -195,6 +205,22 @@ static int pyw_drive(pyw_op *o, int nowait, int *interrupted)
         rc = pyw_step(o);
     }
     return rc;
+}
+
+/* After an interrupt: read the rest of a streaming result the call produced
+ * (the cancelled statement's error or rows end it), so that nothing of it
+ * is left for the next command, then free it. */
+static void pyw_drain_free(mywire_conn *c, mywire_result *res)
+{
+    int rc, interrupted = 1;
+    if (!res) return;
+    for (;;) {
+        rc = mywire_fetch(res);
+        if (rc == MYWIRE_ROW) continue;
+        if (!pyw_is_wait(rc) || !c) break;
+        pyw_wait(c, rc, &interrupted);
+    }
+    mywire_result_free(res);
 }
 
 static int pyw_ptr(PyObject *obj, void **out, swig_type_info *ty, const char *what)
@@ -254,7 +280,7 @@ static PyObject *pyw_call(PyObject *self, PyObject *args)
     if (op == PYW_SELECT_DB && !o.data) o.data = "";
     rc = pyw_drive(&o, nowait, &interrupted);
     if (interrupted) {
-        mywire_result_free(o.res);  /* never waits on a non-blocking connection */
+        pyw_drain_free(o.conn, o.res);
         return NULL;
     }
     {
@@ -464,7 +490,7 @@ static PyObject *pyw_execute(PyObject *self, PyObject *args)
     o.op = PYW_EXECUTE;
     o.mode = mode;
     rc = pyw_drive(&o, 0, &interrupted);
-    if (interrupted) { mywire_result_free(o.res); return NULL; }
+    if (interrupted) { pyw_drain_free(o.conn, o.res); return NULL; }
     {
         PyObject *r = pyw_result_obj(o.res);
         if (!r) { mywire_result_free(o.res); return NULL; }

@@ -484,24 +484,12 @@ class Cursor:
         ptr = self._conn()
         sql, names, count = self._format(ptr, query)
         if count == 0 or self.connection._client_side:
-            total = 0
-            for args in seq_of_args:
-                self._run(query, args)
-                if self.rowcount > 0:
-                    total += self.rowcount
-            self.rowcount = total
-            return total
+            return self._execute_each(query, seq_of_args)
         self.connection._begin()
         self._reset()
         st = self.connection._statement(sql)
         if _m.mywire_stmt_column_count(st) != 0 or _m.mywire_stmt_is_client_side(st):
-            total = 0
-            for args in seq_of_args:
-                self._run(query, args)
-                if self.rowcount > 0:
-                    total += self.rowcount
-            self.rowcount = total
-            return total
+            return self._execute_each(query, seq_of_args)
         if names is not None:
             rows = (self._params(a, names, count) for a in seq_of_args)
         else:
@@ -514,6 +502,22 @@ class Cursor:
         self.rowcount = affected
         self.lastrowid = insert_id
         return affected
+
+    def _execute_each(self, query, seq_of_args):
+        """executemany one execute at a time: rowcount is the total,
+        lastrowid the first row's (as a batch gives them)."""
+        total = 0
+        first_id = None
+        for args in seq_of_args:
+            self._run(query, args)
+            if self.rowcount > 0:
+                total += self.rowcount
+            if first_id is None and self.lastrowid:
+                first_id = self.lastrowid
+        if self.description is None:
+            self.rowcount = total
+            self.lastrowid = first_id
+        return total
 
     def callproc(self, procname, args=()):
         """CALL procname with args (as a prepared statement); the procedure's
