@@ -27,8 +27,32 @@
  * the Python layer's (mywire/_handles.py), which frees each handle once.
  */
 
-/* All network calls go through pyw_call, which releases the GIL itself; the
- * flat wrappers are all quick on a non-blocking connection. */
+/* The GIL: the calls that can wait on the network release it (SWIG's
+ * -threads); the getters, setters and other quick calls keep it, which
+ * saves a release and re-acquire per call on the hot paths. The pyw_*
+ * helpers release it themselves, around poll() only. */
+%feature("nothread");
+%thread mywire_conn_free;
+%thread mywire_close;
+%thread mywire_connect;
+%thread mywire_connect_to;
+%thread mywire_connect_uri;
+%thread mywire_ping;
+%thread mywire_select_db;
+%thread mywire_reset_connection;
+%thread mywire_set_server_multi_statements;
+%thread mywire_statistics;
+%thread mywire_query;
+%thread mywire_next_result;
+%thread mywire_result_free;
+%thread mywire_fetch;
+%thread mywire_pipeline_run;
+%thread mywire_stmt_prepare;
+%thread mywire_stmt_execute;
+%thread mywire_stmt_execute_batch;
+%thread mywire_stmt_reset;
+%thread mywire_stmt_send_long_data;
+%thread mywire_cancel;
 
 %{
 #include <datetime.h>
@@ -793,6 +817,44 @@ fail:
     return NULL;
 }
 
+static PyObject *pyw_description_of(mywire_result *res);
+
+/* pyw_load(res, conn, fetch_all): what a cursor takes from a new result in
+ * one call: (rc, rows, description, affected_rows, insert_id, warnings).
+ * Without columns rows and description are None and rc MYWIRE_DONE; with
+ * fetch_all the rows are read to the end (rc MYWIRE_DONE or the error),
+ * else rows is None and rc MYWIRE_ROW (rows to come). */
+static PyObject *pyw_load(PyObject *self, PyObject *args)
+{
+    PyObject *res_o, *conn_o, *desc, *rows = Py_None, *fargs, *got;
+    mywire_result *res;
+    int fetch_all, rc = MYWIRE_ROW;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOi:pyw_load", &res_o, &conn_o, &fetch_all)) return NULL;
+    if (pyw_ptr(res_o, (void **)&res, SWIGTYPE_p_mywire_result, "result") < 0) return NULL;
+    if (!res) { PyErr_SetString(PyExc_ValueError, "no result"); return NULL; }
+    if (mywire_column_count(res) == 0)
+        return Py_BuildValue("(iOOKKI)", MYWIRE_DONE, Py_None, Py_None,
+                             (unsigned long long)mywire_affected_rows(res),
+                             (unsigned long long)mywire_insert_id(res), mywire_warning_count(res));
+    desc = pyw_description_of(res);
+    if (!desc) return NULL;
+    if (fetch_all) {
+        fargs = Py_BuildValue("(OOnii)", res_o, conn_o, (Py_ssize_t)-1, 0, 0);
+        if (!fargs) { Py_DECREF(desc); return NULL; }
+        got = pyw_fetch(NULL, fargs);
+        Py_DECREF(fargs);
+        if (!got) { Py_DECREF(desc); return NULL; }
+        rc = (int)PyLong_AsLong(PyTuple_GET_ITEM(got, 0));
+        rows = PyTuple_GET_ITEM(got, 1);
+        Py_INCREF(rows);
+        Py_DECREF(got);
+    } else {
+        Py_INCREF(rows);
+    }
+    return Py_BuildValue("(iNNKKI)", rc, rows, desc, 0ULL, 0ULL, mywire_warning_count(res));
+}
+
 static PyObject *pyw_name(const char *s, size_t n)
 {
     return PyUnicode_DecodeUTF8(s ? s : "", s ? (Py_ssize_t)n : 0, "surrogateescape");
@@ -802,12 +864,18 @@ static PyObject *pyw_name(const char *s, size_t n)
  * precision, scale, null_ok) per column; None without columns. */
 static PyObject *pyw_description(PyObject *self, PyObject *args)
 {
-    PyObject *res_o, *t;
+    PyObject *res_o;
     mywire_result *res;
-    unsigned n, i;
     (void)self;
     if (!PyArg_ParseTuple(args, "O:pyw_description", &res_o)) return NULL;
     if (pyw_ptr(res_o, (void **)&res, SWIGTYPE_p_mywire_result, "result") < 0) return NULL;
+    return pyw_description_of(res);
+}
+
+static PyObject *pyw_description_of(mywire_result *res)
+{
+    PyObject *t;
+    unsigned n, i;
     n = res ? mywire_column_count(res) : 0;
     if (n == 0) Py_RETURN_NONE;
     t = PyTuple_New(n);
@@ -974,6 +1042,7 @@ static PyObject *pyw_cancel(PyObject *self, PyObject *args)
 %native(pyw_execute) PyObject *pyw_execute(PyObject *self, PyObject *args);
 %native(pyw_execute_batch) PyObject *pyw_execute_batch(PyObject *self, PyObject *args);
 %native(pyw_fetch) PyObject *pyw_fetch(PyObject *self, PyObject *args);
+%native(pyw_load) PyObject *pyw_load(PyObject *self, PyObject *args);
 %native(pyw_description) PyObject *pyw_description(PyObject *self, PyObject *args);
 %native(pyw_format) PyObject *pyw_format(PyObject *self, PyObject *args);
 %native(pyw_escape) PyObject *pyw_escape(PyObject *self, PyObject *args);

@@ -37,9 +37,9 @@ class _Result:
 
     __slots__ = ('ptr', 'done')
 
-    def __init__(self, ptr):
+    def __init__(self, ptr, done):
         self.ptr = ptr
-        self.done = _m.mywire_column_count(ptr) == 0
+        self.done = done
 
     def free(self, conn_ptr):
         """Read what is left (a streaming result) and free the handle."""
@@ -84,6 +84,7 @@ class Connection:
         self._client_side = prepare == 'client'
         self._cache_size = stmt_cache
         self._stmts = collections.OrderedDict()
+        self._formats = {}  # query text -> pyw_format's answer
         self._active = None  # the _Result whose rows or later results are still unread
         self.cursorclass = cursorclass or Cursor
         rc, ptr = _m.mywire_conn_new()
@@ -141,7 +142,7 @@ class Connection:
                     break
                 if rc != OK:
                     raise conn_error(ptr, rc)
-                _Result(res).free(ptr)
+                _Result(res, False).free(ptr)
         self._active = result
         return ptr
 
@@ -154,8 +155,7 @@ class Connection:
         rc, res = _m.pyw_call(_m.PYW_QUERY, ptr, None, sql, STREAMING, 0)
         if rc != OK:
             raise conn_error(ptr, rc)
-        r = _Result(res)
-        self._active = r
+        self._active = _Result(res, False)
         self._begin()
 
     def _statement(self, sql):
@@ -367,6 +367,8 @@ class Cursor:
         self._result = None
 
     def _params(self, args, names, count):
+        if names is None and type(args) in (tuple, list):
+            return args
         if names is not None:
             if not isinstance(args, collections.abc.Mapping):
                 raise ProgrammingError(0, '%(name)s placeholders need a mapping of parameters')
@@ -384,32 +386,36 @@ class Cursor:
 
     def _format(self, ptr, query):
         nbe = _m.mywire_server_status(ptr) & _m.MYWIRE_STATUS_NO_BACKSLASH_ESCAPES
+        formats = self.connection._formats
+        key = (query, 1) if nbe else query
+        f = formats.get(key)
+        if f is not None:
+            return f
         try:
-            return _m.pyw_format(query, 1 if nbe else 0)
+            f = _m.pyw_format(query, 1 if nbe else 0)
         except ValueError as e:
             raise ProgrammingError(0, str(e)) from None
+        if len(formats) >= 1024:
+            formats.clear()
+        formats[key] = f
+        return f
 
     def _load(self, ptr, res):
         """Take the result handle res of the command just run."""
-        r = _Result(res)
+        r = _Result(res, False)
         self._result = r
         self.connection._active = r
-        ncols = _m.mywire_column_count(res)
-        self.warning_count = _m.mywire_warning_count(res)
-        if ncols == 0:
-            self.description = None
-            self.rowcount = _m.mywire_affected_rows(res)
-            self.lastrowid = _m.mywire_insert_id(res)
-            self._rows = None
+        rc, rows, desc, affected, insert_id, self.warning_count = \
+            _m.pyw_load(res, ptr, 0 if self._streaming else 1)
+        if desc is None:
+            r.done = True
+            self.rowcount = affected
+            self.lastrowid = insert_id
             return
-        self.description = _m.pyw_description(res)
-        self.lastrowid = None
+        self.description = desc
         self.rownumber = 0
-        if self._streaming:
-            self.rowcount = -1
-            self._rows = None
+        if rows is None:
             return
-        rc, rows = _m.pyw_fetch(res, ptr, -1, 0, 0)
         r.done = True
         if rc != DONE:
             raise conn_error(ptr, rc)
