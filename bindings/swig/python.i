@@ -819,25 +819,35 @@ fail:
 
 static PyObject *pyw_description_of(mywire_result *res);
 
-/* pyw_load(res, conn, fetch_all): what a cursor takes from a new result in
- * one call: (rc, rows, description, affected_rows, insert_id, warnings).
+/* pyw_load(res, conn, fetch_all[, description]): what a cursor takes from a
+ * new result in one call: (rc, rows, description, affected_rows, insert_id,
+ * warnings). A description given is the one of the statement's previous
+ * result: it is used as it is when the server skipped the column
+ * definitions (MariaDB metadata caching: they did not change).
  * Without columns rows and description are None and rc MYWIRE_DONE; with
  * fetch_all the rows are read to the end (rc MYWIRE_DONE or the error),
  * else rows is None and rc MYWIRE_ROW (rows to come). */
 static PyObject *pyw_load(PyObject *self, PyObject *args)
 {
-    PyObject *res_o, *conn_o, *desc, *rows = Py_None, *fargs, *got;
+    PyObject *res_o, *conn_o, *desc, *rows = Py_None, *fargs, *got, *hint = Py_None;
     mywire_result *res;
     int fetch_all, rc = MYWIRE_ROW;
     (void)self;
-    if (!PyArg_ParseTuple(args, "OOi:pyw_load", &res_o, &conn_o, &fetch_all)) return NULL;
+    if (!PyArg_ParseTuple(args, "OOi|O:pyw_load", &res_o, &conn_o, &fetch_all, &hint)) return NULL;
     if (pyw_ptr(res_o, (void **)&res, SWIGTYPE_p_mywire_result, "result") < 0) return NULL;
     if (!res) { PyErr_SetString(PyExc_ValueError, "no result"); return NULL; }
     if (mywire_column_count(res) == 0)
         return Py_BuildValue("(iOOKKI)", MYWIRE_DONE, Py_None, Py_None,
                              (unsigned long long)mywire_affected_rows(res),
                              (unsigned long long)mywire_insert_id(res), mywire_warning_count(res));
-    desc = pyw_description_of(res);
+    if (hint != Py_None && PyTuple_Check(hint) &&
+        PyTuple_GET_SIZE(hint) == (Py_ssize_t)mywire_column_count(res) &&
+        mywire_result_metadata_cached(res)) {
+        Py_INCREF(hint);
+        desc = hint;
+    } else {
+        desc = pyw_description_of(res);
+    }
     if (!desc) return NULL;
     if (fetch_all) {
         fargs = Py_BuildValue("(OOnii)", res_o, conn_o, (Py_ssize_t)-1, 0, 0);

@@ -85,6 +85,7 @@ class Connection:
         self._cache_size = stmt_cache
         self._stmts = collections.OrderedDict()
         self._formats = {}  # query text -> pyw_format's answer
+        self._descs = {}  # statement text -> its last result's description
         self._active = None  # the _Result whose rows or later results are still unread
         self.cursorclass = cursorclass or Cursor
         rc, ptr = _m.mywire_conn_new()
@@ -187,7 +188,8 @@ class Connection:
         if self._cache_size:
             stmts[sql] = st
             if len(stmts) > self._cache_size:
-                _, old = stmts.popitem(last=False)
+                old_sql, old = stmts.popitem(last=False)
+                self._descs.pop(old_sql, None)
                 _m.mywire_stmt_free(old)
         else:
             old = self.__dict__.get('_uncached')
@@ -198,6 +200,7 @@ class Connection:
 
     def _free_statements(self):
         stmts, self._stmts = self._stmts, collections.OrderedDict()
+        self._descs = {}
         for st in stmts.values():
             _m.mywire_stmt_free(st)
         st = self.__dict__.pop('_uncached', None)
@@ -400,13 +403,22 @@ class Cursor:
         formats[key] = f
         return f
 
-    def _load(self, ptr, res):
-        """Take the result handle res of the command just run."""
+    def _load(self, ptr, res, sql=None):
+        """Take the result handle res of the command just run (sql: the
+        prepared statement's text, whose last description may be reused)."""
         r = _Result(res, False)
         self._result = r
-        self.connection._active = r
-        rc, rows, desc, affected, insert_id, self.warning_count = \
-            _m.pyw_load(res, ptr, 0 if self._streaming else 1)
+        conn = self.connection
+        conn._active = r
+        if sql is None:
+            rc, rows, desc, affected, insert_id, self.warning_count = \
+                _m.pyw_load(res, ptr, 0 if self._streaming else 1)
+        else:
+            descs = conn._descs
+            rc, rows, desc, affected, insert_id, self.warning_count = \
+                _m.pyw_load(res, ptr, 0 if self._streaming else 1, descs.get(sql))
+            if desc is not None and sql in conn._stmts:
+                descs[sql] = desc
         if desc is None:
             r.done = True
             self.rowcount = affected
@@ -445,6 +457,8 @@ class Cursor:
                 if msg is not None:
                     raise client_error(rc, msg)
                 raise conn_error(ptr, rc)
+            self._load(ptr, res, sql)
+            return
         self._load(ptr, res)
 
     def _fetch(self, n):

@@ -159,12 +159,10 @@ class AsyncConnection:
 
     async def _call(self, op, stmt, data, mode):
         ptr = self._handle()
-        first = [True]
 
         def fn():
-            d = data if first[0] else None
-            first[0] = False
-            return _m.pyw_call(op, ptr, stmt, d, mode, 1)
+            # a continuation gets the same arguments (mywire reads them once)
+            return _m.pyw_call(op, ptr, stmt, data, mode, 1)
 
         out, cancelled = await self._step_keep(fn)
         if cancelled is not None:

@@ -68,6 +68,12 @@ class ParamsTest(unittest.TestCase):
         # still usable afterwards
         self.assertEqual(self.one('SELECT %s', (1,)), (1,))
 
+    def test_escape_string(self):
+        self.assertEqual(self.conn.escape_string("a'b\\c\x00"), b"a\\'b\\\\c\\0")
+        self.assertEqual(self.conn.escape_string(b'\xff\n'), b'\xff\\n')
+        self.cur.execute("SET SESSION sql_mode='NO_BACKSLASH_ESCAPES'")
+        self.assertEqual(self.conn.escape_string("a'b\\"), b"a''b\\")
+
     def test_injection_is_data(self):
         evil = "'; DROP TABLE x; -- \\' \x00"
         self.assertEqual(self.one('SELECT %s', (evil,)), (evil,))
@@ -101,6 +107,22 @@ class ParamsTest(unittest.TestCase):
                 self.assertGreaterEqual(int(cur.fetchone()[0]), 16)
         finally:
             conn.close()
+
+    def test_description_of_repeated_statement(self):
+        self.cur.execute('CREATE TEMPORARY TABLE t_desc (a INT, b VARCHAR(5))')
+        self.cur.execute('INSERT INTO t_desc VALUES (1, %s)', ('x',))
+        sql = 'SELECT * FROM t_desc WHERE a = %s'
+        self.cur.execute(sql, (1,))
+        first = self.cur.description
+        self.assertEqual([d[0] for d in first], ['a', 'b'])
+        self.cur.execute(sql, (1,))
+        self.assertEqual(self.cur.description, first)
+        self.assertEqual(self.cur.fetchall(), [(1, 'x')])
+        # the table changes: the statement's result changes with it
+        self.cur.execute('ALTER TABLE t_desc ADD COLUMN c DOUBLE DEFAULT 2.5')
+        self.cur.execute(sql, (1,))
+        self.assertEqual([d[0] for d in self.cur.description], ['a', 'b', 'c'])
+        self.assertEqual(self.cur.fetchall(), [(1, 'x', 2.5)])
 
     def test_executemany(self):
         self.cur.execute('CREATE TEMPORARY TABLE t_many (id INT PRIMARY KEY AUTO_INCREMENT, '
