@@ -16,6 +16,7 @@ cancel()), and turn Ctrl-C into a KILL QUERY on the server.
 
 import collections
 import collections.abc
+import threading
 
 from . import _mywire as _m
 from ._errors import (Error, Warning, InterfaceError, DatabaseError, DataError,  # noqa: F401
@@ -87,6 +88,9 @@ class Connection:
         self._formats = {}  # query text -> pyw_format's answer
         self._descs = {}  # statement text -> its last result's description
         self._active = None  # the _Result whose rows or later results are still unread
+        # held by cancel() (another thread) while it uses the handle, so that
+        # close() cannot free it meanwhile
+        self._cancel_lock = threading.Lock()
         self.cursorclass = cursorclass or Cursor
         rc, ptr = _m.mywire_conn_new()
         if rc != OK:
@@ -212,7 +216,8 @@ class Connection:
     def close(self):
         """Close the connection (COM_QUIT if the socket takes it at once; it
         never waits). Closing twice is harmless."""
-        ptr, self._ptr = self._ptr, None
+        with self._cancel_lock:
+            ptr, self._ptr = self._ptr, None
         if ptr is None:
             return
         self._active = None
@@ -289,8 +294,9 @@ class Connection:
         a KILL QUERY over a short side connection; the running call then
         raises OperationalError (code MYWIRE_ERROR_CANCELLED) and the
         connection stays usable. Nothing happens when nothing runs."""
-        ptr = self._handle()
-        rc = _m.pyw_cancel(ptr)
+        with self._cancel_lock:
+            ptr = self._handle()
+            rc = _m.pyw_cancel(ptr)
         if rc != OK:
             raise client_error(rc, 'cancel failed: ' + _m.mywire_errstr(rc))
 
