@@ -763,15 +763,16 @@ static PyObject *pyw_row_tuple(const mywire_result *res, unsigned ncols, const u
  * MYWIRE_ROW when maxrows were read, MYWIRE_DONE at the end, MYWIRE_WAIT_*
  * (nowait), or the error code; rows is a list of tuples, or with discard the
  * number of rows skipped. conn may be None (closed): no waiting then. */
+static PyObject *pyw_fetch_rows(mywire_result *res, mywire_conn *conn, Py_ssize_t maxrows,
+                                int nowait, int discard, int *rc_out);
+
 static PyObject *pyw_fetch(PyObject *self, PyObject *args)
 {
-    PyObject *res_o, *conn_o, *list = NULL;
+    PyObject *res_o, *conn_o, *got;
     mywire_result *res;
     mywire_conn *conn;
-    Py_ssize_t maxrows, got = 0;
-    int nowait, discard, rc = MYWIRE_DONE, interrupted = 0, binary;
-    unsigned ncols, i;
-    unsigned char small[64], *kinds = small;
+    Py_ssize_t maxrows;
+    int nowait, discard, rc;
     (void)self;
     if (!PyArg_ParseTuple(args, "OOnii:pyw_fetch", &res_o, &conn_o, &maxrows, &nowait, &discard))
         return NULL;
@@ -779,6 +780,21 @@ static PyObject *pyw_fetch(PyObject *self, PyObject *args)
         pyw_ptr(conn_o, (void **)&conn, SWIGTYPE_p_mywire_conn, "connection") < 0)
         return NULL;
     if (!res) { PyErr_SetString(PyExc_ValueError, "no result"); return NULL; }
+    got = pyw_fetch_rows(res, conn, maxrows, nowait, discard, &rc);
+    if (!got) return NULL;
+    return Py_BuildValue("(iN)", rc, got);
+}
+
+/* The rows as a list (discard: their number as an int); *rc_out as
+ * pyw_fetch's rc. NULL with a Python exception. */
+static PyObject *pyw_fetch_rows(mywire_result *res, mywire_conn *conn, Py_ssize_t maxrows,
+                                int nowait, int discard, int *rc_out)
+{
+    PyObject *list = NULL;
+    Py_ssize_t got = 0;
+    int rc = MYWIRE_DONE, interrupted = 0, binary;
+    unsigned ncols, i;
+    unsigned char small[64], *kinds = small;
     ncols = mywire_column_count(res);
     binary = mywire_result_is_binary(res);
     if (!discard) {
@@ -809,8 +825,9 @@ static PyObject *pyw_fetch(PyObject *self, PyObject *args)
     if (pyw_is_wait(rc) && !nowait) rc = MYWIRE_ERROR_STATE;  /* no connection to wait on */
     if (interrupted) goto fail;
     if (kinds != small) PyMem_Free(kinds);
-    if (discard) return Py_BuildValue("(in)", rc, got);
-    return Py_BuildValue("(iN)", rc, list);
+    *rc_out = rc;
+    if (discard) return PyLong_FromSsize_t(got);
+    return list;
 fail:
     if (kinds != small) PyMem_Free(kinds);
     Py_XDECREF(list);
@@ -827,15 +844,71 @@ static PyObject *pyw_description_of(mywire_result *res);
  * Without columns rows and description are None and rc MYWIRE_DONE; with
  * fetch_all the rows are read to the end (rc MYWIRE_DONE or the error),
  * else rows is None and rc MYWIRE_ROW (rows to come). */
+static PyObject *pyw_load_result(mywire_result *res, mywire_conn *conn, int fetch_all,
+                                 PyObject *hint);
+
 static PyObject *pyw_load(PyObject *self, PyObject *args)
 {
-    PyObject *res_o, *conn_o, *desc, *rows = Py_None, *fargs, *got, *hint = Py_None;
+    PyObject *res_o, *conn_o, *hint = Py_None;
     mywire_result *res;
-    int fetch_all, rc = MYWIRE_ROW;
+    mywire_conn *conn;
+    int fetch_all;
     (void)self;
     if (!PyArg_ParseTuple(args, "OOi|O:pyw_load", &res_o, &conn_o, &fetch_all, &hint)) return NULL;
-    if (pyw_ptr(res_o, (void **)&res, SWIGTYPE_p_mywire_result, "result") < 0) return NULL;
+    if (pyw_ptr(res_o, (void **)&res, SWIGTYPE_p_mywire_result, "result") < 0 ||
+        pyw_ptr(conn_o, (void **)&conn, SWIGTYPE_p_mywire_conn, "connection") < 0)
+        return NULL;
     if (!res) { PyErr_SetString(PyExc_ValueError, "no result"); return NULL; }
+    return pyw_load_result(res, conn, fetch_all, hint);
+}
+
+/* pyw_execute_load(stmt, conn, params, fetch_all, description): pyw_execute
+ * and pyw_load in one call, for the point queries: (rc, result, message,
+ * rows, description, affected_rows, insert_id, warnings). result None: the
+ * execute failed with rc (message set for a parameter that cannot be
+ * sent); else rc is pyw_load's. */
+static PyObject *pyw_execute_load(PyObject *self, PyObject *args)
+{
+    PyObject *st_o, *conn_o, *params, *hint, *msg = NULL, *loaded, *r, *out;
+    int fetch_all, rc, interrupted = 0;
+    pyw_op o;
+    (void)self;
+    memset(&o, 0, sizeof o);
+    if (!PyArg_ParseTuple(args, "OOOiO:pyw_execute_load", &st_o, &conn_o, &params, &fetch_all,
+                          &hint))
+        return NULL;
+    if (pyw_ptr(st_o, (void **)&o.stmt, SWIGTYPE_p_mywire_stmt, "statement") < 0 ||
+        pyw_ptr(conn_o, (void **)&o.conn, SWIGTYPE_p_mywire_conn, "connection") < 0)
+        return NULL;
+    if (params != Py_None) {
+        rc = pyw_bind_all(o.stmt, params, &msg);
+        if (rc < 0) return NULL;
+        if (rc != MYWIRE_OK)
+            return Py_BuildValue("(iONOOiii)", rc, Py_None, msg, Py_None, Py_None, 0, 0, 0);
+    }
+    o.op = PYW_EXECUTE;
+    o.mode = MYWIRE_STREAMING;
+    rc = pyw_drive(&o, 0, &interrupted);
+    if (interrupted) { pyw_drain_free(o.conn, o.res); return NULL; }
+    if (rc != MYWIRE_OK || !o.res)
+        return Py_BuildValue("(iOOOOiii)", rc, Py_None, Py_None, Py_None, Py_None, 0, 0, 0);
+    loaded = pyw_load_result(o.res, o.conn, fetch_all, hint);
+    if (!loaded) { mywire_result_free(o.res); return NULL; }
+    r = pyw_result_obj(o.res);
+    if (!r) { Py_DECREF(loaded); mywire_result_free(o.res); return NULL; }
+    out = Py_BuildValue("(ONOOOOOO)", PyTuple_GET_ITEM(loaded, 0), r, Py_None,
+                        PyTuple_GET_ITEM(loaded, 1), PyTuple_GET_ITEM(loaded, 2),
+                        PyTuple_GET_ITEM(loaded, 3), PyTuple_GET_ITEM(loaded, 4),
+                        PyTuple_GET_ITEM(loaded, 5));
+    Py_DECREF(loaded);
+    return out;
+}
+
+static PyObject *pyw_load_result(mywire_result *res, mywire_conn *conn, int fetch_all,
+                                 PyObject *hint)
+{
+    PyObject *desc, *rows = Py_None;
+    int rc = MYWIRE_ROW;
     if (mywire_column_count(res) == 0)
         return Py_BuildValue("(iOOKKI)", MYWIRE_DONE, Py_None, Py_None,
                              (unsigned long long)mywire_affected_rows(res),
@@ -850,15 +923,8 @@ static PyObject *pyw_load(PyObject *self, PyObject *args)
     }
     if (!desc) return NULL;
     if (fetch_all) {
-        fargs = Py_BuildValue("(OOnii)", res_o, conn_o, (Py_ssize_t)-1, 0, 0);
-        if (!fargs) { Py_DECREF(desc); return NULL; }
-        got = pyw_fetch(NULL, fargs);
-        Py_DECREF(fargs);
-        if (!got) { Py_DECREF(desc); return NULL; }
-        rc = (int)PyLong_AsLong(PyTuple_GET_ITEM(got, 0));
-        rows = PyTuple_GET_ITEM(got, 1);
-        Py_INCREF(rows);
-        Py_DECREF(got);
+        rows = pyw_fetch_rows(res, conn, -1, 0, 0, &rc);
+        if (!rows) { Py_DECREF(desc); return NULL; }
     } else {
         Py_INCREF(rows);
     }
@@ -1052,6 +1118,7 @@ static PyObject *pyw_cancel(PyObject *self, PyObject *args)
 %native(pyw_execute) PyObject *pyw_execute(PyObject *self, PyObject *args);
 %native(pyw_execute_batch) PyObject *pyw_execute_batch(PyObject *self, PyObject *args);
 %native(pyw_fetch) PyObject *pyw_fetch(PyObject *self, PyObject *args);
+%native(pyw_execute_load) PyObject *pyw_execute_load(PyObject *self, PyObject *args);
 %native(pyw_load) PyObject *pyw_load(PyObject *self, PyObject *args);
 %native(pyw_description) PyObject *pyw_description(PyObject *self, PyObject *args);
 %native(pyw_format) PyObject *pyw_format(PyObject *self, PyObject *args);

@@ -409,22 +409,17 @@ class Cursor:
         formats[key] = f
         return f
 
-    def _load(self, ptr, res, sql=None):
-        """Take the result handle res of the command just run (sql: the
-        prepared statement's text, whose last description may be reused)."""
+    def _load(self, ptr, res):
+        """Take the result handle res of the command just run."""
         r = _Result(res, False)
         self._result = r
-        conn = self.connection
-        conn._active = r
-        if sql is None:
-            rc, rows, desc, affected, insert_id, self.warning_count = \
-                _m.pyw_load(res, ptr, 0 if self._streaming else 1)
-        else:
-            descs = conn._descs
-            rc, rows, desc, affected, insert_id, self.warning_count = \
-                _m.pyw_load(res, ptr, 0 if self._streaming else 1, descs.get(sql))
-            if desc is not None and sql in conn._stmts:
-                descs[sql] = desc
+        self.connection._active = r
+        rc, rows, desc, affected, insert_id, self.warning_count = \
+            _m.pyw_load(res, ptr, 0 if self._streaming else 1)
+        self._take(ptr, r, rc, rows, desc, affected, insert_id)
+
+    def _take(self, ptr, r, rc, rows, desc, affected, insert_id):
+        """The cursor's state from what pyw_load read of result r."""
         if desc is None:
             r.done = True
             self.rowcount = affected
@@ -457,13 +452,22 @@ class Cursor:
             if rc != OK:
                 raise conn_error(ptr, rc)
         else:
-            st = self.connection._statement(sql)
-            rc, res, msg = _m.pyw_execute(st, ptr, params, STREAMING)
-            if rc != OK:
+            conn = self.connection
+            st = conn._statement(sql)
+            descs = conn._descs
+            hint = descs.get(sql)
+            rc, res, msg, rows, desc, affected, insert_id, self.warning_count = \
+                _m.pyw_execute_load(st, ptr, params, 0 if self._streaming else 1, hint)
+            if res is None:
                 if msg is not None:
                     raise client_error(rc, msg)
                 raise conn_error(ptr, rc)
-            self._load(ptr, res, sql)
+            r = _Result(res, False)
+            self._result = r
+            conn._active = r
+            if desc is not hint and desc is not None and sql in conn._stmts:
+                descs[sql] = desc
+            self._take(ptr, r, rc, rows, desc, affected, insert_id)
             return
         self._load(ptr, res)
 
