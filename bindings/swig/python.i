@@ -792,7 +792,7 @@ static PyObject *pyw_fetch_rows(mywire_result *res, mywire_conn *conn, Py_ssize_
 {
     PyObject *list = NULL;
     Py_ssize_t got = 0;
-    int rc = MYWIRE_DONE, interrupted = 0, binary;
+    int rc = maxrows == 0 ? MYWIRE_ROW : MYWIRE_DONE, interrupted = 0, binary;  /* 0: nothing read */
     unsigned ncols, i;
     unsigned char small[64], *kinds = small;
     ncols = mywire_column_count(res);

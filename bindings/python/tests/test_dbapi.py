@@ -226,6 +226,7 @@ class CursorTest(unittest.TestCase):
     def test_streaming_cursor_is_a_cursor(self):
         cur = self.conn.cursor(mywire.SSCursor)
         cur.execute('SELECT seq FROM seq_1_to_5')
+        self.assertEqual(cur.fetchmany(0), [])
         self.assertEqual(cur.fetchone(), (1,))
         self.assertEqual(cur.fetchmany(2), [(2,), (3,)])
         self.assertEqual(cur.fetchall(), [(4,), (5,)])
