@@ -893,7 +893,7 @@ static PyObject *pyw_execute_load(PyObject *self, PyObject *args)
     if (rc != MYWIRE_OK || !o.res)
         return Py_BuildValue("(iOOOOiii)", rc, Py_None, Py_None, Py_None, Py_None, 0, 0, 0);
     loaded = pyw_load_result(o.res, o.conn, fetch_all, hint);
-    if (!loaded) { mywire_result_free(o.res); return NULL; }
+    if (!loaded) { pyw_drain_free(o.conn, o.res); return NULL; }  /* say, a value not UTF-8 */
     r = pyw_result_obj(o.res);
     if (!r) { Py_DECREF(loaded); mywire_result_free(o.res); return NULL; }
     out = Py_BuildValue("(ONOOOOOO)", PyTuple_GET_ITEM(loaded, 0), r, Py_None,

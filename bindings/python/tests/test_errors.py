@@ -83,6 +83,16 @@ class ErrorsTest(unittest.TestCase):
             self.conn.commit()
         self.conn.close()  # twice is harmless
 
+    def test_undecodable_text_leaves_connection_in_sync(self):
+        # results unconverted: latin1 bytes in a text column, not UTF-8
+        self.cur.execute('SET character_set_results = NULL')
+        for args in (None, (1,)):
+            with self.assertRaises(UnicodeDecodeError):
+                self.cur.execute("SELECT CAST(X'e9' AS CHAR CHARACTER SET latin1), seq "
+                                 'FROM seq_1_to_3' + (' WHERE 1 = %s' if args else ''), args)
+            self.cur.execute('SELECT 5')
+            self.assertEqual(self.cur.fetchone(), (5,))
+
     def test_hierarchy(self):
         self.assertTrue(issubclass(mywire.Error, Exception))
         self.assertTrue(issubclass(mywire.Warning, Exception))
