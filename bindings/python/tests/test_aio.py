@@ -1,0 +1,112 @@
+"""mywire.aio: connect, execute, fetch and streaming iteration on the event
+loop (no thread per query), many connections at once, task cancellation
+stopping the statement on the server."""
+
+import asyncio
+import os
+import threading
+import time
+import unittest
+
+import mwtest
+import mywire
+import mywire.aio
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+class AioTest(unittest.TestCase):
+    def test_connect_execute_fetch(self):
+        async def main():
+            conn = await mywire.aio.connect(**mwtest.tcp_args())
+            self.assertEqual(await conn.fetch('SELECT 1, %s', ('a',)), [(1, 'a')])
+            cur = conn.cursor()
+            await cur.execute('SELECT seq FROM seq_1_to_10 WHERE seq > %(n)s', {'n': 5})
+            self.assertEqual(await cur.fetchone(), (6,))
+            self.assertEqual(await cur.fetchmany(2), [(7,), (8,)])
+            self.assertEqual(await cur.fetchall(), [(9,), (10,)])
+            self.assertEqual(cur.rowcount, 5)
+            self.assertTrue(await conn.ping())
+            await cur.execute('CREATE TEMPORARY TABLE t_aio (id INT AUTO_INCREMENT PRIMARY KEY)')
+            await cur.execute('INSERT INTO t_aio VALUES (NULL), (NULL)')
+            self.assertEqual((cur.rowcount, cur.lastrowid), (2, 1))
+            await conn.commit()
+            await conn.close()
+            self.assertTrue(conn.closed)
+        run(main())
+
+    def test_socket_and_tls(self):
+        async def main():
+            async with await mywire.aio.connect(**mwtest.socket_args()) as conn:
+                self.assertEqual(await conn.fetch('SELECT 2'), [(2,)])
+            ca = os.path.join(mwtest.env('MYWIRE_TEST_CERTS'), 'ca.pem')
+            async with await mywire.aio.connect(**mwtest.tcp_args(
+                    ssl_mode='verify_identity', ssl_ca=ca)) as conn:
+                rows = await conn.fetch("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+                self.assertTrue(rows[0][1])
+        run(main())
+
+    def test_streaming_iteration(self):
+        async def main():
+            conn = await mywire.aio.connect(**mwtest.tcp_args())
+            cur = conn.cursor()
+            await cur.execute('SELECT seq, REPEAT(%s, 50) FROM seq_1_to_200000', ('x',))
+            total = 0
+            async for row in cur:
+                total += row[0]
+            self.assertEqual(total, 200000 * 200001 // 2)
+            self.assertEqual(cur.rowcount, 200000)
+            await conn.close()
+        run(main())
+
+    def test_many_connections_one_thread(self):
+        async def one(i):
+            conn = await mywire.aio.connect(**mwtest.tcp_args())
+            rows = await conn.fetch('SELECT SLEEP(0.3), %s', (i,))
+            await conn.close()
+            return rows[0][1]
+
+        async def main():
+            t0 = time.monotonic()
+            got = await asyncio.gather(*(one(i) for i in range(20)))
+            self.assertEqual(got, list(range(20)))
+            # concurrent, not one after the other (20 x 0.3 s)
+            self.assertLess(time.monotonic() - t0, 4)
+
+        threads = threading.active_count()
+        run(main())
+        self.assertLessEqual(threading.active_count(), threads + 1)
+
+    def test_errors(self):
+        async def main():
+            conn = await mywire.aio.connect(**mwtest.tcp_args())
+            with self.assertRaises(mywire.ProgrammingError) as cm:
+                await conn.fetch('SELECT * FROM no_such_table')
+            self.assertEqual((cm.exception.errno, cm.exception.sqlstate), (1146, '42S02'))
+            with self.assertRaises(TypeError):
+                await conn.fetch('SELECT %s', ([1],))
+            self.assertEqual(await conn.fetch('SELECT 3'), [(3,)])
+            await conn.close()
+            with self.assertRaises(mywire.OperationalError):
+                await mywire.aio.connect(**mwtest.tcp_args(password='wrong'))
+        run(main())
+
+    def test_task_cancel_stops_statement(self):
+        async def main():
+            conn = await mywire.aio.connect(**mwtest.tcp_args())
+            task = asyncio.ensure_future(conn.fetch('SELECT SLEEP(20)'))
+            await asyncio.sleep(0.3)
+            t0 = time.monotonic()
+            task.cancel()
+            with self.assertRaises(asyncio.CancelledError):
+                await task
+            self.assertLess(time.monotonic() - t0, 10)
+            self.assertEqual(await conn.fetch('SELECT 4'), [(4,)])
+            await conn.close()
+        run(main())
+
+
+if __name__ == '__main__':
+    mwtest.main()

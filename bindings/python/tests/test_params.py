@@ -1,0 +1,162 @@
+"""Parameters: format and pyformat, prepared on the server (and cached) or
+formatted on the client; placeholders in literals and comments; scalars only;
+executemany through bulk execution."""
+
+import datetime as dt
+import decimal
+import unittest
+
+import mwtest
+import mywire
+
+
+class ParamsTest(unittest.TestCase):
+    prepare = 'server'
+
+    def setUp(self):
+        self.conn = mwtest.connect(autocommit=True, prepare=self.prepare)
+        self.cur = self.conn.cursor()
+
+    def tearDown(self):
+        self.conn.close()
+
+    def one(self, sql, args=None):
+        self.cur.execute(sql, args)
+        return self.cur.fetchone()
+
+    def test_format_and_pyformat(self):
+        self.assertEqual(self.one('SELECT %s, %s', (1, 'a')), (1, 'a'))
+        self.assertEqual(self.one('SELECT %s, %s', [2, 'b']), (2, 'b'))
+        self.assertEqual(self.one('SELECT %(x)s, %(y)s, %(x)s', {'x': 1, 'y': 'q'}), (1, 'q', 1))
+        with self.assertRaises(mywire.ProgrammingError):
+            self.cur.execute('SELECT %(missing)s', {'x': 1})
+        with self.assertRaises(mywire.ProgrammingError):
+            self.cur.execute('SELECT %s, %(x)s', (1,))
+        with self.assertRaises(mywire.ProgrammingError):
+            self.cur.execute('SELECT %s, %s', (1,))
+        with self.assertRaises(mywire.ProgrammingError):
+            self.cur.execute('SELECT %s', (1, 2))
+        with self.assertRaises(mywire.ProgrammingError):
+            self.cur.execute('SELECT %s', 'ab')
+
+    def test_placeholders_in_literals_and_comments(self):
+        row = self.one("SELECT '%s', \"%s\", `%s`.x, %s /* %s */ -- %s\n, 'it''s %s', 'a\\'%s'"
+                       " # %s\n FROM (SELECT 1 AS x) AS `%s`", (7,))
+        self.assertEqual(row, ('%s', '%s', 1, 7, "it's %s", "a'%s"))
+        self.assertEqual(self.one("SELECT 'a%%b', %s", (1,)), ('a%b', 1))
+        # without parameters the text goes as it is
+        self.assertEqual(self.one("SELECT 'a%%b', '%s', '?'"), ('a%%b', '%s', '?'))
+        # executable comments are SQL: their placeholders count
+        self.assertEqual(self.one('SELECT 1 /*! + %s */', (2,)), (3,))
+        with self.assertRaises(mywire.ProgrammingError):
+            self.cur.execute('SELECT ? + %s', (1,))
+        with self.assertRaises(mywire.ProgrammingError):
+            self.cur.execute("SELECT 'unterminated %s", (1,))
+        with self.assertRaises(mywire.ProgrammingError):
+            self.cur.execute('SELECT %d', (1,))
+
+    def test_no_backslash_escapes(self):
+        self.cur.execute("SET SESSION sql_mode='NO_BACKSLASH_ESCAPES'")
+        self.assertEqual(self.one("SELECT 'a\\', %s", (5,)), ('a\\', 5))
+        self.assertEqual(self.one('SELECT %s', ("x\\'y",)), ("x\\'y",))
+
+    def test_only_scalars(self):
+        for bad in ({'a': 1}, [1, 2], (1,), {1}, object()):
+            with self.subTest(value=bad):
+                with self.assertRaises(TypeError):
+                    self.cur.execute('SELECT %s', (bad,))
+        # still usable afterwards
+        self.assertEqual(self.one('SELECT %s', (1,)), (1,))
+
+    def test_escape_string(self):
+        self.assertEqual(self.conn.escape_string("a'b\\c\x00"), b"a\\'b\\\\c\\0")
+        self.assertEqual(self.conn.escape_string(b'\xff\n'), b'\xff\\n')
+        self.cur.execute("SET SESSION sql_mode='NO_BACKSLASH_ESCAPES'")
+        self.assertEqual(self.conn.escape_string("a'b\\"), b"a''b\\")
+
+    def test_injection_is_data(self):
+        evil = "'; DROP TABLE x; -- \\' \x00"
+        self.assertEqual(self.one('SELECT %s', (evil,)), (evil,))
+
+    def test_all_python_types(self):
+        values = (None, True, -5, 2 ** 64 - 1, 1.25, decimal.Decimal('-1.50'), 'str', b'by\x00',
+                  bytearray(b'ba'), memoryview(b'mv'), dt.date(2001, 2, 3),
+                  dt.datetime(2001, 2, 3, 4, 5, 6, 7), dt.time(1, 2, 3),
+                  dt.timedelta(days=1, seconds=5))
+        row = self.one('SELECT ' + ', '.join(['%s'] * len(values)), values)
+        self.assertEqual(row[:4], (None, 1, -5, 2 ** 64 - 1))
+        self.assertEqual(row[4], 1.25)
+        self.assertEqual(decimal.Decimal(row[5]), decimal.Decimal('-1.50'))
+        self.assertIn(row[6], ('str', b'str'))
+        self.assertEqual(bytes(row[7]), b'by\x00')
+
+    def test_statement_cache_is_bounded(self):
+        conn = mwtest.connect(stmt_cache=4, prepare=self.prepare)
+        try:
+            cur = conn.cursor()
+            for i in range(20):
+                cur.execute('SELECT %s + ' + str(i), (1,))
+                self.assertEqual(cur.fetchone(), (1 + i,))
+            self.assertLessEqual(len(conn._stmts), 4)
+            cur.execute("SHOW SESSION STATUS LIKE 'Prepared_stmt_count'")
+            if self.prepare == 'server':
+                cur.execute('SELECT 1')
+                # closed statements go out ahead of the next command
+                cur.execute('SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS '
+                            "WHERE VARIABLE_NAME = 'COM_STMT_CLOSE'")
+                self.assertGreaterEqual(int(cur.fetchone()[0]), 16)
+        finally:
+            conn.close()
+
+    def test_description_of_repeated_statement(self):
+        self.cur.execute('CREATE TEMPORARY TABLE t_desc (a INT, b VARCHAR(5))')
+        self.cur.execute('INSERT INTO t_desc VALUES (1, %s)', ('x',))
+        sql = 'SELECT * FROM t_desc WHERE a = %s'
+        self.cur.execute(sql, (1,))
+        first = self.cur.description
+        self.assertEqual([d[0] for d in first], ['a', 'b'])
+        self.cur.execute(sql, (1,))
+        self.assertEqual(self.cur.description, first)
+        self.assertEqual(self.cur.fetchall(), [(1, 'x')])
+        # the table changes: the statement's result changes with it
+        self.cur.execute('ALTER TABLE t_desc ADD COLUMN c DOUBLE DEFAULT 2.5')
+        self.cur.execute(sql, (1,))
+        self.assertEqual([d[0] for d in self.cur.description], ['a', 'b', 'c'])
+        self.assertEqual(self.cur.fetchall(), [(1, 'x', 2.5)])
+
+    def test_executemany(self):
+        self.cur.execute('CREATE TEMPORARY TABLE t_many (id INT PRIMARY KEY AUTO_INCREMENT, '
+                         'a INT, b VARCHAR(20), c DOUBLE)')
+        rows = [(i, 'v%d' % i, i / 2) for i in range(1000)]
+        n = self.cur.executemany('INSERT INTO t_many (a, b, c) VALUES (%s, %s, %s)', rows)
+        self.assertEqual(n, 1000)
+        self.assertEqual(self.cur.rowcount, 1000)
+        self.assertEqual(self.cur.lastrowid, 1)
+        # a parameter that changes its type (int, then float, then None)
+        self.cur.executemany('INSERT INTO t_many (a, c) VALUES (%s, %s)',
+                             [(1, 1), (2, 2.5), (None, None), (4, 4)])
+        self.cur.executemany('UPDATE t_many SET b = %(b)s WHERE a = %(a)s',
+                             [{'a': 1, 'b': 'one'}, {'a': 2, 'b': 'two'}])
+        self.assertEqual(self.cur.rowcount, 4)
+        self.cur.execute('SELECT COUNT(*), SUM(a), MAX(c) FROM t_many')
+        self.assertEqual(self.cur.fetchone(),
+                         (1004, decimal.Decimal(sum(range(1000)) + 7), 499.5))
+        with self.assertRaises(mywire.IntegrityError):
+            self.cur.executemany('INSERT INTO t_many (id, a) VALUES (%s, %s)', [(5000, 1), (1, 1)])
+        with self.assertRaises(TypeError):
+            self.cur.executemany('INSERT INTO t_many (a) VALUES (%s)', [([1],)])
+        # a SELECT runs once per row
+        self.cur.executemany('SELECT %s', [(1,), (2,)])
+        self.assertEqual(self.cur.fetchall(), [(2,)])
+
+    def test_unpreparable_statement_falls_back(self):
+        # Not every statement is preparable; those go formatted on the client.
+        self.cur.execute('DO %s', (1,))
+
+
+class ClientSideParamsTest(ParamsTest):
+    prepare = 'client'
+
+
+if __name__ == '__main__':
+    mwtest.main()
