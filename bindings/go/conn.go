@@ -105,27 +105,36 @@ func (c *Conn) ready(ctx context.Context) error {
 	return nil
 }
 
-// fail is the error to return for a call that failed with rc. A context
-// that ended wins: the failure is then its doing (CANCELLED, or the abort).
-func (c *Conn) fail(ctx context.Context, rc C.int, aborted bool) error {
-	e := errorOf(c.h.p, rc)
-	if e.Closed || aborted {
-		c.bad = true
-	}
-	if ctx.Err() != nil {
+// fail is the error to return for a call that failed with rc, or that was
+// cancelled (fired: its context ended while it ran). A context that ended
+// wins: the failure is then its doing (CANCELLED, or the abort), and a call
+// that completed anyway (a SLEEP stopped early returns 1) was still cut
+// short.
+func (c *Conn) fail(ctx context.Context, rc C.int, fired bool) error {
+	if fired || (rc != C.MYWIRE_OK && ctx.Err() != nil) {
+		if C.mywire_is_connected(c.h.p) == 0 {
+			c.bad = true
+		}
 		return ctx.Err()
+	}
+	e := errorOf(c.h.p, rc)
+	if e.Closed {
+		c.bad = true
 	}
 	return e
 }
 
-// finish ends a call's watcher; an abort it made leaves the connection
-// unusable even when the call itself succeeded.
+// finish ends a call's watcher and reports whether it fired; an abort it
+// made leaves the connection unusable even when the call succeeded.
 func (c *Conn) finish(w *watcher) bool {
-	aborted := w.end()
-	if aborted {
+	if w == nil {
+		return false
+	}
+	w.end()
+	if w.aborted {
 		c.bad = true
 	}
-	return aborted
+	return w.fired
 }
 
 // cstr is s's bytes for a call that copies them (every mywire call does):
@@ -226,9 +235,8 @@ func (c *Conn) execText(ctx context.Context, query string) (driver.Result, error
 		C.mywire_result_free(res)
 		rc = c.drainResults(&r)
 	}
-	aborted := c.finish(w)
-	if rc != C.MYWIRE_OK {
-		return nil, c.fail(ctx, rc, aborted)
+	if fired := c.finish(w); rc != C.MYWIRE_OK || fired {
+		return nil, c.fail(ctx, rc, fired)
 	}
 	return r, nil
 }
@@ -276,9 +284,8 @@ func (c *Conn) Ping(ctx context.Context) error {
 	}
 	w := watch(ctx, c.h, false)
 	rc := C.mywire_ping(c.h.p)
-	aborted := c.finish(w)
-	if rc != C.MYWIRE_OK {
-		return c.fail(ctx, rc, aborted)
+	if fired := c.finish(w); rc != C.MYWIRE_OK || fired {
+		return c.fail(ctx, rc, fired)
 	}
 	return nil
 }
@@ -304,12 +311,12 @@ func (c *Conn) ResetSession(ctx context.Context) error {
 	}
 	w := watch(ctx, c.h, false)
 	rc := C.mywire_reset_connection(c.h.p)
-	aborted := c.finish(w)
+	fired := c.finish(w)
 	// The server forgot every statement whether or not the reply came.
 	c.gen++
 	c.cache.clear()
-	if rc != C.MYWIRE_OK {
-		err := c.fail(ctx, rc, aborted)
+	if rc != C.MYWIRE_OK || fired {
+		err := c.fail(ctx, rc, fired)
 		if c.bad {
 			return driver.ErrBadConn // database/sql then opens another connection
 		}

@@ -371,6 +371,7 @@ func (c *counter) get() int {
 type watcher struct {
 	stop    chan struct{}
 	done    chan struct{}
+	fired   bool // the context ended while the call ran: it was cancelled
 	aborted bool // mywire_abort was called: the connection is (or will be) closed
 }
 
@@ -392,6 +393,7 @@ func watch(ctx context.Context, h *connHandle, connecting bool) *watcher {
 			return
 		case <-ctx.Done():
 		}
+		w.fired = true
 		if !connecting && C.mywire_cancel(p) == C.MYWIRE_OK {
 			return
 		}
@@ -408,15 +410,13 @@ func watch(ctx context.Context, h *connHandle, connecting bool) *watcher {
 	return w
 }
 
-// end stops the watcher and waits for it; it reports whether it aborted the
-// connection. Safe on nil.
-func (w *watcher) end() bool {
+// end stops the watcher and waits for it. Safe on nil.
+func (w *watcher) end() {
 	if w == nil {
-		return false
+		return
 	}
 	close(w.stop)
 	<-w.done
-	return w.aborted
 }
 
 var errNamed = errors.New("mywire: named parameters are not supported (use ? placeholders)")

@@ -37,6 +37,14 @@ static void get_bytes(const mywire_result *res, unsigned c, mywirego_cell *cell)
     cell->kind = rc == MYWIRE_OK ? MYWIREGO_BYTES : MYWIREGO_NULL;
 }
 
+int mywirego_drain(mywire_result *res)
+{
+    int rc;
+    while ((rc = mywire_fetch(res)) == MYWIRE_ROW) {
+    }
+    return rc;
+}
+
 int mywirego_fetch(mywire_result *res, unsigned ncols, const int32_t *want, mywirego_cell *cells)
 {
     int rc = mywire_fetch(res);

@@ -37,6 +37,15 @@ typedef struct mywirego_cell {
  * an unknown kind, falls back to MYWIREGO_BYTES). Returns mywire_fetch's code. */
 int mywirego_fetch(mywire_result *res, unsigned ncols, const int32_t *want, mywirego_cell *cells);
 
+/* Read a streaming result's remaining rows and drop them (one cgo call
+ * for all); returns the last mywire_fetch code (MYWIRE_DONE, or the error
+ * that ended the result). mywire_result_free would drain them too, but a
+ * drain there that ends in a server error packet (a statement stopped by
+ * mywire_cancel, an error after some rows) leaves the connection waiting
+ * for rows that never come: its next command blocks forever (libmywire
+ * 0.4.0). Reading the rest with mywire_fetch first avoids that. */
+int mywirego_drain(mywire_result *res);
+
 /* The kind to read a column as, from its metadata. */
 int32_t mywirego_want(const mywire_column *col);
 

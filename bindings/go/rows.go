@@ -223,8 +223,7 @@ func (r *rows) Close() error {
 	if r.res == nil {
 		return nil
 	}
-	r.res.free()
-	r.res = nil
+	r.drain()
 	var err error
 	if rc := c.drainResults(nil); rc != C.MYWIRE_OK {
 		err = c.fail(r.ctx, rc, false)
@@ -237,6 +236,17 @@ func (r *rows) Close() error {
 	}
 	c.h.g.flush()
 	return err
+}
+
+// drain reads the current result's unread rows (see mywirego_drain) and
+// frees it.
+func (r *rows) drain() {
+	if !r.done && r.err == nil {
+		C.mywirego_drain(r.res.p)
+		r.done = true
+	}
+	r.res.free()
+	r.res = nil
 }
 
 // HasNextResultSet: another result follows the one read to its end.
@@ -254,8 +264,7 @@ func (r *rows) NextResultSet() error {
 		return errConnGone
 	}
 	c := r.c
-	r.res.free()
-	r.res = nil
+	r.drain()
 	var p *C.mywire_result
 	rc := C.mywire_next_result(c.h.p, C.MYWIRE_STREAMING, &p)
 	if rc == C.MYWIRE_DONE {

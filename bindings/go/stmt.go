@@ -55,9 +55,8 @@ func (s *Stmt) prepareOn(ctx context.Context) error {
 	c := s.c
 	w := watch(ctx, c.h, false)
 	rc := C.mywire_stmt_prepare(s.h.p, cstr(s.query), C.size_t(len(s.query)))
-	aborted := c.finish(w)
-	if rc != C.MYWIRE_OK {
-		return c.fail(ctx, rc, aborted)
+	if fired := c.finish(w); rc != C.MYWIRE_OK || fired {
+		return c.fail(ctx, rc, fired)
 	}
 	s.gen = c.gen
 	s.nparams = int(C.mywire_stmt_param_count(s.h.p))
@@ -114,9 +113,8 @@ func (s *Stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (drive
 	r.add(res)
 	C.mywire_result_free(res)
 	rc := c.drainResults(&r)
-	aborted := c.finish(w)
-	if rc != C.MYWIRE_OK {
-		return nil, c.fail(ctx, rc, aborted)
+	if fired := c.finish(w); rc != C.MYWIRE_OK || fired {
+		return nil, c.fail(ctx, rc, fired)
 	}
 	return r, nil
 }
