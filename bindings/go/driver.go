@@ -211,10 +211,9 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 // database/sql closing a statement). Once the connection is gone they are
 // freed at once.
 type graveyard struct {
-	mu    sync.Mutex
-	dead  []*C.mywire_stmt
-	gone  bool
-	count int // statements freed, for the tests
+	mu   sync.Mutex
+	dead []*C.mywire_stmt
+	gone bool
 }
 
 func (g *graveyard) bury(p *C.mywire_stmt) {
@@ -222,7 +221,6 @@ func (g *graveyard) bury(p *C.mywire_stmt) {
 	defer g.mu.Unlock()
 	if g.gone {
 		C.mywire_stmt_free(p)
-		g.count++
 		return
 	}
 	g.dead = append(g.dead, p)
@@ -234,7 +232,6 @@ func (g *graveyard) flush() {
 	defer g.mu.Unlock()
 	for _, p := range g.dead {
 		C.mywire_stmt_free(p)
-		g.count++
 	}
 	g.dead = g.dead[:0]
 }
@@ -268,9 +265,9 @@ func (h *connHandle) discard() {
 		return
 	}
 	runtime.SetFinalizer(h, nil)
-	h.g.close()
 	C.mywire_conn_discard(h.p)
 	h.p = nil
+	h.g.close() // after: a statement may be freed by any goroutine once the connection is gone
 	finalized.conns.add()
 }
 
@@ -280,9 +277,9 @@ func (h *connHandle) free() {
 		return
 	}
 	runtime.SetFinalizer(h, nil)
-	h.g.close()
 	C.mywire_conn_free(h.p)
 	h.p = nil
+	h.g.close()
 }
 
 type resultHandle struct {
