@@ -284,6 +284,27 @@ func (h *connHandle) free() {
 
 type resultHandle struct {
 	p *C.mywire_result
+	// The per-column arrays of mywirego_fetch, in C memory (so that cgo
+	// has no Go memory to check at each call), freed with the handle.
+	want  *C.int32_t
+	cells *C.mywirego_cell
+}
+
+// columns allocates the arrays for n columns (n > 0).
+func (h *resultHandle) columns(n int) ([]C.int32_t, []C.mywirego_cell) {
+	h.freeColumns()
+	h.want = (*C.int32_t)(C.calloc(C.size_t(n), C.size_t(unsafe.Sizeof(C.int32_t(0)))))
+	h.cells = (*C.mywirego_cell)(C.calloc(C.size_t(n), C.size_t(unsafe.Sizeof(C.mywirego_cell{}))))
+	if h.want == nil || h.cells == nil {
+		panic("mywire: out of memory")
+	}
+	return unsafe.Slice(h.want, n), unsafe.Slice(h.cells, n)
+}
+
+func (h *resultHandle) freeColumns() {
+	C.free(unsafe.Pointer(h.want))
+	C.free(unsafe.Pointer(h.cells))
+	h.want, h.cells = nil, nil
 }
 
 func newResultHandle(p *C.mywire_result) *resultHandle {
@@ -301,6 +322,7 @@ func (h *resultHandle) discard() {
 	runtime.SetFinalizer(h, nil)
 	C.mywire_result_discard(h.p)
 	h.p = nil
+	h.freeColumns()
 	finalized.results.add()
 }
 
@@ -312,6 +334,7 @@ func (h *resultHandle) free() {
 	runtime.SetFinalizer(h, nil)
 	C.mywire_result_free(h.p)
 	h.p = nil
+	h.freeColumns()
 }
 
 type stmtHandle struct {

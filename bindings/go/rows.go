@@ -26,9 +26,9 @@ type rows struct {
 	w     *watcher      // stops the statement if ctx ends while rows are read
 	names []string
 	cols  []colInfo
-	want  []C.int32_t
-	cells []C.mywirego_cell
-	buf   []byte // the current row's bytes values
+	kinds []int32           // what each column is read as (MYWIREGO_*)
+	cells []C.mywirego_cell // the current row (C memory of res)
+	buf   []byte            // the current row's bytes values
 
 	done     bool  // the current result was read to its end
 	err      error // the error that ended it (sticky)
@@ -66,14 +66,19 @@ func (r *rows) head() {
 	n := int(C.mywire_column_count(p))
 	r.names = make([]string, n)
 	r.cols = make([]colInfo, n)
-	r.want = make([]C.int32_t, n)
-	r.cells = make([]C.mywirego_cell, n)
+	r.kinds = make([]int32, n)
+	r.cells = nil
+	var want []C.int32_t
+	if n > 0 {
+		want, r.cells = r.res.columns(n)
+	}
 	for i := 0; i < n; i++ {
 		col := C.mywire_column_at(p, C.uint(i))
 		r.names[i] = C.GoStringN(col.name, C.int(col.name_len))
 		r.cols[i] = colInfo{typ: uint(col._type), flags: uint(col.flags), charset: uint(col.charset),
 			decimals: uint(col.decimals), length: uint32(col.length)}
-		r.want[i] = C.mywirego_want(col)
+		want[i] = C.mywirego_want(col)
+		r.kinds[i] = int32(want[i])
 	}
 	r.done = n == 0
 	r.err = nil
@@ -95,7 +100,7 @@ func (r *rows) Next(dest []driver.Value) error {
 		r.err = errConnGone
 		return r.err
 	}
-	rc := C.mywirego_fetch(r.res.p, C.uint(len(r.cells)), &r.want[0], &r.cells[0])
+	rc := C.mywirego_fetch(r.res.p, C.uint(len(r.cells)), r.res.want, r.res.cells)
 	if rc == C.MYWIRE_DONE {
 		r.done = true
 		return io.EOF
@@ -374,7 +379,7 @@ var (
 // sql.Null* type for a nullable number or time).
 func (r *rows) ColumnTypeScanType(i int) reflect.Type {
 	nullable := r.cols[i].flags&C.MYWIRE_FLAG_NOT_NULL == 0
-	switch r.want[i] {
+	switch r.kinds[i] {
 	case C.MYWIREGO_INT:
 		if nullable {
 			return typeNullInt
