@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"runtime"
 	"strings"
@@ -437,4 +438,53 @@ func TestConstantsMatchHeader(t *testing.T) {
 	if seen != len(goCodes) {
 		t.Errorf("the header has %d error codes, Go %d", seen, len(goCodes))
 	}
+}
+
+// A connect that hangs (a listener that accepts and never greets) ends when
+// its context does: by the deadline (connect_timeout) or by mywire_abort.
+func TestConnectCancel(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		for _, c := range held {
+			c.Close()
+		}
+		mu.Unlock()
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	c, err := NewConnector(fmt.Sprintf("mysql://u:p@127.0.0.1:%d/?ssl-mode=disabled", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	within(t, "connect with a deadline", 2*time.Second, func() {
+		if _, err := c.Connect(deadline); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("deadline: %v", err)
+		}
+	})
+	cancellable, cancel2 := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel2)
+	within(t, "connect cancelled", 2*time.Second, func() {
+		if _, err := c.Connect(cancellable); !errors.Is(err, context.Canceled) {
+			t.Errorf("cancel: %v", err)
+		}
+	})
 }

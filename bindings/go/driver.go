@@ -167,6 +167,7 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	curi := C.CString(c.uri)
 	rc := C.mywire_set_uri(h.p, curi)
 	C.free(unsafe.Pointer(curi))
+	byDeadline := false // connect_timeout is the context's deadline
 	if rc == C.MYWIRE_OK {
 		if dl, ok := ctx.Deadline(); ok {
 			left := time.Until(dl)
@@ -175,6 +176,7 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 			}
 			if c.connectTimeout == 0 || left < c.connectTimeout {
 				rc = C.mywire_set_connect_timeout(h.p, C.uint(left.Milliseconds()))
+				byDeadline = true
 			}
 		}
 	}
@@ -187,6 +189,11 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 			h.discard()
 			return nil, ctx.Err()
 		}
+	}
+	if rc == C.MYWIRE_ERROR_TIMEOUT && byDeadline {
+		// The library's clock passed the deadline before the context's timer.
+		h.discard()
+		return nil, context.DeadlineExceeded
 	}
 	if rc != C.MYWIRE_OK {
 		e := errorOf(h.p, rc)
