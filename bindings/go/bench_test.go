@@ -38,3 +38,20 @@ func BenchmarkFetch(b *testing.B) {
 		rows.Close()
 	}
 }
+
+// BenchmarkPoint: one parameterised point select per op through
+// database/sql (the implicit statement cache) on the test server's socket.
+func BenchmarkPoint(b *testing.B) {
+	db := openDB(b, socketURI())
+	db.SetMaxOpenConns(1)
+	mustExec(b, db, "CREATE TABLE IF NOT EXISTS go_bench_point (id INT PRIMARY KEY, c VARCHAR(64))")
+	b.Cleanup(func() { db.Exec("DROP TABLE go_bench_point") })
+	mustExec(b, db, "INSERT IGNORE INTO go_bench_point SELECT seq, CONCAT('point-', seq) FROM seq_1_to_1000")
+	b.ResetTimer()
+	var c string
+	for i := 0; i < b.N; i++ {
+		if err := db.QueryRow("SELECT c FROM go_bench_point WHERE id = ?", i%1000+1).Scan(&c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
