@@ -262,7 +262,10 @@ func newConnHandle() (*connHandle, error) {
 		return nil, &Error{Code: int(rc), SQLState: "HY000", Message: codeText(int(rc))}
 	}
 	h := &connHandle{p: p, g: &graveyard{}}
-	runtime.SetFinalizer(h, (*connHandle).discard)
+	runtime.SetFinalizer(h, func(h *connHandle) {
+		h.discard()
+		finalized.conns.add()
+	})
 	return h, nil
 }
 
@@ -275,7 +278,6 @@ func (h *connHandle) discard() {
 	C.mywire_conn_discard(h.p)
 	h.p = nil
 	h.g.close() // after: a statement may be freed by any goroutine once the connection is gone
-	finalized.conns.add()
 }
 
 // free sends COM_QUIT (waiting at most a second) and frees the handle.
@@ -316,7 +318,10 @@ func (h *resultHandle) freeColumns() {
 
 func newResultHandle(p *C.mywire_result) *resultHandle {
 	h := &resultHandle{p: p}
-	runtime.SetFinalizer(h, (*resultHandle).discard)
+	runtime.SetFinalizer(h, func(h *resultHandle) {
+		h.discard()
+		finalized.results.add()
+	})
 	return h
 }
 
@@ -330,7 +335,6 @@ func (h *resultHandle) discard() {
 	C.mywire_result_discard(h.p)
 	h.p = nil
 	h.freeColumns()
-	finalized.results.add()
 }
 
 // free drains a streaming result's unread rows (errors go to the connection).
@@ -366,7 +370,7 @@ func (h *stmtHandle) release() {
 	h.p = nil
 }
 
-// finalized counts what finalizers freed (for the tests).
+// finalized counts the handles finalizers freed (for the tests).
 var finalized struct {
 	conns, results counter
 }
