@@ -299,19 +299,20 @@ type resultHandle struct {
 	cells *C.mywirego_cell
 }
 
-// columns allocates the arrays for n columns (n > 0).
+// columns allocates the arrays for n columns (n > 0), in one block.
 func (h *resultHandle) columns(n int) ([]C.int32_t, []C.mywirego_cell) {
 	h.freeColumns()
-	h.want = (*C.int32_t)(C.calloc(C.size_t(n), C.size_t(unsafe.Sizeof(C.int32_t(0)))))
-	h.cells = (*C.mywirego_cell)(C.calloc(C.size_t(n), C.size_t(unsafe.Sizeof(C.mywirego_cell{}))))
-	if h.want == nil || h.cells == nil {
+	cellsSize := C.size_t(n) * C.size_t(unsafe.Sizeof(C.mywirego_cell{}))
+	block := C.calloc(1, cellsSize+C.size_t(n)*C.size_t(unsafe.Sizeof(C.int32_t(0))))
+	if block == nil {
 		panic("mywire: out of memory")
 	}
+	h.cells = (*C.mywirego_cell)(block)
+	h.want = (*C.int32_t)(unsafe.Add(block, cellsSize))
 	return unsafe.Slice(h.want, n), unsafe.Slice(h.cells, n)
 }
 
 func (h *resultHandle) freeColumns() {
-	C.free(unsafe.Pointer(h.want))
 	C.free(unsafe.Pointer(h.cells))
 	h.want, h.cells = nil, nil
 }

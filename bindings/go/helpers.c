@@ -5,32 +5,6 @@
 #include <errno.h>
 #include <poll.h>
 
-int32_t mywirego_want(const mywire_column *col)
-{
-    if (col == NULL) return MYWIREGO_BYTES;
-    switch (col->type) {
-    case MYWIRE_TYPE_TINY:
-    case MYWIRE_TYPE_SHORT:
-    case MYWIRE_TYPE_LONG:
-    case MYWIRE_TYPE_INT24:
-    case MYWIRE_TYPE_YEAR:
-        return MYWIREGO_INT;
-    case MYWIRE_TYPE_LONGLONG:
-        return (col->flags & MYWIRE_FLAG_UNSIGNED) ? MYWIREGO_UINT : MYWIREGO_INT;
-    case MYWIRE_TYPE_FLOAT:
-    case MYWIRE_TYPE_DOUBLE:
-        return MYWIREGO_DOUBLE;
-    case MYWIRE_TYPE_DATE:
-    case MYWIRE_TYPE_DATETIME:
-    case MYWIRE_TYPE_TIMESTAMP:
-        return MYWIREGO_TIME;
-    default:
-        /* DECIMAL (exact text), TIME (may be negative or over 24 h), BIT,
-         * strings, blobs, JSON, ENUM, SET, GEOMETRY. */
-        return MYWIREGO_BYTES;
-    }
-}
-
 static void get_bytes(const mywire_result *res, unsigned c, mywirego_cell *cell)
 {
     int rc = mywire_get_bytes(res, c, &cell->p, &cell->n);

@@ -46,9 +46,6 @@ int mywirego_fetch(mywire_result *res, unsigned ncols, const int32_t *want, mywi
  * 0.4.0). Reading the rest with mywire_fetch first avoids that. */
 int mywirego_drain(mywire_result *res);
 
-/* The kind to read a column as, from its metadata. */
-int32_t mywirego_want(const mywire_column *col);
-
 /* For a connected, idle connection: 1 when its socket has nothing to read
  * (the server sends nothing unasked, so anything readable means it closed
  * the connection or is about to), 0 otherwise. Never blocks, never reads. */

@@ -77,11 +77,31 @@ func (r *rows) head() {
 		r.names[i] = C.GoStringN(col.name, C.int(col.name_len))
 		r.cols[i] = colInfo{typ: uint(col._type), flags: uint(col.flags), charset: uint(col.charset),
 			decimals: uint(col.decimals), length: uint32(col.length)}
-		want[i] = C.mywirego_want(col)
-		r.kinds[i] = int32(want[i])
+		r.kinds[i] = readAs(col)
+		want[i] = C.int32_t(r.kinds[i])
 	}
 	r.done = n == 0
 	r.err = nil
+}
+
+// readAs is the kind a column is read as, from its metadata.
+func readAs(col *C.mywire_column) int32 {
+	switch col._type {
+	case C.MYWIRE_TYPE_TINY, C.MYWIRE_TYPE_SHORT, C.MYWIRE_TYPE_LONG, C.MYWIRE_TYPE_INT24, C.MYWIRE_TYPE_YEAR:
+		return C.MYWIREGO_INT
+	case C.MYWIRE_TYPE_LONGLONG:
+		if col.flags&C.MYWIRE_FLAG_UNSIGNED != 0 {
+			return C.MYWIREGO_UINT
+		}
+		return C.MYWIREGO_INT
+	case C.MYWIRE_TYPE_FLOAT, C.MYWIRE_TYPE_DOUBLE:
+		return C.MYWIREGO_DOUBLE
+	case C.MYWIRE_TYPE_DATE, C.MYWIRE_TYPE_DATETIME, C.MYWIRE_TYPE_TIMESTAMP:
+		return C.MYWIREGO_TIME
+	}
+	// DECIMAL (exact text), TIME (may be negative or over 24 h), BIT,
+	// strings, blobs, JSON, ENUM, SET, GEOMETRY.
+	return C.MYWIREGO_BYTES
 }
 
 func (r *rows) Columns() []string { return r.names }
