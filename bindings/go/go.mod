@@ -1,0 +1,3 @@
+module mywire.example/mywire
+
+go 1.19
