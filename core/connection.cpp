@@ -641,6 +641,27 @@ Connection::Progress Connection::on_op_error() {
         abandon_active(static_cast<int>(session.err.code));
         return fail_progress(session.err.code);
     }
+    if (op_ == &drain_op_) {
+        drain_pending_ = false;
+        // A freed result whose rest ended with an error packet (a statement
+        // stopped by KILL QUERY or mywire_cancel, an error after some rows):
+        // that error was the freed result's, which nobody reads any more,
+        // and the connection is ready -- the call goes on with its own
+        // command. Anything else (lost, malformed) fails the call.
+        if (session.err.code != Errc::server || state() != State::ready) return fail_progress(session.err.code);
+        session.err.clear();
+        session.err.sent = call_ == Call::fetch || call_ == Call::next_result || call_ == Call::drain;
+        op_ = after_drain_;
+        after_drain_ = nullptr;
+        if (call_ == Call::drain) return Progress::done;
+        if (call_ == Call::next_result) {
+            next_none_ = true;  // an error packet ends the results
+            return Progress::done;
+        }
+        if (!pending_closes_.empty() && !(call_ == Call::fetch && op_ == &fetching_->rows_op_))
+            flush_stmt_closes();
+        return Progress::more;  // the call's own op
+    }
     // The server stopped the statement (ER_QUERY_INTERRUPTED) after a
     // mywire_cancel during this command: that is the cancel's outcome.
     if (session.err.code == Errc::server && session.err.server_errno == 1317 && cancel_.requested())

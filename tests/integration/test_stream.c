@@ -315,10 +315,58 @@ static void test_kill_during_streaming_query(void **state)
     run_kill_during_sleep(MYWIRE_STREAMING);
 }
 
+/* A streaming result freed before its end whose rest ends with an error
+ * packet (here ER_SUBQUERY_NO_1_ROW at row 3001, after 3000 rows): the
+ * error was the freed result's. Freeing it, then the next commands, must
+ * work: before the fix the drain's error stuck, and the next command
+ * waited forever for rows of the freed result (or, non-blocking, failed
+ * with the freed result's error). Also freed after a first row, and a
+ * statement's streaming result the same way. */
+static void test_free_result_ending_in_error(void **state)
+{
+    (void)state;
+    /* A hang (the defect) becomes a timeout error after 20 s. */
+    mywire_conn *conn = it_new();
+    assert_int_equal(mywire_set_read_timeout(conn, 20000), MYWIRE_OK);
+    it_connect_configured_tcp(conn);
+    static const char sql[] = "SELECT s.seq, (SELECT 1 FROM seq_1_to_2 WHERE s.seq > 3000) "
+                              "FROM seq_1_to_6000 s";
+    for (int fetch_first = 0; fetch_first < 2; fetch_first++) {
+        mywire_result *res = NULL;
+        assert_int_equal(mywire_query(conn, sql, sizeof sql - 1, MYWIRE_STREAMING, &res), MYWIRE_OK);
+        if (fetch_first)
+            assert_int_equal(mywire_fetch(res), MYWIRE_ROW);
+        mywire_result_free(res);
+        assert_int_equal(mywire_ping(conn), MYWIRE_OK);
+        assert_int_equal(it_scalar_ll(conn, "SELECT 42"), 42);
+    }
+    /* The same through a prepared statement's streaming result. */
+    mywire_stmt *st = NULL;
+    assert_int_equal(mywire_stmt_new(conn, &st), MYWIRE_OK);
+    assert_int_equal(mywire_stmt_prepare(st, sql, sizeof sql - 1), MYWIRE_OK);
+    mywire_result *res = NULL;
+    assert_int_equal(mywire_stmt_execute(st, MYWIRE_STREAMING, &res), MYWIRE_OK);
+    assert_int_equal(mywire_fetch(res), MYWIRE_ROW);
+    mywire_result_free(res);
+    assert_int_equal(it_scalar_ll(conn, "SELECT 43"), 43);
+    /* Read to its end, the error is the result's own, as before. */
+    assert_int_equal(mywire_stmt_execute(st, MYWIRE_STREAMING, &res), MYWIRE_OK);
+    int rc;
+    while ((rc = mywire_fetch(res)) == MYWIRE_ROW) {
+    }
+    assert_int_equal(rc, MYWIRE_ERROR_SERVER);
+    assert_int_equal(mywire_errno(conn), 1242);
+    mywire_result_free(res);
+    assert_int_equal(it_scalar_ll(conn, "SELECT 44"), 44);
+    mywire_stmt_free(st);
+    mywire_conn_free(conn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_million_rows_constant_memory),
+        cmocka_unit_test(test_free_result_ending_in_error),
         cmocka_unit_test(test_kill_while_streaming),
         cmocka_unit_test(test_kill_query_while_streaming),
         cmocka_unit_test(test_kill_during_buffered_query),
