@@ -2,6 +2,7 @@
 # The Debian packages on a clean Debian 12 root that has nothing else of ours:
 #
 #   install_test.sh [--strip-depends PACKAGE] DEB...
+#   install_test.sh --prepare
 #
 # 1. A minimal bookworm root (debootstrap --variant=minbase) with a C
 #    toolchain and pkg-config (gcc, libc6-dev, pkgconf) and nothing of
@@ -24,6 +25,8 @@
 #    autoremoved), and the root must hold exactly the files it held before
 #    (compared as lists of paths and types).
 #
+# --prepare only makes sure the cached root exists (tests/packaging/run.sh
+# builds it while the packages build).
 # --strip-depends PACKAGE removes PACKAGE's Depends before installing, to show
 # that a missing runtime dependency fails this test (it must then exit 1).
 #
@@ -33,11 +36,16 @@
 set -euo pipefail
 
 strip_depends=
+prepare_only=0
 if [[ ${1:-} == --strip-depends ]]; then
     strip_depends=$2
     shift 2
+elif [[ ${1:-} == --prepare ]]; then
+    prepare_only=1
+    shift
 fi
-[[ $# -gt 0 ]] || { echo "usage: $0 [--strip-depends PACKAGE] DEB..." >&2; exit 2; }
+[[ $# -gt 0 || $prepare_only -eq 1 ]] ||
+    { echo "usage: $0 --prepare | [--strip-depends PACKAGE] DEB..." >&2; exit 2; }
 debs=()
 for deb in "$@"; do
     [[ -f $deb ]] || { echo "install_test: no such file: $deb" >&2; exit 2; }
@@ -190,6 +198,9 @@ else
     rm -rf --one-file-system -- "$root"
     echo "install_test: root built and cached in $((SECONDS - started))s ($(du -h "$tarball" | cut -f1))"
 fi
+if [[ $prepare_only -eq 1 ]]; then
+    exit 0
+fi
 mkdir -p "$root"
 tar -C "$root" --numeric-owner -xf "$tarball"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
@@ -198,10 +209,13 @@ echo "install_test: root ready in $((SECONDS - started))s"
 
 # ---------------------------------------------------------------- checks
 passed=0 failed=0
+# check NAME COMMAND...: one "ok" or "FAIL" line; the output shown on failure
+# (check_shown: always).
 check() {
-    local name=$1
+    local name=$1 show=${show:-0}
     shift
     if "$@" >"$work/check.log" 2>&1; then
+        [[ $show -eq 0 ]] || sed 's/^/     | /' "$work/check.log"
         echo "ok   $name"
         passed=$((passed + 1))
     else
@@ -209,6 +223,9 @@ check() {
         echo "FAIL $name"
         failed=$((failed + 1))
     fi
+}
+check_shown() {
+    show=1 check "$@"
 }
 
 # Paths and types of everything in the root but the package managers' state
@@ -289,9 +306,18 @@ check "pkg-config --modversion mywire is $upstream" \
     in_root sh -c "test \"\$(pkg-config --modversion mywire)\" = '$upstream'"
 check "a C program builds with pkg-config --cflags --libs mywire" \
     in_root sh -c 'cd /tmp && gcc -Wall -Wextra -Werror consumer.c $(pkg-config --cflags --libs mywire) -o consumer'
-check "the C program loads /usr/lib/*/libmywire.so.1 and runs" \
-    in_root sh -c 'cd /tmp && ldd ./consumer | grep -E "libmywire\.so\.1 => /usr/lib/[^/]+/libmywire\.so\.1 " && ./consumer'
-check "mywire --version runs and says $upstream" \
+# The program must load libmywire1's file (/lib is /usr/lib on bookworm: the
+# real path is what dpkg knows).
+cat >"$root/tmp/run_consumer.sh" <<'EOF'
+set -e
+cd /tmp
+lib=$(ldd ./consumer | awk '/libmywire\.so\.1 / { print $3 }')
+echo "libmywire.so.1 => $lib"
+dpkg -S "$(readlink -f "$lib")" | grep '^libmywire1:'
+./consumer
+EOF
+check_shown "the C program loads libmywire1's libmywire.so.1 and runs" in_root sh /tmp/run_consumer.sh
+check_shown "mywire --version runs and says $upstream" \
     in_root sh -c "mywire --version && mywire --version | grep -qF 'mywire $upstream (libmywire $upstream)'"
 check "mywire --help runs" in_root sh -c 'mywire --help >/dev/null'
 check "the man page mywire(1) is installed" in_root test -s /usr/share/man/man1/mywire.1.gz
@@ -310,7 +336,7 @@ unlisted() {
     fi
     echo "$(wc -l <"$work/added") paths added, each listed by dpkg -L"
 }
-check "every installed file is listed by dpkg -L" unlisted
+check_shown "every installed file is listed by dpkg -L" unlisted
 
 purge() {
     in_root apt-get purge -y "${names[@]}" && in_root apt-get autoremove --purge -y
