@@ -116,6 +116,15 @@ if [[ -n $tarball && $have_tools -eq 1 ]]; then
     mkdir -p "$work/deb"
     cp "$tarball" "$work/deb/mywire_$upstream.orig.tar.xz"
     tar -C "$work/deb" -xf "$tarball"
+    # The source package first, from the clean tree (the binary build leaves
+    # its outputs in it).
+    source_ok=0
+    if (cd "$work/deb/$name" && dpkg-source -b .) >"$work/source.log" 2>&1; then
+        source_ok=1
+    else
+        tail -n 20 "$work/source.log"
+        fail "dpkg-source -b"
+    fi
     if (cd "$work/deb/$name" &&
         DEB_BUILD_OPTIONS="nocheck parallel=$jobs" dpkg-buildpackage -us -uc -b) >"$work/deb.log" 2>&1; then
         mapfile -t debs < <(find "$work/deb" -maxdepth 1 -name '*.deb' ! -name '*-dbgsym_*' | sort)
@@ -127,8 +136,8 @@ if [[ -n $tarball && $have_tools -eq 1 ]]; then
     fi
 
     step "lintian"
+    # As root (CI), lintian says that is not recommended: that line is left out.
     if [[ ${#debs[@]} -gt 0 ]]; then
-        # Runs as root in CI: lintian says that is not recommended, nothing else.
         rc=0
         lintian --display-info --pedantic --fail-on error "$work/deb/"*.changes >"$work/lintian.log" 2>&1 || rc=$?
         grep -v 'running with root privileges' "$work/lintian.log" || true
@@ -138,7 +147,7 @@ if [[ -n $tarball && $have_tools -eq 1 ]]; then
             fail "lintian on the binary packages (exit status $rc)"
         fi
     fi
-    if (cd "$work/deb/$name" && dpkg-source -b .) >"$work/source.log" 2>&1; then
+    if [[ $source_ok -eq 1 ]]; then
         rc=0
         lintian --display-info --pedantic --fail-on error "$work/deb/"*.dsc >"$work/lintian-source.log" 2>&1 || rc=$?
         grep -v 'running with root privileges' "$work/lintian-source.log" || true
@@ -147,9 +156,6 @@ if [[ -n $tarball && $have_tools -eq 1 ]]; then
         else
             fail "lintian on the source package (exit status $rc)"
         fi
-    else
-        tail -n 20 "$work/source.log"
-        fail "dpkg-source -b"
     fi
 elif [[ $have_tools -eq 0 ]]; then
     skip "the Debian packages (debhelper, lintian missing)"
