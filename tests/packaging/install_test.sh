@@ -19,6 +19,8 @@
 #        against /usr and runs (version, result code texts, a refused connect
 #        to a unix socket that does not exist: no server, no network),
 #      - `mywire --version` runs and names this version, its man page is there,
+#      - with python3-mywire / lua-mywire among the packages: python3 and
+#        lua5.4 load the module,
 #      - every file the packages and their dependencies added is listed by
 #        `dpkg -L` of some package;
 #    then the packages are purged (and the dependencies they pulled in
@@ -259,6 +261,14 @@ in_root apt-get update >"$work/update.log" 2>&1 || {
     echo "install_test: apt-get update in the root failed" >&2
     exit 1
 }
+# The Lua module's test needs the interpreter, which the module does not
+# depend on: part of the root, like the C toolchain.
+for name in "${names[@]}"; do
+    if [[ $name == lua-mywire ]]; then
+        in_root apt-get install -y --no-install-recommends lua5.4 >"$work/lua.log" 2>&1 ||
+            { tail -n 20 "$work/lua.log" >&2; echo "install_test: installing lua5.4 failed" >&2; exit 1; }
+    fi
+done
 snapshot >"$work/before"
 in_root dpkg-query -W -f '${Package}\n' | LC_ALL=C sort >"$work/packages-before"
 
@@ -321,6 +331,19 @@ check_shown "mywire --version runs and says $upstream" \
     in_root sh -c "mywire --version && mywire --version | grep -qF 'mywire $upstream (libmywire $upstream)'"
 check "mywire --help runs" in_root sh -c 'mywire --help >/dev/null'
 check "the man page mywire(1) is installed" in_root test -s /usr/share/man/man1/mywire.1.gz
+# The bindings' packages, when given.
+for name in "${names[@]}"; do
+    case $name in
+    python3-mywire)
+        check_shown 'python3 -c "import mywire" loads the module' \
+            in_root python3 -c 'import mywire; print(mywire.__file__)'
+        ;;
+    lua-mywire)
+        check_shown "lua5.4 -e 'require \"mywire\"' loads the module" \
+            in_root lua5.4 -e 'local m = require "mywire"; print(type(m))'
+        ;;
+    esac
+done
 
 # Every path the installation added belongs to a package (dpkg -L).
 snapshot >"$work/installed"
