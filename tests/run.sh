@@ -9,12 +9,14 @@
 # any exit), runs `meson test` in the first two builds and the suite 'threads'
 # in the third against it, and closes with "N passed, N failed" over all three
 # runs. Exits non-zero if a build or any test failed. Benchmarks are not run
-# (they are not meson tests; see tests/bench/run.sh).
+# (they are not meson tests; see tests/bench/run.sh). Then runs
+# tests/packaging/run.sh (the release tarball, the Debian packages on a clean
+# root) and counts its checks too.
 #
 # Environment: MYWIRE_JOBS (default 2) build jobs and parallel tests;
 # MYWIRE_BUILD_DIR (default build), MYWIRE_ASAN_BUILD_DIR (default
 # build-asan) and MYWIRE_TSAN_BUILD_DIR (default build-tsan) name the build
-# directories.
+# directories; MYWIRE_PACKAGING=0 skips tests/packaging/run.sh.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -133,6 +135,25 @@ TSAN_OPTIONS="second_deadlock_stack=1 suppressions=$root/tests/tsan.supp" \
 step "stopping the test server"
 trap - EXIT
 stop_server
+
+# The release tarball and the Debian packages (tests/packaging/run.sh); its
+# closing "N passed, N failed[, N skipped]" line counts here too.
+# MYWIRE_PACKAGING=0 leaves it out.
+if [[ ${MYWIRE_PACKAGING:-1} != 0 ]]; then
+    step "tests/packaging/run.sh"
+    packaging_log=$(mktemp)
+    rc=0
+    MYWIRE_JOBS=$jobs bash tests/packaging/run.sh 2>&1 | tee "$packaging_log" || rc=${PIPESTATUS[0]}
+    counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$packaging_log" | tail -n 1 || true)
+    rm -f "$packaging_log"
+    read -r p f s <<<"$(sed -E 's/^([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?.*/\1 \2 \4/' <<<"$counts")"
+    if [[ -z $counts ]] || [[ $rc -ne 0 && ${f:-0} -eq 0 ]]; then
+        echo "run.sh: tests/packaging/run.sh exited with $rc" >&2
+        f=$((${f:-0} + 1))
+    fi
+    echo "run.sh: packaging: ${p:-0} ok, $f failed, ${s:-0} skipped"
+    passed=$((passed + ${p:-0})) failed=$((failed + f)) skipped=$((skipped + ${s:-0}))
+fi
 step "done"
 
 if [[ $((passed + failed)) -eq 0 ]]; then
