@@ -348,8 +348,18 @@ done
 # Every path the installation added belongs to a package (dpkg -L).
 snapshot >"$work/installed"
 unlisted() {
-    in_root sh -c 'dpkg-query -W -f "\${Package}\n" | xargs dpkg -L' | sed 's|^|.|' | LC_ALL=C sort -u >"$work/listed"
-    comm -13 "$work/before" "$work/installed" | cut -d' ' -f2- | LC_ALL=C sort >"$work/added"
+    # dpkg -L names the paths as the packages ship them: under merged /usr
+    # (Debian 12) /lib, /bin and /sbin are links into /usr, so each listed
+    # path counts under both names.
+    in_root sh -c 'dpkg-query -W -f "\${Package}\n" | xargs dpkg -L' | sed 's|^|.|' |
+        sed -e 'p' -e 's#^\./\(lib\|lib64\|bin\|sbin\)/#./usr/\1/#' | LC_ALL=C sort -u >"$work/listed"
+    # Not any package's files, by design: the byte code that python3's
+    # maintainer scripts compile (py3compile; removed again by py3clean on
+    # purge, which the check after this one shows) and the directories its
+    # postinst makes.
+    comm -13 "$work/before" "$work/installed" | cut -d' ' -f2- |
+        grep -vE '/__pycache__(/|$)|^\./usr/local/lib/python3[^/]*(/dist-packages)?$|^\./var/lib/python(/python3[^/]*_installed)?$' |
+        LC_ALL=C sort >"$work/added"
     local extra
     extra=$(comm -23 "$work/added" "$work/listed" | grep -vxF . || true)
     if [[ -n $extra ]]; then
