@@ -21,11 +21,10 @@ import (
 type Conn struct {
 	cfg    *Connector
 	h      *connHandle
-	active *rows     // the result being read on the connection, if any
-	cache  stmtCache // implicit statements (stmtcache.go)
-	gen    uint64    // the server session; COM_RESET_CONNECTION starts a new one
-	bad    bool      // closed by a failure, or an abort may be pending: never reused
-	closed bool      // Close was called
+	active *rows  // the result being read on the connection, if any
+	gen    uint64 // the server session; COM_RESET_CONNECTION starts a new one
+	bad    bool   // closed by a failure, or an abort may be pending: never reused
+	closed bool   // Close was called
 }
 
 var (
@@ -41,9 +40,7 @@ var (
 )
 
 func newConn(cfg *Connector, h *connHandle) *Conn {
-	c := &Conn{cfg: cfg, h: h}
-	c.cache.init(cfg.cacheSize)
-	return c
+	return &Conn{cfg: cfg, h: h}
 }
 
 // ServerVersion is the server's version string ("10.11.6-MariaDB").
@@ -164,8 +161,7 @@ func (c *Conn) Close() error {
 		c.active.detach()
 		c.active = nil
 	}
-	c.cache.clear()
-	c.h.free()
+	c.h.free() // the cache's statements with it
 	return nil
 }
 
@@ -193,7 +189,14 @@ func (c *Conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 	if err != nil {
 		return nil, err
 	}
-	return st.QueryContext(ctx, args)
+	dr, err := st.QueryContext(ctx, args)
+	if err != nil {
+		st.giveBack()
+		return nil, err
+	}
+	r := dr.(*rows)
+	r.lease = st // given back when the rows are done
+	return r, nil
 }
 
 // ExecContext runs a statement: without arguments as a text query, with
@@ -206,6 +209,7 @@ func (c *Conn) ExecContext(ctx context.Context, query string, args []driver.Name
 	if err != nil {
 		return nil, err
 	}
+	defer st.giveBack()
 	return st.ExecContext(ctx, args)
 }
 
@@ -312,9 +316,9 @@ func (c *Conn) ResetSession(ctx context.Context) error {
 	w := watch(ctx, c.h, false)
 	rc := C.mywire_reset_connection(c.h.p)
 	fired := c.finish(w)
-	// The server forgot every statement whether or not the reply came.
+	// The server forgot every statement whether or not the reply came (the
+	// C statement cache drops its entries itself).
 	c.gen++
-	c.cache.clear()
 	if rc != C.MYWIRE_OK || fired {
 		err := c.fail(ctx, rc, fired)
 		if c.bad {

@@ -86,9 +86,11 @@ func WithLocation(loc *time.Location) Option {
 }
 
 // WithStatementCache sets how many implicit prepared statements (those of
-// Query and Exec with arguments) each connection keeps, least recently used
-// first out. Default 16; 0 prepares and closes one for every call (through
-// database/sql's own Prepare, Query, Close).
+// Query and Exec with arguments) each connection keeps in libmywire's
+// statement cache (option stmt_cache), least recently used first out.
+// Default 16, at most 4096 (NewConnector fails above); 0 prepares and
+// closes one for every call (through database/sql's own Prepare, Query,
+// Close). A stmt_cache key in the URI wins.
 func WithStatementCache(n int) Option {
 	return func(c *Connector) {
 		if n >= 0 {
@@ -132,6 +134,13 @@ func NewConnector(uri string, opts ...Option) (*Connector, error) {
 		return nil, &Error{Code: int(rc), SQLState: "HY000", Message: codeText(int(rc))}
 	}
 	defer C.mywire_conn_discard(h)
+	n := c.cacheSize
+	if n > 1<<20 {
+		n = 1 << 20 // still over the bound, without wrapping around
+	}
+	if rc := C.mywire_set_stmt_cache(h, C.uint(n)); rc != C.MYWIRE_OK {
+		return nil, errorOf(h, rc) // over the library's bound
+	}
 	curi := C.CString(uri)
 	defer C.free(unsafe.Pointer(curi))
 	if rc := C.mywire_set_uri(h, curi); rc != C.MYWIRE_OK {
@@ -143,6 +152,13 @@ func NewConnector(uri string, opts ...Option) (*Connector, error) {
 			if strings.ReplaceAll(k, "-", "_") == "connect_timeout" && len(v) > 0 {
 				if ms, err := strconv.ParseUint(v[len(v)-1], 10, 32); err == nil {
 					c.connectTimeout = time.Duration(ms) * time.Millisecond
+				}
+			}
+			// a stmt_cache key of the URI wins over WithStatementCache (it
+			// is applied after it, in Connect)
+			if strings.ReplaceAll(k, "-", "_") == "stmt_cache" && len(v) > 0 {
+				if n, err := strconv.ParseUint(v[len(v)-1], 10, 32); err == nil {
+					c.cacheSize = int(n)
 				}
 			}
 		}
@@ -164,8 +180,12 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	// the implicit statements' cache (NewConnector checked the value)
+	rc := C.mywire_set_stmt_cache(h.p, C.uint(c.cacheSize))
 	curi := C.CString(c.uri)
-	rc := C.mywire_set_uri(h.p, curi)
+	if rc == C.MYWIRE_OK {
+		rc = C.mywire_set_uri(h.p, curi)
+	}
 	C.free(unsafe.Pointer(curi))
 	byDeadline := false // connect_timeout is the context's deadline
 	if rc == C.MYWIRE_OK {

@@ -33,7 +33,8 @@ type rows struct {
 	done     bool  // the current result was read to its end
 	err      error // the error that ended it (sticky)
 	closed   bool
-	detached bool // the connection was closed first
+	detached bool  // the connection was closed first
+	lease    *Stmt // an implicit statement leased for these rows (stmtcache.go)
 }
 
 type colInfo struct {
@@ -216,10 +217,19 @@ func (r *rows) finished() bool {
 func (r *rows) release() {
 	r.res.free()
 	r.res = nil
+	r.giveBack()
 	r.c.finish(r.w)
 	r.w = nil
 	if r.c.active == r {
 		r.c.active = nil
+	}
+}
+
+// giveBack returns the leased statement, if any, to the connection's cache.
+func (r *rows) giveBack() {
+	if st := r.lease; st != nil {
+		r.lease = nil
+		st.giveBack()
 	}
 }
 
@@ -238,6 +248,7 @@ func (r *rows) Close() error {
 	}
 	r.closed = true
 	c := r.c
+	defer r.giveBack()
 	if r.detached {
 		if r.res != nil {
 			r.res.free() // no connection left to drain on: nothing is sent

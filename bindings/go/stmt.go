@@ -21,7 +21,7 @@ type Stmt struct {
 	query    string
 	gen      uint64 // the session (Conn.gen) it is prepared on
 	nparams  int
-	implicit bool // owned by the connection's statement cache
+	implicit bool // leased from the connection's statement cache (stmtcache.go)
 	closed   bool
 }
 
@@ -64,14 +64,13 @@ func (s *Stmt) prepareOn(ctx context.Context) error {
 }
 
 // Close frees the statement (COM_STMT_CLOSE goes out ahead of the
-// connection's next command; nothing blocks). Statements of the implicit
-// cache are the cache's to close.
+// connection's next command; nothing blocks).
 func (s *Stmt) Close() error {
 	if s.closed {
 		return nil
 	}
 	s.closed = true
-	if !s.implicit {
+	if !s.implicit { // a leased one goes back through giveBack
 		s.h.release()
 	}
 	return nil

@@ -105,12 +105,18 @@ func TestStatementCache(t *testing.T) {
 			rows.Close()
 		}
 	}
-	if n := c.cache.len(); n != 16 {
-		t.Errorf("cache holds %d statements, want 16", n)
+	held, hits, misses, evictions := c.StatementCache()
+	if held != 16 || hits != 40 || misses != 40 || evictions != 24 {
+		t.Errorf("cache: held %d hits %d misses %d evictions %d, want 16 40 40 24",
+			held, hits, misses, evictions)
 	}
 	// 24 evicted: each freed, its COM_STMT_CLOSE sent ahead of a later command.
 	if n := serverCount(); n != 24 {
 		t.Errorf("the server closed %d statements, want 24", n)
+	}
+	// Over the library's bound: refused when the connector is made.
+	if _, err := NewConnector(tcpURI(""), WithStatementCache(5000)); err == nil {
+		t.Error("WithStatementCache(5000) was accepted")
 	}
 	// Cache off: database/sql prepares and closes one statement per call.
 	db := openDB(t, tcpURI(""), WithStatementCache(0))
@@ -120,6 +126,67 @@ func TestStatementCache(t *testing.T) {
 		if err := db.QueryRow("SELECT ?", i).Scan(&v); err != nil || v != i {
 			t.Fatalf("no cache: %v %d", err, v)
 		}
+	}
+}
+
+// A lease is given back when its rows are done: closed, or released by the
+// next command once read to the end; an Exec gives it back at once.
+func TestStatementCacheLease(t *testing.T) {
+	c := rawConn(t, tcpURI(""))
+	defer c.Close()
+	ctx := context.Background()
+	arg := []driver.NamedValue{{Ordinal: 1, Value: int64(3)}}
+	q := "SELECT seq FROM seq_1_to_5 WHERE seq > ?"
+	read := func(rows driver.Rows) int {
+		v := make([]driver.Value, 1)
+		n := 0
+		for rows.Next(v) == nil {
+			n++
+		}
+		return n
+	}
+	rows, err := c.QueryContext(ctx, q, arg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := read(rows); n != 2 {
+		t.Fatalf("%d rows, want 2", n)
+	}
+	// not closed: the next command releases the rows and their lease
+	if _, err := c.ExecContext(ctx, "DO ?", arg); err != nil {
+		t.Fatal(err)
+	}
+	rows, err = c.QueryContext(ctx, q, arg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held, hits, misses, _ := c.StatementCache(); held != 2 || hits != 1 || misses != 2 {
+		t.Errorf("held %d hits %d misses %d, want 2 1 2", held, hits, misses)
+	}
+	rows.Close() // unread rows: drained, lease back
+	if _, err := c.ExecContext(ctx, "DO ?", arg); err != nil {
+		t.Fatal(err)
+	}
+	rows, err = c.QueryContext(ctx, q, arg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := read(rows); n != 2 {
+		t.Fatalf("%d rows, want 2", n)
+	}
+	rows.Close()
+	if held, hits, misses, _ := c.StatementCache(); held != 2 || hits != 3 || misses != 2 {
+		t.Errorf("held %d hits %d misses %d, want 2 3 2", held, hits, misses)
+	}
+	// a failing execute gives its lease back too
+	if _, err := c.ExecContext(ctx, "DO ?", []driver.NamedValue{{Ordinal: 1, Value: struct{}{}}}); err == nil {
+		t.Error("an argument of an unknown type was sent")
+	}
+	if _, err := c.ExecContext(ctx, "DO ?", arg); err != nil {
+		t.Fatal(err)
+	}
+	if _, hits, _, _ := c.StatementCache(); hits != 5 {
+		t.Errorf("hits %d, want 5", hits)
 	}
 }
 

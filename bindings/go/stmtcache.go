@@ -1,71 +1,73 @@
 package mywire
 
+/*
+#include "helpers.h"
+*/
+import "C"
+
 import (
-	"container/list"
 	"context"
 	"database/sql/driver"
+	"runtime"
 )
 
 // The implicit statements: Conn.QueryContext and Conn.ExecContext with
-// arguments run the query as a prepared statement taken from this cache, a
-// least-recently-used list of at most WithStatementCache(n) statements (16
-// by default) per connection, keyed by the SQL text. An evicted statement is
-// freed (its COM_STMT_CLOSE goes out ahead of the next command); a session
-// reset empties the cache.
-//
-// This file is the only place that caches statements on the Go side: once
-// libmywire has its own per-connection cache (mywire_stmt_cached), it is
-// what implicitStmt calls, and this list goes.
+// arguments run the query as a prepared statement leased from libmywire's
+// per-connection statement cache (mywire_stmt_cached; its bound is
+// WithStatementCache(n), 16 by default, set as the connection's stmt_cache
+// option). A hit costs no round trip; a miss prepares, and to stay within
+// the bound the C side closes its least recently used idle entry. The lease
+// is given back (mywire_stmt_free) when the Result is made, or when the Rows
+// are done: released for the next command, or closed. The C cache drops its
+// entries itself when the session is reset.
 
-type stmtCache struct {
-	max int
-	m   map[string]*list.Element // of *Stmt
-	lru list.List                // front: most recently used
-}
-
-func (sc *stmtCache) init(max int) {
-	sc.max = max
-	sc.m = make(map[string]*list.Element)
-}
-
-// implicitStmt is the cached statement for query, prepared now if it is not
-// cached. driver.ErrSkip when the cache is off: database/sql then prepares,
-// runs and closes a statement itself.
+// implicitStmt leases the cached statement for query. driver.ErrSkip when
+// the cache is off: database/sql then prepares, runs and closes a statement
+// itself.
 func (c *Conn) implicitStmt(ctx context.Context, query string) (*Stmt, error) {
-	sc := &c.cache
-	if sc.max == 0 {
+	if c.cfg.cacheSize == 0 {
 		return nil, driver.ErrSkip
 	}
-	if e, ok := sc.m[query]; ok {
-		sc.lru.MoveToFront(e)
-		return e.Value.(*Stmt), nil
-	}
-	st, err := c.prepare(ctx, query)
-	if err != nil {
+	if err := c.ready(ctx); err != nil {
 		return nil, err
 	}
-	st.implicit = true
-	sc.m[query] = sc.lru.PushFront(st)
-	for sc.lru.Len() > sc.max {
-		old := sc.lru.Back()
-		sc.lru.Remove(old)
-		victim := old.Value.(*Stmt)
-		delete(sc.m, victim.query)
-		victim.closed = true
-		victim.h.release()
+	var p *C.mywire_stmt
+	w := watch(ctx, c.h, false)
+	rc := C.mywire_stmt_cached(c.h.p, cstr(query), C.size_t(len(query)), &p)
+	if fired := c.finish(w); rc != C.MYWIRE_OK || fired {
+		if p != nil {
+			C.mywire_stmt_free(p)
+		}
+		return nil, c.fail(ctx, rc, fired)
 	}
-	return st, nil
+	return &Stmt{c: c, h: newStmtHandle(p, c.h.g), query: query, gen: c.gen,
+		nparams: int(C.mywire_stmt_param_count(p)), implicit: true}, nil
 }
 
-// clear frees every cached statement.
-func (sc *stmtCache) clear() {
-	for e := sc.lru.Front(); e != nil; e = e.Next() {
-		st := e.Value.(*Stmt)
-		st.closed = true
-		st.h.release()
+// giveBack returns a leased statement to the cache (or frees it, if it is
+// not a cache entry). Only the connection's owner calls it: the C call
+// touches the connection's cache.
+func (s *Stmt) giveBack() {
+	s.closed = true
+	h := s.h
+	if h.p == nil {
+		return
 	}
-	sc.lru.Init()
-	sc.m = make(map[string]*list.Element)
+	runtime.SetFinalizer(h, nil)
+	C.mywire_stmt_free(h.p)
+	h.p = nil
 }
 
-func (sc *stmtCache) len() int { return sc.lru.Len() }
+// StatementCache reports the connection's statement cache (through
+// sql.Conn.Raw): held = statements now in it (leased or idle), hits =
+// leases without a round trip, misses = statements prepared for it,
+// evictions = idle ones closed to make room. The counters are the
+// connection's lifetime totals.
+func (c *Conn) StatementCache() (held, hits, misses, evictions uint64) {
+	if c.closed {
+		return 0, 0, 0, 0
+	}
+	p := c.h.p
+	return uint64(C.mywire_stmt_cache_held(p)), uint64(C.mywire_stmt_cache_hits(p)),
+		uint64(C.mywire_stmt_cache_misses(p)), uint64(C.mywire_stmt_cache_evictions(p))
+}

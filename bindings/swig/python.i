@@ -6,7 +6,9 @@
  *
  *   pyw_call(op, conn, stmt, data, mode, nowait) -> (rc, result or None)
  *       one network call (connect, ping, query, next result, prepare,
- *       execute, ...), driven to its end on the non-blocking connection with
+ *       execute, ...; PYW_STMT_CACHED answers (rc, statement or None): a
+ *       lease from the C statement cache, given back with mywire_stmt_free),
+ *       driven to its end on the non-blocking connection with
  *       poll() while the GIL is released; a signal handler raising (Ctrl-C's
  *       KeyboardInterrupt) cancels the running statement on the server with
  *       mywire_cancel and the call is finished before the exception goes up.
@@ -146,7 +148,8 @@ enum {
     PYW_PREPARE_CLIENT = 8,
     PYW_EXECUTE = 9,
     PYW_EXECUTE_BATCH = 10,
-    PYW_STMT_RESET = 11
+    PYW_STMT_RESET = 11,
+    PYW_STMT_CACHED = 12
 };
 
 typedef struct pyw_op {
@@ -157,6 +160,7 @@ typedef struct pyw_op {
     size_t len;
     int mode;
     mywire_result *res;
+    mywire_stmt *leased;  /* PYW_STMT_CACHED's statement */
 } pyw_op;
 
 static int pyw_step(pyw_op *o)
@@ -173,6 +177,7 @@ static int pyw_step(pyw_op *o)
     case PYW_EXECUTE: return mywire_stmt_execute(o->stmt, o->mode, &o->res);
     case PYW_EXECUTE_BATCH: return mywire_stmt_execute_batch(o->stmt, &o->res);
     case PYW_STMT_RESET: return mywire_stmt_reset(o->stmt);
+    case PYW_STMT_CACHED: return mywire_stmt_cached(o->conn, o->data, o->len, &o->leased);
     default: return MYWIRE_ERROR_ARGUMENT;
     }
 }
@@ -304,8 +309,16 @@ static PyObject *pyw_call(PyObject *self, PyObject *args)
     if (op == PYW_SELECT_DB && !o.data) o.data = "";
     rc = pyw_drive(&o, nowait, &interrupted);
     if (interrupted) {
+        mywire_stmt_free(o.leased);
         pyw_drain_free(o.conn, o.res);
         return NULL;
+    }
+    if (op == PYW_STMT_CACHED) {
+        PyObject *st;
+        if (!o.leased) return Py_BuildValue("(iO)", rc, Py_None);
+        st = SWIG_NewPointerObj(SWIG_as_voidptr(o.leased), SWIGTYPE_p_mywire_stmt, 0);
+        if (!st) { mywire_stmt_free(o.leased); return NULL; }
+        return Py_BuildValue("(iN)", rc, st);
     }
     {
         PyObject *r = pyw_result_obj(o.res);
@@ -1136,3 +1149,4 @@ static PyObject *pyw_cancel(PyObject *self, PyObject *args)
 %constant int PYW_EXECUTE = 9;
 %constant int PYW_EXECUTE_BATCH = 10;
 %constant int PYW_STMT_RESET = 11;
+%constant int PYW_STMT_CACHED = 12;

@@ -14,7 +14,6 @@ wait with poll() while the GIL is released (other threads run, and can
 cancel()), and turn Ctrl-C into a KILL QUERY on the server.
 """
 
-import collections
 import collections.abc
 import threading
 
@@ -31,6 +30,27 @@ _ER_UNSUPPORTED_PS = 1295
 
 # Keywords of connect() that are not URI keys.
 _ALIASES = {'db': 'database', 'passwd': 'password', 'unix_socket': 'socket'}
+
+
+def _remember_unpreparable(memo, sql):
+    """Note that the server refused to prepare sql (ER_UNSUPPORTED_PS), so
+    that it goes client-side at once next time (a bounded set of texts)."""
+    if len(memo) >= 1024:
+        memo.clear()
+    memo.add(sql)
+
+
+def _client_statement(ptr, sql):
+    """A new client-side statement for sql (nothing is sent), freed by the
+    caller once executed."""
+    rc, st = _m.mywire_stmt_new(ptr)
+    if rc != OK:
+        raise conn_error(ptr, rc)
+    rc = _m.mywire_stmt_prepare_client(st, sql)
+    if rc != OK:
+        _m.mywire_stmt_free(st)
+        raise conn_error(ptr, rc)
+    return st
 
 
 class _Result:
@@ -84,9 +104,9 @@ class Connection:
             raise ProgrammingError(0, 'stmt_cache must be an int >= 0')
         self._client_side = prepare == 'client'
         self._cache_size = stmt_cache
-        self._stmts = collections.OrderedDict()
+        self._unpreparable = set()  # statement texts the server cannot prepare (1295)
         self._formats = {}  # query text -> pyw_format's answer
-        self._descs = {}  # statement text -> its last result's description
+        self._descs = {}  # statement text -> its cached statement's last description
         self._active = None  # the _Result whose rows or later results are still unread
         # held by cancel() (another thread) while it uses the handle, so that
         # close() cannot free it meanwhile
@@ -111,6 +131,11 @@ class Connection:
 
     def _configure(self, uri, options):
         ptr = self._ptr
+        # the C statement cache (before the URI and options: a stmt_cache
+        # key there wins)
+        rc = _m.mywire_set_stmt_cache(ptr, self._cache_size)
+        if rc != OK:
+            raise conn_error(ptr, rc)
         if uri is not None:
             rc = _m.mywire_set_uri(ptr, uri)
             if rc != OK:
@@ -164,52 +189,23 @@ class Connection:
         self._begin()
 
     def _statement(self, sql):
-        """The statement handle for sql (bytes, '?' placeholders): the one
-        place statements are made. A bounded LRU of prepared statements per
-        connection; once mywire_stmt_cached (the C cache, option stmt_cache)
-        is in the library, this becomes a call of it."""
-        stmts = self._stmts
-        st = stmts.get(sql)
-        if st is not None:
-            stmts.move_to_end(sql)
-            return st
+        """A statement for sql (bytes, '?' placeholders), the one place
+        statements are made: leased from the connection's C statement cache
+        (option stmt_cache; a hit costs no round trip), or with
+        prepare='client' (or for a statement the server cannot prepare) a
+        client-side one. The caller gives it back with mywire_stmt_free once
+        the execute returned: the rows and later results of a statement
+        that opens no server cursor (none here does) are read through the
+        connection, so a result outlives the lease."""
         ptr = self._handle()
-        rc, st = _m.mywire_stmt_new(ptr)
-        if rc != OK:
-            raise conn_error(ptr, rc)
-        try:
-            op = _m.PYW_PREPARE_CLIENT if self._client_side else _m.PYW_PREPARE
-            rc, _ = _m.pyw_call(op, ptr, st, sql, 0, 0)
-            if (rc == _m.MYWIRE_ERROR_SERVER and op == _m.PYW_PREPARE
-                    and _m.mywire_errno(ptr) == _ER_UNSUPPORTED_PS):
-                # a statement the server cannot prepare: formatted on the client
-                rc, _ = _m.pyw_call(_m.PYW_PREPARE_CLIENT, ptr, st, sql, 0, 0)
-            if rc != OK:
+        if not self._client_side and sql not in self._unpreparable:
+            rc, st = _m.pyw_call(_m.PYW_STMT_CACHED, ptr, None, sql, 0, 0)
+            if rc == OK:
+                return st
+            if rc != _m.MYWIRE_ERROR_SERVER or _m.mywire_errno(ptr) != _ER_UNSUPPORTED_PS:
                 raise conn_error(ptr, rc)
-        except BaseException:
-            _m.mywire_stmt_free(st)
-            raise
-        if self._cache_size:
-            stmts[sql] = st
-            if len(stmts) > self._cache_size:
-                old_sql, old = stmts.popitem(last=False)
-                self._descs.pop(old_sql, None)
-                _m.mywire_stmt_free(old)
-        else:
-            old = self.__dict__.get('_uncached')
-            self._uncached = st  # freed at the next statement or close
-            if old is not None:
-                _m.mywire_stmt_free(old)
-        return st
-
-    def _free_statements(self):
-        stmts, self._stmts = self._stmts, collections.OrderedDict()
-        self._descs = {}
-        for st in stmts.values():
-            _m.mywire_stmt_free(st)
-        st = self.__dict__.pop('_uncached', None)
-        if st is not None:
-            _m.mywire_stmt_free(st)
+            _remember_unpreparable(self._unpreparable, sql)
+        return _client_statement(ptr, sql)
 
     # ------------------------------------------------------------- PEP 249
 
@@ -221,14 +217,12 @@ class Connection:
         if ptr is None:
             return
         self._active = None
-        self._free_statements()
-        _m.mywire_conn_free(ptr)
+        _m.mywire_conn_free(ptr)  # the cache's statements with it
 
     def __del__(self):
         ptr, self._ptr = self._ptr, None
         if ptr is None:
             return
-        self._free_statements()
         _m.mywire_conn_discard(ptr)
 
     def commit(self):
@@ -454,10 +448,20 @@ class Cursor:
         else:
             conn = self.connection
             st = conn._statement(sql)
-            descs = conn._descs
-            hint = descs.get(sql)
-            rc, res, msg, rows, desc, affected, insert_id, self.warning_count = \
-                _m.pyw_execute_load(st, ptr, params, 0 if self._streaming else 1, hint)
+            try:
+                descs = conn._descs
+                hint = descs.get(sql)
+                rc, res, msg, rows, desc, affected, insert_id, self.warning_count = \
+                    _m.pyw_execute_load(st, ptr, params, 0 if self._streaming else 1, hint)
+                if res is not None and desc is not hint and desc is not None and \
+                        _m.mywire_stmt_is_cached(st):
+                    # only the cache entry's own: a description skipped by the
+                    # server (metadata caching) is the one of its last execute
+                    if len(descs) >= 2 * conn._cache_size + 16:
+                        descs.clear()
+                    descs[sql] = desc
+            finally:
+                _m.mywire_stmt_free(st)  # back to the cache; the result stays readable
             if res is None:
                 if msg is not None:
                     raise client_error(rc, msg)
@@ -465,8 +469,6 @@ class Cursor:
             r = _Result(res, False)
             self._result = r
             conn._active = r
-            if desc is not hint and desc is not None and sql in conn._stmts:
-                descs[sql] = desc
             self._take(ptr, r, rc, rows, desc, affected, insert_id)
             return
         self._load(ptr, res)
@@ -518,13 +520,20 @@ class Cursor:
         self.connection._begin()
         self._reset()
         st = self.connection._statement(sql)
-        if _m.mywire_stmt_column_count(st) != 0 or _m.mywire_stmt_is_client_side(st):
+        try:
+            if _m.mywire_stmt_column_count(st) != 0 or _m.mywire_stmt_is_client_side(st):
+                each = True
+            else:
+                each = False
+                if names is not None:
+                    rows = (self._params(a, names, count) for a in seq_of_args)
+                else:
+                    rows = seq_of_args
+                rc, affected, insert_id, msg = _m.pyw_execute_batch(st, ptr, rows)
+        finally:
+            _m.mywire_stmt_free(st)
+        if each:
             return self._execute_each(query, seq_of_args)
-        if names is not None:
-            rows = (self._params(a, names, count) for a in seq_of_args)
-        else:
-            rows = seq_of_args
-        rc, affected, insert_id, msg = _m.pyw_execute_batch(st, ptr, rows)
         if rc != OK:
             if msg is not None:
                 raise client_error(rc, msg)

@@ -26,7 +26,8 @@ import asyncio
 import collections
 
 from . import _mywire as _m
-from ._connection import _Result, _ALIASES, _ER_UNSUPPORTED_PS, Cursor as _SyncCursor
+from ._connection import (_Result, _ALIASES, _ER_UNSUPPORTED_PS, Cursor as _SyncCursor,
+                          _client_statement, _remember_unpreparable)
 from ._errors import InterfaceError, ProgrammingError, conn_error, client_error
 
 __all__ = ['connect', 'AsyncConnection', 'AsyncCursor']
@@ -57,8 +58,7 @@ class AsyncConnection:
         if not isinstance(stmt_cache, int) or stmt_cache < 0:
             raise ProgrammingError(0, 'stmt_cache must be an int >= 0')
         self._client_side = prepare == 'client'
-        self._cache_size = stmt_cache
-        self._stmts = collections.OrderedDict()
+        self._unpreparable = set()  # statement texts the server cannot prepare (1295)
         self._active = None
         self._lock = asyncio.Lock()
         self._loop = asyncio.get_running_loop()
@@ -67,6 +67,13 @@ class AsyncConnection:
             raise client_error(rc, _m.mywire_errstr(rc))
         self._ptr = ptr
         _m.mywire_set_nonblocking(ptr, 1)
+        # the C statement cache (a stmt_cache key of the URI or options wins)
+        rc = _m.mywire_set_stmt_cache(ptr, stmt_cache)
+        if rc != OK:
+            err = conn_error(ptr, rc)
+            self._ptr = None
+            _m.mywire_conn_free(ptr)
+            raise err
 
     async def _connect(self, uri, options, autocommit):
         ptr = self._ptr
@@ -168,6 +175,8 @@ class AsyncConnection:
         if cancelled is not None:
             if out[1] is not None and op in (_m.PYW_QUERY, _m.PYW_NEXT_RESULT, _m.PYW_EXECUTE):
                 await _drain(self, _Result(out[1], False))
+            elif out[1] is not None and op == _m.PYW_STMT_CACHED:
+                _m.mywire_stmt_free(out[1])
             raise cancelled
         return out
 
@@ -194,33 +203,18 @@ class AsyncConnection:
         await _drain(self, _Result(res, False))
 
     async def _statement(self, sql):
-        """As Connection._statement: the one place statements are made (a
-        bounded LRU now; mywire_stmt_cached once the C cache lands)."""
-        stmts = self._stmts
-        st = stmts.get(sql)
-        if st is not None:
-            stmts.move_to_end(sql)
-            return st
+        """As Connection._statement: a lease from the C statement cache (a
+        miss prepares without blocking the loop), or a client-side
+        statement; the caller gives it back with mywire_stmt_free."""
         ptr = self._handle()
-        rc, st = _m.mywire_stmt_new(ptr)
-        if rc != OK:
-            raise conn_error(ptr, rc)
-        try:
-            op = _m.PYW_PREPARE_CLIENT if self._client_side else _m.PYW_PREPARE
-            rc, _ = await self._call(op, st, sql, 0)
-            if (rc == _m.MYWIRE_ERROR_SERVER and op == _m.PYW_PREPARE
-                    and _m.mywire_errno(ptr) == _ER_UNSUPPORTED_PS):
-                rc, _ = await self._call(_m.PYW_PREPARE_CLIENT, st, sql, 0)
-            if rc != OK:
+        if not self._client_side and sql not in self._unpreparable:
+            rc, st = await self._call(_m.PYW_STMT_CACHED, None, sql, 0)
+            if rc == OK:
+                return st
+            if rc != _m.MYWIRE_ERROR_SERVER or _m.mywire_errno(ptr) != _ER_UNSUPPORTED_PS:
                 raise conn_error(ptr, rc)
-        except BaseException:
-            _m.mywire_stmt_free(st)
-            raise
-        stmts[sql] = st
-        while len(stmts) > max(self._cache_size, 1):
-            _, old = stmts.popitem(last=False)
-            _m.mywire_stmt_free(old)
-        return st
+            _remember_unpreparable(self._unpreparable, sql)
+        return _client_statement(ptr, sql)
 
     # ---------------------------------------------------------------- API
 
@@ -268,17 +262,12 @@ class AsyncConnection:
         if ptr is None:
             return
         self._active = None
-        stmts, self._stmts = self._stmts, collections.OrderedDict()
-        for st in stmts.values():
-            _m.mywire_stmt_free(st)
-        _m.mywire_conn_free(ptr)
+        _m.mywire_conn_free(ptr)  # the cache's statements with it
 
     def __del__(self):
         ptr, self._ptr = self._ptr, None
         if ptr is None:
             return
-        for st in self._stmts.values():
-            _m.mywire_stmt_free(st)
         _m.mywire_conn_discard(ptr)
 
     @property
@@ -363,10 +352,15 @@ class AsyncCursor:
                     rc, res = await conn._call(_m.PYW_QUERY, None, sql, STREAMING)
                 else:
                     st = await conn._statement(sql)
-                    bound = _m.pyw_bind(st, params)
-                    if bound is not None:
-                        raise client_error(bound[0], bound[1])
-                    rc, res = await conn._call(_m.PYW_EXECUTE, st, None, STREAMING)
+                    try:
+                        bound = _m.pyw_bind(st, params)
+                        if bound is not None:
+                            raise client_error(bound[0], bound[1])
+                        rc, res = await conn._call(_m.PYW_EXECUTE, st, None, STREAMING)
+                    finally:
+                        # back to the cache (the call has ended: _call finishes
+                        # it even when cancelled); the result stays readable
+                        _m.mywire_stmt_free(st)
             if rc != OK:
                 raise conn_error(ptr, rc)
             r = _Result(res, False)

@@ -37,6 +37,38 @@ class AioTest(unittest.TestCase):
             self.assertTrue(conn.closed)
         run(main())
 
+    def test_statement_cache(self):
+        from mywire import _mywire as _m
+
+        async def main():
+            conn = await mywire.aio.connect(stmt_cache=2, **mwtest.tcp_args())
+            ptr = conn._ptr
+            # a streaming result read after its statement went back to the cache
+            cur = conn.cursor()
+            await cur.execute('SELECT seq FROM seq_1_to_100 WHERE seq > %s', (90,))
+            self.assertEqual(_m.mywire_stmt_cache_held(ptr), 1)
+            cur2 = conn.cursor()
+            self.assertEqual(await cur.fetchone(), (91,))
+            # the same text again: a hit (the first cursor's rest is dropped)
+            await cur2.execute('SELECT seq FROM seq_1_to_100 WHERE seq > %s', (98,))
+            self.assertEqual(await cur2.fetchall(), [(99,), (100,)])
+            self.assertEqual((_m.mywire_stmt_cache_misses(ptr), _m.mywire_stmt_cache_hits(ptr)),
+                             (1, 1))
+            for i in range(5):  # misses prepared without blocking; LRU of 2
+                self.assertEqual(await conn.fetch('SELECT %s + ' + str(i), (1,)), [(1 + i,)])
+            self.assertEqual(_m.mywire_stmt_cache_held(ptr), 2)
+            self.assertEqual(_m.mywire_stmt_cache_evictions(ptr), 4)
+            self.assertEqual(_m.mywire_stmt_cache_misses(ptr), 6)
+            await conn.close()
+
+            off = await mywire.aio.connect(stmt_cache=0, **mwtest.tcp_args())
+            for i in range(3):
+                self.assertEqual(await off.fetch('SELECT %s', (i,)), [(i,)])
+            self.assertEqual(_m.mywire_stmt_cache_held(off._ptr), 0)
+            self.assertEqual(_m.mywire_stmt_cache_misses(off._ptr), 3)
+            await off.close()
+        run(main())
+
     def test_socket_and_tls(self):
         async def main():
             async with await mywire.aio.connect(**mwtest.socket_args()) as conn:

@@ -86,16 +86,24 @@ class LifetimeTest(unittest.TestCase):
         conn.close()
 
     def test_statements_outlive_connection(self):
+        from mywire import _mywire as _m
         conn = mwtest.connect()
         cur = conn.cursor()
         for i in range(10):
             cur.execute('SELECT %s + ' + str(i), (i,))
-        stmts = list(conn._stmts.values())
+        self.assertEqual(_m.mywire_stmt_cache_held(conn._ptr), 10)
+        st = conn._statement(b'SELECT ? + 0')  # a lease held across the close
+        self.assertTrue(_m.mywire_stmt_is_cached(st))
         conn.__del__()  # as the collector would: discard, no COM_QUIT
         self.assertTrue(conn.closed)
         with self.assertRaises(mywire.InterfaceError):
             cur.execute('SELECT %s', (1,))
-        self.assertTrue(stmts)
+        # the leased statement is an ordinary one now, which says so
+        self.assertFalse(_m.mywire_stmt_is_cached(st))
+        self.assertEqual(_m.mywire_stmt_bind_int64(st, 0, 1), _m.MYWIRE_OK)
+        rc, res = _m.mywire_stmt_execute(st, _m.MYWIRE_BUFFERED)
+        self.assertEqual(rc, _m.MYWIRE_ERROR_STATE)
+        _m.mywire_stmt_free(st)
         del conn, cur
         gc.collect()
 

@@ -91,20 +91,44 @@ class ParamsTest(unittest.TestCase):
         self.assertEqual(bytes(row[7]), b'by\x00')
 
     def test_statement_cache_is_bounded(self):
+        from mywire import _mywire as _m
         conn = mwtest.connect(stmt_cache=4, prepare=self.prepare)
         try:
             cur = conn.cursor()
+
+            def stmt_closes():
+                cur.execute('SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS '
+                            "WHERE VARIABLE_NAME = 'COM_STMT_CLOSE'")
+                return int(cur.fetchone()[0])
+
+            before = stmt_closes()
             for i in range(20):
                 cur.execute('SELECT %s + ' + str(i), (1,))
                 self.assertEqual(cur.fetchone(), (1 + i,))
-            self.assertLessEqual(len(conn._stmts), 4)
-            cur.execute("SHOW SESSION STATUS LIKE 'Prepared_stmt_count'")
+            for i in range(16, 20):  # the last four: hits, no round trip to prepare
+                cur.execute('SELECT %s + ' + str(i), (2,))
+                self.assertEqual(cur.fetchone(), (2 + i,))
+            ptr = conn._ptr
+            held = _m.mywire_stmt_cache_held(ptr)
             if self.prepare == 'server':
+                self.assertEqual(held, 4)
+                self.assertEqual(_m.mywire_stmt_cache_misses(ptr), 20)
+                self.assertEqual(_m.mywire_stmt_cache_hits(ptr), 4)
+                self.assertEqual(_m.mywire_stmt_cache_evictions(ptr), 16)
                 cur.execute('SELECT 1')
-                # closed statements go out ahead of the next command
+                # the evicted statements' closes went out ahead of a command
+                self.assertEqual(stmt_closes() - before, 16)
                 cur.execute('SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS '
-                            "WHERE VARIABLE_NAME = 'COM_STMT_CLOSE'")
-                self.assertGreaterEqual(int(cur.fetchone()[0]), 16)
+                            "WHERE VARIABLE_NAME = 'COM_STMT_PREPARE'")
+                self.assertGreaterEqual(int(cur.fetchone()[0]), 20)
+            else:
+                self.assertEqual(held, 0)  # client-side statements never reach the cache
+                self.assertEqual(_m.mywire_stmt_cache_misses(ptr), 0)
+                self.assertEqual(stmt_closes(), before)
+
+            # the C cache's bound: 0..4096
+            with self.assertRaises(mywire.Error):
+                mwtest.connect(stmt_cache=5000)
         finally:
             conn.close()
 
