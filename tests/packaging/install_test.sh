@@ -356,9 +356,9 @@ unlisted() {
     # Not any package's files, by design: the byte code that python3's
     # maintainer scripts compile (py3compile; removed again by py3clean on
     # purge, which the check after this one shows) and the directories its
-    # postinst makes.
+    # postinst makes (and the configuration file it writes, /etc/python3/debian_config).
     comm -13 "$work/before" "$work/installed" | cut -d' ' -f2- |
-        grep -vE '/__pycache__(/|$)|^\./usr/local/lib/python3[^/]*(/dist-packages)?$|^\./var/lib/python(/python3[^/]*_installed)?$' |
+        grep -vE '/__pycache__(/|$)|^\./usr/local/lib/python3[^/]*(/dist-packages)?$|^\./var/lib/python(/python3[^/]*_installed)?$|^\./etc/python3(/debian_config)?$' |
         LC_ALL=C sort >"$work/added"
     local extra
     extra=$(comm -23 "$work/added" "$work/listed" | grep -vxF . || true)
