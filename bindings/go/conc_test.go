@@ -58,7 +58,10 @@ func TestCancel(t *testing.T) {
 				for rows.Next() {
 					n++
 				}
-				if n == 0 || n >= 2000 {
+				// The rows come in the server's network buffer: the cancel
+				// may land before the first one arrives (n == 0), never after
+				// the last (the server was stopped).
+				if n >= 2000 {
 					return fmt.Errorf("%d rows read", n)
 				}
 				return rows.Err()
