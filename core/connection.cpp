@@ -633,6 +633,23 @@ Connection::Progress Connection::on_abort() {
     return Progress::error;
 }
 
+// A freed result's rest has been read (drain_op_ ended, by its end marker
+// or by an error packet taken as the freed result's): the call goes on with
+// its own op, or ends here (a drain call; a next result after the last).
+Connection::Progress Connection::drain_done() {
+    op_ = after_drain_;
+    after_drain_ = nullptr;
+    if (!pending_closes_.empty() && call_ != Call::drain && call_ != Call::next_result &&
+        !(call_ == Call::fetch && op_ == &fetching_->rows_op_))
+        flush_stmt_closes();
+    if (call_ == Call::drain) return Progress::done;
+    if (call_ == Call::next_result && state() != State::more_results) {
+        next_none_ = true;  // the drained result was the last
+        return Progress::done;
+    }
+    return Progress::more;  // the call's own op
+}
+
 Connection::Progress Connection::on_op_error() {
     if (cursor_tail_ && op_ == &cursor_tail_->rows_op_) {
         // The batch ended with an error (or the connection failed): the
@@ -648,19 +665,12 @@ Connection::Progress Connection::on_op_error() {
         // that error was the freed result's, which nobody reads any more,
         // and the connection is ready -- the call goes on with its own
         // command. Anything else (lost, malformed) fails the call.
+        // (The ERR left the session ready, so a next result finds none.)
         if (session.err.code != Errc::server || state() != State::ready) return fail_progress(session.err.code);
+        const bool sent = session.err.sent;  // the call's own, as begin() set it
         session.err.clear();
-        session.err.sent = call_ == Call::fetch || call_ == Call::next_result || call_ == Call::drain;
-        op_ = after_drain_;
-        after_drain_ = nullptr;
-        if (call_ == Call::drain) return Progress::done;
-        if (call_ == Call::next_result) {
-            next_none_ = true;  // an error packet ends the results
-            return Progress::done;
-        }
-        if (!pending_closes_.empty() && !(call_ == Call::fetch && op_ == &fetching_->rows_op_))
-            flush_stmt_closes();
-        return Progress::more;  // the call's own op
+        session.err.sent = sent;
+        return drain_done();
     }
     // The server stopped the statement (ER_QUERY_INTERRUPTED) after a
     // mywire_cancel during this command: that is the cancel's outcome.
@@ -1103,17 +1113,7 @@ Connection::Progress Connection::on_op_done() {
     }
     if (op_ == &drain_op_) {
         drain_pending_ = false;
-        op_ = after_drain_;
-        after_drain_ = nullptr;
-        if (!pending_closes_.empty() && call_ != Call::drain && call_ != Call::next_result &&
-            !(call_ == Call::fetch && op_ == &fetching_->rows_op_))
-            flush_stmt_closes();
-        if (call_ == Call::drain) return Progress::done;
-        if (call_ == Call::next_result && state() != State::more_results) {
-            next_none_ = true;  // the drained result was the last
-            return Progress::done;
-        }
-        return Progress::more;  // the call's own op
+        return drain_done();
     }
     switch (call_) {
     case Call::pipeline:

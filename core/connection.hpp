@@ -599,6 +599,7 @@ private:
     // The reply's head is in: streaming results start reading rows, buffered
     // ones are read to the end here.
     Progress on_op_done();
+    Progress drain_done();  // the freed result is drained: on with the call
     Progress on_op_error();
     Progress on_connect_done();
     Progress fail_progress(Errc code);
