@@ -143,7 +143,14 @@ void interrupt_init(void)
 {
     sigset_t set, old;
     pthread_t thread;
+    struct sigaction was;
 
+    /* Started with SIGINT ignored (a background job of a non-interactive
+     * shell, nohup, a supervisor): the parent asked for no Ctrl-C, so keep
+     * it ignored. Blocking it instead would queue the signal for sigwait()
+     * and turn an ignored SIGINT into one that ends us or cancels. */
+    if (sigaction(SIGINT, NULL, &was) != 0 || was.sa_handler == SIG_IGN)
+        return;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     if (pthread_sigmask(SIG_BLOCK, &set, &old) != 0)

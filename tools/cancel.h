@@ -14,7 +14,8 @@
 #include "mywire.h"
 
 /* Blocks SIGINT and starts the watcher; call before any other thread starts.
- * Without a watcher (the thread could not be made) SIGINT is left as it was. */
+ * Without a watcher (the thread could not be made), or when SIGINT was
+ * ignored when we started, SIGINT is left as it was. */
 void interrupt_init(void);
 
 /* The connection statements run on, once connected (NULL: none, before it

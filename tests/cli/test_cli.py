@@ -13,6 +13,7 @@ import os
 import pty
 import re
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -731,10 +732,29 @@ def wait_running(marker, count=1, limit=10.0):
     raise Failure('the statement %r did not start on the server' % marker)
 
 
-def start_cli(args, stdin=None):
+def start_cli(args, stdin=None, sigint=signal.SIG_DFL):
+    """Starts the CLI with SIGINT's disposition set to sigint: a child inherits
+    an ignored SIGINT (CI may run us as a background job), and the CLI keeps
+    an ignored one ignored, so the Ctrl-C cases must not depend on it."""
     env = {k: v for k, v in os.environ.items() if k != 'MYSQL_PWD'}
     return subprocess.Popen([CLI] + args, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, sigint))
+
+
+def read_until(p, want, limit=30.0):
+    """Reads the CLI's stdout until it ends with want; returns what was read."""
+    got = b''
+    deadline = time.monotonic() + limit
+    while not got.endswith(want):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([p.stdout], [], [], left)[0]:
+            raise Failure('the CLI did not print %r (got %r)' % (want, got))
+        chunk = os.read(p.stdout.fileno(), 65536)
+        if not chunk:
+            raise Failure('the CLI ended before printing %r (got %r)' % (want, got))
+        got += chunk
+    return got
 
 
 def interrupt(p, marker, count=1, stdin=None):
@@ -767,14 +787,29 @@ def case_ctrl_c():
                                b'mywire: query cancelled (Ctrl-C); the server stopped it\n'),
           'Ctrl-C on stdin: exit %d, stdout %r, stderr %r' % (code, out, err))
     check(running(marker) == [], 'the statement still runs on the server after Ctrl-C')
-    # No statement running (waiting for standard input): SIGINT ends it.
-    p = start_cli(socket_flags(), stdin=b'')
-    p.stdin.write(b'SELECT 1;\n')
+    # No statement running (waiting for standard input, once the first
+    # statement's output is out): SIGINT ends it.
+    p = start_cli(socket_flags() + ['--format', 'tsv'], stdin=b'')
+    p.stdin.write(b'SELECT 1 AS a;\n')
     p.stdin.flush()
-    time.sleep(0.5)
+    read_until(p, b'a\n1\n')
     p.send_signal(2)
     out, err = p.communicate(timeout=10)
     check(p.returncode == -2, 'SIGINT while idle: exit %r, stderr %r' % (p.returncode, err))
+    # Started with SIGINT ignored (a background job, nohup): it stays ignored,
+    # idle and while a statement runs, which then ends on its own.
+    p = start_cli(socket_flags() + ['--format', 'tsv'], stdin=b'', sigint=signal.SIG_IGN)
+    p.stdin.write(b'SELECT 1 AS a;\n')
+    p.stdin.flush()
+    read_until(p, b'a\n1\n')
+    p.send_signal(2)
+    p.stdin.write(b'SELECT SLEEP(1) AS %s;\n' % marker.encode())
+    p.stdin.flush()
+    wait_running(marker)
+    p.send_signal(2)
+    out, err = p.communicate(timeout=30)
+    check((p.returncode, out, err) == (0, b'%s\n0\n' % marker.encode(), b''),
+          'SIGINT ignored by the parent: exit %r, stdout %r, stderr %r' % (p.returncode, out, err))
     # Pipelined: the running step is cancelled, and so is the sleep sent behind it.
     p = start_cli(socket_flags() + ['--pipeline', '--format', 'tsv'], stdin=b'')
     script = b'SELECT 1 AS a; SELECT SLEEP(30) AS %s; SELECT SLEEP(30) AS %s_2; SELECT 3 AS c' % (
