@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -35,6 +36,9 @@ static struct {
     int cancel_rc;   /* the last mywire_cancel()'s code; -1 before any */
     int cancel_ok;   /* the server accepted a KILL QUERY */
 } st = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, 0, 0, -1, 0};
+
+static int watching;        /* the watcher runs (set before any other thread exists) */
+static atomic_int sigint_seen; /* the watcher took a SIGINT (set before it takes the lock) */
 
 /* SIGINT as if we had never touched it: the default action ends the process. */
 static void die_by_sigint(void)
@@ -120,6 +124,7 @@ static void *watcher_main(void *arg)
     for (;;) {
         if (sigwait(&set, &sig) != 0)
             continue;
+        atomic_store(&sigint_seen, 1);
         pthread_mutex_lock(&st.lock);
         if (!st.running && !st.interrupted) {
             die_by_sigint(); /* no statement runs: end as without us */
@@ -160,6 +165,22 @@ void interrupt_init(void)
         return;
     }
     pthread_detach(thread);
+    watching = 1;
+}
+
+void interrupt_finish(void)
+{
+    sigset_t pending;
+
+    if (!watching)
+        return;
+    /* A SIGINT the watcher has not acted on yet (it had no CPU before we
+     * got here) ends us as it would have without the watcher: dying holds
+     * the lock, so if the watcher is already at it, we wait to be ended. */
+    if (atomic_load(&sigint_seen) || (sigpending(&pending) == 0 && sigismember(&pending, SIGINT))) {
+        pthread_mutex_lock(&st.lock);
+        die_by_sigint();
+    }
 }
 
 void interrupt_set_conn(mywire_conn *conn)

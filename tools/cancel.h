@@ -18,6 +18,11 @@
  * ignored when we started, SIGINT is left as it was. */
 void interrupt_init(void);
 
+/* Before the process ends on its own (from main): a SIGINT that came in
+ * while no statement ran, and that the watcher has not acted on yet, ends
+ * it by the signal instead (the exit status a shell sees). */
+void interrupt_finish(void);
+
 /* The connection statements run on, once connected (NULL: none, before it
  * is freed). */
 void interrupt_set_conn(mywire_conn *conn);

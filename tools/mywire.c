@@ -1973,5 +1973,7 @@ int main(int argc, char **argv)
     interrupt_set_conn(NULL);
     mywire_conn_free(session.conn);
     free_options(&opts);
-    return finish_output(status);
+    status = finish_output(status);
+    interrupt_finish();
+    return status;
 }

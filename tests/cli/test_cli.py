@@ -757,6 +757,21 @@ def read_until(p, want, limit=30.0):
     return got
 
 
+def wait_reading_stdin(p, limit=30.0):
+    """Waits until the CLI's main thread is blocked in read(0, ...): idle,
+    between statements (Linux: /proc/PID/syscall)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            with open('/proc/%d/syscall' % p.pid) as f:
+                if f.read().startswith('0 0x0 '):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.01)
+    raise Failure('the CLI did not wait for standard input')
+
+
 def interrupt(p, marker, count=1, stdin=None):
     """Sends SIGINT once marker runs on the server; returns (seconds to exit, code, out, err)."""
     if stdin is not None:
@@ -793,6 +808,7 @@ def case_ctrl_c():
     p.stdin.write(b'SELECT 1 AS a;\n')
     p.stdin.flush()
     read_until(p, b'a\n1\n')
+    wait_reading_stdin(p)
     p.send_signal(2)
     out, err = p.communicate(timeout=10)
     check(p.returncode == -2, 'SIGINT while idle: exit %r, stderr %r' % (p.returncode, err))
@@ -802,6 +818,7 @@ def case_ctrl_c():
     p.stdin.write(b'SELECT 1 AS a;\n')
     p.stdin.flush()
     read_until(p, b'a\n1\n')
+    wait_reading_stdin(p)
     p.send_signal(2)
     p.stdin.write(b'SELECT SLEEP(1) AS %s;\n' % marker.encode())
     p.stdin.flush()
