@@ -173,19 +173,28 @@ const CodeInfo *code_info(int code) {
 // One call of the API on the engine: start it (unless it is the call in
 // progress, which a non-blocking connection continues), then step it once
 // (non-blocking) or to its end (blocking), and finish it. The blocking and the
-// non-blocking API are this same path.
+// non-blocking API are this same path. owner: the object the call is made
+// on (a statement, a pipeline), nullptr for the connection's own calls; a call
+// in progress is continued only by the same kind of call on the same object.
 using Call = Connection::Call;
 template <class Start, class Finish>
-int run_call(Connection *c, Call kind, Start &&start, Finish &&finish) {
+int run_call(Connection *c, Call kind, Start &&start, Finish &&finish, const void *owner = nullptr) {
     return guarded(c, [&]() -> int {
         if (c->call() == Call::none) {
             Errc rc = start();
             if (rc != Errc::ok) return static_cast<int>(rc);
             if (c->call() == Call::none) return finish();  // nothing to run (next_result: no more)
+            c->call_owner = owner;
         } else if (c->call() != kind) {
             return static_cast<int>(c->err().set(
                 Errc::out_of_sync, "commands out of sync: another call is in progress on this "
                                    "connection (call it again until it is done)"));
+        } else if (c->call_owner != owner) {
+            return static_cast<int>(c->err().set(
+                Errc::out_of_sync, owner ? "commands out of sync: this call is in progress on another "
+                                           "statement or pipeline of this connection (continue it there)"
+                                         : "commands out of sync: another call is in progress on this "
+                                           "connection (call it again until it is done)"));
         }
         Connection::Progress p = c->nonblocking ? c->step() : c->complete();
         if (p == Connection::Progress::wait_read) return MYWIRE_WAIT_READ;
@@ -641,8 +650,11 @@ int mywire_pipeline_run(mywire_conn *conn, mywire_pipeline *p) {
     Connection *c = C(conn);
     if (!p && c->call() == Call::none)
         return static_cast<int>(c->err().set(Errc::argument, "the pipeline must not be NULL"));
-    return run_call(c, Call::pipeline, [&] { return c->start_pipeline(*PL(p)); },
-                    [&] { return finish_plain(c); });
+    // Continued with the pipeline it runs, or with NULL (the argument is not
+    // needed then); another pipeline is refused.
+    const void *owner = !p && c->call() == Call::pipeline ? c->call_owner : p;
+    return run_call(
+        c, Call::pipeline, [&] { return c->start_pipeline(*PL(p)); }, [&] { return finish_plain(c); }, owner);
 }
 
 int mywire_pipeline_step_ran(const mywire_pipeline *p, size_t i) {
@@ -852,9 +864,9 @@ int mywire_stmt_prepare(mywire_stmt *stmt, const char *sql, size_t len) {
         return static_cast<int>(c->err().set(Errc::out_of_sync,
                                              "commands out of sync: mywire_stmt_cached is in progress on this "
                                              "connection (call it again until it is done)"));
-    return run_call(c, Call::prepare,
-                    [&] { return c->start_prepare(*S(stmt), std::string_view(sql ? sql : "", len)); },
-                    [&] { return finish_plain(c); });
+    return run_call(
+        c, Call::prepare, [&] { return c->start_prepare(*S(stmt), std::string_view(sql ? sql : "", len)); },
+        [&] { return finish_plain(c); }, stmt);
 }
 
 int mywire_stmt_prepare_client(mywire_stmt *stmt, const char *sql, size_t len) {
@@ -959,7 +971,7 @@ int mywire_stmt_send_long_data(mywire_stmt *stmt, unsigned index, const void *da
                         return c->start_send_long_data(
                             *S(stmt), index, std::string_view(data ? static_cast<const char *>(data) : "", len));
                     },
-                    [&] { return finish_plain(c); });
+                    [&] { return finish_plain(c); }, stmt);
 }
 
 int mywire_stmt_set_cursor(mywire_stmt *stmt, uint32_t rows_per_fetch) {
@@ -977,16 +989,17 @@ int mywire_stmt_execute(mywire_stmt *stmt, int mode, mywire_result **out) {
         return static_cast<int>(c->err().set(Errc::argument, "invalid argument to mywire_stmt_execute"));
     // A client-side statement runs as a text query.
     Call kind = S(stmt)->client_side() ? Call::query : Call::execute;
-    return run_call(c, kind, [&] { return c->start_execute(*S(stmt), mode == MYWIRE_STREAMING); },
-                    [&] { return finish_result(c, out); });
+    return run_call(
+        c, kind, [&] { return c->start_execute(*S(stmt), mode == MYWIRE_STREAMING); },
+        [&] { return finish_result(c, out); }, stmt);
 }
 
 int mywire_stmt_reset(mywire_stmt *stmt) {
     int rc = MYWIRE_OK;
     Connection *c = stmt_conn(stmt, rc);
     if (!c) return rc;
-    return run_call(c, Call::command, [&] { return c->start_stmt_reset(*S(stmt)); },
-                    [&] { return finish_plain(c); });
+    return run_call(
+        c, Call::command, [&] { return c->start_stmt_reset(*S(stmt)); }, [&] { return finish_plain(c); }, stmt);
 }
 
 int mywire_stmt_bind_default(mywire_stmt *stmt, unsigned index) {
@@ -1013,8 +1026,9 @@ int mywire_stmt_execute_batch(mywire_stmt *stmt, mywire_result **out) {
     Connection *c = stmt_conn(stmt, rc);
     if (!c) return rc;
     if (!out) return static_cast<int>(c->err().set(Errc::argument, "invalid argument to mywire_stmt_execute_batch"));
-    return run_call(c, Call::batch, [&] { return c->start_execute_batch(*S(stmt)); },
-                    [&] { return finish_result(c, out); });
+    return run_call(
+        c, Call::batch, [&] { return c->start_execute_batch(*S(stmt)); }, [&] { return finish_result(c, out); },
+        stmt);
 }
 
 // ------------------------------------------------------------ typed values

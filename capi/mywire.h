@@ -657,7 +657,9 @@ enum mywire_status_flag {
  * again to continue -- its arguments are not read again (the first call took
  * what it needs: the SQL text is copied into the request at once). Any other
  * call on the handle meanwhile fails with MYWIRE_ERROR_OUT_OF_SYNC (getters
- * excepted). The blocking calls are this same loop with poll() inside: the
+ * excepted), and so does the same function on another statement or pipeline
+ * of the connection: a statement's or pipeline's call is continued on that
+ * statement or pipeline. The blocking calls are this same loop with poll() inside: the
  * two modes run the same code.
  *
  * TLS (its handshake included), compression and unix sockets work the same
@@ -794,7 +796,8 @@ MYWIRE_API size_t mywire_pipeline_size(const mywire_pipeline *p);
 /* Run every step of p on conn, in order; p must not change until the call
  * is done. Returns MYWIRE_OK when every step got its reply (each step may
  * still have failed: see mywire_pipeline_step_code), MYWIRE_WAIT_* on a
- * non-blocking connection (call again), or the error that ended the
+ * non-blocking connection (call again, with p or NULL: another pipeline
+ * is OUT_OF_SYNC), or the error that ended the
  * connection (LOST, TIMEOUT, PROTOCOL, ...): then the steps from the failing
  * one on carry that code too, and those already sent may have run on the
  * server (their message says so). OUT_OF_SYNC / STATE as for mywire_query. */

@@ -456,6 +456,11 @@ public:
                state() != State::connecting;
     }
     Call call() const { return call_; }
+    // Which object the call in progress belongs to (a statement, a
+    // pipeline; nullptr: the connection itself), set by the C API when it
+    // starts one: continuing a call on another object of the same kind
+    // would run the first object's call and report it as the second's.
+    const void *call_owner = nullptr;
     bool next_is_none() const { return next_none_; }
 
     // An exception (out of memory, or a bug) escaped the core in the middle

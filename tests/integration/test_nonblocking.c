@@ -256,6 +256,88 @@ static void test_one_call_at_a_time(void **state)
     mywire_conn_free(c);
 }
 
+struct sarg {
+    mywire_stmt *st;
+    mywire_result **res;
+};
+static int again_execute(void *a)
+{
+    struct sarg *q = a;
+    return mywire_stmt_execute(q->st, MYWIRE_BUFFERED, q->res);
+}
+
+/* A call in progress belongs to its statement: the same call on another
+ * statement is refused (it used to continue the first one's and hand its
+ * result over as the second's), and so are the other statement calls;
+ * the first statement's call then ends as it would have. */
+static void test_one_statement_call_at_a_time(void **state)
+{
+    (void)state;
+    mywire_conn *c = nb_handle(NULL, 1);
+    IT_OK(c, mywire_set_nonblocking(c, 0));
+    IT_OK(c, mywire_connect(c));
+    mywire_stmt *a = NULL, *b = NULL;
+    IT_OK(c, mywire_stmt_new(c, &a));
+    IT_OK(c, mywire_stmt_new(c, &b));
+    IT_OK(c, mywire_stmt_prepare(a, "SELECT SLEEP(0.3), 'a'", 22));
+    IT_OK(c, mywire_stmt_prepare(b, "SELECT 'b'", 10));
+    IT_OK(c, mywire_set_nonblocking(c, 1));
+
+    mywire_result *res = NULL, *other = NULL;
+    int rc = mywire_stmt_execute(a, MYWIRE_BUFFERED, &res);
+    assert_int_equal(rc, MYWIRE_WAIT_READ);
+    IT_ERR(c, mywire_stmt_execute(b, MYWIRE_BUFFERED, &other), MYWIRE_ERROR_OUT_OF_SYNC, 0, "HY000");
+    assert_null(other);
+    IT_ERR(c, mywire_stmt_reset(b), MYWIRE_ERROR_OUT_OF_SYNC, 0, "HY000");
+    IT_ERR(c, mywire_stmt_prepare(b, "SELECT 2", 8), MYWIRE_ERROR_OUT_OF_SYNC, 0, "HY000");
+    IT_ERR(c, mywire_stmt_send_long_data(b, 0, "x", 1), MYWIRE_ERROR_OUT_OF_SYNC, 0, "HY000");
+    struct sarg q = {a, &res};
+    rc = drive(c, rc, again_execute, &q);
+    IT_OK(c, rc);
+    IT_ROW(res);
+    IT_VAL(res, 1, "a");
+    mywire_result_free(res);
+
+    /* And the other way round: b's execute is not continued by a. */
+    res = NULL;
+    rc = mywire_stmt_execute(b, MYWIRE_BUFFERED, &res);
+    if (rc == MYWIRE_WAIT_READ || rc == MYWIRE_WAIT_WRITE) {
+        IT_ERR(c, mywire_stmt_execute(a, MYWIRE_BUFFERED, &other), MYWIRE_ERROR_OUT_OF_SYNC, 0, "HY000");
+        q.st = b;
+        rc = drive(c, rc, again_execute, &q);
+    }
+    IT_OK(c, rc);
+    IT_ROW(res);
+    IT_VAL(res, 0, "b");
+    mywire_result_free(res);
+
+    /* A pipeline in progress is not continued by another pipeline. */
+    mywire_pipeline *p1 = NULL, *p2 = NULL;
+    IT_OK(c, mywire_pipeline_new(&p1));
+    IT_OK(c, mywire_pipeline_new(&p2));
+    IT_OK(c, mywire_pipeline_add_query(p1, "SELECT SLEEP(0.3)", 17));
+    IT_OK(c, mywire_pipeline_add_query(p2, "SELECT 2", 8));
+    rc = mywire_pipeline_run(c, p1);
+    assert_true(rc == MYWIRE_WAIT_READ || rc == MYWIRE_WAIT_WRITE);
+    IT_ERR(c, mywire_pipeline_run(c, p2), MYWIRE_ERROR_OUT_OF_SYNC, 0, "HY000");
+    while (rc == MYWIRE_WAIT_READ || rc == MYWIRE_WAIT_WRITE) {
+        struct pollfd pf = {mywire_socket(c), (short)(rc == MYWIRE_WAIT_READ ? POLLIN : POLLOUT), 0};
+        assert_true(poll(&pf, 1, 10000) >= 0);
+        rc = mywire_pipeline_run(c, p1);
+    }
+    IT_OK(c, rc);
+    assert_int_equal(mywire_pipeline_step_ran(p1, 0), 1);
+    assert_int_equal(mywire_pipeline_step_ran(p2, 0), 0);
+    mywire_pipeline_free(p1);
+    mywire_pipeline_free(p2);
+
+    mywire_stmt_free(a);
+    mywire_stmt_free(b);
+    IT_OK(c, mywire_set_nonblocking(c, 0));
+    assert_int_equal(it_scalar_ll(c, "SELECT 12"), 12);
+    mywire_conn_free(c);
+}
+
 /* The per-call read deadline: a statement slower than read_timeout times out
  * as a whole, with MYWIRE_ERROR_TIMEOUT, in both modes. */
 static void test_call_deadline(void **state)
@@ -343,6 +425,7 @@ int main(void)
         cmocka_unit_test(test_connections_tls),
         cmocka_unit_test(test_connections_zlib),
         cmocka_unit_test(test_one_call_at_a_time),
+        cmocka_unit_test(test_one_statement_call_at_a_time),
         cmocka_unit_test(test_call_deadline),
         cmocka_unit_test(test_free_unread_then_next_call),
         cmocka_unit_test(test_discards),
