@@ -144,10 +144,10 @@ static Errc drop_text_row(proto::Session &s, std::string_view payload, std::size
 
 Errc StreamSink::on_row(proto::Session &s, std::string_view payload, Next &next) {
     if (r_.binary_) {
-        if (proto::parse_binary_row(payload, r_.layout_, r_.values_.data(), s.err) != Errc::ok) return s.err.code;
         // The row is ours until the next fetch: its strings become C
         // strings where they lie, as a text row's do.
-        proto::terminate_binary_strings(r_.layout_, r_.values_.data());
+        if (proto::parse_binary_row_terminated(payload, r_.layout_, r_.values_.data(), s.err) != Errc::ok)
+            return s.err.code;
         ++r_.fetched_;
         r_.has_row_ = true;
         r_.row_changed();

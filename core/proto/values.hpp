@@ -93,6 +93,11 @@ inline bool terminated_in_place(Value v) { return v.len <= in_place_text_max; }
 // touched, so the other values stay as they were.
 void terminate_binary_strings(const BinaryLayout &layout, Value *out);
 
+// parse_binary_row and then terminate_binary_strings, in one pass (the
+// streaming rows' path), over a payload the caller owns and may overwrite.
+// On error, the values before the fault may have been moved already.
+Errc parse_binary_row_terminated(std::string_view payload, const BinaryLayout &layout, Value *out, Error &err);
+
 // A date, a time or both; layout-compatible with the public mywire_time
 // (all int32_t). For TIME, `day` is always 0 and `hour` holds the whole
 // hours (TIME '-838:59:59' is negative=1, hour=838). The zero date

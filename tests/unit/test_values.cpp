@@ -944,7 +944,10 @@ void test_fast_getters(void **) {
 // in_place_text_max becomes a C string in place, its bytes unchanged; longer
 // ones and the fixed-width values around them stay as they were.
 void test_terminate_in_place(void **) {
-    const std::size_t lens[] = {0, 1, 16, 17, 250, 251, in_place_text_max, in_place_text_max + 1};
+    // Every way the move is made: bytes, two overlapping 4- and 8-byte words,
+    // 16-byte blocks with an overlapping tail, memmove.
+    const std::size_t lens[] = {0,  1,  2,  3,  4,  5,  7,  8,  9,  15,  16,  17,  31,  32,
+                                33, 47, 48, 49, 63, 64, 65, 250, 251, in_place_text_max, in_place_text_max + 1};
     std::vector<Wire> wires;
     std::string row(1, '\0');
     const std::size_t n = std::size(lens) * 2;
@@ -973,7 +976,18 @@ void test_terminate_in_place(void **) {
     Error err;
     assert_int_equal(static_cast<int>(parse_binary_row(row, layout, out.data(), err)), static_cast<int>(Errc::ok));
     const std::vector<Value> before = out;
+    // The one-pass form gives the same values on a copy of the row.
+    std::string copy = row;
+    std::vector<Value> fused(n);
+    assert_int_equal(static_cast<int>(parse_binary_row_terminated(copy, layout, fused.data(), err)),
+                     static_cast<int>(Errc::ok));
     terminate_binary_strings(layout, out.data());
+    for (std::size_t i = 0; i < n; ++i) {
+        assert_int_equal(fused[i].len, out[i].len);
+        assert_int_equal(fused[i].data - copy.data(), out[i].data - row.data());
+        assert_memory_equal(fused[i].data, out[i].data, out[i].len);
+    }
+    assert_true(copy == row);
     for (std::size_t k = 0; k < std::size(lens); ++k) {
         const Value &s = out[2 * k];
         assert_int_equal(s.len, lens[k]);
