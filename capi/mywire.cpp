@@ -1044,7 +1044,8 @@ int mywire_get_double(const mywire_result *res, unsigned index, double *out) {
 }
 int mywire_get_time(const mywire_result *res, unsigned index, mywire_time *out) {
     // mywire_time and proto::Time have one layout (static_asserts above).
-    return typed_get(res, index, reinterpret_cast<mywire::proto::Time *>(out), mywire::proto::to_time);
+    return typed_get(res, index, reinterpret_cast<mywire::proto::Time *>(out), mywire::proto::to_time,
+                     mywire::proto::fast_time);
 }
 
 int mywire_get_bytes(const mywire_result *res, unsigned index, const char **data, size_t *len) {

@@ -53,7 +53,13 @@ Fast fast_form(const Column &c, Wire w) {
         }
     case field_type::float_: return w == Wire::float4 ? Fast::f4 : Fast::none;
     case field_type::double_: return w == Wire::double8 ? Fast::d8 : Fast::none;
-    default: return Fast::none;
+    default:
+        switch (w) {
+        case Wire::date: return Fast::date;
+        case Wire::datetime: return Fast::datetime;
+        case Wire::time: return Fast::time;
+        default: return Fast::none;
+        }
     }
 }
 }  // namespace
@@ -541,55 +547,8 @@ Errc integer_value(const Column &c, Value v, bool binary, Integer &out) {
 
 // ---- Temporals ----------------------------------------------------------
 
-bool valid_date(const Time &t) {
-    return t.year >= 0 && t.year <= 9999 && t.month >= 0 && t.month <= 12 && t.day >= 0 && t.day <= 31;
-}
-bool valid_clock(const Time &t, std::int32_t max_hour) {
-    return t.hour >= 0 && t.hour <= max_hour && t.minute >= 0 && t.minute <= 59 && t.second >= 0 &&
-           t.second <= 59 && t.microsecond >= 0 && t.microsecond <= 999999;
-}
-
 Errc binary_time(const Column &c, Value v, Time &out) {
-    const auto *p = reinterpret_cast<const std::uint8_t *>(v.data);
-    Time t{};
-    switch (binary_wire(c.type)) {
-    case Wire::date:
-    case Wire::datetime:
-        t.kind = binary_wire(c.type) == Wire::date ? time_kind::date : time_kind::datetime;
-        if (v.len != 0 && v.len != 4 && v.len != 7 && v.len != 11) return Errc::conversion;
-        if (v.len >= 4) {
-            t.year = static_cast<std::int32_t>(le(p, 2));
-            t.month = p[2];
-            t.day = p[3];
-        }
-        if (v.len >= 7) {
-            t.hour = p[4];
-            t.minute = p[5];
-            t.second = p[6];
-        }
-        if (v.len == 11) t.microsecond = static_cast<std::int32_t>(std::min<std::uint64_t>(le(p + 7, 4), 99999999));
-        if (!valid_date(t) || !valid_clock(t, 23)) return Errc::conversion;
-        break;
-    case Wire::time: {
-        t.kind = time_kind::time;
-        if (v.len != 0 && v.len != 8 && v.len != 12) return Errc::conversion;
-        if (v.len >= 8) {
-            if (p[0] > 1) return Errc::conversion;
-            t.negative = p[0];
-            std::uint64_t days = le(p + 1, 4);
-            if (p[5] > 23 || days > 838 / 24) return Errc::conversion;
-            t.hour = static_cast<std::int32_t>(days * 24 + p[5]);
-            t.minute = p[6];
-            t.second = p[7];
-        }
-        if (v.len == 12) t.microsecond = static_cast<std::int32_t>(std::min<std::uint64_t>(le(p + 8, 4), 99999999));
-        if (!valid_clock(t, 838)) return Errc::conversion;
-        break;
-    }
-    default: return Errc::conversion;
-    }
-    out = t;
-    return Errc::ok;
+    return decode_binary_time(binary_wire(c.type), v, out) ? Errc::ok : Errc::conversion;
 }
 
 // n digits at p (all checked to be digits by the caller's pattern).

@@ -4,6 +4,7 @@
 // Sans-io and allocation-free except where a std::string is filled.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstddef>
@@ -54,7 +55,8 @@ Wire binary_wire(unsigned type);
 
 // The typed getters' fast path for the common binary columns, chosen once
 // per result: integer columns by width and sign, FLOAT and DOUBLE.
-enum class Fast : std::uint8_t { none, s1, s2, s4, s8, u1, u2, u4, u8, f4, d8 };
+// The temporal columns by their wire form, for mywire_get_time.
+enum class Fast : std::uint8_t { none, s1, s2, s4, s8, u1, u2, u4, u8, f4, d8, date, datetime, time };
 
 // Per-result decoding plan for binary rows (built once per result head).
 struct BinaryLayout {
@@ -202,6 +204,72 @@ inline bool fast_double(Fast f, Value v, double &out) {
     return true;
 }
 
+// The range checks of a decoded date and time of day (TIME: hours up to 838).
+inline bool valid_date(const Time &t) {
+    return t.year >= 0 && t.year <= 9999 && t.month >= 0 && t.month <= 12 && t.day >= 0 && t.day <= 31;
+}
+inline bool valid_clock(const Time &t, std::int32_t max_hour) {
+    return t.hour >= 0 && t.hour <= max_hour && t.minute >= 0 && t.minute <= 59 && t.second >= 0 &&
+           t.second <= 59 && t.microsecond >= 0 && t.microsecond <= 999999;
+}
+
+// A binary DATE / DATETIME / TIMESTAMP (w date or datetime: length 0, 4, 7
+// or 11) or TIME (w time: 0, 8 or 12) value into out; false when it is
+// malformed or out of range (out unchanged). to_time's binary form and
+// fast_time are this one function. Inline: it runs once per value read.
+inline bool decode_binary_time(Wire w, Value v, Time &out) {
+    const auto *p = reinterpret_cast<const std::uint8_t *>(v.data);
+    Time t{};
+    switch (w) {
+    case Wire::date:
+    case Wire::datetime:
+        t.kind = w == Wire::date ? time_kind::date : time_kind::datetime;
+        if (v.len != 0 && v.len != 4 && v.len != 7 && v.len != 11) return false;
+        if (v.len >= 4) {
+            t.year = fast_detail::load<std::uint16_t>(v.data);
+            t.month = p[2];
+            t.day = p[3];
+        }
+        if (v.len >= 7) {
+            t.hour = p[4];
+            t.minute = p[5];
+            t.second = p[6];
+        }
+        if (v.len == 11)
+            t.microsecond = static_cast<std::int32_t>(std::min<std::uint32_t>(fast_detail::load<std::uint32_t>(v.data + 7), 99999999));
+        if (!valid_date(t) || !valid_clock(t, 23)) return false;
+        break;
+    case Wire::time: {
+        t.kind = time_kind::time;
+        if (v.len != 0 && v.len != 8 && v.len != 12) return false;
+        if (v.len >= 8) {
+            if (p[0] > 1) return false;
+            t.negative = p[0];
+            const std::uint32_t days = fast_detail::load<std::uint32_t>(v.data + 1);
+            if (p[5] > 23 || days > 838 / 24) return false;
+            t.hour = static_cast<std::int32_t>(days * 24 + p[5]);
+            t.minute = p[6];
+            t.second = p[7];
+        }
+        if (v.len == 12)
+            t.microsecond = static_cast<std::int32_t>(std::min<std::uint32_t>(fast_detail::load<std::uint32_t>(v.data + 8), 99999999));
+        if (!valid_clock(t, 838)) return false;
+        break;
+    }
+    default: return false;
+    }
+    out = t;
+    return true;
+}
+
+inline bool fast_time(Fast f, Value v, Time &out) {
+    switch (f) {
+    case Fast::date: return decode_binary_time(Wire::date, v, out);
+    case Fast::datetime: return decode_binary_time(Wire::datetime, v, out);
+    case Fast::time: return decode_binary_time(Wire::time, v, out);
+    default: return false;
+    }
+}
 
 // Typed getters over one value of either protocol. `binary` says v is as
 // parse_binary_row gave it; otherwise it is the text protocol's text. v must
