@@ -336,9 +336,22 @@ void Connection::remove_statement(Statement *st) noexcept {
     if (it != statements_.end()) statements_.erase(it);
 }
 
+Errc Connection::reserve_closes(std::size_t prepares) noexcept {
+    const std::size_t need = pending_closes_.size() + statements_.size() + prepares;
+    if (pending_closes_.capacity() >= need) return Errc::ok;
+    try {
+        pending_closes_.reserve(std::max(need, 2 * pending_closes_.capacity()));
+    } catch (...) {
+        return session.err.set(Errc::nomem, "out of memory (the queue of statements to close)");
+    }
+    return Errc::ok;
+}
+
 void Connection::queue_stmt_close(std::uint32_t id) noexcept {
     if (!connected()) return;
     try {
+        // Does not allocate after reserve_closes() (every prepare makes room
+        // first); the catch is for a bug in that count.
         pending_closes_.push_back(id);
     } catch (...) {
         // Out of memory: the server keeps the statement until the connection ends.
@@ -750,6 +763,10 @@ Errc Connection::start_pipeline(Pipeline &p) {
                                                        ": its statement belongs to another connection "
                                                        "(or was freed)");
     }
+    std::size_t prepares = 0;
+    for (const PipelineStep &st : p.steps) prepares += st.kind == PipelineStep::Kind::prepare;
+    if (prepares)
+        if (Errc rc = reserve_closes(prepares); rc != Errc::ok) return rc;
     for (PipelineStep &st : p.steps) {
         st.prepared = st.direct = st.no_reply = st.later_result = false;
         st.request_bytes = 0;
@@ -1591,6 +1608,7 @@ Errc Connection::check_owner(const Statement &st) {
 Errc Connection::start_prepare(Statement &st, std::string_view sql) {
     if (Errc rc = check_owner(st); rc != Errc::ok) return rc;
     if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
+    if (Errc rc = reserve_closes(1); rc != Errc::ok) return rc;
     st.client_side_ = false;
     st.sql_.assign(sql.data(), sql.size());
     stmt_ = &st;

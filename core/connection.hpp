@@ -510,6 +510,13 @@ public:
     void remove_statement(Statement *st) noexcept;
     std::uint64_t epoch() const { return epoch_; }
     // COM_STMT_CLOSE for id, sent ahead of the next command (no reply).
+    // Room in the queue of COM_STMT_CLOSEs for every server statement the
+    // connection may hold once `prepares` more prepares are in (one per live
+    // statement, the queued ones, the new ones), so that queue_stmt_close
+    // never allocates: a close lost to a failed allocation would leave the
+    // statement open on the server (and the statement cache over its bound).
+    // NOMEM (nothing sent, the connection as it was) when there is no room.
+    Errc reserve_closes(std::size_t prepares) noexcept;
     void queue_stmt_close(std::uint32_t id) noexcept;
     // The statement cache (stmt_cache.cpp). A hit sets out and starts no
     // call; a miss (out stays null) starts a prepare, whose statement

@@ -299,6 +299,15 @@ static int cache_paths(long n, struct sweep_stats *st)
     IT_VAL(res, 0, "42");
     mywire_result_free(res);
     mywire_stmt_free(s);
+    /* The server holds no more statements than the cache: every close was
+     * queued and has gone out (ahead of these queries), whatever failed. */
+    long long open = it_scalar_ll(conn, "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS "
+                                        "WHERE VARIABLE_NAME = 'COM_STMT_PREPARE'") -
+                     it_scalar_ll(conn, "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS "
+                                        "WHERE VARIABLE_NAME = 'COM_STMT_CLOSE'");
+    if (open > (long long)mywire_stmt_cache_held(conn))
+        fail_msg("N=%ld: the server holds %lld statements of this session, the cache %llu", n, open,
+                 (unsigned long long)mywire_stmt_cache_held(conn));
     mywire_conn_free(conn);
     return clean;
 }
