@@ -7,10 +7,12 @@
 --   conn:close()
 --
 -- The library: $MYWIRE_LIB when set (a path), else the soname libmywire.so.1.
--- The declarations below are those of capi/mywire.h; bindings/check_ffi.py
--- (suite 'bindings') checks them against the header -- every function, its
--- return and parameter types, every struct field, every constant -- so a header
--- change that is not made here too fails the build's tests.
+-- The declarations below are capi/mywire.h's, written by
+--     python3 bindings/luajit/gen_cdef.py capi/mywire.h bindings/luajit/mywire.lua
+-- after each header change; the suite 'bindings' fails when they are stale
+-- (gen_cdef.py --check) and checks them against the header at the level of
+-- the ABI too (bindings/check_ffi.py: every function, its return and
+-- parameter types, every struct field, every constant).
 --
 -- The API is that of the Lua 5.4 module (bindings/lua/mywire.lua): errors as
 -- `nil, message, code, errno, sqlstate`; values as Lua values -- integers as
@@ -24,7 +26,7 @@
 
 local ffi = require "ffi"
 
--- capi/mywire.h's declarations (comments and preprocessor lines left out).
+-- capi/mywire.h's declarations (gen_cdef.py: do not edit by hand).
 local CDEF = [[
 unsigned mywire_version_number(void);
 const char *mywire_version(void);
@@ -80,8 +82,8 @@ int mywire_set_option(mywire_conn *conn, const char *key, const char *value);
 int mywire_set_uri(mywire_conn *conn, const char *uri);
 int mywire_connect(mywire_conn *conn);
 int mywire_connect_to(mywire_conn *conn, const char *host, const char *user,
-    const char *password, const char *database, unsigned port,
-    const char *unix_socket);
+                                 const char *password, const char *database, unsigned port,
+                                 const char *unix_socket);
 enum mywire_ssl_mode {
     MYWIRE_SSL_MODE_DEFAULT = 0,
     MYWIRE_SSL_MODE_DISABLED = 1,
@@ -91,6 +93,7 @@ enum mywire_ssl_mode {
     MYWIRE_SSL_MODE_VERIFY_IDENTITY = 5
 };
 int mywire_set_ssl_mode(mywire_conn *conn, int mode);
+int mywire_set_stmt_cache(mywire_conn *conn, unsigned statements);
 enum mywire_compress {
     MYWIRE_COMPRESS_OFF = 0,
     MYWIRE_COMPRESS_ZLIB = 1,
@@ -99,9 +102,9 @@ enum mywire_compress {
 };
 int mywire_set_compression(mywire_conn *conn, int algorithm);
 typedef int (*mywire_dialog_fn)(void *user_data, int echo, const char *prompt, char *answer,
-    size_t answer_size);
+                                size_t answer_size);
 int mywire_set_dialog_callback(mywire_conn *conn, mywire_dialog_fn fn,
-    void *user_data);
+                                          void *user_data);
 int mywire_connect_uri(mywire_conn *conn, const char *uri);
 void mywire_close(mywire_conn *conn);
 int mywire_errcode(const mywire_conn *conn);
@@ -110,18 +113,18 @@ const char *mywire_sqlstate(const mywire_conn *conn);
 const char *mywire_errmsg(const mywire_conn *conn);
 enum mywire_client_error_code {
     MYWIRE_CLIENT_ERROR_NONE = 0,
-    MYWIRE_CLIENT_ERROR_RESOLVE = 1,          
-    MYWIRE_CLIENT_ERROR_REFUSED = 2,          
-    MYWIRE_CLIENT_ERROR_UNREACHABLE = 3,      
-    MYWIRE_CLIENT_ERROR_CONNECT_TIMEOUT = 4,  
-    MYWIRE_CLIENT_ERROR_SEND_FAILED = 5,      
-    MYWIRE_CLIENT_ERROR_LOST_READING = 6,     
+    MYWIRE_CLIENT_ERROR_RESOLVE = 1,
+    MYWIRE_CLIENT_ERROR_REFUSED = 2,
+    MYWIRE_CLIENT_ERROR_UNREACHABLE = 3,
+    MYWIRE_CLIENT_ERROR_CONNECT_TIMEOUT = 4,
+    MYWIRE_CLIENT_ERROR_SEND_FAILED = 5,
+    MYWIRE_CLIENT_ERROR_LOST_READING = 6,
     MYWIRE_CLIENT_ERROR_READ_TIMEOUT = 7,
     MYWIRE_CLIENT_ERROR_WRITE_TIMEOUT = 8,
-    MYWIRE_CLIENT_ERROR_TLS = 9,              
-    MYWIRE_CLIENT_ERROR_CANCELLED = 10,       
-    MYWIRE_CLIENT_ERROR_ABORTED = 11,         
-    MYWIRE_CLIENT_ERROR_OTHER = 12            
+    MYWIRE_CLIENT_ERROR_TLS = 9,
+    MYWIRE_CLIENT_ERROR_CANCELLED = 10,
+    MYWIRE_CLIENT_ERROR_ABORTED = 11,
+    MYWIRE_CLIENT_ERROR_OTHER = 12
 };
 int mywire_client_error(const mywire_conn *conn);
 int mywire_error_sent(const mywire_conn *conn);
@@ -139,15 +142,15 @@ const char *mywire_tls_cipher(const mywire_conn *conn);
 int mywire_tls_verified(const mywire_conn *conn);
 enum mywire_tls_failure_reason {
     MYWIRE_TLS_FAILURE_NONE = 0,
-    MYWIRE_TLS_FAILURE_NOT_OFFERED = 1,    
-    MYWIRE_TLS_FAILURE_UNTRUSTED = 2,      
+    MYWIRE_TLS_FAILURE_NOT_OFFERED = 1,
+    MYWIRE_TLS_FAILURE_UNTRUSTED = 2,
     MYWIRE_TLS_FAILURE_EXPIRED = 3,
     MYWIRE_TLS_FAILURE_NOT_YET_VALID = 4,
-    MYWIRE_TLS_FAILURE_HOSTNAME = 5,       
+    MYWIRE_TLS_FAILURE_HOSTNAME = 5,
     MYWIRE_TLS_FAILURE_REVOKED = 6,
-    MYWIRE_TLS_FAILURE_FINGERPRINT = 7,    
-    MYWIRE_TLS_FAILURE_CONFIG = 8,         
-    MYWIRE_TLS_FAILURE_HANDSHAKE = 9       
+    MYWIRE_TLS_FAILURE_FINGERPRINT = 7,
+    MYWIRE_TLS_FAILURE_CONFIG = 8,
+    MYWIRE_TLS_FAILURE_HANDSHAKE = 9
 };
 int mywire_tls_failure(const mywire_conn *conn);
 const char *mywire_compression(const mywire_conn *conn);
@@ -162,7 +165,7 @@ enum mywire_result_mode {
     MYWIRE_STREAMING = 1
 };
 int mywire_query(mywire_conn *conn, const char *sql, size_t len, int mode,
-    mywire_result **out);
+                            mywire_result **out);
 int mywire_more_results(const mywire_conn *conn);
 int mywire_next_result(mywire_conn *conn, int mode, mywire_result **out);
 void mywire_result_free(mywire_result *res);
@@ -174,16 +177,16 @@ unsigned mywire_status_flags(const mywire_result *res);
 const char *mywire_info(const mywire_result *res);
 uint64_t mywire_row_count(const mywire_result *res);
 typedef struct mywire_column {
-    const char *name;       
-    const char *org_name;   
-    const char *table;      
-    const char *org_table;  
-    const char *schema;     
-    unsigned type;          
-    unsigned flags;         
-    unsigned charset;       
+    const char *name;
+    const char *org_name;
+    const char *table;
+    const char *org_table;
+    const char *schema;
+    unsigned type;
+    unsigned flags;
+    unsigned charset;
     unsigned decimals;
-    uint32_t length;        
+    uint32_t length;
     size_t name_len, org_name_len, table_len, org_table_len, schema_len;
 } mywire_column;
 const mywire_column *mywire_column_at(const mywire_result *res, unsigned index);
@@ -273,6 +276,10 @@ const char *mywire_pipeline_step_errmsg(const mywire_pipeline *p, size_t i);
 unsigned mywire_pipeline_result_count(const mywire_pipeline *p, size_t i);
 int mywire_pipeline_take_result(mywire_pipeline *p, size_t i, unsigned k, mywire_result **out);
 typedef struct mywire_stmt mywire_stmt;
+int mywire_pipeline_add_prepare(mywire_pipeline *p, mywire_stmt *stmt, const char *sql, size_t len);
+int mywire_pipeline_add_execute(mywire_pipeline *p, mywire_stmt *stmt);
+int mywire_pipeline_add_stmt_close(mywire_pipeline *p, mywire_stmt *stmt);
+int mywire_pipeline_step_direct(const mywire_pipeline *p, size_t i);
 typedef struct mywire_time {
     int32_t kind;
     int32_t negative;
@@ -322,6 +329,23 @@ int mywire_stmt_add_batch(mywire_stmt *stmt);
 uint64_t mywire_stmt_batch_size(const mywire_stmt *stmt);
 int mywire_stmt_clear_batch(mywire_stmt *stmt);
 int mywire_stmt_execute_batch(mywire_stmt *stmt, mywire_result **out);
+int mywire_query_attributes_supported(const mywire_conn *conn);
+int mywire_query_attr_null(mywire_conn *conn, const char *name);
+int mywire_query_attr_int64(mywire_conn *conn, const char *name, int64_t value);
+int mywire_query_attr_uint64(mywire_conn *conn, const char *name, uint64_t value);
+int mywire_query_attr_double(mywire_conn *conn, const char *name, double value);
+int mywire_query_attr_string(mywire_conn *conn, const char *name, const char *data, size_t len);
+int mywire_query_attr_bytes(mywire_conn *conn, const char *name, const void *data, size_t len);
+int mywire_query_attr_time(mywire_conn *conn, const char *name, const mywire_time *value);
+int mywire_query_attr_clear(mywire_conn *conn);
+unsigned mywire_query_attr_count(const mywire_conn *conn);
+int mywire_stmt_cached(mywire_conn *conn, const char *sql, size_t len, mywire_stmt **out);
+int mywire_stmt_is_cached(const mywire_stmt *stmt);
+uint64_t mywire_stmt_cache_held(const mywire_conn *conn);
+uint64_t mywire_stmt_cache_hits(const mywire_conn *conn);
+uint64_t mywire_stmt_cache_misses(const mywire_conn *conn);
+uint64_t mywire_stmt_cache_evictions(const mywire_conn *conn);
+int mywire_stmt_cache_clear(mywire_conn *conn);
 int mywire_get_int64(const mywire_result *res, unsigned index, int64_t *out);
 int mywire_get_uint64(const mywire_result *res, unsigned index, uint64_t *out);
 int mywire_get_double(const mywire_result *res, unsigned index, double *out);
@@ -333,33 +357,10 @@ int mywire_cancel(mywire_conn *conn);
 int mywire_abort(mywire_conn *conn);
 int mywire_wake_fd(const mywire_conn *conn);
 int mywire_escape_string(mywire_conn *conn, const char *in, size_t len, char *out,
-    size_t out_size, size_t *out_len);
+                                    size_t out_size, size_t *out_len);
 int mywire_escape_string_for(unsigned collation_id, int no_backslash_escapes,
-    const char *in, size_t len, char *out, size_t out_size,
-    size_t *out_len);
-int mywire_query_attributes_supported(const mywire_conn *conn);
-int mywire_query_attr_null(mywire_conn *conn, const char *name);
-int mywire_query_attr_int64(mywire_conn *conn, const char *name, int64_t value);
-int mywire_query_attr_uint64(mywire_conn *conn, const char *name, uint64_t value);
-int mywire_query_attr_double(mywire_conn *conn, const char *name, double value);
-int mywire_query_attr_string(mywire_conn *conn, const char *name, const char *data, size_t len);
-int mywire_query_attr_bytes(mywire_conn *conn, const char *name, const void *data, size_t len);
-int mywire_query_attr_time(mywire_conn *conn, const char *name, const mywire_time *value);
-int mywire_query_attr_clear(mywire_conn *conn);
-unsigned mywire_query_attr_count(const mywire_conn *conn);
-int mywire_pipeline_add_execute(mywire_pipeline *p, mywire_stmt *stmt);
-int mywire_pipeline_add_prepare(mywire_pipeline *p, mywire_stmt *stmt, const char *sql, size_t len);
-int mywire_pipeline_add_stmt_close(mywire_pipeline *p, mywire_stmt *stmt);
-int mywire_pipeline_step_direct(const mywire_pipeline *p, size_t i);
-int mywire_set_stmt_cache(mywire_conn *conn, unsigned statements);
-int mywire_stmt_cache_clear(mywire_conn *conn);
-uint64_t mywire_stmt_cache_evictions(const mywire_conn *conn);
-uint64_t mywire_stmt_cache_held(const mywire_conn *conn);
-uint64_t mywire_stmt_cache_hits(const mywire_conn *conn);
-uint64_t mywire_stmt_cache_misses(const mywire_conn *conn);
-int mywire_stmt_cached(mywire_conn *conn, const char *sql, size_t len, mywire_stmt **out);
-int mywire_stmt_is_cached(const mywire_stmt *stmt);
-
+                                        const char *in, size_t len, char *out, size_t out_size,
+                                        size_t *out_len);
 ]]
 ffi.cdef(CDEF)
 
