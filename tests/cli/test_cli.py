@@ -742,7 +742,7 @@ def start_cli(args, stdin=None, sigint=signal.SIG_DFL):
                             preexec_fn=lambda: signal.signal(signal.SIGINT, sigint))
 
 
-def read_until(p, want, limit=30.0):
+def read_stdout_until(p, want, limit=30.0):
     """Reads the CLI's stdout until it ends with want; returns what was read."""
     got = b''
     deadline = time.monotonic() + limit
@@ -807,7 +807,7 @@ def case_ctrl_c():
     p = start_cli(socket_flags() + ['--format', 'tsv'], stdin=b'')
     p.stdin.write(b'SELECT 1 AS a;\n')
     p.stdin.flush()
-    read_until(p, b'a\n1\n')
+    read_stdout_until(p, b'a\n1\n')
     wait_reading_stdin(p)
     p.send_signal(2)
     out, err = p.communicate(timeout=10)
@@ -817,7 +817,7 @@ def case_ctrl_c():
     p = start_cli(socket_flags() + ['--format', 'tsv'], stdin=b'', sigint=signal.SIG_IGN)
     p.stdin.write(b'SELECT 1 AS a;\n')
     p.stdin.flush()
-    read_until(p, b'a\n1\n')
+    read_stdout_until(p, b'a\n1\n')
     wait_reading_stdin(p)
     p.send_signal(2)
     p.stdin.write(b'SELECT SLEEP(1) AS %s;\n' % marker.encode())
