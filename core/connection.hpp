@@ -252,6 +252,10 @@ public:
     Errc add_batch(Error &err);
     void clear_batch() noexcept;
     std::uint64_t batch_rows() const { return batch_ends_.size(); }
+    // Column arrays (mywire_stmt_bind_array): parameter i takes its rows from
+    // the caller's memory when the arrays are executed (nothing is copied now).
+    Errc bind_array(unsigned i, int kind, const void *values, std::size_t stride, const std::size_t *lengths,
+                    const std::uint8_t *indicators);
     // Rows per COM_STMT_FETCH; 0 = no cursor.
     void set_cursor(std::uint32_t rows) { cursor_rows_ = rows; }
     std::uint32_t cursor_rows() const { return cursor_rows_; }
@@ -298,6 +302,12 @@ private:
     void build_bulk(std::string &out, std::size_t from, std::size_t to) const;
     // Without bulk execution: row i into the parameters (for build_execute).
     Errc load_batch_row(std::size_t i, Error &err);
+    // Array rows [from, ...) as one COM_STMT_BULK_EXECUTE payload, within
+    // limit bytes of rows (at least one); returns the end row.
+    std::uint64_t build_array_bulk(std::string &out, std::uint64_t from, std::uint64_t rows,
+                                   std::size_t limit) const;
+    // Without bulk execution: array row i into the parameters.
+    void load_array_row(std::uint64_t i);
     // Its open cursor's result ends (the rows not fetched give STATE).
     void end_cursor_result() noexcept;
     Connection *conn_;
@@ -319,6 +329,9 @@ private:
     std::vector<std::size_t> batch_ends_;
     std::string batch_types_;
     std::vector<std::uint8_t> batch_typed_;  // a parameter's type is fixed by its first non-NULL value
+    // The column arrays bound: as many as params_ once one is bound (empty
+    // otherwise); whatever replaces params_ (a prepare) clears them.
+    std::vector<proto::ParamArray> arrays_;
 };
 
 // A batch of commands sent together and answered in order (pipelining). Each
@@ -494,6 +507,10 @@ public:
     // bulk_chunk bytes (MariaDB), else one COM_STMT_EXECUTE per row. The
     // result (no columns) carries the affected rows of all of them.
     Errc start_execute_batch(Statement &st);
+    // The same call over rows [0, rows) of st's column arrays (every
+    // parameter bound with bind_array), read from the caller's memory as each
+    // request is built: it must stay valid until the call ends.
+    Errc start_execute_array(Statement &st, std::uint64_t rows);
     static constexpr std::size_t bulk_chunk = 4u << 20;
     Errc start_send_long_data(Statement &st, unsigned param, std::string_view data);
     // Query attributes (MySQL 8.0.23+): kept for the next query or execute,
@@ -683,7 +700,9 @@ private:
     bool reply_binary_ = false;    // the reply being read is an execute's (binary rows)
     bool reprepared_ = false;      // this execute already re-prepared once (auto_reprepare)
     // A batch call: the next row (or chunk start), the totals so far.
-    std::size_t batch_next_ = 0;
+    std::uint64_t batch_next_ = 0;
+    std::uint64_t batch_array_rows_ = 0;  // an array call's rows; 0: the statement's batch
+    std::uint64_t batch_total() const { return batch_array_rows_ ? batch_array_rows_ : stmt_->batch_ends_.size(); }
     std::uint64_t batch_affected_ = 0, batch_insert_id_ = 0;
     std::uint16_t batch_warnings_ = 0;
     bool batch_bulk_ = false;
