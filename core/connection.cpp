@@ -1803,8 +1803,10 @@ Connection::Progress Connection::batch_step() {
     if (batch_array_rows_) {
         if (batch_bulk_) {
             std::size_t limit = std::min<std::size_t>(bulk_chunk, opts.max_allowed_packet / 2);
-            batch_next_ = st.build_array_bulk(request_, batch_next_, batch_array_rows_, limit);
-            cmd = proto::command::stmt_bulk_execute;
+            batch_next_ = st.build_array_bulk(bulk_request_, batch_next_, batch_array_rows_, limit);
+            command_cmd_ = proto::command::stmt_bulk_execute;
+            command_op_ = std::make_unique<proto::SimpleCommandOp>(&bulk_request_, proto::SimpleCommandOp::Reply::ok);
+            return Progress::more;
         } else {
             st.load_array_row(batch_next_);
             static const std::vector<proto::QueryAttr> no_attrs;  // the rows carry none

@@ -302,9 +302,11 @@ private:
     void build_bulk(std::string &out, std::size_t from, std::size_t to) const;
     // Without bulk execution: row i into the parameters (for build_execute).
     Errc load_batch_row(std::size_t i, Error &err);
-    // Array rows [from, ...) as one COM_STMT_BULK_EXECUTE payload, within
-    // limit bytes of rows (at least one); returns the end row.
-    std::uint64_t build_array_bulk(std::string &out, std::uint64_t from, std::uint64_t rows,
+    // Array rows [from, ...) as one COM_STMT_BULK_EXECUTE packet, within
+    // limit bytes of rows (at least one), into out: room for the packet
+    // header, the command byte, the payload (proto::SimpleCommandOp's framed
+    // form: no copy on the way to the socket). Returns the end row.
+    std::uint64_t build_array_bulk(std::vector<std::uint8_t> &out, std::uint64_t from, std::uint64_t rows,
                                    std::size_t limit) const;
     // Without bulk execution: array row i into the parameters.
     void load_array_row(std::uint64_t i);
@@ -691,6 +693,7 @@ private:
     proto::ResultHead prep_params_, prep_columns_;  // what a prepare reads, then the statement's
     proto::ResultHead exec_cached_;  // the columns an execute may skip (a copy: the statement may go)
     std::string request_;          // a statement command's payload (after the command byte)
+    std::vector<std::uint8_t> bulk_request_;  // an array call's bulk packet, framed in place
     // Query attributes: set for the next query / execute; the ones the
     // running call sends (kept for a re-prepare's second execute), and a
     // query's COM_QUERY prefix made from them.

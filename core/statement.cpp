@@ -184,9 +184,10 @@ Errc Statement::bind_array(unsigned i, int kind, const void *values, std::size_t
     return Errc::ok;
 }
 
-std::uint64_t Statement::build_array_bulk(std::string &out, std::uint64_t from, std::uint64_t rows,
+std::uint64_t Statement::build_array_bulk(std::vector<std::uint8_t> &out, std::uint64_t from, std::uint64_t rows,
                                           std::size_t limit) const {
-    out.clear();
+    out.assign(proto::header_size, 0);
+    out.push_back(proto::command::stmt_bulk_execute);
     append_le(out, id_, 4);
     append_le(out, 128, 2);  // STMT_BULK_FLAG_CLIENT_SEND_TYPES
     proto::append_bulk_types(out, arrays_);

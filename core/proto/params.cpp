@@ -319,7 +319,7 @@ char *put_lenenc(char *p, std::uint64_t v) {
 }
 
 // A fixed-width value of the caller's (host order) as little-endian bytes.
-char *put_fixed(char *p, const char *v, unsigned w) {
+inline char *put_fixed(char *p, const char *v, unsigned w) {
     if constexpr (std::endian::native == std::endian::little) {
         std::memcpy(p, v, w);
     } else {
@@ -412,36 +412,90 @@ Errc check_param_array(ParamArray &a, std::uint64_t rows, std::size_t max_len, b
     return Errc::ok;
 }
 
-void append_bulk_types(std::string &out, const std::vector<ParamArray> &arrays) {
+void append_bulk_types(std::vector<std::uint8_t> &out, const std::vector<ParamArray> &arrays) {
     for (const ParamArray &a : arrays) {
-        out.push_back(static_cast<char>(a.type));
-        out.push_back(static_cast<char>(a.is_unsigned ? 0x80 : 0));
+        out.push_back(a.type);
+        out.push_back(a.is_unsigned ? 0x80 : 0);
     }
 }
 
-std::uint64_t append_bulk_rows(std::string &out, const std::vector<ParamArray> &arrays, std::uint64_t from,
-                               std::uint64_t rows, std::size_t limit) {
+namespace {
+
+// The row bytes of the arrays that vary from row to row (strings, bytes,
+// times, or anything with indicators), one row at a time.
+std::size_t varying_size(const ParamArray &a, std::uint64_t row) {
+    std::uint8_t ind = wire_indicator(a, row);
+    return 1 + (ind ? 0 : value_size(a, row));
+}
+
+inline char *write_value(char *p, const ParamArray &a, std::uint64_t row) {
+    const char *v = a.values + row * a.value_step;
+    switch (a.kind) {
+    case ParamArray::i8:
+    case ParamArray::u8:
+        *p = *v;
+        return p + 1;
+    case ParamArray::i16:
+    case ParamArray::u16:
+        return put_fixed(p, v, 2);
+    case ParamArray::i32:
+    case ParamArray::u32:
+    case ParamArray::f32:
+        return put_fixed(p, v, 4);
+    case ParamArray::i64:
+    case ParamArray::u64:
+    case ParamArray::f64:
+        return put_fixed(p, v, 8);
+    case ParamArray::time: {
+        unsigned n;
+        std::uint8_t type;
+        pack_time(*reinterpret_cast<const Time *>(v), type, p + 1, n);
+        *p = static_cast<char>(n);
+        return p + 1 + n;
+    }
+    default: {
+        const char *d;
+        std::memcpy(&d, v, sizeof d);
+        std::size_t len = a.length(row);
+        p = put_lenenc(p, len);
+        std::memcpy(p, d, len);
+        return p + len;
+    }
+    }
+}
+
+}  // namespace
+
+std::uint64_t append_bulk_rows(std::vector<std::uint8_t> &out, const std::vector<ParamArray> &arrays,
+                               std::uint64_t from, std::uint64_t rows, std::size_t limit) {
     // First how many rows fit and their bytes, then one resize and the
-    // values written in place: no per-value growth checks.
-    std::size_t fixed = 0;  // a row's bytes when every value is fixed-width and present
-    bool constant = true;   // ... and no row differs from that
+    // values written in place: no per-value growth checks. Fixed-width
+    // values without indicators are the same bytes in every row; only the
+    // others are looked at row by row.
+    std::size_t fixed = 0;
+    const ParamArray *varying[64];
+    std::vector<const ParamArray *> more;
+    std::size_t nvarying = 0;
     for (const ParamArray &a : arrays) {
-        fixed += 1 + a.width;
-        if (!a.width || a.indicators) constant = false;
+        if (a.width && !a.indicators) {
+            fixed += 1 + a.width;
+        } else if (nvarying < 64) {
+            varying[nvarying++] = &a;
+        } else {
+            more.push_back(&a);
+        }
     }
     std::uint64_t end = from;
     std::size_t bytes = 0;
-    if (constant) {
-        std::uint64_t fit = fixed ? limit / fixed : rows;
+    if (nvarying == 0) {
+        std::uint64_t fit = limit / fixed;
         end = from + std::max<std::uint64_t>(1, std::min<std::uint64_t>(fit, rows - from));
         bytes = static_cast<std::size_t>((end - from) * fixed);
     } else {
         while (end < rows) {
-            std::size_t n = 0;
-            for (const ParamArray &a : arrays) {
-                n += 1;
-                if (wire_indicator(a, end) == 0) n += value_size(a, end);
-            }
+            std::size_t n = fixed;
+            for (std::size_t i = 0; i < nvarying; ++i) n += varying_size(*varying[i], end);
+            for (const ParamArray *a : more) n += varying_size(*a, end);
             if (end > from && bytes + n > limit) break;
             bytes += n;
             ++end;
@@ -449,26 +503,13 @@ std::uint64_t append_bulk_rows(std::string &out, const std::vector<ParamArray> &
     }
     std::size_t start = out.size();
     out.resize(start + bytes);
-    char *p = out.data() + start;
+    char *p = reinterpret_cast<char *>(out.data()) + start;
     for (std::uint64_t row = from; row < end; ++row) {
         for (const ParamArray &a : arrays) {
-            std::uint8_t ind = wire_indicator(a, row);
+            std::uint8_t ind = a.indicators ? a.indicator(row) : 0;
+            if (ind == 0 && (a.kind == ParamArray::str || a.kind == ParamArray::bytes) && !a.data(row)) ind = 1;
             *p++ = static_cast<char>(ind);
-            if (ind) continue;
-            if (a.width) {
-                p = put_fixed(p, a.values + row * a.value_step, a.width);
-            } else if (a.kind == ParamArray::time) {
-                unsigned n;
-                std::uint8_t type;
-                pack_time(time_at(a, row), type, p + 1, n);
-                *p = static_cast<char>(n);
-                p += 1 + n;
-            } else {
-                std::size_t len = a.length(row);
-                p = put_lenenc(p, len);
-                if (len) std::memcpy(p, a.data(row), len);
-                p += len;
-            }
+            if (ind == 0) p = write_value(p, a, row);
         }
     }
     return end;

@@ -106,10 +106,10 @@ Errc check_param_array(ParamArray &a, std::uint64_t rows, std::size_t max_len, b
 // checked) appended to out: per parameter the indicator byte, then the value
 // when it is 0. Rows are added while their bytes stay within limit (at least
 // one). Returns the end row.
-std::uint64_t append_bulk_rows(std::string &out, const std::vector<ParamArray> &arrays, std::uint64_t from,
-                               std::uint64_t rows, std::size_t limit);
+std::uint64_t append_bulk_rows(std::vector<std::uint8_t> &out, const std::vector<ParamArray> &arrays,
+                               std::uint64_t from, std::uint64_t rows, std::size_t limit);
 // The bulk request's type part: per parameter its type and unsigned flag.
-void append_bulk_types(std::string &out, const std::vector<ParamArray> &arrays);
+void append_bulk_types(std::vector<std::uint8_t> &out, const std::vector<ParamArray> &arrays);
 // Row `row` of a (checked; not DEFAULT / IGNORE) into p, as the setter of
 // its type would (for servers without bulk execution).
 void load_array_value(Param &p, const ParamArray &a, std::uint64_t row);
