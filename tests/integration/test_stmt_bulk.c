@@ -344,6 +344,30 @@ static void test_small_max_allowed_packet(void **state)
     mywire_conn_free(conn);
 }
 
+/* The bulk packets through TLS and through zlib compression. */
+static void test_over_tls_and_zlib(void **state)
+{
+    static const char *const options[] = {"ssl_mode=required", "compress=zlib"};
+    struct big b = make_big(100000);
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        mywire_conn *conn = it_configured(options[k], 0);
+        IT_OK(conn, mywire_connect(conn));
+        it_exec(conn, "CREATE TEMPORARY TABLE bulk_big (id BIGINT PRIMARY KEY, v DOUBLE, s VARCHAR(48))");
+        mywire_stmt *st = prepared(conn, "INSERT INTO bulk_big VALUES (?, ?, ?)");
+        bind_big(conn, st, &b);
+        long long before = bulk_requests(conn);
+        assert_int_equal(run_array(conn, st, b.n, NULL), b.n);
+        assert_int_equal(bulk_requests(conn) - before, 2); /* 5.6 MB of rows */
+        assert_int_equal(it_scalar_ll(conn, "SELECT COUNT(*) FROM bulk_big WHERE v = (id - 1) / 4 AND "
+                                            "s = CONCAT('row-', LPAD(id - 1, 8, '0'), '-padding-padding-padding')"),
+                         (long long)b.n);
+        mywire_stmt_free(st);
+        mywire_conn_free(conn);
+    }
+    free_big(&b);
+}
+
 /* ---------------------------------------------------------- bad arguments */
 
 static void expect_argument(mywire_conn *conn, mywire_stmt *st, uint64_t rows, const char *says)
@@ -457,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_default_ignore_and_row_structs),
         cmocka_unit_test(test_more_than_one_request),
         cmocka_unit_test(test_small_max_allowed_packet),
+        cmocka_unit_test(test_over_tls_and_zlib),
         cmocka_unit_test(test_bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
