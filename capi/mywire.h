@@ -1113,7 +1113,9 @@ MYWIRE_API int mywire_stmt_execute_batch(mywire_stmt *stmt, mywire_result **out)
  * between, is read again) until mywire_stmt_clear_bindings(), another
  * bind_array of the parameter, or a prepare. They are separate from the
  * typed setters' bindings and from the batch; on servers without bulk
- * execution the setters' bindings are left holding the last row sent. */
+ * execution the setters' bindings are left holding the last row sent. As
+ * for batches, per-row results (MariaDB 11.5's BULK_UNIT_RESULTS) are not
+ * asked for. */
 enum mywire_array_type {
     MYWIRE_ARRAY_INT8 = 1,   /* int8_t values, sent as TINY */
     MYWIRE_ARRAY_INT16 = 2,  /* int16_t, SHORT */

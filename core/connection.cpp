@@ -1766,11 +1766,13 @@ Errc Connection::start_execute_array(Statement &st, std::uint64_t rows) {
     }
     // A row's values are read through the caller's pointers at row * step:
     // the last row's address must not wrap.
-    for (const proto::ParamArray &a : st.arrays_) {
-        std::size_t step = std::max({a.value_step, a.length_step, a.indicator_step});
-        if (rows - 1 > (std::numeric_limits<std::uintptr_t>::max() - reinterpret_cast<std::uintptr_t>(a.values)) / step)
+    auto wraps = [&](const void *p, std::size_t step) {
+        constexpr std::uintptr_t top = std::numeric_limits<std::uintptr_t>::max();
+        return p && rows - 1 > (top - reinterpret_cast<std::uintptr_t>(p)) / step;
+    };
+    for (const proto::ParamArray &a : st.arrays_)
+        if (wraps(a.values, a.value_step) || wraps(a.lengths, a.length_step) || wraps(a.indicators, a.indicator_step))
             return session.err.set(Errc::argument, "rows reach past the end of the address space");
-    }
     if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
     bool bulk = session.mariadb_caps & proto::mariadb_cap::stmt_bulk_operations;
     // Every value is checked before the first request goes out: an argument

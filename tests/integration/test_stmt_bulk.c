@@ -435,6 +435,10 @@ static void test_bad_arguments(void **state)
     expect_argument(conn, st, 3, "a NULL pointer with a length");
     strs[0] = "a";
     expect_argument(conn, st, UINT64_MAX, "address space");
+    /* An indicator array whose rows would wrap (checked before it is read). */
+    IT_OK(conn, mywire_stmt_bind_array(st, 0, MYWIRE_ARRAY_INT64, ids, 0, NULL, (const uint8_t *)(UINTPTR_MAX - 1)));
+    expect_argument(conn, st, 3, "address space");
+    IT_OK(conn, mywire_stmt_bind_array(st, 0, MYWIRE_ARRAY_INT64, ids, 0, NULL, ind));
     assert_int_equal(it_scalar_ll(conn, "SELECT COUNT(*) FROM bulk_bad"), 0);
 
     /* Times of different kinds in one parameter; an ill-formed time. */
