@@ -1027,12 +1027,21 @@ int mywire_stmt_clear_batch(mywire_stmt *stmt) {
     S(stmt)->clear_batch();
     return MYWIRE_OK;
 }
+// The batch and the column arrays share the engine's batch call: one is not
+// continued by the other.
+static int batch_kind_mismatch(Connection *c) {
+    return static_cast<int>(c->err().set(Errc::out_of_sync,
+                                         "commands out of sync: another call is in progress on this connection "
+                                         "(mywire_stmt_execute_batch and mywire_stmt_execute_array each "
+                                         "continue only their own)"));
+}
 int mywire_stmt_execute_batch(mywire_stmt *stmt, mywire_result **out) {
     if (out) *out = nullptr;
     int rc = MYWIRE_OK;
     Connection *c = stmt_conn(stmt, rc);
     if (!c) return rc;
     if (!out) return static_cast<int>(c->err().set(Errc::argument, "invalid argument to mywire_stmt_execute_batch"));
+    if (c->call() == Call::batch && c->array_call()) return batch_kind_mismatch(c);
     return run_call(
         c, Call::batch, [&] { return c->start_execute_batch(*S(stmt)); }, [&] { return finish_result(c, out); },
         stmt);
@@ -1048,8 +1057,10 @@ int mywire_stmt_execute_array(mywire_stmt *stmt, uint64_t rows, mywire_result **
     Connection *c = stmt_conn(stmt, rc);
     if (!c) return rc;
     if (!out) return static_cast<int>(c->err().set(Errc::argument, "invalid argument to mywire_stmt_execute_array"));
-    return run_call(c, Call::batch, [&] { return c->start_execute_array(*S(stmt), rows); },
-                    [&] { return finish_result(c, out); });
+    if (c->call() == Call::batch && !c->array_call()) return batch_kind_mismatch(c);
+    return run_call(
+        c, Call::batch, [&] { return c->start_execute_array(*S(stmt), rows); }, [&] { return finish_result(c, out); },
+        stmt);
 }
 
 // ------------------------------------------------------------ typed values

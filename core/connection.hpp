@@ -471,6 +471,8 @@ public:
                state() != State::connecting;
     }
     Call call() const { return call_; }
+    // The batch call in progress runs column arrays (start_execute_array).
+    bool array_call() const { return call_ == Call::batch && batch_array_rows_ != 0; }
     // Which object the call in progress belongs to (a statement, a
     // pipeline; nullptr: the connection itself), set by the C API when it
     // starts one: continuing a call on another object of the same kind

@@ -13,6 +13,7 @@
 #include "it_common.h"
 
 #include <math.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -368,6 +369,45 @@ static void test_over_tls_and_zlib(void **state)
     free_big(&b);
 }
 
+/* Non-blocking: an array call in progress is continued only by
+ * mywire_stmt_execute_array on its own statement (the real functions, in
+ * parentheses: not the it_nonblocking wrappers that would drive them). */
+static void test_nonblocking_continued_only_by_itself(void **state)
+{
+    struct big b = make_big(200000);
+    mywire_conn *conn = it_connect_tcp();
+    (void)state;
+    it_exec(conn, "CREATE TEMPORARY TABLE bulk_big (id BIGINT PRIMARY KEY, v DOUBLE, s VARCHAR(48))");
+    mywire_stmt *st = prepared(conn, "INSERT INTO bulk_big VALUES (?, ?, ?)");
+    mywire_stmt *other = prepared(conn, "INSERT INTO bulk_big VALUES (?, ?, ?)");
+    bind_big(conn, st, &b);
+    bind_big(conn, other, &b);
+    IT_OK(conn, mywire_set_nonblocking(conn, 1));
+    mywire_result *res = NULL, *wrong = NULL;
+    int rc = (mywire_stmt_execute_array)(st, b.n, &res);
+    assert_true(rc == MYWIRE_WAIT_READ || rc == MYWIRE_WAIT_WRITE);
+    IT_ERR(conn, (mywire_stmt_execute_batch)(st, &wrong), MYWIRE_ERROR_OUT_OF_SYNC, 0, "HY000");
+    IT_ERR(conn, (mywire_stmt_execute_array)(other, 1, &wrong), MYWIRE_ERROR_OUT_OF_SYNC, 0, "HY000");
+    assert_null(wrong);
+    unsigned waits = 0;
+    while (rc == MYWIRE_WAIT_READ || rc == MYWIRE_WAIT_WRITE) {
+        struct pollfd pf = {mywire_socket(conn), (short)(rc == MYWIRE_WAIT_READ ? POLLIN : POLLOUT), 0};
+        assert_true(poll(&pf, 1, 10000) >= 0);
+        rc = (mywire_stmt_execute_array)(st, b.n, &res);
+        waits++;
+    }
+    IT_OK(conn, rc);
+    assert_true(waits > 1);
+    assert_int_equal(mywire_affected_rows(res), b.n);
+    mywire_result_free(res);
+    IT_OK(conn, mywire_set_nonblocking(conn, 0));
+    assert_int_equal(it_scalar_ll(conn, "SELECT COUNT(*) FROM bulk_big"), (long long)b.n);
+    mywire_stmt_free(other);
+    mywire_stmt_free(st);
+    mywire_conn_free(conn);
+    free_big(&b);
+}
+
 /* ---------------------------------------------------------- bad arguments */
 
 static void expect_argument(mywire_conn *conn, mywire_stmt *st, uint64_t rows, const char *says)
@@ -486,6 +526,7 @@ int main(void)
         cmocka_unit_test(test_more_than_one_request),
         cmocka_unit_test(test_small_max_allowed_packet),
         cmocka_unit_test(test_over_tls_and_zlib),
+        cmocka_unit_test(test_nonblocking_continued_only_by_itself),
         cmocka_unit_test(test_bad_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
