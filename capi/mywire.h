@@ -1111,7 +1111,8 @@ MYWIRE_API int mywire_stmt_execute_batch(mywire_stmt *stmt, mywire_result **out)
  *
  * The arrays stay bound for later executions (the same memory, changed in
  * between, is read again) until mywire_stmt_clear_bindings(), another
- * bind_array of the parameter, or a prepare. They are separate from the
+ * bind_array of the parameter, or a prepare; binding or clearing while a
+ * non-blocking execution runs changes the next execution, not that one. They are separate from the
  * typed setters' bindings and from the batch; on servers without bulk
  * execution the setters' bindings are left holding the last row sent. As
  * for batches, per-row results (MariaDB 11.5's BULK_UNIT_RESULTS) are not

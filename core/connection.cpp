@@ -1440,6 +1440,7 @@ Errc Connection::finish(Result *&out) {
         }
         stmt_ = nullptr;
         batch_array_rows_ = 0;
+        call_arrays_.clear();
         break;
     case Call::send:
         send_op_.reset();
@@ -1784,6 +1785,7 @@ Errc Connection::start_execute_array(Statement &st, std::uint64_t rows) {
             return session.err.set(Errc::argument, "parameter " + std::to_string(i) + ", row " + std::to_string(bad) +
                                                        ": " + why);
     }
+    call_arrays_ = st.arrays_;
     stmt_ = &st;
     batch_bulk_ = bulk;
     batch_array_rows_ = rows;
@@ -1805,12 +1807,12 @@ Connection::Progress Connection::batch_step() {
     if (batch_array_rows_) {
         if (batch_bulk_) {
             std::size_t limit = std::min<std::size_t>(bulk_chunk, opts.max_allowed_packet / 2);
-            batch_next_ = st.build_array_bulk(bulk_request_, batch_next_, batch_array_rows_, limit);
+            batch_next_ = st.build_array_bulk(bulk_request_, call_arrays_, batch_next_, batch_array_rows_, limit);
             command_cmd_ = proto::command::stmt_bulk_execute;
             command_op_ = std::make_unique<proto::SimpleCommandOp>(&bulk_request_, proto::SimpleCommandOp::Reply::ok);
             return Progress::more;
         } else {
-            st.load_array_row(batch_next_);
+            st.load_array_row(call_arrays_, batch_next_);
             static const std::vector<proto::QueryAttr> no_attrs;  // the rows carry none
             if (st.build_execute(request_, session.err, no_attrs, session.query_attributes()) != Errc::ok)
                 return Progress::error;

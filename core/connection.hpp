@@ -306,10 +306,10 @@ private:
     // limit bytes of rows (at least one), into out: room for the packet
     // header, the command byte, the payload (proto::SimpleCommandOp's framed
     // form: no copy on the way to the socket). Returns the end row.
-    std::uint64_t build_array_bulk(std::vector<std::uint8_t> &out, std::uint64_t from, std::uint64_t rows,
-                                   std::size_t limit) const;
+    std::uint64_t build_array_bulk(std::vector<std::uint8_t> &out, const std::vector<proto::ParamArray> &arrays,
+                                   std::uint64_t from, std::uint64_t rows, std::size_t limit) const;
     // Without bulk execution: array row i into the parameters.
-    void load_array_row(std::uint64_t i);
+    void load_array_row(const std::vector<proto::ParamArray> &arrays, std::uint64_t i);
     // Its open cursor's result ends (the rows not fetched give STATE).
     void end_cursor_result() noexcept;
     Connection *conn_;
@@ -696,6 +696,9 @@ private:
     proto::ResultHead exec_cached_;  // the columns an execute may skip (a copy: the statement may go)
     std::string request_;          // a statement command's payload (after the command byte)
     std::vector<std::uint8_t> bulk_request_;  // an array call's bulk packet, framed in place
+    // An array call's arrays, as checked when it started: binding again (or
+    // clearing) while it runs changes the next execution, not this one.
+    std::vector<proto::ParamArray> call_arrays_;
     // Query attributes: set for the next query / execute; the ones the
     // running call sends (kept for a re-prepare's second execute), and a
     // query's COM_QUERY prefix made from them.

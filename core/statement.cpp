@@ -184,18 +184,19 @@ Errc Statement::bind_array(unsigned i, int kind, const void *values, std::size_t
     return Errc::ok;
 }
 
-std::uint64_t Statement::build_array_bulk(std::vector<std::uint8_t> &out, std::uint64_t from, std::uint64_t rows,
-                                          std::size_t limit) const {
+std::uint64_t Statement::build_array_bulk(std::vector<std::uint8_t> &out, const std::vector<proto::ParamArray> &arrays,
+                                          std::uint64_t from, std::uint64_t rows, std::size_t limit) const {
     out.assign(proto::header_size, 0);
     out.push_back(proto::command::stmt_bulk_execute);
     append_le(out, id_, 4);
     append_le(out, 128, 2);  // STMT_BULK_FLAG_CLIENT_SEND_TYPES
-    proto::append_bulk_types(out, arrays_);
-    return proto::append_bulk_rows(out, arrays_, from, rows, limit);
+    proto::append_bulk_types(out, arrays);
+    return proto::append_bulk_rows(out, arrays, from, rows, limit);
 }
 
-void Statement::load_array_row(std::uint64_t row) {
-    for (std::size_t i = 0; i < params_.size(); ++i) proto::load_array_value(params_[i], arrays_[i], row);
+void Statement::load_array_row(const std::vector<proto::ParamArray> &arrays, std::uint64_t row) {
+    for (std::size_t i = 0; i < params_.size() && i < arrays.size(); ++i)
+        proto::load_array_value(params_[i], arrays[i], row);
 }
 
 Errc Statement::add_batch(Error &err) {

@@ -488,7 +488,7 @@ std::uint64_t append_bulk_rows(std::vector<std::uint8_t> &out, const std::vector
     std::uint64_t end = from;
     std::size_t bytes = 0;
     if (nvarying == 0) {
-        std::uint64_t fit = limit / fixed;
+        std::uint64_t fit = fixed ? limit / fixed : rows - from;
         end = from + std::max<std::uint64_t>(1, std::min<std::uint64_t>(fit, rows - from));
         bytes = static_cast<std::size_t>((end - from) * fixed);
     } else {
