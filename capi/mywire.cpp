@@ -113,6 +113,13 @@ int set_secret(mywire_conn *conn, mywire::proto::SecretString mywire::Options::*
 #define MYWIRE_SAME_FIELD(T, U, f) \
     static_assert(offsetof(T, f) == offsetof(U, f) && sizeof(T::f) == sizeof(U::f), #U "::" #f)
 static_assert(sizeof(mywire::Value) == sizeof(mywire_value) && alignof(mywire::Value) == alignof(mywire_value));
+// mywire_array_type is proto::ParamArray::Kind.
+static_assert(MYWIRE_ARRAY_INT8 == int{mywire::proto::ParamArray::i8} && MYWIRE_ARRAY_INT64 == int{mywire::proto::ParamArray::i64} &&
+              MYWIRE_ARRAY_UINT8 == int{mywire::proto::ParamArray::u8} && MYWIRE_ARRAY_UINT64 == int{mywire::proto::ParamArray::u64} &&
+              MYWIRE_ARRAY_FLOAT == int{mywire::proto::ParamArray::f32} && MYWIRE_ARRAY_DOUBLE == int{mywire::proto::ParamArray::f64} &&
+              MYWIRE_ARRAY_STRING == int{mywire::proto::ParamArray::str} && MYWIRE_ARRAY_BYTES == int{mywire::proto::ParamArray::bytes} &&
+              MYWIRE_ARRAY_TIME == int{mywire::proto::ParamArray::time});
+static_assert(sizeof(mywire::proto::Time) == sizeof(mywire_time));
 MYWIRE_SAME_FIELD(mywire::Value, mywire_value, data);
 MYWIRE_SAME_FIELD(mywire::Value, mywire_value, len);
 static_assert(sizeof(mywire::Column) == sizeof(mywire_column) && alignof(mywire::Column) == alignof(mywire_column));
@@ -1020,14 +1027,39 @@ int mywire_stmt_clear_batch(mywire_stmt *stmt) {
     S(stmt)->clear_batch();
     return MYWIRE_OK;
 }
+// The batch and the column arrays share the engine's batch call: one is not
+// continued by the other.
+static int batch_kind_mismatch(Connection *c) {
+    return static_cast<int>(c->err().set(Errc::out_of_sync,
+                                         "commands out of sync: another call is in progress on this connection "
+                                         "(mywire_stmt_execute_batch and mywire_stmt_execute_array each "
+                                         "continue only their own)"));
+}
 int mywire_stmt_execute_batch(mywire_stmt *stmt, mywire_result **out) {
     if (out) *out = nullptr;
     int rc = MYWIRE_OK;
     Connection *c = stmt_conn(stmt, rc);
     if (!c) return rc;
     if (!out) return static_cast<int>(c->err().set(Errc::argument, "invalid argument to mywire_stmt_execute_batch"));
+    if (c->call() == Call::batch && c->array_call()) return batch_kind_mismatch(c);
     return run_call(
         c, Call::batch, [&] { return c->start_execute_batch(*S(stmt)); }, [&] { return finish_result(c, out); },
+        stmt);
+}
+
+int mywire_stmt_bind_array(mywire_stmt *stmt, unsigned index, int type, const void *values, size_t stride,
+                           const size_t *lengths, const uint8_t *indicators) {
+    return bind(stmt, [&](Statement &s) { return s.bind_array(index, type, values, stride, lengths, indicators); });
+}
+int mywire_stmt_execute_array(mywire_stmt *stmt, uint64_t rows, mywire_result **out) {
+    if (out) *out = nullptr;
+    int rc = MYWIRE_OK;
+    Connection *c = stmt_conn(stmt, rc);
+    if (!c) return rc;
+    if (!out) return static_cast<int>(c->err().set(Errc::argument, "invalid argument to mywire_stmt_execute_array"));
+    if (c->call() == Call::batch && !c->array_call()) return batch_kind_mismatch(c);
+    return run_call(
+        c, Call::batch, [&] { return c->start_execute_array(*S(stmt), rows); }, [&] { return finish_result(c, out); },
         stmt);
 }
 

@@ -58,11 +58,11 @@ extern "C" {
 /* ---------------------------------------------------------------- version */
 
 #define MYWIRE_VERSION_MAJOR 0
-#define MYWIRE_VERSION_MINOR 5
+#define MYWIRE_VERSION_MINOR 6
 #define MYWIRE_VERSION_PATCH 0
 /* MAJOR * 10000 + MINOR * 100 + PATCH */
-#define MYWIRE_VERSION_NUMBER 500
-#define MYWIRE_VERSION_STRING "0.5.0"
+#define MYWIRE_VERSION_NUMBER 600
+#define MYWIRE_VERSION_STRING "0.6.0"
 
 /* The version of the library actually loaded, to compare with the macros. */
 MYWIRE_API unsigned mywire_version_number(void);
@@ -1068,7 +1068,8 @@ MYWIRE_API int mywire_stmt_reset(mywire_stmt *stmt);
  * default) or IGNORE (the column is left as it is: UPDATE) -- MariaDB only.
  * Each parameter keeps the type of its first non-NULL row: a row binding
  * another type is refused (ARGUMENT). Per-row results (MariaDB 11.5's
- * BULK_UNIT_RESULTS) are not asked for. */
+ * BULK_UNIT_RESULTS) are not asked for. Column arrays (below) run the same
+ * call from the caller's own arrays, without copying rows. */
 MYWIRE_API int mywire_stmt_bind_default(mywire_stmt *stmt, unsigned index);
 MYWIRE_API int mywire_stmt_bind_ignore(mywire_stmt *stmt, unsigned index);
 /* OK; ARGUMENT (a parameter unbound, long data, a changed type, no
@@ -1078,6 +1079,81 @@ MYWIRE_API uint64_t mywire_stmt_batch_size(const mywire_stmt *stmt);
 MYWIRE_API int mywire_stmt_clear_batch(mywire_stmt *stmt);
 /* Returns the codes of mywire_stmt_execute; ARGUMENT for an empty batch. */
 MYWIRE_API int mywire_stmt_execute_batch(mywire_stmt *stmt, mywire_result **out);
+
+/* Column arrays (bulk execution from the caller's memory, MariaDB's array
+ * binding): bind every parameter to an array of values, then
+ * mywire_stmt_execute_array() runs the statement once per row, as
+ * mywire_stmt_execute_batch() runs a batch -- COM_STMT_BULK_EXECUTE in
+ * chunks of at most 4 MiB or half of max_allowed_packet on MariaDB, one
+ * COM_STMT_EXECUTE per row elsewhere, the same result (total affected rows,
+ * the first row's insert id) and the same failures (the requests before the
+ * failing one were applied; the message says how far it got). Nothing is
+ * copied when an array is bound: the values are read from the caller's
+ * memory as each request is built, so it must stay valid and unchanged until
+ * mywire_stmt_execute_array() has returned something other than
+ * MYWIRE_WAIT_* (on a non-blocking connection: until the call is done).
+ *
+ *     int64_t ids[N]; double prices[N]; const char *names[N]; size_t lens[N];
+ *     mywire_stmt_bind_array(st, 0, MYWIRE_ARRAY_INT64, ids, 0, NULL, NULL);
+ *     mywire_stmt_bind_array(st, 1, MYWIRE_ARRAY_DOUBLE, prices, 0, NULL, NULL);
+ *     mywire_stmt_bind_array(st, 2, MYWIRE_ARRAY_STRING, names, 0, lens, NULL);
+ *     mywire_stmt_execute_array(st, N, &res);
+ *
+ * Row k of a parameter: its value is element k of `values` (for STRING and
+ * BYTES an array of pointers, `lengths` their lengths; for TIME an array of
+ * mywire_time), its indicator element k of `indicators` (NULL: every row is
+ * a value). With stride 0 each array is dense (elements sizeof(int64_t),
+ * sizeof(const char *), sizeof(size_t), 1 byte apart...); a non-zero stride
+ * is the distance in bytes between rows in all three arrays -- an array of
+ * row structs, values + lengths + indicators pointing at row 0's members.
+ * A STRING or BYTES pointer that is NULL is SQL NULL (its length must be 0);
+ * STRING without lengths reads NUL-terminated strings.
+ *
+ * The arrays stay bound for later executions (the same memory, changed in
+ * between, is read again) until mywire_stmt_clear_bindings(), another
+ * bind_array of the parameter, or a prepare; binding or clearing while a
+ * non-blocking execution runs changes the next execution, not that one. They are separate from the
+ * typed setters' bindings and from the batch; on servers without bulk
+ * execution the setters' bindings are left holding the last row sent. As
+ * for batches, per-row results (MariaDB 11.5's BULK_UNIT_RESULTS) are not
+ * asked for. */
+enum mywire_array_type {
+    MYWIRE_ARRAY_INT8 = 1,   /* int8_t values, sent as TINY */
+    MYWIRE_ARRAY_INT16 = 2,  /* int16_t, SHORT */
+    MYWIRE_ARRAY_INT32 = 3,  /* int32_t, LONG */
+    MYWIRE_ARRAY_INT64 = 4,  /* int64_t, LONGLONG */
+    MYWIRE_ARRAY_UINT8 = 5,  /* the unsigned forms */
+    MYWIRE_ARRAY_UINT16 = 6,
+    MYWIRE_ARRAY_UINT32 = 7,
+    MYWIRE_ARRAY_UINT64 = 8,
+    MYWIRE_ARRAY_FLOAT = 9,    /* float, FLOAT (finite values only) */
+    MYWIRE_ARRAY_DOUBLE = 10,  /* double, DOUBLE (finite values only) */
+    MYWIRE_ARRAY_STRING = 11,  /* const char *, text; lengths optional */
+    MYWIRE_ARRAY_BYTES = 12,   /* const void *, a BLOB; lengths required */
+    MYWIRE_ARRAY_TIME = 13     /* mywire_time, all rows of one kind */
+};
+/* A row's indicator (uint8_t). */
+enum mywire_indicator {
+    MYWIRE_IND_NONE = 0,     /* the value */
+    MYWIRE_IND_NULL = 1,     /* SQL NULL */
+    MYWIRE_IND_DEFAULT = 2,  /* the column's DEFAULT (MariaDB bulk only) */
+    MYWIRE_IND_IGNORE = 3    /* leave the column as it is: UPDATE (MariaDB bulk only) */
+};
+/* Bind parameter index to an array (type: mywire_array_type). OK; ARGUMENT
+ * (NULL handle or values, index out of range, an unknown type, BYTES without
+ * lengths, lengths for a type other than STRING and BYTES, a non-zero stride
+ * smaller than one value). Nothing is read or sent now. */
+MYWIRE_API int mywire_stmt_bind_array(mywire_stmt *stmt, unsigned index, int type, const void *values,
+                                      size_t stride, const size_t *lengths, const uint8_t *indicators);
+/* Execute rows [0, rows) of the arrays bound; *out as for
+ * mywire_stmt_execute_batch. Every value is checked before anything is sent:
+ * ARGUMENT, no row applied, for rows 0, a parameter without an array (or
+ * with long data sent), an indicator that is no MYWIRE_IND_*, DEFAULT or
+ * IGNORE on a server without bulk execution, a float that is not finite, an
+ * ill-formed time or times of different kinds, a NULL string with a length,
+ * a string or bytes longer than max_allowed_packet (the message names the
+ * parameter and the row). Otherwise the codes of mywire_stmt_execute_batch. */
+MYWIRE_API int mywire_stmt_execute_array(mywire_stmt *stmt, uint64_t rows, mywire_result **out);
 
 /* ------------------------------------------------------- query attributes
  *

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <new>
 
 #include "io/connector.hpp"
@@ -726,7 +727,10 @@ Connection::Progress Connection::on_prepare_done() {
     // An explicit prepare unbinds every parameter (the header's promise; long
     // data went with the old server statement); a re-prepare for
     // ER_NEED_REPREPARE keeps them, for the execute that follows.
-    if (call_ == Call::prepare || st.params_.size() != ok.params) st.params_.assign(ok.params, proto::Param{});
+    if (call_ == Call::prepare || st.params_.size() != ok.params) {
+        st.params_.assign(ok.params, proto::Param{});
+        st.arrays_.clear();
+    }
     st.types_known_ = false;
     st.sent_types_.clear();
     return Progress::done;
@@ -1008,6 +1012,7 @@ void Connection::pipeline_prepared(PipelineStep &st) {
     s->params_head_ = std::move(*st.prep_params);
     s->columns_ = std::move(*st.prep_columns);  // vectors move: the column pointers stay valid
     if (s->params_.size() != ok.params) s->params_.assign(ok.params, proto::Param{});
+    s->arrays_.clear();
     s->types_known_ = false;
     s->sent_types_.clear();
 }
@@ -1150,7 +1155,7 @@ Connection::Progress Connection::on_op_done() {
             call_rc_ = Errc::state;
             return Progress::error;
         }
-        if (batch_next_ >= stmt_->batch_ends_.size()) return Progress::done;
+        if (batch_next_ >= batch_total()) return Progress::done;
         if (batch_step() == Progress::error) {
             call_done_ = true;
             call_rc_ = session.err.code;
@@ -1437,7 +1442,7 @@ Errc Connection::finish(Result *&out) {
     case Call::batch:
         command_op_.reset();
         if (rc == Errc::ok) {
-            if (stmt_) stmt_->clear_batch();
+            if (stmt_ && !batch_array_rows_) stmt_->clear_batch();
             auto r = std::make_unique<Result>(nullptr, false, true);
             r->head.ok.affected_rows = batch_affected_;
             r->head.ok.last_insert_id = batch_insert_id_;
@@ -1448,9 +1453,11 @@ Errc Connection::finish(Result *&out) {
             session.err.clear();
         } else if (stmt_ && batch_next_ > 0) {
             session.err.message += " (in the batch's rows up to " + std::to_string(batch_next_) + " of " +
-                                   std::to_string(stmt_->batch_ends_.size()) + "; the earlier ones were applied)";
+                                   std::to_string(batch_total()) + "; the earlier ones were applied)";
         }
         stmt_ = nullptr;
+        batch_array_rows_ = 0;
+        call_arrays_.clear();
         break;
     case Call::send:
         send_op_.reset();
@@ -1631,6 +1638,7 @@ Errc Connection::prepare_client(Statement &st, std::string_view sql) {
     st.params_head_ = proto::ResultHead{};
     st.columns_ = proto::ResultHead{};
     st.params_.assign(positions.size(), proto::Param{});
+    st.arrays_.clear();
     st.clear_batch();
     session.err.clear();
     return Errc::ok;
@@ -1748,6 +1756,7 @@ Errc Connection::start_execute_batch(Statement &st) {
     if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
     stmt_ = &st;
     batch_bulk_ = session.mariadb_caps & proto::mariadb_cap::stmt_bulk_operations;
+    batch_array_rows_ = 0;
     batch_next_ = 0;
     batch_affected_ = batch_insert_id_ = 0;
     batch_warnings_ = 0;
@@ -1758,12 +1767,78 @@ Errc Connection::start_execute_batch(Statement &st) {
     return begin(Call::batch, command_op_.get());
 }
 
+Errc Connection::start_execute_array(Statement &st, std::uint64_t rows) {
+    if (Errc rc = check_owner(st); rc != Errc::ok) return rc;
+    if (Errc rc = st.usable(session.err); rc != Errc::ok) return rc;
+    if (st.client_side_) return session.err.set(Errc::argument, "a client-side statement has no column arrays");
+    const std::size_t n = st.params_.size();
+    if (n == 0) return session.err.set(Errc::argument, "column arrays need a statement with parameters");
+    if (rows == 0) return session.err.set(Errc::argument, "no rows to execute (rows is 0)");
+    for (std::size_t i = 0; i < n; ++i) {
+        if (st.arrays_.size() != n || !st.arrays_[i].bound())
+            return session.err.set(Errc::argument, "parameter " + std::to_string(i) + " of " + std::to_string(n) +
+                                                       " has no array (mywire_stmt_bind_array every parameter)");
+        if (st.params_[i].long_data)
+            return session.err.set(Errc::argument, "parameter " + std::to_string(i) +
+                                                       " has long data sent, which column arrays cannot use "
+                                                       "(mywire_stmt_reset drops it)");
+    }
+    // A row's values are read through the caller's pointers at row * step:
+    // the last row's address must not wrap.
+    auto wraps = [&](const void *p, std::size_t step) {
+        constexpr std::uintptr_t top = std::numeric_limits<std::uintptr_t>::max();
+        return p && rows - 1 > (top - reinterpret_cast<std::uintptr_t>(p)) / step;
+    };
+    for (const proto::ParamArray &a : st.arrays_)
+        if (wraps(a.values, a.value_step) || wraps(a.lengths, a.length_step) || wraps(a.indicators, a.indicator_step))
+            return session.err.set(Errc::argument, "rows reach past the end of the address space");
+    if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
+    bool bulk = session.mariadb_caps & proto::mariadb_cap::stmt_bulk_operations;
+    // Every value is checked before the first request goes out: an argument
+    // error applies no row.
+    for (std::size_t i = 0; i < n; ++i) {
+        std::uint64_t bad = 0;
+        const char *why = "";
+        if (proto::check_param_array(st.arrays_[i], rows, opts.max_allowed_packet, bulk, bad, why) != Errc::ok)
+            return session.err.set(Errc::argument, "parameter " + std::to_string(i) + ", row " + std::to_string(bad) +
+                                                       ": " + why);
+    }
+    call_arrays_ = st.arrays_;
+    stmt_ = &st;
+    batch_bulk_ = bulk;
+    batch_array_rows_ = rows;
+    batch_next_ = 0;
+    batch_affected_ = batch_insert_id_ = 0;
+    batch_warnings_ = 0;
+    if (Progress p = batch_step(); p == Progress::error) {
+        stmt_ = nullptr;
+        batch_array_rows_ = 0;
+        return session.err.code;
+    }
+    return begin(Call::batch, command_op_.get());
+}
+
 // The next request of a batch call into command_op_ (error: session.err set).
 Connection::Progress Connection::batch_step() {
     Statement &st = *stmt_;
-    const std::size_t rows = st.batch_ends_.size();
     std::uint8_t cmd;
-    if (batch_bulk_) {
+    if (batch_array_rows_) {
+        if (batch_bulk_) {
+            std::size_t limit = std::min<std::size_t>(bulk_chunk, opts.max_allowed_packet / 2);
+            batch_next_ = st.build_array_bulk(bulk_request_, call_arrays_, batch_next_, batch_array_rows_, limit);
+            command_cmd_ = proto::command::stmt_bulk_execute;
+            command_op_ = std::make_unique<proto::SimpleCommandOp>(&bulk_request_, proto::SimpleCommandOp::Reply::ok);
+            return Progress::more;
+        } else {
+            st.load_array_row(call_arrays_, batch_next_);
+            static const std::vector<proto::QueryAttr> no_attrs;  // the rows carry none
+            if (st.build_execute(request_, session.err, no_attrs, session.query_attributes()) != Errc::ok)
+                return Progress::error;
+            ++batch_next_;
+            cmd = proto::command::stmt_execute;
+        }
+    } else if (batch_bulk_) {
+        const std::size_t rows = st.batch_ends_.size();
         // As many rows as fit in a chunk (at least one).
         std::size_t start = batch_next_ ? st.batch_ends_[batch_next_ - 1] : 0, end = batch_next_ + 1;
         std::size_t limit = std::min<std::size_t>(bulk_chunk, opts.max_allowed_packet / 2);

@@ -252,6 +252,10 @@ public:
     Errc add_batch(Error &err);
     void clear_batch() noexcept;
     std::uint64_t batch_rows() const { return batch_ends_.size(); }
+    // Column arrays (mywire_stmt_bind_array): parameter i takes its rows from
+    // the caller's memory when the arrays are executed (nothing is copied now).
+    Errc bind_array(unsigned i, int kind, const void *values, std::size_t stride, const std::size_t *lengths,
+                    const std::uint8_t *indicators);
     // Rows per COM_STMT_FETCH; 0 = no cursor.
     void set_cursor(std::uint32_t rows) { cursor_rows_ = rows; }
     std::uint32_t cursor_rows() const { return cursor_rows_; }
@@ -298,6 +302,14 @@ private:
     void build_bulk(std::string &out, std::size_t from, std::size_t to) const;
     // Without bulk execution: row i into the parameters (for build_execute).
     Errc load_batch_row(std::size_t i, Error &err);
+    // Array rows [from, ...) as one COM_STMT_BULK_EXECUTE packet, within
+    // limit bytes of rows (at least one), into out: room for the packet
+    // header, the command byte, the payload (proto::SimpleCommandOp's framed
+    // form: no copy on the way to the socket). Returns the end row.
+    std::uint64_t build_array_bulk(std::vector<std::uint8_t> &out, const std::vector<proto::ParamArray> &arrays,
+                                   std::uint64_t from, std::uint64_t rows, std::size_t limit) const;
+    // Without bulk execution: array row i into the parameters.
+    void load_array_row(const std::vector<proto::ParamArray> &arrays, std::uint64_t i);
     // Its open cursor's result ends (the rows not fetched give STATE).
     void end_cursor_result() noexcept;
     Connection *conn_;
@@ -319,6 +331,9 @@ private:
     std::vector<std::size_t> batch_ends_;
     std::string batch_types_;
     std::vector<std::uint8_t> batch_typed_;  // a parameter's type is fixed by its first non-NULL value
+    // The column arrays bound: as many as params_ once one is bound (empty
+    // otherwise); whatever replaces params_ (a prepare) clears them.
+    std::vector<proto::ParamArray> arrays_;
 };
 
 // A batch of commands sent together and answered in order (pipelining). Each
@@ -456,6 +471,8 @@ public:
                state() != State::connecting;
     }
     Call call() const { return call_; }
+    // The batch call in progress runs column arrays (start_execute_array).
+    bool array_call() const { return call_ == Call::batch && batch_array_rows_ != 0; }
     // Which object the call in progress belongs to (a statement, a
     // pipeline; nullptr: the connection itself), set by the C API when it
     // starts one: continuing a call on another object of the same kind
@@ -494,6 +511,10 @@ public:
     // bulk_chunk bytes (MariaDB), else one COM_STMT_EXECUTE per row. The
     // result (no columns) carries the affected rows of all of them.
     Errc start_execute_batch(Statement &st);
+    // The same call over rows [0, rows) of st's column arrays (every
+    // parameter bound with bind_array), read from the caller's memory as each
+    // request is built: it must stay valid until the call ends.
+    Errc start_execute_array(Statement &st, std::uint64_t rows);
     static constexpr std::size_t bulk_chunk = 4u << 20;
     Errc start_send_long_data(Statement &st, unsigned param, std::string_view data);
     // Query attributes (MySQL 8.0.23+): kept for the next query or execute,
@@ -681,6 +702,10 @@ private:
     proto::ResultHead prep_params_, prep_columns_;  // what a prepare reads, then the statement's
     proto::ResultHead exec_cached_;  // the columns an execute may skip (a copy: the statement may go)
     std::string request_;          // a statement command's payload (after the command byte)
+    std::vector<std::uint8_t> bulk_request_;  // an array call's bulk packet, framed in place
+    // An array call's arrays, as checked when it started: binding again (or
+    // clearing) while it runs changes the next execution, not this one.
+    std::vector<proto::ParamArray> call_arrays_;
     // Query attributes: set for the next query / execute; the ones the
     // running call sends (kept for a re-prepare's second execute), and a
     // query's COM_QUERY prefix made from them.
@@ -690,7 +715,9 @@ private:
     bool reply_binary_ = false;    // the reply being read is an execute's (binary rows)
     bool reprepared_ = false;      // this execute already re-prepared once (auto_reprepare)
     // A batch call: the next row (or chunk start), the totals so far.
-    std::size_t batch_next_ = 0;
+    std::uint64_t batch_next_ = 0;
+    std::uint64_t batch_array_rows_ = 0;  // an array call's rows; 0: the statement's batch
+    std::uint64_t batch_total() const { return batch_array_rows_ ? batch_array_rows_ : stmt_->batch_ends_.size(); }
     std::uint64_t batch_affected_ = 0, batch_insert_id_ = 0;
     std::uint16_t batch_warnings_ = 0;
     bool batch_bulk_ = false;

@@ -161,6 +161,7 @@ Errc Statement::bind_time(unsigned i, const proto::Time &t) {
 }
 
 Errc Statement::clear_bindings() {
+    arrays_.clear();
     // Long data already sent stays (the server keeps it until an execute or
     // COM_STMT_RESET).
     for (proto::Param &p : params_)
@@ -171,6 +172,31 @@ Errc Statement::clear_bindings() {
 Errc Statement::bind_indicator(unsigned i, std::uint8_t indicator) {
     if (param_index(i) != Errc::ok) return Errc::argument;
     return proto::encode_indicator(params_[i], indicator);
+}
+
+Errc Statement::bind_array(unsigned i, int kind, const void *values, std::size_t stride,
+                           const std::size_t *lengths, const std::uint8_t *indicators) {
+    if (i >= params_.size()) return Errc::argument;
+    proto::ParamArray a;
+    if (Errc rc = proto::make_param_array(a, kind, values, stride, lengths, indicators); rc != Errc::ok) return rc;
+    if (arrays_.size() != params_.size()) arrays_.assign(params_.size(), proto::ParamArray{});
+    arrays_[i] = a;
+    return Errc::ok;
+}
+
+std::uint64_t Statement::build_array_bulk(std::vector<std::uint8_t> &out, const std::vector<proto::ParamArray> &arrays,
+                                          std::uint64_t from, std::uint64_t rows, std::size_t limit) const {
+    out.assign(proto::header_size, 0);
+    out.push_back(proto::command::stmt_bulk_execute);
+    append_le(out, id_, 4);
+    append_le(out, 128, 2);  // STMT_BULK_FLAG_CLIENT_SEND_TYPES
+    proto::append_bulk_types(out, arrays);
+    return proto::append_bulk_rows(out, arrays, from, rows, limit);
+}
+
+void Statement::load_array_row(const std::vector<proto::ParamArray> &arrays, std::uint64_t row) {
+    for (std::size_t i = 0; i < params_.size() && i < arrays.size(); ++i)
+        proto::load_array_value(params_[i], arrays[i], row);
 }
 
 Errc Statement::add_batch(Error &err) {
@@ -382,6 +408,7 @@ Errc Pipeline::add_prepare(Statement &st, std::string_view sql) {
     // Unbound, as many as the placeholders: bound next for the executes
     // that follow this step.
     st.params_.swap(params);
+    st.arrays_.clear();
     if (c->call() == Connection::Call::none) err.clear();
     return Errc::ok;
 }

@@ -171,6 +171,7 @@ void Connection::give_back(Statement &st) noexcept {
     }
     st.end_cursor_result();
     for (proto::Param &p : st.params_) p = proto::Param{};
+    st.arrays_.clear();
     st.clear_batch();
     st.cursor_rows_ = 0;
     e.leased = false;

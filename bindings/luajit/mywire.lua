@@ -329,6 +329,30 @@ int mywire_stmt_add_batch(mywire_stmt *stmt);
 uint64_t mywire_stmt_batch_size(const mywire_stmt *stmt);
 int mywire_stmt_clear_batch(mywire_stmt *stmt);
 int mywire_stmt_execute_batch(mywire_stmt *stmt, mywire_result **out);
+enum mywire_array_type {
+    MYWIRE_ARRAY_INT8 = 1,
+    MYWIRE_ARRAY_INT16 = 2,
+    MYWIRE_ARRAY_INT32 = 3,
+    MYWIRE_ARRAY_INT64 = 4,
+    MYWIRE_ARRAY_UINT8 = 5,
+    MYWIRE_ARRAY_UINT16 = 6,
+    MYWIRE_ARRAY_UINT32 = 7,
+    MYWIRE_ARRAY_UINT64 = 8,
+    MYWIRE_ARRAY_FLOAT = 9,
+    MYWIRE_ARRAY_DOUBLE = 10,
+    MYWIRE_ARRAY_STRING = 11,
+    MYWIRE_ARRAY_BYTES = 12,
+    MYWIRE_ARRAY_TIME = 13
+};
+enum mywire_indicator {
+    MYWIRE_IND_NONE = 0,
+    MYWIRE_IND_NULL = 1,
+    MYWIRE_IND_DEFAULT = 2,
+    MYWIRE_IND_IGNORE = 3
+};
+int mywire_stmt_bind_array(mywire_stmt *stmt, unsigned index, int type, const void *values,
+                                      size_t stride, const size_t *lengths, const uint8_t *indicators);
+int mywire_stmt_execute_array(mywire_stmt *stmt, uint64_t rows, mywire_result **out);
 int mywire_query_attributes_supported(const mywire_conn *conn);
 int mywire_query_attr_null(mywire_conn *conn, const char *name);
 int mywire_query_attr_int64(mywire_conn *conn, const char *name, int64_t value);

@@ -1,5 +1,7 @@
 #include "proto/messages.hpp"
 
+#include <cstring>
+
 #include <algorithm>
 
 #include "proto/reader.hpp"
@@ -228,8 +230,12 @@ Errc parse_text_row_in_place(char *payload, std::size_t size, std::size_t column
 void build_command(std::vector<std::uint8_t> &out, std::uint8_t cmd) { out.push_back(cmd); }
 
 void build_command(std::vector<std::uint8_t> &out, std::uint8_t cmd, std::string_view arg) {
-    out.push_back(cmd);
-    out.insert(out.end(), arg.begin(), arg.end());
+    // One memcpy: inserting chars into a vector of unsigned chars would copy
+    // them one at a time (the element types differ).
+    std::size_t at = out.size();
+    out.resize(at + 1 + arg.size());
+    out[at] = cmd;
+    if (!arg.empty()) std::memcpy(out.data() + at + 1, arg.data(), arg.size());
 }
 
 void build_set_option(std::vector<std::uint8_t> &out, std::uint16_t option) {

@@ -333,6 +333,13 @@ Action HandshakeOp::raw_plugin_data(Session &s, std::string_view payload) {
 // ----------------------------------------------------------- simple commands
 
 Action SimpleCommandOp::resume(Session &s) {
+    if (!sent_ && framed_) {
+        sent_ = true;
+        s.begin_command();
+        s.wbuf.swap(*framed_);
+        frame_payload(s.wbuf, 0, s.seq);
+        return Action::write;
+    }
     if (!sent_) {
         sent_ = true;
         s.begin_command();

@@ -165,6 +165,12 @@ public:
     enum class Reply { ok, text };
     SimpleCommandOp(std::uint8_t cmd, std::string_view arg, Reply reply)
         : cmd_(cmd), arg_(arg), reply_(reply) {}
+    // A command already laid out in *framed: header_size bytes of room for
+    // the packet header, the command byte, the payload. Its storage becomes
+    // the session's write buffer (the old one goes back in *framed): a large
+    // request (bulk execution) is not copied on its way out.
+    SimpleCommandOp(std::vector<std::uint8_t> *framed, Reply reply)
+        : cmd_(framed->size() > header_size ? (*framed)[header_size] : 0), reply_(reply), framed_(framed) {}
     // COM_SET_OPTION with one of the set_option values.
     static SimpleCommandOp set_option(std::uint16_t option) {
         SimpleCommandOp op(command::set_option, {}, Reply::ok);
@@ -180,6 +186,7 @@ private:
     std::string_view arg_;
     Reply reply_;
     std::uint16_t option_ = 0;
+    std::vector<std::uint8_t> *framed_ = nullptr;
     bool sent_ = false;
 };
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +52,67 @@ Errc encode_indicator(Param &p, std::uint8_t indicator);
 
 // A parameter's value in the binary protocol (not NULL, not long data).
 void append_param_value(std::string &out, const Param &p);
+
+// A parameter bound to an array of values in the caller's memory
+// (mywire_stmt_bind_array): read at execute time, row by row, straight into
+// the request -- nothing is copied when it is bound. Row k's value is at
+// values + k * value_step, its length (strings, bytes) at lengths + k *
+// length_step and its indicator at indicators + k * indicator_step.
+struct ParamArray {
+    enum Kind : std::uint8_t { none, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, str, bytes, time };
+    Kind kind = none;
+    std::uint8_t type = static_cast<std::uint8_t>(field_type::null);  // the wire type (time: set by check)
+    bool is_unsigned = false;
+    unsigned width = 0;  // fixed-width kinds: bytes per value
+    const char *values = nullptr;
+    std::size_t value_step = 0, length_step = 0, indicator_step = 0;
+    const std::size_t *lengths = nullptr;       // str (optional: NUL-terminated without), bytes
+    const std::uint8_t *indicators = nullptr;   // optional: 0 none, 1 NULL, 2 DEFAULT, 3 IGNORE
+
+    bool bound() const { return kind != none; }
+    std::uint8_t indicator(std::uint64_t row) const {
+        return indicators ? *reinterpret_cast<const std::uint8_t *>(reinterpret_cast<const char *>(indicators) +
+                                                                   row * indicator_step)
+                          : 0;
+    }
+    // A string or bytes value: its data (nullptr: NULL) and length.
+    const char *data(std::uint64_t row) const {
+        const char *p;
+        std::memcpy(&p, values + row * value_step, sizeof p);
+        return p;
+    }
+    std::size_t length(std::uint64_t row) const {
+        if (!lengths) return std::strlen(data(row));
+        std::size_t n;
+        std::memcpy(&n, reinterpret_cast<const char *>(lengths) + row * length_step, sizeof n);
+        return n;
+    }
+};
+
+// Make a hold the array described (kind is a ParamArray::Kind; stride 0:
+// each array dense, its element's size apart; otherwise every array steps by
+// stride bytes, one struct per row). Errc::argument (a leaves as it was) for
+// an unknown kind, NULL values, bytes without lengths, lengths for a kind
+// without them, a stride smaller than a value.
+Errc make_param_array(ParamArray &a, int kind, const void *values, std::size_t stride, const std::size_t *lengths,
+                      const std::uint8_t *indicators);
+// Check rows [0, rows) of a before anything is sent: indicators 0..3 (2 and
+// 3 only when bulk), finite floats, valid times all of one kind (which sets
+// a.type), string and bytes lengths at most max_len. On Errc::argument, row
+// is the first bad row and why says what is wrong with it.
+Errc check_param_array(ParamArray &a, std::uint64_t rows, std::size_t max_len, bool bulk, std::uint64_t &row,
+                       const char *&why);
+// COM_STMT_BULK_EXECUTE's rows [from, ...) of the arrays (all bound and
+// checked) appended to out: per parameter the indicator byte, then the value
+// when it is 0. Rows are added while their bytes stay within limit (at least
+// one). Returns the end row.
+std::uint64_t append_bulk_rows(std::vector<std::uint8_t> &out, const std::vector<ParamArray> &arrays,
+                               std::uint64_t from, std::uint64_t rows, std::size_t limit);
+// The bulk request's type part: per parameter its type and unsigned flag.
+void append_bulk_types(std::vector<std::uint8_t> &out, const std::vector<ParamArray> &arrays);
+// Row `row` of a (checked; not DEFAULT / IGNORE) into p, as the setter of
+// its type would (for servers without bulk execution).
+void load_array_value(Param &p, const ParamArray &a, std::uint64_t row);
 
 // One query attribute: a name and a value.
 struct QueryAttr {

@@ -57,13 +57,16 @@
  *             rows, one transaction each: libmariadb with MariaDB's array
  *             binding (column-wise arrays, STMT_ATTR_ARRAY_SIZE, one
  *             mysql_stmt_execute = COM_STMT_BULK_EXECUTE per block); mywire
- *             with its batch API (mywire_stmt_add_batch per row,
+ *             with its column arrays, the same arrays filled the same way
+ *             (mywire_stmt_bind_array x4 + one mywire_stmt_execute_array per
+ *             block); as the third participant, mywire row by row (bind +
+ *             mywire_stmt_execute per row); and as the fourth, mywire's
+ *             row-wise batch API (bind + mywire_stmt_add_batch per row,
  *             mywire_stmt_execute_batch per block) when mywire.h has it
- *             (MYWIRE_HAVE_BATCH, see meson.build); and, as the third
- *             participant, mywire row by row (bind + mywire_stmt_execute per
- *             row). After each repetition every table's COUNT(*) and
- *             SUM(id + a + LENGTH(c)) must match what was sent. Target: mywire
- *             bulk's client CPU per row <= 1.0x libmariadb's; the speed-ups
+ *             (MYWIRE_HAVE_BATCH, see meson.build). After each repetition
+ *             every table's COUNT(*) and SUM(id + a + LENGTH(c)) must match
+ *             what was sent. Target: mywire's (column arrays) client CPU per
+ *             row <= 1.0x libmariadb's; the batch's ratio and the speed-ups
  *             over row by row are shown for information.
  * stream and buffered run against the replay server (replay_server.py answers
  * from memory, so nearly all the work left is the client's) and, with --real,
@@ -157,9 +160,10 @@
 
 /* The third participant: FLOOR, no client library, with stream from the
  * replay server (see the floor section); ROW_BY_ROW, mywire executing one row
- * at a time, with stmt-bulk. */
-enum client { MYWIRE, MARIADB, FLOOR, ROW_BY_ROW = FLOOR };
-static const char *const client_name[] = {"mywire", "libmariadb", "floor"};
+ * at a time, with stmt-bulk; and BATCH, the fourth with stmt-bulk: mywire's
+ * row-wise batch API. */
+enum client { MYWIRE, MARIADB, FLOOR, ROW_BY_ROW = FLOOR, BATCH };
+static const char *const client_name[] = {"mywire", "libmariadb", "floor", "mywire batch"};
 
 enum workload { W_STREAM, W_BUFFERED, W_POINT, W_CONNECT, W_TLS_CONNECT, W_TLS_STREAM, W_ZLIB_STREAM,
                 W_NB_POINT, W_PIPELINE, W_STMT_STREAM, W_STMT_POINT, W_STMT_BULK, W_STMT_PIPELINE,
@@ -263,7 +267,8 @@ struct line {
      * known: MYWIRE_BENCH_SERVER_PID), summed, and the units of those blocks. */
     double srv_cpu[2];
     uint64_t srv_units[2];
-    struct series s[3]; /* by enum client; FLOOR only for stream from the replay server */
+    struct series s[4]; /* by enum client; FLOOR only for stream from the replay server, BATCH
+                           only for stmt-bulk */
 };
 
 static void fail(const char *fmt, ...)
@@ -471,6 +476,7 @@ struct worker {
     struct my_stmt_row *row; /* stmt-stream: libmariadb's typed buffers */
     struct my_point_bind *pb; /* stmt-point: libmariadb's parameter and result */
     struct my_bulk_arrays *ba; /* stmt-bulk: libmariadb's column arrays */
+    struct mw_bulk_arrays *mba; /* stmt-bulk: mywire's column arrays */
     unsigned ncols;
     int started, finished;
     uint64_t units, checksum;
@@ -488,7 +494,11 @@ static int stmt_begin(struct worker *w);
 /* The name of participant c in job's messages. */
 static const char *participant(const struct job *job, enum client c)
 {
-    return c == ROW_BY_ROW && job->workload == W_STMT_BULK ? "mywire row-by-row" : client_name[c];
+    if (job->workload == W_STMT_BULK && c == ROW_BY_ROW)
+        return "mywire row-by-row";
+    if (job->workload == W_STMT_BULK && c == MYWIRE)
+        return "mywire arrays";
+    return client_name[c];
 }
 
 static int is_stmt(enum workload w)
@@ -527,6 +537,8 @@ static void worker_end(struct worker *w)
     free(w->row);
     free(w->pb);
     free(w->ba);
+    free(w->mba);
+    w->mba = NULL;
     w->ms = NULL;
     w->mst = NULL;
     w->row = NULL;
@@ -789,6 +801,14 @@ struct my_bulk_arrays {
     unsigned long c_len[BULK_BATCH];
 };
 
+/* stmt-bulk: mywire's column arrays, shaped as libmariadb's. */
+struct mw_bulk_arrays {
+    int64_t id[BULK_BATCH], a[BULK_BATCH];
+    double b[BULK_BATCH];
+    const char *c[BULK_BATCH];
+    size_t c_len[BULK_BATCH];
+};
+
 /* A statement without a result (TRUNCATE, START TRANSACTION, COMMIT). */
 static int mw_exec(mywire_conn *conn, const char *sql)
 {
@@ -851,6 +871,9 @@ static int stmt_begin(struct worker *w)
                  mywire_stmt_param_count(w->ms), params);
             return -1;
         }
+        if (job->workload == W_STMT_BULK && w->client == MYWIRE &&
+            !(w->mba = calloc(1, sizeof *w->mba)))
+            return -1;
         return 0;
     }
     if (!(w->mst = mysql_stmt_init(w->m))) {
@@ -1191,6 +1214,53 @@ static int mw_bulk_step(struct worker *w, uint64_t want, uint64_t *done)
 }
 #endif
 
+/* mywire column arrays: the block's rows written into the arrays as for
+ * libmariadb, the four bound (mywire_stmt_bind_array), one
+ * mywire_stmt_execute_array (COM_STMT_BULK_EXECUTE). */
+static int mw_array_step(struct worker *w, uint64_t want, uint64_t *done)
+{
+    struct mw_bulk_arrays *ba = w->mba;
+    uint64_t n = w->job->count - w->units < want ? w->job->count - w->units : want;
+    if (mw_exec(w->mc, "START TRANSACTION") != 0)
+        return -1;
+    uint64_t sum = 0;
+    for (uint64_t k = 0; k < n; k++) {
+        uint64_t id = w->units + k + 1;
+        unsigned t = bulk_text(id);
+        ba->id[k] = (int64_t)id;
+        ba->a[k] = bulk_a(id);
+        ba->b[k] = bulk_b(id);
+        ba->c[k] = bench_bulk_text[t];
+        ba->c_len[k] = bench_bulk_text_len[t];
+        sum += bulk_row_sum(id);
+    }
+    mywire_result *res = NULL;
+    int rc = mywire_stmt_bind_array(w->ms, 0, MYWIRE_ARRAY_INT64, ba->id, 0, NULL, NULL);
+    if (rc == MYWIRE_OK)
+        rc = mywire_stmt_bind_array(w->ms, 1, MYWIRE_ARRAY_INT64, ba->a, 0, NULL, NULL);
+    if (rc == MYWIRE_OK)
+        rc = mywire_stmt_bind_array(w->ms, 2, MYWIRE_ARRAY_DOUBLE, ba->b, 0, NULL, NULL);
+    if (rc == MYWIRE_OK)
+        rc = mywire_stmt_bind_array(w->ms, 3, MYWIRE_ARRAY_STRING, ba->c, 0, ba->c_len, NULL);
+    if (rc == MYWIRE_OK)
+        rc = mywire_stmt_execute_array(w->ms, n, &res);
+    uint64_t affected = rc == MYWIRE_OK ? mywire_affected_rows(res) : 0;
+    mywire_result_free(res);
+    if (rc != MYWIRE_OK || affected != n) {
+        fail("mywire array insert of ids %llu..%llu: %s: %s", (unsigned long long)w->units + 1,
+             (unsigned long long)(w->units + n),
+             rc != MYWIRE_OK ? mywire_errstr(rc) : "not every row affected",
+             rc != MYWIRE_OK ? mywire_errmsg(w->mc) : "");
+        return -1;
+    }
+    if (mw_exec(w->mc, "COMMIT") != 0)
+        return -1;
+    w->checksum += sum;
+    *done = n;
+    w->finished = w->units + n == w->job->count;
+    return 0;
+}
+
 /* libmariadb bulk: the block's rows written into the column arrays,
  * STMT_ATTR_ARRAY_SIZE, mysql_stmt_bind_param, one mysql_stmt_execute
  * (COM_STMT_BULK_EXECUTE). */
@@ -1239,7 +1309,7 @@ static int bulk_verify(const struct job *job, const struct worker *w, const int 
     if (!m)
         return -1;
     int rc = 0;
-    for (unsigned c = 0; rc == 0 && c < 3; c++) {
+    for (unsigned c = 0; rc == 0 && c < 4; c++) {
         if (!ran[c])
             continue;
         char sql[96];
@@ -1296,6 +1366,8 @@ static int worker_step(struct worker *w, uint64_t want, uint64_t *done)
             return mw_row_by_row_step(w, want, done);
         if (w->client == MARIADB)
             return my_bulk_step(w, want, done);
+        if (w->client == MYWIRE)
+            return mw_array_step(w, want, done);
 #ifdef MYWIRE_HAVE_BATCH
         return mw_bulk_step(w, want, done);
 #else
@@ -1336,17 +1408,19 @@ static int series_add(struct series *s, double cpu, double wall)
 #endif
 
 /* The clients take turns, a block each, in the order A B B A A B ... (with a
- * third participant, the floor or mywire row by row: A B C C B A A B C ...).
+ * third participant, the floor or mywire row by row: A B C C B A A B C ...;
+ * stmt-bulk's four: A B C D D C B A ...).
  * A block that produced no unit (the end of a stream) is added to the one
  * before it. */
 static int run_interleaved(const struct config *cfg, const struct job *job, uint64_t block,
                            struct line *out)
 {
-    unsigned nclients =
-        (job->workload == W_STREAM && job->ep->replay) || job->workload == W_STMT_BULK ? 3 : 2;
+    unsigned nclients = job->workload == W_STMT_BULK                   ? 4
+                        : job->workload == W_STREAM && job->ep->replay ? 3
+                                                                       : 2;
     for (unsigned rep = 0; rep < cfg->reps; rep++) {
-        struct worker w[3];
-        int ran[3] = {0, 0, 0};
+        struct worker w[4];
+        int ran[4] = {0, 0, 0, 0};
         memset(w, 0, sizeof w);
         int rc = 0;
         for (unsigned c = 0; c < nclients; c++) {
@@ -1354,7 +1428,7 @@ static int run_interleaved(const struct config *cfg, const struct job *job, uint
             w[c].job = job;
             w[c].fd = -1;
             if ((cfg->only_client >= 0 && (int)c != cfg->only_client) ||
-                (job->workload == W_STMT_BULK && c == MYWIRE && !HAVE_BATCH)) {
+                (job->workload == W_STMT_BULK && c == BATCH && !HAVE_BATCH)) {
                 w[c].finished = 1; /* not run */
                 w[c].units = job->count;
                 continue;
@@ -2324,7 +2398,7 @@ static int print_report(const struct config *cfg, struct line *lines, unsigned n
             printf("%-34s %15s %15s\n", l->label, a, b);
             continue;
         }
-        if (!l->s[MYWIRE].n || !l->s[MARIADB].n) { /* stmt-bulk without mywire's batch API */
+        if (!l->s[MYWIRE].n || !l->s[MARIADB].n) { /* a participant not run */
             printf("%-34s %15s %15s %7s %8s %5s\n", l->label, a, b, "-", t, "n/a");
             continue;
         }
@@ -2391,18 +2465,27 @@ static int print_report(const struct config *cfg, struct line *lines, unsigned n
         printf("row by row of %s: mywire bind + mywire_stmt_execute per row, the same rows\n"
                "  in transactions of %u, interleaved with the others: median CPU %s, wall %s\n",
                l->label, BULK_BATCH, cost, w);
-        for (unsigned c = 0; c < 2; c++) {
+        static const enum client bulk_clients[] = {MYWIRE, BATCH, MARIADB};
+        for (unsigned k = 0; k < 3; k++) {
+            enum client c = bulk_clients[k];
             if (!l->s[c].n)
                 continue;
-            format_cost(cost, sizeof cost, l, med[i][c]);
-            format_cost(w, sizeof w, l, wmed[i][c]);
-            printf("  %s bulk: median CPU %s, wall %s; speed-up over row by row: CPU %.2fx, "
+            double mc = median(l->s[c].cpu, l->s[c].n), mw = median(l->s[c].wall, l->s[c].n);
+            format_cost(cost, sizeof cost, l, mc);
+            format_cost(w, sizeof w, l, mw);
+            printf("  %s: median CPU %s, wall %s; speed-up over row by row: CPU %.2fx, "
                    "wall %.2fx\n",
-                   client_name[c], cost, w, rc / med[i][c], rw / wmed[i][c]);
+                   c == MYWIRE ? "mywire column arrays" : c == BATCH ? "mywire row-wise batch"
+                                                                      : "libmariadb bulk",
+                   cost, w, rc / mc, rw / mw);
         }
-        if (!l->s[MYWIRE].n)
-            printf("  mywire bulk: not built (mywire.h has no mywire_stmt_add_batch; once it\n"
-                   "  has, reconfigure the build directory: meson setup --reconfigure)\n");
+        if (l->s[BATCH].n && l->s[MARIADB].n)
+            printf("  mywire row-wise batch / libmariadb bulk: CPU %.2fx, wall %.2fx\n",
+                   median(l->s[BATCH].cpu, l->s[BATCH].n) / med[i][MARIADB],
+                   median(l->s[BATCH].wall, l->s[BATCH].n) / wmed[i][MARIADB]);
+        if (!l->s[BATCH].n)
+            printf("  mywire row-wise batch: not built (mywire.h has no mywire_stmt_add_batch;\n"
+                   "  once it has, reconfigure the build directory: meson setup --reconfigure)\n");
     }
 
     for (unsigned i = 0; i < n; i++) {
@@ -2507,7 +2590,7 @@ static int setup_tables(const struct config *cfg, int points, int rows, int bulk
                            "d DATETIME NOT NULL, e DECIMAL(14,2) NOT NULL) ENGINE=InnoDB") ||
              setup_exec(m, sql);
     }
-    for (unsigned c = 0; bulk && rc == 0 && c < 3; c++) {
+    for (unsigned c = 0; bulk && rc == 0 && c < 4; c++) {
         char sql[256];
         snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS bench_bulk_%u", c);
         rc = setup_exec(m, sql);
@@ -2526,7 +2609,7 @@ static void drop_tables(const struct config *cfg)
     if (!m)
         return;
     setup_exec(m, "DROP TABLE IF EXISTS bench_point, bench_rows, bench_bulk_0, bench_bulk_1, "
-                  "bench_bulk_2");
+                  "bench_bulk_2, bench_bulk_3");
     mysql_close(m);
 }
 
@@ -2913,7 +2996,7 @@ int main(int argc, char **argv)
     int failed = 0;
     for (unsigned i = 0; i < n; i++) {
         failed |= !lines[i].ok;
-        for (unsigned c = 0; c < 3; c++) {
+        for (unsigned c = 0; c < 4; c++) {
             free(lines[i].s[c].cpu);
             free(lines[i].s[c].wall);
         }

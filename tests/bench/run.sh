@@ -22,8 +22,9 @@
 #                      read through typed getters / mysql_stmt_bind_result
 #   stmt-point         20000 executes of a prepared point select on the MariaDB
 #   stmt-bulk          N rows inserted through prepared statements on the MariaDB:
-#                      MariaDB bulk (array binding / mywire's batch API, in
-#                      batches of 10000) and mywire row by row, interleaved
+#                      MariaDB bulk (array binding / mywire's column arrays, and
+#                      mywire's row-wise batch API, in batches of 10000) and
+#                      mywire row by row, interleaved
 #   stmt-pipeline      the 20000 executes of stmt-point: mywire in pipelines of 2000
 #                      (mywire_pipeline_add_execute), libmariadb one by one
 # stmt-* are not in the default set either (stmt-bulk with its row-by-row

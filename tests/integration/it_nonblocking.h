@@ -63,6 +63,8 @@ int it_nb_stmt_execute(mywire_stmt *stmt, int mode, mywire_result **out);
 int it_nb_stmt_reset(mywire_stmt *stmt);
 int it_nb_stmt_send_long_data(mywire_stmt *stmt, unsigned index, const void *data, size_t len);
 int it_nb_stmt_cached(mywire_conn *conn, const char *sql, size_t len, mywire_stmt **out);
+int it_nb_stmt_execute_batch(mywire_stmt *stmt, mywire_result **out);
+int it_nb_stmt_execute_array(mywire_stmt *stmt, uint64_t rows, mywire_result **out);
 int it_nb_pipeline_run(mywire_conn *conn, mywire_pipeline *p);
 /* How many calls had to wait at least once, over the whole process. */
 unsigned long it_nb_waited_calls(void);
@@ -89,6 +91,8 @@ unsigned long it_nb_waited_calls(void);
 #define mywire_stmt_reset(st) it_nb_stmt_reset(st)
 #define mywire_stmt_send_long_data(st, i, data, len) it_nb_stmt_send_long_data(st, i, data, len)
 #define mywire_stmt_cached(c, sql, len, out) it_nb_stmt_cached(c, sql, len, out)
+#define mywire_stmt_execute_batch(st, out) it_nb_stmt_execute_batch(st, out)
+#define mywire_stmt_execute_array(st, rows, out) it_nb_stmt_execute_array(st, rows, out)
 #define mywire_pipeline_run(c, p) it_nb_pipeline_run(c, p)
 
 #ifdef IT_NB_IMPLEMENTATION
@@ -419,6 +423,19 @@ int it_nb_stmt_send_long_data(mywire_stmt *stmt, unsigned index, const void *dat
     mywire_conn *conn = it_nb_conn_of(stmt);
     IT_NB_COMMAND("mywire_stmt_send_long_data", conn,
                   (mywire_stmt_send_long_data)(stmt, index, data, len));
+}
+
+/* A batch's and the arrays' results have no rows: nothing to remember. */
+int it_nb_stmt_execute_batch(mywire_stmt *stmt, mywire_result **out)
+{
+    mywire_conn *conn = it_nb_conn_of(stmt);
+    IT_NB_COMMAND("mywire_stmt_execute_batch", conn, (mywire_stmt_execute_batch)(stmt, out));
+}
+
+int it_nb_stmt_execute_array(mywire_stmt *stmt, uint64_t rows, mywire_result **out)
+{
+    mywire_conn *conn = it_nb_conn_of(stmt);
+    IT_NB_COMMAND("mywire_stmt_execute_array", conn, (mywire_stmt_execute_array)(stmt, rows, out));
 }
 
 static int it_nb_stmt_cached_driven(mywire_conn *conn, const char *sql, size_t len, mywire_stmt **out)

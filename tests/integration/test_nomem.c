@@ -327,6 +327,109 @@ static void test_fail_every_allocation_stmt_cache(void **state)
     assert_true(st.nomem > 0);
 }
 
+/* ------------------------------------------------------- column arrays */
+
+/* Prepare, bind four arrays and execute them (two bulk requests: a small
+ * max_allowed_packet), then the row-wise batch of the same rows, with the
+ * Nth allocation failing: every call gives a documented code, a failed
+ * execute hands out no result, and once memory is back the arrays run on
+ * (a reconnected handle if the failure closed it) and the table holds what
+ * the successful calls inserted. Returns 1 when no failure happened. */
+static int array_paths(long n, struct sweep_stats *st)
+{
+    enum { ROWS = 300 };
+    static int64_t ids[ROWS];
+    static double vals[ROWS];
+    static const char *strs[ROWS];
+    static size_t lens[ROWS];
+    static uint8_t ind[ROWS];
+    for (int k = 0; k < ROWS; k++) {
+        ids[k] = k + 1;
+        vals[k] = k / 2.0;
+        strs[k] = "abcdefghijklmnopqrstuvwxyz" + k % 26;
+        lens[k] = (size_t)(26 - k % 26);
+        ind[k] = k % 7 == 0 ? MYWIRE_IND_NULL : MYWIRE_IND_NONE;
+    }
+    const it_env *e = it_get_env();
+    mywire_conn *conn = it_new();
+    IT_OK(conn, mywire_set_unix_socket(conn, e->socket));
+    IT_OK(conn, mywire_set_user(conn, e->user));
+    IT_OK(conn, mywire_set_password(conn, e->password));
+    IT_OK(conn, mywire_set_database(conn, e->db));
+    IT_OK(conn, mywire_set_max_allowed_packet(conn, 16384));
+    IT_OK(conn, mywire_connect(conn));
+    it_exec(conn, "CREATE TEMPORARY TABLE nomem_bulk (id BIGINT PRIMARY KEY, v DOUBLE, s VARCHAR(26))");
+    static const char sql[] = "INSERT INTO nomem_bulk VALUES (?, ?, ?)";
+    mywire_stmt *s = NULL;
+    mywire_result *res = NULL;
+    long long inserted = 0;
+    int rc;
+    arm(n);
+    rc = mywire_stmt_new(conn, &s);
+    if (rc != MYWIRE_OK && rc != MYWIRE_ERROR_NOMEM) fail_msg("N=%ld: stmt_new -> %d", n, rc);
+    if (rc == MYWIRE_OK) {
+        rc = mywire_stmt_prepare(s, sql, strlen(sql));
+        check_rc(conn, rc, "prepare", n);
+    }
+    if (rc == MYWIRE_OK) rc = mywire_stmt_bind_array(s, 0, MYWIRE_ARRAY_INT64, ids, 0, NULL, NULL);
+    if (rc == MYWIRE_OK) rc = mywire_stmt_bind_array(s, 1, MYWIRE_ARRAY_DOUBLE, vals, 0, NULL, ind);
+    if (rc == MYWIRE_OK) rc = mywire_stmt_bind_array(s, 2, MYWIRE_ARRAY_STRING, strs, 0, lens, NULL);
+    if (rc != MYWIRE_OK && rc != MYWIRE_ERROR_NOMEM) fail_msg("N=%ld: bind_array -> %d", n, rc);
+    if (rc == MYWIRE_OK) {
+        rc = mywire_stmt_execute_array(s, ROWS, &res);
+        if (check_rc(conn, rc, "execute_array", n)) {
+            if (res != NULL) fail_msg("N=%ld: a failed execute_array handed out a result", n);
+        } else {
+            if (mywire_affected_rows(res) != ROWS) fail_msg("N=%ld: execute_array affected the wrong rows", n);
+            inserted = ROWS;
+            mywire_result_free(res);
+        }
+    }
+    disarm();
+    int clean = !failed_one;
+    if (rc != MYWIRE_OK) {
+        if (rc == MYWIRE_ERROR_NOMEM) ++st->nomem; else ++st->other_errors;
+    }
+    if (!mywire_is_connected(conn)) {
+        ++st->broke;
+        IT_OK(conn, mywire_connect(conn));
+        it_exec(conn, "CREATE TEMPORARY TABLE nomem_bulk (id BIGINT PRIMARY KEY, v DOUBLE, s VARCHAR(26))");
+        inserted = 0;
+    }
+    /* The failure may have come after some requests were applied. */
+    long long have = it_scalar_ll(conn, "SELECT COUNT(*) FROM nomem_bulk");
+    if (have > ROWS || (inserted && have != ROWS)) fail_msg("N=%ld: %lld rows in the table", n, have);
+    it_exec(conn, "DELETE FROM nomem_bulk");
+    if (s == NULL) IT_OK(conn, mywire_stmt_new(conn, &s));
+    IT_OK(conn, mywire_stmt_prepare(s, sql, strlen(sql)));
+    IT_OK(conn, mywire_stmt_bind_array(s, 0, MYWIRE_ARRAY_INT64, ids, 0, NULL, NULL));
+    IT_OK(conn, mywire_stmt_bind_array(s, 1, MYWIRE_ARRAY_DOUBLE, vals, 0, NULL, ind));
+    IT_OK(conn, mywire_stmt_bind_array(s, 2, MYWIRE_ARRAY_STRING, strs, 0, lens, NULL));
+    IT_OK(conn, mywire_stmt_execute_array(s, ROWS, &res));
+    if (mywire_affected_rows(res) != ROWS) fail_msg("N=%ld: after the failure, wrong rows affected", n);
+    mywire_result_free(res);
+    if (it_scalar_ll(conn, "SELECT COUNT(*) FROM nomem_bulk WHERE v IS NULL") != (ROWS + 6) / 7)
+        fail_msg("N=%ld: the NULLs did not arrive", n);
+    mywire_stmt_free(s);
+    mywire_conn_free(conn);
+    return clean;
+}
+
+static void test_fail_every_allocation_arrays(void **state)
+{
+    (void)state;
+    struct sweep_stats st = {0, 0, 0, 0};
+    long n;
+    for (n = 1; !array_paths(n, &st); n++) {
+        ++st.runs;
+        if (n > 200000) fail_msg("arrays: more than 200000 allocations?");
+    }
+    print_message("arrays: %ld runs (each of %ld allocations failed in turn): %ld NOMEM, %ld other errors, "
+                  "%ld connections closed by the failure\n",
+                  st.runs, n, st.nomem, st.other_errors, st.broke);
+    assert_true(st.nomem > 0);
+}
+
 /* ------------------------------------------------- a 600 MB row, no room */
 
 /* In the child: 0 when all went as it should, else a line on stderr and 1. */
@@ -443,6 +546,7 @@ int main(void)
         cmocka_unit_test(test_fail_every_allocation_zlib),
         cmocka_unit_test(test_fail_allocations_tls),
         cmocka_unit_test(test_fail_every_allocation_stmt_cache),
+        cmocka_unit_test(test_fail_every_allocation_arrays),
         cmocka_unit_test(test_big_row_without_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

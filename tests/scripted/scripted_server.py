@@ -89,6 +89,7 @@ COM_STMT_PREPARE = 0x16
 COM_STMT_EXECUTE = 0x17
 COM_STMT_CLOSE = 0x19
 COM_STMT_RESET = 0x1A
+COM_STMT_BULK_EXECUTE = 0xFA
 PARAMETER_COUNT_AVAILABLE = 0x08  # COM_STMT_EXECUTE flags
 
 SERVER_STATUS_AUTOCOMMIT = 0x0002
@@ -248,6 +249,9 @@ class Recording:
     # statement id, flags and parameters then attributes, in the same form.
     query_attrs: list = field(default_factory=list)
     executes: list = field(default_factory=list)
+    # Per COM_STMT_BULK_EXECUTE: its statement id, flags, types [(type,
+    # unsigned)] and rows, each [(indicator, value bytes or None)].
+    bulks: list = field(default_factory=list)
     authenticated: bool = False
     error: str | None = None               # a server-side exception (a bug)
 
@@ -899,6 +903,8 @@ class ScriptedServer:
                     the account's plugin (unless the last forced one is it).
     fault           a misbehaviour, with fault_arg:
         "need_reprepare"       the first COM_STMT_EXECUTE gets ER_NEED_REPREPARE (1615)
+        "bulk_error"           the fault_arg-th COM_STMT_BULK_EXECUTE (default the
+                               first) gets ER_DUP_ENTRY (1062)
         "tls_plain_err"        after the SSLRequest, a plaintext ERR packet
                                instead of a TLS ServerHello (fault_arg: text)
         "pre_tls_bytes"        bytes appended to the greeting in the same
@@ -1464,6 +1470,8 @@ class ScriptedServer:
                 self.statements.pop(int.from_bytes(payload[1:5], "little"), None)
             elif cmd == COM_STMT_RESET:
                 w.send_packets(ok_packet())
+            elif cmd == COM_STMT_BULK_EXECUTE and self.ext & MARIADB_STMT_BULK:
+                self._bulk_execute(w, rec, payload[1:])
             else:
                 w.send_packets(err_packet(1047, "08S01", "Unknown command"))
 
@@ -1515,6 +1523,50 @@ class ScriptedServer:
         rec.executes.append({"id": stmt_id, "flags": flags, "iterations": iterations,
                              "params": params})
         w.send_packets(ok_packet())
+
+    def _bulk_execute(self, w, rec, body):
+        """COM_STMT_BULK_EXECUTE (MariaDB): the types (when flag 128), then
+        rows of (indicator, value) per parameter to the end of the packet.
+        Answered by an OK whose affected rows are the rows read; fault
+        "bulk_error" answers the fault_arg-th request (1-based) with
+        ER_DUP_ENTRY instead."""
+        try:
+            r = Reader(body)
+            stmt_id, flags = r.u32(), r.u16()
+            if stmt_id not in self.statements:
+                w.send_packets(err_packet(1243, "HY000", "Unknown prepared statement handler"))
+                return
+            count = self.statements[stmt_id][0]
+            if not flags & 128:
+                raise ProtocolViolation("no types (the tests always send them)")
+            types = [(r.u8(), bool(r.u8() & 0x80)) for _ in range(count)]
+            rows = []
+            while r.remaining():
+                row = []
+                for t, _ in types:
+                    ind = r.u8()
+                    if ind > 3:
+                        raise ProtocolViolation(f"indicator {ind}")
+                    if ind:
+                        row.append((ind, None))
+                    elif t in _FIXED_WIDTH:
+                        row.append((0, r.take(_FIXED_WIDTH[t])))
+                    elif t in _TEMPORAL:
+                        row.append((0, r.take(r.u8())))
+                    else:
+                        row.append((0, r.lenenc_str()))
+                rows.append(row)
+            if not rows:
+                raise ProtocolViolation("no rows")
+        except (ProtocolViolation, IndexError, ValueError) as e:
+            rec.events.append(f"malformed COM_STMT_BULK_EXECUTE: {e}")
+            w.send_packets(err_packet(1835, "08S01", "Malformed communication packet"))
+            return
+        rec.bulks.append({"id": stmt_id, "flags": flags, "types": types, "rows": rows})
+        if self.fault == "bulk_error" and len(rec.bulks) == (self.fault_arg or 1):
+            w.send_packets(err_packet(1062, "23000", "Duplicate entry '1' for key 'PRIMARY'"))
+            return
+        w.send_packets(ok_packet(affected=len(rows), insert_id=10 * len(rec.bulks)))
 
     def _answer(self, w, rec, spec):
         if spec is None:

@@ -12,10 +12,10 @@ use std::marker::{PhantomData, PhantomPinned};
 use std::os::raw::{c_char, c_int, c_uint, c_ulong, c_void};
 
 pub const MYWIRE_VERSION_MAJOR: c_uint = 0;
-pub const MYWIRE_VERSION_MINOR: c_uint = 5;
+pub const MYWIRE_VERSION_MINOR: c_uint = 6;
 pub const MYWIRE_VERSION_PATCH: c_uint = 0;
-pub const MYWIRE_VERSION_NUMBER: c_uint = 500;
-pub const MYWIRE_VERSION_STRING: &str = "0.5.0";
+pub const MYWIRE_VERSION_NUMBER: c_uint = 600;
+pub const MYWIRE_VERSION_STRING: &str = "0.6.0";
 
 // enum mywire_code
 pub const MYWIRE_OK: c_int = 0;
@@ -146,6 +146,27 @@ pub const MYWIRE_STATUS_NO_BACKSLASH_ESCAPES: c_uint = 0x0200;
 pub const MYWIRE_TIME_KIND_DATE: c_int = 1;
 pub const MYWIRE_TIME_KIND_TIME: c_int = 2;
 pub const MYWIRE_TIME_KIND_DATETIME: c_int = 3;
+
+// enum mywire_array_type
+pub const MYWIRE_ARRAY_INT8: c_int = 1;
+pub const MYWIRE_ARRAY_INT16: c_int = 2;
+pub const MYWIRE_ARRAY_INT32: c_int = 3;
+pub const MYWIRE_ARRAY_INT64: c_int = 4;
+pub const MYWIRE_ARRAY_UINT8: c_int = 5;
+pub const MYWIRE_ARRAY_UINT16: c_int = 6;
+pub const MYWIRE_ARRAY_UINT32: c_int = 7;
+pub const MYWIRE_ARRAY_UINT64: c_int = 8;
+pub const MYWIRE_ARRAY_FLOAT: c_int = 9;
+pub const MYWIRE_ARRAY_DOUBLE: c_int = 10;
+pub const MYWIRE_ARRAY_STRING: c_int = 11;
+pub const MYWIRE_ARRAY_BYTES: c_int = 12;
+pub const MYWIRE_ARRAY_TIME: c_int = 13;
+
+// enum mywire_indicator
+pub const MYWIRE_IND_NONE: c_int = 0;
+pub const MYWIRE_IND_NULL: c_int = 1;
+pub const MYWIRE_IND_DEFAULT: c_int = 2;
+pub const MYWIRE_IND_IGNORE: c_int = 3;
 
 #[repr(C)]
 pub struct mywire_conn {
@@ -354,6 +375,8 @@ extern "C" {
     pub fn mywire_stmt_batch_size(stmt: *const mywire_stmt) -> u64;
     pub fn mywire_stmt_clear_batch(stmt: *mut mywire_stmt) -> c_int;
     pub fn mywire_stmt_execute_batch(stmt: *mut mywire_stmt, out: *mut *mut mywire_result) -> c_int;
+    pub fn mywire_stmt_bind_array(stmt: *mut mywire_stmt, index: c_uint, r#type: c_int, values: *const c_void, stride: usize, lengths: *const usize, indicators: *const u8) -> c_int;
+    pub fn mywire_stmt_execute_array(stmt: *mut mywire_stmt, rows: u64, out: *mut *mut mywire_result) -> c_int;
     pub fn mywire_query_attributes_supported(conn: *const mywire_conn) -> c_int;
     pub fn mywire_query_attr_null(conn: *mut mywire_conn, name: *const c_char) -> c_int;
     pub fn mywire_query_attr_int64(conn: *mut mywire_conn, name: *const c_char, value: i64) -> c_int;
@@ -529,6 +552,8 @@ pub fn functions() -> Vec<(&'static str, usize, usize)> {
         ("mywire_stmt_batch_size", 1, (mywire_stmt_batch_size as unsafe extern "C" fn(_) -> _) as usize),
         ("mywire_stmt_clear_batch", 1, (mywire_stmt_clear_batch as unsafe extern "C" fn(_) -> _) as usize),
         ("mywire_stmt_execute_batch", 2, (mywire_stmt_execute_batch as unsafe extern "C" fn(_, _) -> _) as usize),
+        ("mywire_stmt_bind_array", 7, (mywire_stmt_bind_array as unsafe extern "C" fn(_, _, _, _, _, _, _) -> _) as usize),
+        ("mywire_stmt_execute_array", 3, (mywire_stmt_execute_array as unsafe extern "C" fn(_, _, _) -> _) as usize),
         ("mywire_query_attributes_supported", 1, (mywire_query_attributes_supported as unsafe extern "C" fn(_) -> _) as usize),
         ("mywire_query_attr_null", 2, (mywire_query_attr_null as unsafe extern "C" fn(_, _) -> _) as usize),
         ("mywire_query_attr_int64", 3, (mywire_query_attr_int64 as unsafe extern "C" fn(_, _, _) -> _) as usize),
@@ -673,6 +698,23 @@ pub const CONSTANTS: &[(&str, i64)] = &[
     ("MYWIRE_TIME_KIND_DATE", MYWIRE_TIME_KIND_DATE as i64),
     ("MYWIRE_TIME_KIND_TIME", MYWIRE_TIME_KIND_TIME as i64),
     ("MYWIRE_TIME_KIND_DATETIME", MYWIRE_TIME_KIND_DATETIME as i64),
+    ("MYWIRE_ARRAY_INT8", MYWIRE_ARRAY_INT8 as i64),
+    ("MYWIRE_ARRAY_INT16", MYWIRE_ARRAY_INT16 as i64),
+    ("MYWIRE_ARRAY_INT32", MYWIRE_ARRAY_INT32 as i64),
+    ("MYWIRE_ARRAY_INT64", MYWIRE_ARRAY_INT64 as i64),
+    ("MYWIRE_ARRAY_UINT8", MYWIRE_ARRAY_UINT8 as i64),
+    ("MYWIRE_ARRAY_UINT16", MYWIRE_ARRAY_UINT16 as i64),
+    ("MYWIRE_ARRAY_UINT32", MYWIRE_ARRAY_UINT32 as i64),
+    ("MYWIRE_ARRAY_UINT64", MYWIRE_ARRAY_UINT64 as i64),
+    ("MYWIRE_ARRAY_FLOAT", MYWIRE_ARRAY_FLOAT as i64),
+    ("MYWIRE_ARRAY_DOUBLE", MYWIRE_ARRAY_DOUBLE as i64),
+    ("MYWIRE_ARRAY_STRING", MYWIRE_ARRAY_STRING as i64),
+    ("MYWIRE_ARRAY_BYTES", MYWIRE_ARRAY_BYTES as i64),
+    ("MYWIRE_ARRAY_TIME", MYWIRE_ARRAY_TIME as i64),
+    ("MYWIRE_IND_NONE", MYWIRE_IND_NONE as i64),
+    ("MYWIRE_IND_NULL", MYWIRE_IND_NULL as i64),
+    ("MYWIRE_IND_DEFAULT", MYWIRE_IND_DEFAULT as i64),
+    ("MYWIRE_IND_IGNORE", MYWIRE_IND_IGNORE as i64),
     ("MYWIRE_VERSION_MAJOR", MYWIRE_VERSION_MAJOR as i64),
     ("MYWIRE_VERSION_MINOR", MYWIRE_VERSION_MINOR as i64),
     ("MYWIRE_VERSION_PATCH", MYWIRE_VERSION_PATCH as i64),
