@@ -702,7 +702,8 @@ Connection::Progress Connection::on_op_error() {
         op_ = prepare_op_.get();
         return Progress::more;
     }
-    if (call_ == Call::execute && stmt_ && session.err.code == Errc::server) stmt_->types_known_ = false;
+    if ((call_ == Call::execute || call_ == Call::batch) && stmt_ && session.err.code == Errc::server)
+        stmt_->types_known_ = false;
     return fail_progress(session.err.code);
 }
 
@@ -1155,6 +1156,10 @@ Connection::Progress Connection::on_op_done() {
             call_rc_ = Errc::state;
             return Progress::error;
         }
+        // A row's COM_STMT_EXECUTE went through: the server has its types, and
+        // the next row sends none when they are the same (a bulk request's
+        // types are its own).
+        if (!batch_bulk_) stmt_->types_known_ = true;
         if (batch_next_ >= batch_total()) return Progress::done;
         if (batch_step() == Progress::error) {
             call_done_ = true;

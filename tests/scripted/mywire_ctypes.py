@@ -108,6 +108,7 @@ def load(path):
         "mywire_stmt_bind_int64": (I, [P, U, ctypes.c_int64]),
         "mywire_stmt_bind_string": (I, [P, U, S, ctypes.c_size_t]),
         "mywire_stmt_bind_null": (I, [P, U]),
+        "mywire_stmt_clear_bindings": (I, [P]),
         "mywire_stmt_execute": (I, [P, I, ctypes.POINTER(P)]),
         "mywire_stmt_add_batch": (I, [P]),
         "mywire_stmt_execute_batch": (I, [P, ctypes.POINTER(P)]),

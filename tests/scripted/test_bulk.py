@@ -137,6 +137,32 @@ class WithoutBulk(Base):
         ])
         self.assertEqual(rec.bulks, [])
 
+    def test_types_once_while_they_stay(self):
+        # New-params-bound: a row with the types of the row before sends
+        # none; a NULL (type NULL) changes them, and the row after sends its own.
+        srv, conn = self.connect(flavor="mysql57")
+        st = self.stmt(conn)
+        a = Arrays([1, 2, 3, 4], [b"a", b"bc", None, b"d"])
+        a.bind(self, st)
+        self.assertEqual(self.run_array(conn, st, 4), (0, 0))
+        # The statement's next plain execute, with the last row's types, sends none either.
+        lib = m.lib()
+        self.assertEqual(lib.mywire_stmt_clear_bindings(st), m.MYWIRE_OK)
+        self.assertEqual(lib.mywire_stmt_bind_int64(st, 0, 5), m.MYWIRE_OK)
+        self.assertEqual(lib.mywire_stmt_bind_string(st, 1, b"e", 1), m.MYWIRE_OK)
+        res = ctypes.c_void_p()
+        self.assertEqual(lib.mywire_stmt_execute(st, m.MYWIRE_BUFFERED, ctypes.byref(res)), m.MYWIRE_OK)
+        lib.mywire_result_free(res)
+        rec = self.finish(srv, conn)
+        head = b"\x17" + le(1, 4) + b"\x00" + le(1, 4)
+        self.assertEqual(self.commands(rec)[1:], [
+            head + b"\x00\x01\x08\x00\xfe\x00" + le(1, 8) + b"\x01a",
+            head + b"\x00\x00" + le(2, 8) + b"\x02bc",
+            head + b"\x02\x01\x08\x00\x06\x00" + le(3, 8),
+            head + b"\x00\x01\x08\x00\xfe\x00" + le(4, 8) + b"\x01d",
+            head + b"\x00\x00" + le(5, 8) + b"\x01e",
+        ])
+
     def test_default_and_ignore_refused_before_sending(self):
         srv, conn = self.connect(flavor="mysql80")
         st = self.stmt(conn)

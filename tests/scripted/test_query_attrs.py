@@ -199,8 +199,10 @@ class WithAttributes(Base):
         self.assertEqual(L.mywire_query_attr_count(conn.h), 1)
         rec = self.finish(srv, conn)
         head = b"\x17" + le(1, 4) + b"\x08" + le(1, 4) + b"\x01\x00"
-        # (Each row of a batch sends its types: the batch path does not track them.)
-        self.assertEqual(self.commands(rec)[1:], [head + b"\x01\x08\x00\x00" + le(v, 8) for v in (1, 2)])
+        # No attributes in either row (count 1: the parameter); the second row
+        # has the first one's types, so it sends none (new-params-bound 0).
+        self.assertEqual(self.commands(rec)[1:], [head + b"\x01\x08\x00\x00" + le(1, 8),
+                                                  head + b"\x00" + le(2, 8)])
 
     def test_pipelines_send_none(self):
         srv, conn = self.connect(flavor="mysql80")
