@@ -152,6 +152,17 @@ inline std::uint64_t le(const std::uint8_t *p, unsigned n) {
 
 namespace {
 
+// Moves the len (sizeof(Word) .. 2 * sizeof(Word)) bytes at s to d: two
+// words, overlapping when len < 2 * sizeof(Word), both loaded first.
+template <class Word>
+inline void head_and_tail(char *d, const char *s, std::size_t len) {
+    Word head, tail;
+    std::memcpy(&head, s, sizeof head);
+    std::memcpy(&tail, s + len - sizeof tail, sizeof tail);
+    std::memcpy(d, &head, sizeof head);
+    std::memcpy(d + len - sizeof tail, &tail, sizeof tail);
+}
+
 // Moves the len bytes at d + 1 to d, touching nothing past d + len: whole
 // words, the last one overlapping, each loaded before anything it reads is
 // stored over (a byte loop or a memmove call cost several times more on the
@@ -172,20 +183,20 @@ inline void shift_back(char *d, std::size_t len) {
         }
         std::memcpy(d + len - 16, tail, 16);
     } else if (len >= 8) {
-        std::uint64_t head, tail;
-        std::memcpy(&head, s, 8);
-        std::memcpy(&tail, s + len - 8, 8);
-        std::memcpy(d, &head, 8);
-        std::memcpy(d + len - 8, &tail, 8);
+        head_and_tail<std::uint64_t>(d, s, len);
     } else if (len >= 4) {
-        std::uint32_t head, tail;
-        std::memcpy(&head, s, 4);
-        std::memcpy(&tail, s + len - 4, 4);
-        std::memcpy(d, &head, 4);
-        std::memcpy(d + len - 4, &tail, 4);
+        head_and_tail<std::uint32_t>(d, s, len);
     } else {
         for (std::size_t k = 0; k < len; ++k) d[k] = s[k];
     }
+}
+
+// The len bytes at s + 1 ... made a C string at s (= the length prefix's
+// last byte, already read): the value as it now lies.
+inline Value terminate_at_prefix(char *d, std::size_t len) {
+    shift_back(d, len);
+    d[len] = 0;
+    return Value{d, len};
 }
 
 }  // namespace
@@ -259,10 +270,7 @@ Errc parse_row(std::string_view payload, const BinaryLayout &layout, Value *out,
             if (Terminate && len <= in_place_text_max) {
                 // Its prefix is read: the value moves over the prefix's last
                 // byte and ends with a NUL (terminate_binary_strings).
-                char *d = reinterpret_cast<char *>(const_cast<std::uint8_t *>(p)) - 1;
-                shift_back(d, len);
-                d[len] = 0;
-                out[i] = Value{d, len};
+                out[i] = terminate_at_prefix(reinterpret_cast<char *>(const_cast<std::uint8_t *>(p)) - 1, len);
                 p += len;
                 continue;
             }
@@ -294,11 +302,7 @@ void terminate_binary_strings(const BinaryLayout &layout, Value *out) {
     const Wire *wire = layout.wire.data();
     for (std::size_t i = 0, n = layout.size(); i < n; ++i) {
         if (wire[i] != Wire::lenenc || !out[i].data || !terminated_in_place(out[i])) continue;
-        char *d = const_cast<char *>(out[i].data) - 1;  // the prefix's last byte
-        const std::size_t len = out[i].len;
-        shift_back(d, len);
-        d[len] = 0;
-        out[i].data = d;
+        out[i] = terminate_at_prefix(const_cast<char *>(out[i].data) - 1, out[i].len);
     }
 }
 
