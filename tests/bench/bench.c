@@ -809,6 +809,24 @@ struct mw_bulk_arrays {
     size_t c_len[BULK_BATCH];
 };
 
+/* Rows first + 1 .. first + n into the column arrays of ba (either
+ * struct: only the lengths' type differs); the rows' checksum. */
+#define FILL_BULK_ARRAYS(ba, first, n)                          \
+    __extension__({                                              \
+        uint64_t sum_ = 0;                                       \
+        for (uint64_t k_ = 0; k_ < (n); k_++) {                  \
+            uint64_t id_ = (first) + k_ + 1;                     \
+            unsigned t_ = bulk_text(id_);                        \
+            (ba)->id[k_] = (int64_t)id_;                         \
+            (ba)->a[k_] = bulk_a(id_);                           \
+            (ba)->b[k_] = bulk_b(id_);                           \
+            (ba)->c[k_] = bench_bulk_text[t_];                   \
+            (ba)->c_len[k_] = bench_bulk_text_len[t_];           \
+            sum_ += bulk_row_sum(id_);                           \
+        }                                                        \
+        sum_;                                                    \
+    })
+
 /* A statement without a result (TRUNCATE, START TRANSACTION, COMMIT). */
 static int mw_exec(mywire_conn *conn, const char *sql)
 {
@@ -1223,17 +1241,7 @@ static int mw_array_step(struct worker *w, uint64_t want, uint64_t *done)
     uint64_t n = w->job->count - w->units < want ? w->job->count - w->units : want;
     if (mw_exec(w->mc, "START TRANSACTION") != 0)
         return -1;
-    uint64_t sum = 0;
-    for (uint64_t k = 0; k < n; k++) {
-        uint64_t id = w->units + k + 1;
-        unsigned t = bulk_text(id);
-        ba->id[k] = (int64_t)id;
-        ba->a[k] = bulk_a(id);
-        ba->b[k] = bulk_b(id);
-        ba->c[k] = bench_bulk_text[t];
-        ba->c_len[k] = bench_bulk_text_len[t];
-        sum += bulk_row_sum(id);
-    }
+    uint64_t sum = FILL_BULK_ARRAYS(ba, w->units, n);
     mywire_result *res = NULL;
     int rc = mywire_stmt_bind_array(w->ms, 0, MYWIRE_ARRAY_INT64, ba->id, 0, NULL, NULL);
     if (rc == MYWIRE_OK)
@@ -1270,17 +1278,7 @@ static int my_bulk_step(struct worker *w, uint64_t want, uint64_t *done)
     uint64_t n = w->job->count - w->units < want ? w->job->count - w->units : want;
     if (my_exec(w->m, "START TRANSACTION") != 0)
         return -1;
-    uint64_t sum = 0;
-    for (uint64_t k = 0; k < n; k++) {
-        uint64_t id = w->units + k + 1;
-        unsigned t = bulk_text(id);
-        ba->id[k] = (int64_t)id;
-        ba->a[k] = bulk_a(id);
-        ba->b[k] = bulk_b(id);
-        ba->c[k] = bench_bulk_text[t];
-        ba->c_len[k] = bench_bulk_text_len[t];
-        sum += bulk_row_sum(id);
-    }
+    uint64_t sum = FILL_BULK_ARRAYS(ba, w->units, n);
     unsigned int size = (unsigned int)n;
     if (mysql_stmt_attr_set(w->mst, STMT_ATTR_ARRAY_SIZE, &size) != 0 ||
         mysql_stmt_bind_param(w->mst, ba->bind) != 0 || mysql_stmt_execute(w->mst) != 0) {
