@@ -312,19 +312,26 @@ static int cache_paths(long n, struct sweep_stats *st)
     return clean;
 }
 
+/* Runs paths(N) for N = 1, 2, ... until no allocation failed (paths returns
+ * 1 then); at least one must have given NOMEM. */
+static void sweep_paths(const char *label, int (*paths)(long, struct sweep_stats *))
+{
+    struct sweep_stats st = {0, 0, 0, 0};
+    long n;
+    for (n = 1; !paths(n, &st); n++) {
+        ++st.runs;
+        if (n > 200000) fail_msg("%s: more than 200000 allocations?", label);
+    }
+    print_message("%s: %ld runs (each of %ld allocations failed in turn): %ld NOMEM, %ld other errors, "
+                  "%ld connections closed by the failure\n",
+                  label, st.runs, n, st.nomem, st.other_errors, st.broke);
+    assert_true(st.nomem > 0);
+}
+
 static void test_fail_every_allocation_stmt_cache(void **state)
 {
     (void)state;
-    struct sweep_stats st = {0, 0, 0, 0};
-    long n;
-    for (n = 1; !cache_paths(n, &st); n++) {
-        ++st.runs;
-        if (n > 200000) fail_msg("stmt cache: more than 200000 allocations?");
-    }
-    print_message("stmt cache: %ld runs (each of %ld allocations failed in turn): %ld NOMEM, %ld other errors, "
-                  "%ld connections closed by the failure\n",
-                  st.runs, n, st.nomem, st.other_errors, st.broke);
-    assert_true(st.nomem > 0);
+    sweep_paths("stmt cache", cache_paths);
 }
 
 /* ------------------------------------------------------- column arrays */
@@ -418,16 +425,7 @@ static int array_paths(long n, struct sweep_stats *st)
 static void test_fail_every_allocation_arrays(void **state)
 {
     (void)state;
-    struct sweep_stats st = {0, 0, 0, 0};
-    long n;
-    for (n = 1; !array_paths(n, &st); n++) {
-        ++st.runs;
-        if (n > 200000) fail_msg("arrays: more than 200000 allocations?");
-    }
-    print_message("arrays: %ld runs (each of %ld allocations failed in turn): %ld NOMEM, %ld other errors, "
-                  "%ld connections closed by the failure\n",
-                  st.runs, n, st.nomem, st.other_errors, st.broke);
-    assert_true(st.nomem > 0);
+    sweep_paths("arrays", array_paths);
 }
 
 /* ------------------------------------------------- a 600 MB row, no room */
