@@ -701,35 +701,44 @@ Action RequestThenOp::resume(Session &s) {
 
 // --------------------------------------------------------------------- rows
 
+// Out of line: the loop below stays small enough to keep its state in
+// registers, which is most of a streamed row's cost.
+[[gnu::noinline]] bool RowsOp::end_or_error(Session &s, std::string_view payload, Action &a) {
+    a = Action::error;
+    if (payload.empty()) return s.err.set(Errc::protocol, "empty row packet"), true;
+    if (std::uint8_t(payload[0]) == 0xFF) {
+        s.server_error(payload);
+        s.state = ConnState::ready;  // the ERR ends the command
+        return true;
+    }
+    if (!is_end_marker(payload, s.deprecate_eof())) return false;  // a row of 0xFE-prefixed text
+    end = true;
+    if (s.deprecate_eof()) {
+        if (parse_ok(payload, s.capabilities, end_ok) != Errc::ok)
+            return s.err.set(Errc::protocol, "malformed OK packet after the rows"), true;
+        end_ok.info = {};
+    } else {
+        EofPacket eof;
+        if (parse_eof(payload, eof) != Errc::ok)
+            return s.err.set(Errc::protocol, "malformed EOF packet after the rows"), true;
+        end_ok = OkPacket{};
+        end_ok.status_flags = eof.status_flags;
+        end_ok.warnings = eof.warnings;
+    }
+    s.finish(end_ok.status_flags);
+    a = Action::done;
+    return true;
+}
+
 Action RowsOp::resume(Session &s) {
     row = false;
     for (;;) {
         std::string_view payload;
         FrameStatus st = s.read_packet(payload);
-        if (st != FrameStatus::packet) return need_read_or_error(s, st);
-        if (payload.empty()) return s.err.set(Errc::protocol, "empty row packet"), Action::error;
-        std::uint8_t first = std::uint8_t(payload[0]);
-        if (first == 0xFE && is_end_marker(payload, s.deprecate_eof())) {
-            end = true;
-            if (s.deprecate_eof()) {
-                if (parse_ok(payload, s.capabilities, end_ok) != Errc::ok)
-                    return s.err.set(Errc::protocol, "malformed OK packet after the rows"), Action::error;
-                end_ok.info = {};
-            } else {
-                EofPacket eof;
-                if (parse_eof(payload, eof) != Errc::ok)
-                    return s.err.set(Errc::protocol, "malformed EOF packet after the rows"), Action::error;
-                end_ok = OkPacket{};
-                end_ok.status_flags = eof.status_flags;
-                end_ok.warnings = eof.warnings;
-            }
-            s.finish(end_ok.status_flags);
-            return Action::done;
-        }
-        if (first == 0xFF) {
-            s.server_error(payload);
-            s.state = ConnState::ready;  // the ERR ends the command
-            return Action::error;
+        if (st != FrameStatus::packet) [[unlikely]]
+            return need_read_or_error(s, st);
+        if (payload.empty() || std::uint8_t(payload[0]) >= 0xFE) [[unlikely]] {
+            if (Action a; end_or_error(s, payload, a)) return a;
         }
         RowSink::Next next = RowSink::Next::more;
         if (sink_->on_row(s, payload, next) != Errc::ok) return Action::error;

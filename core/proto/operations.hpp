@@ -337,6 +337,10 @@ public:
     OkPacket end_ok;
 
 private:
+    // A packet that may end the rows (empty, 0xFE, 0xFF): true with `a` set
+    // for the end marker (done), an ERR or a malformed packet (error); false
+    // for a row after all.
+    bool end_or_error(Session &s, std::string_view payload, Action &a);
     RowSink *sink_;
 };
 

@@ -19,12 +19,14 @@ template <bool Terminate, class Visit>
 inline Errc visit_text_row(const char *data, std::size_t size, std::size_t columns, Visit &&visit) {
     auto *p = reinterpret_cast<std::uint8_t *>(const_cast<char *>(data));
     auto *const end = p + size;
-    for (std::size_t i = 0; i < columns; ++i) {
+    // The hot loop of every text row: a value under 251 bytes costs one load,
+    // (a store,) two compares and the visit. p never passes end.
+    for (std::size_t i = 0; i != columns; ++i) {
         if (p == end) return Errc::protocol;
-        std::uint64_t len = *p;
+        std::size_t len = *p;
         if constexpr (Terminate) *p = 0;  // ends the previous value
         ++p;
-        if (len >= 0xFB) {
+        if (len >= 0xFB) [[unlikely]] {
             unsigned n;
             switch (len) {
             case 0xFB:
@@ -36,13 +38,20 @@ inline Errc visit_text_row(const char *data, std::size_t size, std::size_t colum
             default: return Errc::protocol;
             }
             if (static_cast<std::size_t>(end - p) < n) return Errc::protocol;
-            len = 0;
-            for (unsigned k = 0; k < n; ++k) len |= std::uint64_t(p[k]) << (8 * k);
+            std::uint64_t l = 0;
+            for (unsigned k = 0; k < n; ++k) l |= std::uint64_t(p[k]) << (8 * k);
             p += n;
+            if (l > static_cast<std::uint64_t>(end - p)) return Errc::protocol;
+            len = static_cast<std::size_t>(l);
+            visit(i, reinterpret_cast<const char *>(p), len);
+            p += len;
+            continue;
         }
-        if (len > static_cast<std::uint64_t>(end - p)) return Errc::protocol;
-        visit(i, reinterpret_cast<const char *>(p), static_cast<std::size_t>(len));
-        p += len;
+        // As integers: p + len may lie past the row, and is then refused.
+        const std::uintptr_t next = reinterpret_cast<std::uintptr_t>(p) + len;
+        if (next > reinterpret_cast<std::uintptr_t>(end)) return Errc::protocol;
+        visit(i, reinterpret_cast<const char *>(p), len);
+        p = reinterpret_cast<std::uint8_t *>(next);
     }
     return p == end ? Errc::ok : Errc::protocol;
 }
