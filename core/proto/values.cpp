@@ -218,11 +218,14 @@ Errc parse_row(std::string_view payload, const BinaryLayout &layout, Value *out,
     if (used_in_last < 8 && (bitmap[bitmap_len - 1] >> used_in_last) != 0)
         return row_error(err, "the NULL bitmap has bits set past the last column");
     p = bitmap + bitmap_len;
+    // Most rows have no NULL: then no column looks at the bitmap.
+    bool nulls = false;
+    for (std::size_t k = 0; k < bitmap_len; ++k) nulls |= bitmap[k] != 0;
 
     const Wire *wire = layout.wire.data();
     for (std::size_t i = 0; i < n; ++i) {
         const std::size_t bit = i + 2;
-        if ((bitmap[bit >> 3] >> (bit & 7)) & 1) {
+        if (nulls && ((bitmap[bit >> 3] >> (bit & 7)) & 1)) {
             out[i] = Value{nullptr, 0};
             continue;
         }
