@@ -32,7 +32,12 @@ void ReadBuffer::prepare(std::size_t want) {
         if (size_ > 4 * initial_ + 1 && needed <= initial_ + 1) reallocate(initial_ + 1);
         return;
     }
+    // Doubling keeps small reads cheap; past 4 MiB (a big packet, or a bomb
+    // announcing one) the buffer grows to what is needed, in whole MiB:
+    // doubling 16 MiB for a few bytes more would hold 48 MiB while copying.
+    constexpr std::size_t mib = std::size_t{1} << 20;
     std::size_t grown = size_ ? size_ * 2 : initial_ + 1;
+    if (needed > 4 * mib) grown = (needed + mib - 1) / mib * mib;
     reallocate(grown > needed ? grown : needed);
 }
 
