@@ -135,6 +135,17 @@ public:
         return has_row_ && i < values_.size() ? &values_[i] : nullptr;
     }
     bool binary() const { return binary_; }
+    // The typed getters' fast path: value i of the current row of a binary
+    // result, not NULL; nullptr for anything else.
+    const Value *binary_value(unsigned i) const {
+        return binary_ && has_row_ && i < values_.size() && values_[i].data ? &values_[i] : nullptr;
+    }
+    // Value i of the current row when it is its own text, not NULL (a text
+    // result's; a binary string's terminated in place); nullptr otherwise.
+    const Value *as_is_text(unsigned i) const {
+        if (!has_row_ || i >= values_.size() || !values_[i].data) return nullptr;
+        return !binary_ || text_as_is(i) ? &values_[i] : nullptr;
+    }
     // A binary result's column's fast form for the typed getters.
     proto::Fast fast_form(unsigned i) const { return layout_.fast[i]; }
     bool has_row() const { return has_row_; }
