@@ -53,6 +53,125 @@ def _client_statement(ptr, sql):
     return st
 
 
+class _ConnectionBase:
+    """What Connection and mywire.aio's AsyncConnection share: the handle's
+    life (made, configured, freed once), the statement cache's answer, and
+    the properties that only read the handle. Neither network calls nor
+    waiting are here: those differ (blocking in the extension, or awaited)."""
+
+    _ptr = None
+
+    def _open_handle(self, prepare, stmt_cache):
+        """Check the keywords, make the handle and size its C statement cache
+        (before the URI and options: a stmt_cache key there wins)."""
+        if prepare not in ('server', 'client'):
+            raise ProgrammingError(0, "prepare must be 'server' or 'client'")
+        if not isinstance(stmt_cache, int) or stmt_cache < 0:
+            raise ProgrammingError(0, 'stmt_cache must be an int >= 0')
+        self._client_side = prepare == 'client'
+        self._cache_size = stmt_cache
+        self._unpreparable = set()  # statement texts the server cannot prepare (1295)
+        self._active = None  # the _Result whose rows or later results are still unread
+        rc, ptr = _m.mywire_conn_new()
+        if rc != OK:
+            raise client_error(rc, _m.mywire_errstr(rc))
+        rc = _m.mywire_set_stmt_cache(ptr, stmt_cache)
+        if rc != OK:
+            err = conn_error(ptr, rc)
+            _m.mywire_conn_free(ptr)
+            raise err
+        self._ptr = ptr
+        return ptr
+
+    def _configure(self, uri, options):
+        ptr = self._ptr
+        if uri is not None:
+            rc = _m.mywire_set_uri(ptr, uri)
+            if rc != OK:
+                raise conn_error(ptr, rc)
+        for key, value in options.items():
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                value = '1' if value else '0'
+            rc = _m.mywire_set_option(ptr, _ALIASES.get(key, key), str(value))
+            if rc != OK:
+                raise conn_error(ptr, rc)
+
+    def _handle(self):
+        ptr = self._ptr
+        if ptr is None:
+            raise InterfaceError(0, 'the connection is closed', code=_m.MYWIRE_ERROR_STATE)
+        return ptr
+
+    def _release(self):
+        """Free the handle (COM_QUIT if the socket takes it at once; it never
+        waits), once: the cache's statements go with it."""
+        ptr, self._ptr = self._ptr, None
+        if ptr is None:
+            return
+        self._active = None
+        _m.mywire_conn_free(ptr)
+
+    def __del__(self):
+        ptr, self._ptr = self._ptr, None
+        if ptr is None:
+            return
+        _m.mywire_conn_discard(ptr)
+
+    def _leased(self, ptr, sql, rc, st):
+        """The end of _statement: the cache's answer (rc, st) for sql, or a
+        client-side statement when the server cannot prepare sql."""
+        if rc == OK:
+            return st
+        if rc != _m.MYWIRE_ERROR_SERVER or _m.mywire_errno(ptr) != _ER_UNSUPPORTED_PS:
+            raise conn_error(ptr, rc)
+        _remember_unpreparable(self._unpreparable, sql)
+        return _client_statement(ptr, sql)
+
+    def _cacheable(self, sql):
+        return not self._client_side and sql not in self._unpreparable
+
+    def escape_string(self, value):
+        """value (str or bytes) escaped for a quoted literal, as bytes."""
+        ptr = self._handle()
+        rc, out = _m.pyw_escape(ptr, value)
+        if rc != OK:
+            raise conn_error(ptr, rc)
+        return out
+
+    @property
+    def closed(self):
+        return self._ptr is None
+
+    @property
+    def server_version(self):
+        return _m.mywire_server_version(self._handle())
+
+    @property
+    def connection_id(self):
+        return _m.mywire_connection_id(self._handle())
+
+    thread_id = connection_id
+
+    @property
+    def is_mariadb(self):
+        return bool(_m.mywire_is_mariadb(self._handle()))
+
+    @property
+    def tls(self):
+        """None without TLS, else a dict: version, cipher, verified."""
+        ptr = self._handle()
+        if not _m.mywire_tls_active(ptr):
+            return None
+        return {'version': _m.mywire_tls_version(ptr), 'cipher': _m.mywire_tls_cipher(ptr),
+                'verified': bool(_m.mywire_tls_verified(ptr))}
+
+    @property
+    def transport(self):
+        return _m.mywire_transport(self._handle())
+
+
 class _Result:
     """Owns one mywire_result handle."""
 
@@ -80,7 +199,7 @@ class _Result:
             _m.mywire_result_discard(ptr)
 
 
-class Connection:
+class Connection(_ConnectionBase):
     """A connection to a MySQL or MariaDB server (see mywire.connect)."""
 
     Warning = Warning
@@ -94,28 +213,15 @@ class Connection:
     ProgrammingError = ProgrammingError
     NotSupportedError = NotSupportedError
 
-    _ptr = None
-
     def __init__(self, uri=None, *, autocommit=False, prepare='server', stmt_cache=64,
                  cursorclass=None, **options):
-        if prepare not in ('server', 'client'):
-            raise ProgrammingError(0, "prepare must be 'server' or 'client'")
-        if not isinstance(stmt_cache, int) or stmt_cache < 0:
-            raise ProgrammingError(0, 'stmt_cache must be an int >= 0')
-        self._client_side = prepare == 'client'
-        self._cache_size = stmt_cache
-        self._unpreparable = set()  # statement texts the server cannot prepare (1295)
         self._formats = {}  # query text -> pyw_format's answer
         self._descs = {}  # statement text -> its cached statement's last description
-        self._active = None  # the _Result whose rows or later results are still unread
         # held by cancel() (another thread) while it uses the handle, so that
         # close() cannot free it meanwhile
         self._cancel_lock = threading.Lock()
         self.cursorclass = cursorclass or Cursor
-        rc, ptr = _m.mywire_conn_new()
-        if rc != OK:
-            raise client_error(rc, _m.mywire_errstr(rc))
-        self._ptr = ptr
+        ptr = self._open_handle(prepare, stmt_cache)
         try:
             self._configure(uri, options)
             _m.mywire_set_nonblocking(ptr, 1)
@@ -129,34 +235,7 @@ class Connection:
             _m.mywire_conn_free(ptr)
             raise
 
-    def _configure(self, uri, options):
-        ptr = self._ptr
-        # the C statement cache (before the URI and options: a stmt_cache
-        # key there wins)
-        rc = _m.mywire_set_stmt_cache(ptr, self._cache_size)
-        if rc != OK:
-            raise conn_error(ptr, rc)
-        if uri is not None:
-            rc = _m.mywire_set_uri(ptr, uri)
-            if rc != OK:
-                raise conn_error(ptr, rc)
-        for key, value in options.items():
-            if value is None:
-                continue
-            key = _ALIASES.get(key, key)
-            if isinstance(value, bool):
-                value = '1' if value else '0'
-            rc = _m.mywire_set_option(ptr, key, str(value))
-            if rc != OK:
-                raise conn_error(ptr, rc)
-
     # --------------------------------------------------------------- plumbing
-
-    def _handle(self):
-        ptr = self._ptr
-        if ptr is None:
-            raise InterfaceError(0, 'the connection is closed', code=_m.MYWIRE_ERROR_STATE)
-        return ptr
 
     def _begin(self, result=None):
         """Before a command: read and drop whatever the previous command left
@@ -198,13 +277,9 @@ class Connection:
         that opens no server cursor (none here does) are read through the
         connection, so a result outlives the lease."""
         ptr = self._handle()
-        if not self._client_side and sql not in self._unpreparable:
+        if self._cacheable(sql):
             rc, st = _m.pyw_call(_m.PYW_STMT_CACHED, ptr, None, sql, 0, 0)
-            if rc == OK:
-                return st
-            if rc != _m.MYWIRE_ERROR_SERVER or _m.mywire_errno(ptr) != _ER_UNSUPPORTED_PS:
-                raise conn_error(ptr, rc)
-            _remember_unpreparable(self._unpreparable, sql)
+            return self._leased(ptr, sql, rc, st)
         return _client_statement(ptr, sql)
 
     # ------------------------------------------------------------- PEP 249
@@ -213,17 +288,7 @@ class Connection:
         """Close the connection (COM_QUIT if the socket takes it at once; it
         never waits). Closing twice is harmless."""
         with self._cancel_lock:
-            ptr, self._ptr = self._ptr, None
-        if ptr is None:
-            return
-        self._active = None
-        _m.mywire_conn_free(ptr)  # the cache's statements with it
-
-    def __del__(self):
-        ptr, self._ptr = self._ptr, None
-        if ptr is None:
-            return
-        _m.mywire_conn_discard(ptr)
+            self._release()
 
     def commit(self):
         self._simple(b'COMMIT')
@@ -251,10 +316,6 @@ class Connection:
         finally:
             self.close()
         return False
-
-    @property
-    def closed(self):
-        return self._ptr is None
 
     @property
     def autocommit(self):
@@ -293,40 +354,6 @@ class Connection:
             rc = _m.pyw_cancel(ptr)
         if rc != OK:
             raise client_error(rc, 'cancel failed: ' + _m.mywire_errstr(rc))
-
-    def escape_string(self, value):
-        """value (str or bytes) escaped for a quoted literal, as bytes."""
-        ptr = self._handle()
-        rc, out = _m.pyw_escape(ptr, value)
-        self._check(rc)
-        return out
-
-    @property
-    def server_version(self):
-        return _m.mywire_server_version(self._handle())
-
-    @property
-    def connection_id(self):
-        return _m.mywire_connection_id(self._handle())
-
-    thread_id = connection_id
-
-    @property
-    def is_mariadb(self):
-        return bool(_m.mywire_is_mariadb(self._handle()))
-
-    @property
-    def tls(self):
-        """None without TLS, else a dict: version, cipher, verified."""
-        ptr = self._handle()
-        if not _m.mywire_tls_active(ptr):
-            return None
-        return {'version': _m.mywire_tls_version(ptr), 'cipher': _m.mywire_tls_cipher(ptr),
-                'verified': bool(_m.mywire_tls_verified(ptr))}
-
-    @property
-    def transport(self):
-        return _m.mywire_transport(self._handle())
 
     def open(self):
         return self._ptr is not None and bool(_m.mywire_is_connected(self._ptr))

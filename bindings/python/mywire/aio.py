@@ -26,9 +26,8 @@ import asyncio
 import collections
 
 from . import _mywire as _m
-from ._connection import (_Result, _ALIASES, _ER_UNSUPPORTED_PS, Cursor as _SyncCursor,
-                          _client_statement, _remember_unpreparable)
-from ._errors import InterfaceError, ProgrammingError, conn_error, client_error
+from ._connection import _Result, _ConnectionBase, Cursor as _SyncCursor, _client_statement
+from ._errors import ProgrammingError, conn_error, client_error
 
 __all__ = ['connect', 'AsyncConnection', 'AsyncCursor']
 
@@ -49,47 +48,19 @@ async def connect(uri=None, *, autocommit=False, prepare='server', stmt_cache=64
     return conn
 
 
-class AsyncConnection:
-    _ptr = None
+class AsyncConnection(_ConnectionBase):
+    """A non-blocking connection (see connect()); its calls are awaited."""
 
     def __init__(self, *, prepare='server', stmt_cache=64):
-        if prepare not in ('server', 'client'):
-            raise ProgrammingError(0, "prepare must be 'server' or 'client'")
-        if not isinstance(stmt_cache, int) or stmt_cache < 0:
-            raise ProgrammingError(0, 'stmt_cache must be an int >= 0')
-        self._client_side = prepare == 'client'
-        self._unpreparable = set()  # statement texts the server cannot prepare (1295)
-        self._active = None
         self._lock = asyncio.Lock()
         self._loop = asyncio.get_running_loop()
-        rc, ptr = _m.mywire_conn_new()
-        if rc != OK:
-            raise client_error(rc, _m.mywire_errstr(rc))
-        self._ptr = ptr
+        ptr = self._open_handle(prepare, stmt_cache)
         _m.mywire_set_nonblocking(ptr, 1)
-        # the C statement cache (a stmt_cache key of the URI or options wins)
-        rc = _m.mywire_set_stmt_cache(ptr, stmt_cache)
-        if rc != OK:
-            err = conn_error(ptr, rc)
-            self._ptr = None
-            _m.mywire_conn_free(ptr)
-            raise err
 
     async def _connect(self, uri, options, autocommit):
         ptr = self._ptr
         try:
-            if uri is not None:
-                rc = _m.mywire_set_uri(ptr, uri)
-                if rc != OK:
-                    raise conn_error(ptr, rc)
-            for key, value in options.items():
-                if value is None:
-                    continue
-                if isinstance(value, bool):
-                    value = '1' if value else '0'
-                rc = _m.mywire_set_option(ptr, _ALIASES.get(key, key), str(value))
-                if rc != OK:
-                    raise conn_error(ptr, rc)
+            self._configure(uri, options)
             rc, _ = await self._call(_m.PYW_CONNECT, None, None, 0)
             if rc != OK:
                 raise conn_error(ptr, rc)
@@ -103,12 +74,6 @@ class AsyncConnection:
             raise
 
     # -------------------------------------------------------------- plumbing
-
-    def _handle(self):
-        ptr = self._ptr
-        if ptr is None:
-            raise InterfaceError(0, 'the connection is closed', code=_m.MYWIRE_ERROR_STATE)
-        return ptr
 
     async def _wait(self, rc):
         """Until the socket is ready for rc, or the call's deadline passed."""
@@ -207,13 +172,9 @@ class AsyncConnection:
         miss prepares without blocking the loop), or a client-side
         statement; the caller gives it back with mywire_stmt_free."""
         ptr = self._handle()
-        if not self._client_side and sql not in self._unpreparable:
+        if self._cacheable(sql):
             rc, st = await self._call(_m.PYW_STMT_CACHED, None, sql, 0)
-            if rc == OK:
-                return st
-            if rc != _m.MYWIRE_ERROR_SERVER or _m.mywire_errno(ptr) != _ER_UNSUPPORTED_PS:
-                raise conn_error(ptr, rc)
-            _remember_unpreparable(self._unpreparable, sql)
+            return self._leased(ptr, sql, rc, st)
         return _client_statement(ptr, sql)
 
     # ---------------------------------------------------------------- API
@@ -258,25 +219,7 @@ class AsyncConnection:
 
     async def close(self):
         """Close (COM_QUIT if the socket takes it at once; never waits)."""
-        ptr, self._ptr = self._ptr, None
-        if ptr is None:
-            return
-        self._active = None
-        _m.mywire_conn_free(ptr)  # the cache's statements with it
-
-    def __del__(self):
-        ptr, self._ptr = self._ptr, None
-        if ptr is None:
-            return
-        _m.mywire_conn_discard(ptr)
-
-    @property
-    def closed(self):
-        return self._ptr is None
-
-    @property
-    def connection_id(self):
-        return _m.mywire_connection_id(self._handle())
+        self._release()
 
     async def __aenter__(self):
         return self

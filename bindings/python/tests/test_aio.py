@@ -33,8 +33,15 @@ class AioTest(unittest.TestCase):
             await cur.execute('INSERT INTO t_aio VALUES (NULL), (NULL)')
             self.assertEqual((cur.rowcount, cur.lastrowid), (2, 1))
             await conn.commit()
+            # the handle's properties, shared with the blocking Connection
+            self.assertTrue(conn.server_version)
+            self.assertEqual(conn.is_mariadb, True)
+            self.assertEqual(conn.thread_id, conn.connection_id)
+            self.assertEqual(conn.escape_string("it's"), b"it\\'s")
             await conn.close()
             self.assertTrue(conn.closed)
+            with self.assertRaises(mywire.InterfaceError):
+                conn.server_version
         run(main())
 
     def test_statement_cache(self):
