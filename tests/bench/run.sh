@@ -54,11 +54,6 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(git -C "$here" rev-parse --show-toplevel 2>/dev/null || (cd "$here/../.." && pwd))
-replay_server=${MYWIRE_REPLAY_SERVER:-$root/../shared/tools/replay_server.py}
-build=${MYWIRE_BENCH_BUILD_DIR:-$root/build-bench}
-cpu=${MYWIRE_BENCH_CPU:-0}
-pin=()
-[[ $cpu != none ]] && pin=(taskset -c "$cpu")
 
 # Which servers the chosen options need (mywire-bench itself validates them).
 rows=1000000
@@ -81,72 +76,20 @@ need_db=0
 [[ $use_replay == 1 && ,$only, =~ ,(stream|buffered|stmt-stream), ]] && need_replay=1
 [[ ,$only, =~ ,(point|connect|tls-connect|tls-stream|zlib-stream|nb-point|pipeline|stmt-point|stmt-bulk|stmt-pipeline), || $real == 1 ]] && need_db=1
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mywire-bench.XXXXXX")
-replay_pid=
-db_started=0
-cleanup() {
-    if [[ -n $replay_pid ]]; then
-        kill "$replay_pid" 2>/dev/null || true
-        wait "$replay_pid" 2>/dev/null || true
-    fi
-    if [[ $db_started == 1 ]]; then
-        "$root/tests/server/mariadb.sh" stop "$tmp/db" >/dev/null 2>&1 || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=common.sh
+source "$here/common.sh"
 
-# The replay server builds its answer in memory first (~15 s for 1M rows):
-# start it before building so the two overlap.
 if [[ $need_replay == 1 ]]; then
     if [[ ! -f $replay_server ]]; then
         echo "run.sh: replay server not found at $replay_server (set MYWIRE_REPLAY_SERVER)" >&2
         exit 1
     fi
-    "${pin[@]}" python3 "$replay_server" "$tmp/replay.sock" "$rows" >"$tmp/replay.out" 2>"$tmp/replay.err" &
-    replay_pid=$!
+    bench_start_replay "$rows"
 fi
-
-if [[ ! -f $build/build.ninja ]]; then
-    meson setup "$build" "$root" --buildtype=release >"$tmp/setup.log" 2>&1 ||
-        { cat "$tmp/setup.log" >&2; exit 1; }
-fi
-ninja -C "$build" -j2 tests/bench/mywire-bench >"$tmp/build.log" 2>&1 ||
-    { cat "$tmp/build.log" >&2; exit 1; }
+bench_build mywire-bench
 bench=$build/tests/bench/mywire-bench
-
-if [[ $need_db == 1 ]]; then
-    if [[ -n ${MYWIRE_TEST_SOCKET:-} ]]; then
-        echo "run.sh: using the server at $MYWIRE_TEST_SOCKET" >&2
-    else
-        "$root/tests/server/mariadb.sh" start "$tmp/db" >"$tmp/db.log" 2>&1 ||
-            { cat "$tmp/db.log" >&2; exit 1; }
-        db_started=1
-        # shellcheck disable=SC1091
-        source "$tmp/db/env"
-        if [[ $cpu != none ]]; then
-            taskset -a -p -c "$cpu" "$(cat "$tmp/db/mysqld.pid")" >/dev/null
-        fi
-        # For the information line "server CPU of ..." (read via its CPU clock).
-        MYWIRE_BENCH_SERVER_PID=$(cat "$tmp/db/mysqld.pid")
-        export MYWIRE_BENCH_SERVER_PID
-    fi
-fi
-
-if [[ $need_replay == 1 ]]; then
-    for ((t = 0; t < 600; t++)); do
-        grep -q '^ready' "$tmp/replay.out" && break
-        if ! kill -0 "$replay_pid" 2>/dev/null; then
-            echo "run.sh: the replay server exited:" >&2
-            cat "$tmp/replay.err" >&2
-            exit 1
-        fi
-        sleep 0.2
-    done
-    grep -q '^ready' "$tmp/replay.out" || { echo "run.sh: replay server not ready" >&2; exit 1; }
-    export MYWIRE_BENCH_REPLAY_SOCKET=$tmp/replay.sock
-fi
+[[ $need_db == 1 ]] && bench_start_db
+[[ $need_replay == 1 ]] && bench_wait_replay
 
 buildtype=$(meson introspect "$build" --buildoptions 2>/dev/null |
     python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "buildtype"))' \

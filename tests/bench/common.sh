@@ -1,0 +1,80 @@
+# Sourced by tests/bench/run.sh and run_go.sh: what both need around their
+# benchmark -- a temporary directory cleaned up on exit, the replay server,
+# the release build, a throwaway MariaDB pinned with the benchmark. The
+# caller sets `here` and `root`, and runs with set -euo pipefail.
+#
+# Environment (both scripts): MYWIRE_REPLAY_SERVER, MYWIRE_BENCH_BUILD_DIR,
+# MYWIRE_TEST_SOCKET ... (a server to use instead of starting one),
+# MYWIRE_BENCH_CPU (see run.sh).
+
+replay_server=${MYWIRE_REPLAY_SERVER:-$root/../shared/tools/replay_server.py}
+build=${MYWIRE_BENCH_BUILD_DIR:-$root/build-bench}
+cpu=${MYWIRE_BENCH_CPU:-0}
+pin=()
+[[ $cpu != none ]] && pin=(taskset -c "$cpu")
+bench_name=$(basename "$0")
+replay_pid=
+db_started=0
+
+bench_cleanup() {
+    if [[ -n $replay_pid ]]; then
+        kill "$replay_pid" 2>/dev/null || true
+        wait "$replay_pid" 2>/dev/null || true
+    fi
+    if [[ $db_started == 1 ]]; then
+        "$root/tests/server/mariadb.sh" stop "$tmp/db" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$tmp"
+}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/mywire-bench.XXXXXX")
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The replay server builds its answer in memory first (~15 s for 1M rows):
+# started before the build, so that the two overlap.
+bench_start_replay() {  # ROWS
+    "${pin[@]}" python3 "$replay_server" "$tmp/replay.sock" "$1" >"$tmp/replay.out" 2>"$tmp/replay.err" &
+    replay_pid=$!
+}
+
+bench_build() {  # meson compile targets
+    if [[ ! -f $build/build.ninja ]]; then
+        meson setup "$build" "$root" --buildtype=release >"$tmp/setup.log" 2>&1 ||
+            { cat "$tmp/setup.log" >&2; exit 1; }
+    fi
+    meson compile -C "$build" -j 2 "$@" >"$tmp/build.log" 2>&1 ||
+        { cat "$tmp/build.log" >&2; exit 1; }
+}
+
+# A throwaway MariaDB on the benchmark's CPU, unless MYWIRE_TEST_SOCKET names one.
+bench_start_db() {
+    if [[ -n ${MYWIRE_TEST_SOCKET:-} ]]; then
+        echo "$bench_name: using the server at $MYWIRE_TEST_SOCKET" >&2
+        return
+    fi
+    "$root/tests/server/mariadb.sh" start "$tmp/db" >"$tmp/db.log" 2>&1 ||
+        { cat "$tmp/db.log" >&2; exit 1; }
+    db_started=1
+    # shellcheck disable=SC1091
+    source "$tmp/db/env"
+    if [[ $cpu != none ]]; then
+        taskset -a -p -c "$cpu" "$(cat "$tmp/db/mysqld.pid")" >/dev/null
+    fi
+    # For the information line "server CPU of ..." (read via its CPU clock).
+    MYWIRE_BENCH_SERVER_PID=$(cat "$tmp/db/mysqld.pid")
+    export MYWIRE_BENCH_SERVER_PID
+}
+
+bench_wait_replay() {
+    for ((t = 0; t < 600; t++)); do
+        grep -q '^ready' "$tmp/replay.out" && break
+        if ! kill -0 "$replay_pid" 2>/dev/null; then
+            echo "$bench_name: the replay server exited:" >&2
+            cat "$tmp/replay.err" >&2
+            exit 1
+        fi
+        sleep 0.2
+    done
+    grep -q '^ready' "$tmp/replay.out" || { echo "$bench_name: replay server not ready" >&2; exit 1; }
+    export MYWIRE_BENCH_REPLAY_SOCKET=$tmp/replay.sock
+}
