@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "proto/endian.hpp"
 #include "proto/reader.hpp"
 
 namespace mywire::proto {
@@ -66,13 +67,7 @@ Errc set(Param &p, unsigned type, bool is_unsigned, std::string_view bytes, std:
 struct LeBytes {
     char b[8];
     unsigned n;
-    LeBytes(std::uint64_t v, unsigned len) : n(len) {
-        if constexpr (std::endian::native == std::endian::little) {
-            std::memcpy(b, &v, 8);
-        } else {
-            for (unsigned i = 0; i < len; ++i) b[i] = static_cast<char>(v >> (8 * i));
-        }
-    }
+    LeBytes(std::uint64_t v, unsigned len) : n(len) { store_le(v, len, b); }
     operator std::string_view() const { return {b, n}; }
 };
 

@@ -119,34 +119,6 @@ const char *wire_name(Wire w) {
     return column_error(err, i, w, what, &number);
 }
 
-// n (<= 8) little-endian bytes at p. The widths of the binary protocol
-// (1, 2, 4, 8) are single loads on a little-endian host.
-inline std::uint64_t le(const std::uint8_t *p, unsigned n) {
-    if constexpr (std::endian::native == std::endian::little) {
-        switch (n) {
-        case 1: return p[0];
-        case 2: {
-            std::uint16_t v;
-            std::memcpy(&v, p, 2);
-            return v;
-        }
-        case 4: {
-            std::uint32_t v;
-            std::memcpy(&v, p, 4);
-            return v;
-        }
-        case 8: {
-            std::uint64_t v;
-            std::memcpy(&v, p, 8);
-            return v;
-        }
-        default: break;
-        }
-    }
-    std::uint64_t v = 0;
-    for (unsigned k = 0; k < n; ++k) v |= std::uint64_t(p[k]) << (8 * k);
-    return v;
-}
 
 }  // namespace
 
@@ -264,7 +236,7 @@ Errc parse_row(std::string_view payload, const BinaryLayout &layout, Value *out,
                 }
                 if (static_cast<std::size_t>(end - p) < k)
                     return column_error(err, i, wire[i], "has a truncated length prefix");
-                l = le(p, k);
+                l = load_le(p, k);
                 p += k;
             }
             if (l > static_cast<std::uint64_t>(end - p))
@@ -468,7 +440,7 @@ std::size_t int_width(Wire w) {
 Errc binary_integer(const Column &c, Value v, Integer &out) {
     const std::size_t n = int_width(binary_wire(c.type));
     if (n == 0 || v.len != n) return Errc::conversion;
-    std::uint64_t raw = le(reinterpret_cast<const std::uint8_t *>(v.data), static_cast<unsigned>(n));
+    std::uint64_t raw = load_le(reinterpret_cast<const std::uint8_t *>(v.data), static_cast<unsigned>(n));
     if (is_unsigned(c)) {
         out = Integer{false, raw};
         return Errc::ok;
@@ -490,7 +462,7 @@ Errc binary_integer(const Column &c, Value v, Integer &out) {
 Errc binary_real(const Column &c, Value v, double &out, bool &is_float) {
     const auto *p = reinterpret_cast<const std::uint8_t *>(v.data);
     if (c.type == field_type::float_ && v.len == 4) {
-        std::uint32_t bits = static_cast<std::uint32_t>(le(p, 4));
+        std::uint32_t bits = static_cast<std::uint32_t>(load_le(p, 4));
         float f;
         std::memcpy(&f, &bits, 4);
         out = f;
@@ -498,7 +470,7 @@ Errc binary_real(const Column &c, Value v, double &out, bool &is_float) {
         return Errc::ok;
     }
     if (c.type == field_type::double_ && v.len == 8) {
-        std::uint64_t bits = le(p, 8);
+        std::uint64_t bits = load_le(p, 8);
         std::memcpy(&out, &bits, 8);
         is_float = false;
         return Errc::ok;

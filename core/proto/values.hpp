@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "proto/endian.hpp"
 #include "proto/errors.hpp"
 #include "proto/types.hpp"
 
@@ -119,32 +120,20 @@ inline constexpr std::int32_t date = 1, time = 2, datetime = 3;
 // does not take -- then the general function decides (same rules, same
 // errors). Inline: they run once per value read.
 namespace fast_detail {
-template <class T>
-inline T load(const char *p) {
-    T v;
-    std::memcpy(&v, p, sizeof v);
-    if constexpr (std::endian::native != std::endian::little) {
-        T r = 0;
-        for (std::size_t k = 0; k < sizeof v; ++k)
-            r |= static_cast<T>(static_cast<T>(static_cast<unsigned char>(p[k])) << (8 * k));
-        v = r;
-    }
-    return v;
-}
 // The value as a signed (or, for u8 above INT64_MAX, unsigned) integer.
 inline bool integer(Fast f, Value v, std::int64_t &s, std::uint64_t &u, bool &is_u) {
     is_u = false;
     switch (f) {
     case Fast::s1: if (v.len != 1) return false; s = static_cast<std::int8_t>(v.data[0]); return true;
-    case Fast::s2: if (v.len != 2) return false; s = load<std::int16_t>(v.data); return true;
-    case Fast::s4: if (v.len != 4) return false; s = load<std::int32_t>(v.data); return true;
-    case Fast::s8: if (v.len != 8) return false; s = load<std::int64_t>(v.data); return true;
+    case Fast::s2: if (v.len != 2) return false; s = load_le<std::int16_t>(v.data); return true;
+    case Fast::s4: if (v.len != 4) return false; s = load_le<std::int32_t>(v.data); return true;
+    case Fast::s8: if (v.len != 8) return false; s = load_le<std::int64_t>(v.data); return true;
     case Fast::u1: if (v.len != 1) return false; s = static_cast<std::uint8_t>(v.data[0]); return true;
-    case Fast::u2: if (v.len != 2) return false; s = load<std::uint16_t>(v.data); return true;
-    case Fast::u4: if (v.len != 4) return false; s = load<std::uint32_t>(v.data); return true;
+    case Fast::u2: if (v.len != 2) return false; s = load_le<std::uint16_t>(v.data); return true;
+    case Fast::u4: if (v.len != 4) return false; s = load_le<std::uint32_t>(v.data); return true;
     case Fast::u8:
         if (v.len != 8) return false;
-        u = load<std::uint64_t>(v.data);
+        u = load_le<std::uint64_t>(v.data);
         is_u = true;
         return true;
     default: return false;
@@ -182,11 +171,11 @@ inline bool fast_double(Fast f, Value v, double &out) {
     double d;
     if (f == Fast::d8) {
         if (v.len != 8) return false;
-        const std::uint64_t bits = fast_detail::load<std::uint64_t>(v.data);
+        const std::uint64_t bits = load_le<std::uint64_t>(v.data);
         std::memcpy(&d, &bits, 8);
     } else if (f == Fast::f4) {
         if (v.len != 4) return false;
-        const std::uint32_t bits = fast_detail::load<std::uint32_t>(v.data);
+        const std::uint32_t bits = load_le<std::uint32_t>(v.data);
         float x;
         std::memcpy(&x, &bits, 4);
         d = x;
@@ -226,7 +215,7 @@ inline bool decode_binary_time(Wire w, Value v, Time &out) {
         t.kind = w == Wire::date ? time_kind::date : time_kind::datetime;
         if (v.len != 0 && v.len != 4 && v.len != 7 && v.len != 11) return false;
         if (v.len >= 4) {
-            t.year = fast_detail::load<std::uint16_t>(v.data);
+            t.year = load_le<std::uint16_t>(v.data);
             t.month = p[2];
             t.day = p[3];
         }
@@ -236,7 +225,7 @@ inline bool decode_binary_time(Wire w, Value v, Time &out) {
             t.second = p[6];
         }
         if (v.len == 11)
-            t.microsecond = static_cast<std::int32_t>(std::min<std::uint32_t>(fast_detail::load<std::uint32_t>(v.data + 7), 99999999));
+            t.microsecond = static_cast<std::int32_t>(std::min<std::uint32_t>(load_le<std::uint32_t>(v.data + 7), 99999999));
         if (!valid_date(t) || !valid_clock(t, 23)) return false;
         break;
     case Wire::time: {
@@ -245,14 +234,14 @@ inline bool decode_binary_time(Wire w, Value v, Time &out) {
         if (v.len >= 8) {
             if (p[0] > 1) return false;
             t.negative = p[0];
-            const std::uint32_t days = fast_detail::load<std::uint32_t>(v.data + 1);
+            const std::uint32_t days = load_le<std::uint32_t>(v.data + 1);
             if (p[5] > 23 || days > 838 / 24) return false;
             t.hour = static_cast<std::int32_t>(days * 24 + p[5]);
             t.minute = p[6];
             t.second = p[7];
         }
         if (v.len == 12)
-            t.microsecond = static_cast<std::int32_t>(std::min<std::uint32_t>(fast_detail::load<std::uint32_t>(v.data + 8), 99999999));
+            t.microsecond = static_cast<std::int32_t>(std::min<std::uint32_t>(load_le<std::uint32_t>(v.data + 8), 99999999));
         if (!valid_clock(t, 838)) return false;
         break;
     }
