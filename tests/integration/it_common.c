@@ -307,6 +307,32 @@ char *it_format(const char *fmt, ...)
     return s;
 }
 
+char *it_status(mywire_conn *conn, const char *name)
+{
+    char *sql = it_format("SHOW SESSION STATUS LIKE '%s'", name);
+    mywire_result *res = it_query(conn, sql, MYWIRE_BUFFERED);
+    free(sql);
+    IT_ROW(res);
+    size_t len = 0;
+    const char *v = mywire_get(res, 1, &len);
+    assert_non_null(v);
+    char *copy = malloc(len + 1);
+    assert_non_null(copy);
+    memcpy(copy, v, len);
+    copy[len] = '\0';
+    IT_DONE(res);
+    mywire_result_free(res);
+    return copy;
+}
+
+long long it_status_ll(mywire_conn *conn, const char *name)
+{
+    char *s = it_status(conn, name);
+    long long v = strtoll(s, NULL, 10);
+    free(s);
+    return v;
+}
+
 uint32_t it_crc32(const unsigned char *data, size_t len)
 {
     static uint32_t table[256];

@@ -105,6 +105,11 @@ char *it_format(const char *fmt, ...)
 #endif
     ;
 
+/* A session status variable (SHOW SESSION STATUS LIKE 'name'): as a
+ * malloc'ed string, or as a number. The test fails if there is none. */
+char *it_status(mywire_conn *conn, const char *name);
+long long it_status_ll(mywire_conn *conn, const char *name);
+
 /* CRC-32 (the zlib/ISO-HDLC polynomial that MariaDB's CRC32() uses). */
 uint32_t it_crc32(const unsigned char *data, size_t len);
 

@@ -53,33 +53,6 @@ static mywire_conn *open_zlib(const char *ca)
     return conn;
 }
 
-/* A session status variable as a malloc'ed string. */
-static char *status(mywire_conn *conn, const char *name)
-{
-    char *sql = it_format("SHOW SESSION STATUS LIKE '%s'", name);
-    mywire_result *res = it_query(conn, sql, MYWIRE_BUFFERED);
-    free(sql);
-    IT_ROW(res);
-    size_t len = 0;
-    const char *v = mywire_get(res, 1, &len);
-    assert_non_null(v);
-    char *copy = malloc(len + 1);
-    assert_non_null(copy);
-    memcpy(copy, v, len);
-    copy[len] = '\0';
-    IT_DONE(res);
-    mywire_result_free(res);
-    return copy;
-}
-
-static long long status_ll(mywire_conn *conn, const char *name)
-{
-    char *s = status(conn, name);
-    long long v = strtoll(s, NULL, 10);
-    free(s);
-    return v;
-}
-
 /* ------------------------------------------------------------ negotiation */
 
 static void check_compression(mywire_conn *conn, const char *what, const char *want)
@@ -88,7 +61,7 @@ static void check_compression(mywire_conn *conn, const char *what, const char *w
         fail_msg("%s: mywire_compression \"%s\", expected \"%s\"", what,
                  mywire_compression(conn), want);
     }
-    char *on = status(conn, "Compression");
+    char *on = it_status(conn, "Compression");
     const char *server_want = strcmp(want, "none") == 0 ? "OFF" : "ON";
     if (strcmp(on, server_want) != 0) {
         fail_msg("%s: the server says Compression=%s, expected %s", what, on, server_want);
@@ -248,12 +221,12 @@ static void round_trip(mywire_conn *conn, const char *table, size_t n, int check
     fill_words(value, n, (uint32_t)n);
     memcpy(value + n, tail, tl);
 
-    long long received = status_ll(conn, "Bytes_received");
+    long long received = it_status_ll(conn, "Bytes_received");
     mywire_result *res = NULL;
     IT_OK(conn, mywire_query(conn, insert, sql_len, MYWIRE_BUFFERED, &res));
     assert_int_equal(mywire_affected_rows(res), 1);
     mywire_result_free(res);
-    long long up = status_ll(conn, "Bytes_received") - received;
+    long long up = it_status_ll(conn, "Bytes_received") - received;
     print_message("%s: %zu bytes of query, %lld on the wire\n", table, sql_len, up);
     if (check_wire && (up <= 0 || (unsigned long long)up > sql_len / 2)) {
         fail_msg("the server received %lld bytes for a %zu-byte query: not compressed", up,
@@ -270,7 +243,7 @@ static void round_trip(mywire_conn *conn, const char *table, size_t n, int check
 
     q = it_format("SELECT id, b, 'tail' FROM %s", table);
     for (int mode = MYWIRE_BUFFERED; mode <= MYWIRE_STREAMING; mode++) {
-        long long sent = status_ll(conn, "Bytes_sent");
+        long long sent = it_status_ll(conn, "Bytes_sent");
         res = it_query(conn, q, mode);
         IT_ROW(res);
         IT_VAL(res, 0, "1");
@@ -280,7 +253,7 @@ static void round_trip(mywire_conn *conn, const char *table, size_t n, int check
         IT_VAL(res, 2, "tail");
         IT_DONE(res);
         mywire_result_free(res);
-        long long down = status_ll(conn, "Bytes_sent") - sent;
+        long long down = it_status_ll(conn, "Bytes_sent") - sent;
         print_message("%s: %zu-byte value read back, %lld bytes on the wire\n", table, n, down);
         if (check_wire && (down <= 0 || (unsigned long long)down > n / 2)) {
             fail_msg("the server sent %lld bytes for a %zu-byte value: not compressed", down, n);
@@ -462,7 +435,7 @@ static void test_with_tls(void **state)
     assert_int_equal(mywire_tls_active(conn), 1);
     assert_int_equal(mywire_tls_verified(conn), 1);
     check_compression(conn, "zlib + TLS", "zlib");
-    char *version = status(conn, "Ssl_version");
+    char *version = it_status(conn, "Ssl_version");
     assert_string_equal(version, mywire_tls_version(conn));
     free(version);
     /* The server counts the bytes under TLS, so it sees no record overhead

@@ -88,21 +88,6 @@ static uint64_t double_bits(double d)
     return b;
 }
 
-/* A session's counter from SHOW SESSION STATUS. */
-static long long session_status(mywire_conn *conn, const char *name)
-{
-    char *sql = it_format("SHOW SESSION STATUS LIKE '%s'", name);
-    mywire_result *res = it_query(conn, sql, MYWIRE_BUFFERED);
-    IT_ROW(res);
-    const char *v = mywire_get(res, 1, NULL);
-    assert_non_null(v);
-    long long n = strtoll(v, NULL, 10);
-    IT_DONE(res);
-    mywire_result_free(res);
-    free(sql);
-    return n;
-}
-
 /* --------------------------------------------- 1. every type, both ways */
 
 enum {
@@ -861,37 +846,37 @@ static void test_free_closes_on_server(void **state)
     mywire_conn *conn = it_connect_tcp();
     mywire_stmt *st[N];
     for (int k = 0; k < N; k++) st[k] = prepare(conn, "SELECT ?");
-    long long closes = session_status(conn, "Com_stmt_close");
+    long long closes = it_status_ll(conn, "Com_stmt_close");
     for (int k = 0; k < N; k++) mywire_stmt_free(st[k]);
     /* The closes went out ahead of this query. */
-    assert_int_equal(session_status(conn, "Com_stmt_close"), closes + N);
+    assert_int_equal(it_status_ll(conn, "Com_stmt_close"), closes + N);
     /* A statement never prepared, one whose prepare failed: nothing to close. */
     mywire_stmt *a = new_stmt(conn), *b = new_stmt(conn);
     assert_int_equal(mywire_stmt_prepare(b, "SELEKT", 6), MYWIRE_ERROR_SERVER);
     mywire_stmt_free(a);
     mywire_stmt_free(b);
-    assert_int_equal(session_status(conn, "Com_stmt_close"), closes + N);
+    assert_int_equal(it_status_ll(conn, "Com_stmt_close"), closes + N);
 
     /* Prepared again on the same handle: the old id is closed. */
     mywire_stmt *c = prepare(conn, "SELECT 1");
     uint32_t id1 = mywire_stmt_id(c);
     IT_OK(conn, mywire_stmt_prepare(c, "SELECT 2", 8));
     assert_true(mywire_stmt_id(c) != id1);
-    assert_int_equal(session_status(conn, "Com_stmt_close"), closes + N + 1);
+    assert_int_equal(it_status_ll(conn, "Com_stmt_close"), closes + N + 1);
 
     /* A statement of a session that was reset is not closed afterwards:
      * its id is gone, and the id may be reused by a new statement. */
     IT_OK(conn, mywire_reset_connection(conn));
-    long long base = session_status(conn, "Com_stmt_close");
+    long long base = it_status_ll(conn, "Com_stmt_close");
     mywire_stmt *d = prepare(conn, "SELECT 3");
     mywire_stmt_free(c);
-    assert_int_equal(session_status(conn, "Com_stmt_close"), base);
+    assert_int_equal(it_status_ll(conn, "Com_stmt_close"), base);
     mywire_result *res = execute(conn, d, MYWIRE_BUFFERED);
     IT_ROW(res);
     IT_VAL(res, 0, "3");
     mywire_result_free(res);
     mywire_stmt_free(d);
-    assert_int_equal(session_status(conn, "Com_stmt_close"), base + 1);
+    assert_int_equal(it_status_ll(conn, "Com_stmt_close"), base + 1);
 
     /* Prepared_stmt_count (global): N prepared, freed, and after the next
      * command the count is down by N. Another program preparing meanwhile

@@ -35,21 +35,8 @@
     } while (0)
 
 /* This session's statement counters (nothing else runs on the session). */
-static long long session_status(mywire_conn *conn, const char *name)
-{
-    char *sql = it_format("SHOW SESSION STATUS LIKE '%s'", name);
-    mywire_result *res = it_query(conn, sql, MYWIRE_BUFFERED);
-    IT_ROW(res);
-    const char *v = mywire_get(res, 1, NULL);
-    assert_non_null(v);
-    long long n = strtoll(v, NULL, 10);
-    IT_DONE(res);
-    mywire_result_free(res);
-    free(sql);
-    return n;
-}
-static long long prepares(mywire_conn *conn) { return session_status(conn, "Com_stmt_prepare"); }
-static long long closes(mywire_conn *conn) { return session_status(conn, "Com_stmt_close"); }
+static long long prepares(mywire_conn *conn) { return it_status_ll(conn, "Com_stmt_prepare"); }
+static long long closes(mywire_conn *conn) { return it_status_ll(conn, "Com_stmt_close"); }
 
 static mywire_conn *connect_with_cache(unsigned n)
 {
