@@ -994,6 +994,22 @@ int mywire_stmt_send_long_data(mywire_stmt *stmt, unsigned index, const void *da
                     [&] { return finish_plain(c); }, stmt);
 }
 
+int mywire_stmt_set_row_results(mywire_stmt *stmt, int on) {
+    if (!stmt) return MYWIRE_ERROR_ARGUMENT;
+    S(stmt)->set_row_results(on != 0);
+    return MYWIRE_OK;
+}
+
+uint64_t mywire_row_result_count(const mywire_result *res) { return res ? R(res)->row_results().size() : 0; }
+
+int mywire_row_result(const mywire_result *res, uint64_t k, uint64_t *affected_rows, uint64_t *insert_id) {
+    if (!res || k >= R(res)->row_results().size()) return MYWIRE_ERROR_ARGUMENT;
+    const mywire::proto::RowResult &r = R(res)->row_results()[k];
+    if (affected_rows) *affected_rows = r.affected_rows;
+    if (insert_id) *insert_id = r.insert_id;
+    return MYWIRE_OK;
+}
+
 int mywire_stmt_set_cursor(mywire_stmt *stmt, uint32_t rows_per_fetch) {
     if (!stmt) return MYWIRE_ERROR_ARGUMENT;
     S(stmt)->set_cursor(rows_per_fetch);

@@ -58,11 +58,11 @@ extern "C" {
 /* ---------------------------------------------------------------- version */
 
 #define MYWIRE_VERSION_MAJOR 0
-#define MYWIRE_VERSION_MINOR 6
+#define MYWIRE_VERSION_MINOR 7
 #define MYWIRE_VERSION_PATCH 0
 /* MAJOR * 10000 + MINOR * 100 + PATCH */
-#define MYWIRE_VERSION_NUMBER 600
-#define MYWIRE_VERSION_STRING "0.6.0"
+#define MYWIRE_VERSION_NUMBER 700
+#define MYWIRE_VERSION_STRING "0.7.0"
 
 /* The version of the library actually loaded, to compare with the macros. */
 MYWIRE_API unsigned mywire_version_number(void);
@@ -1067,8 +1067,8 @@ MYWIRE_API int mywire_stmt_reset(mywire_stmt *stmt);
  * empties it. In a batch a parameter may also be DEFAULT (the column's
  * default) or IGNORE (the column is left as it is: UPDATE) -- MariaDB only.
  * Each parameter keeps the type of its first non-NULL row: a row binding
- * another type is refused (ARGUMENT). Per-row results (MariaDB 11.5's
- * BULK_UNIT_RESULTS) are not asked for. Column arrays (below) run the same
+ * another type is refused (ARGUMENT): nothing is sent. Per-row results: see
+ * mywire_stmt_set_row_results() below. Column arrays (below) run the same
  * call from the caller's own arrays, without copying rows. */
 MYWIRE_API int mywire_stmt_bind_default(mywire_stmt *stmt, unsigned index);
 MYWIRE_API int mywire_stmt_bind_ignore(mywire_stmt *stmt, unsigned index);
@@ -1079,6 +1079,32 @@ MYWIRE_API uint64_t mywire_stmt_batch_size(const mywire_stmt *stmt);
 MYWIRE_API int mywire_stmt_clear_batch(mywire_stmt *stmt);
 /* Returns the codes of mywire_stmt_execute; ARGUMENT for an empty batch. */
 MYWIRE_API int mywire_stmt_execute_batch(mywire_stmt *stmt, mywire_result **out);
+
+/* Per-row results of batches and column arrays (0.7.0). With on != 0, the
+ * statement's next mywire_stmt_execute_batch() / mywire_stmt_execute_array()
+ * results also hold each row's affected rows and insert id (the
+ * AUTO_INCREMENT value generated for that row, 0 when none), in row order:
+ *
+ *     mywire_stmt_set_row_results(st, 1);
+ *     mywire_stmt_execute_batch(st, &res);
+ *     for (uint64_t k = 0; k < mywire_row_result_count(res); ++k)
+ *         mywire_row_result(res, k, &affected, &id);
+ *
+ * On MariaDB 11.5+ (BULK_UNIT_RESULTS) they come with bulk execution (each
+ * COM_STMT_BULK_EXECUTE asks for them: SEND_UNIT_RESULTS); elsewhere the rows
+ * run one COM_STMT_EXECUTE each, whose OKs are the rows' results -- so on an
+ * older MariaDB asking for them gives up bulk execution (and DEFAULT / IGNORE,
+ * which then give ARGUMENT before anything is sent). Off (0) by default: the
+ * result holds only the totals. OK, or ARGUMENT for a NULL stmt. */
+MYWIRE_API int mywire_stmt_set_row_results(mywire_stmt *stmt, int on);
+/* The number of per-row results in res: the batch's row count when its
+ * statement asked for them, 0 otherwise (and for any other result, NULL). */
+MYWIRE_API uint64_t mywire_row_result_count(const mywire_result *res);
+/* Row k's affected rows and insert id (either pointer may be NULL). OK, or
+ * ARGUMENT (NULL res, k >= mywire_row_result_count(res)), which leaves the
+ * outputs as they were. */
+MYWIRE_API int mywire_row_result(const mywire_result *res, uint64_t k, uint64_t *affected_rows,
+                                 uint64_t *insert_id);
 
 /* Column arrays (bulk execution from the caller's memory, MariaDB's array
  * binding): bind every parameter to an array of values, then
@@ -1115,8 +1141,7 @@ MYWIRE_API int mywire_stmt_execute_batch(mywire_stmt *stmt, mywire_result **out)
  * non-blocking execution runs changes the next execution, not that one. They are separate from the
  * typed setters' bindings and from the batch; on servers without bulk
  * execution the setters' bindings are left holding the last row sent. As
- * for batches, per-row results (MariaDB 11.5's BULK_UNIT_RESULTS) are not
- * asked for. */
+ * for batches, per-row results come with mywire_stmt_set_row_results(). */
 enum mywire_array_type {
     MYWIRE_ARRAY_INT8 = 1,   /* int8_t values, sent as TINY */
     MYWIRE_ARRAY_INT16 = 2,  /* int16_t, SHORT */

@@ -1146,7 +1146,9 @@ Connection::Progress Connection::on_op_done() {
     case Call::prepare:
         return on_prepare_done();
     case Call::batch: {
-        const proto::OkPacket &ok = command_op_->ok;
+        const proto::OkPacket &ok = batch_op_->ok;
+        // Row by row, each OK is that row's result.
+        if (batch_row_results_ && !batch_bulk_) batch_units_.push_back({ok.affected_rows, ok.last_insert_id});
         if (batch_affected_ == 0 && batch_insert_id_ == 0) batch_insert_id_ = ok.last_insert_id;
         batch_affected_ += ok.affected_rows;
         batch_warnings_ = static_cast<std::uint16_t>(std::min<unsigned>(0xFFFF, batch_warnings_ + ok.warnings));
@@ -1166,7 +1168,7 @@ Connection::Progress Connection::on_op_done() {
             call_rc_ = session.err.code;
             return Progress::error;
         }
-        op_ = command_op_.get();
+        op_ = batch_op_.get();
         return Progress::more;
     }
     case Call::execute:
@@ -1445,7 +1447,7 @@ Errc Connection::finish(Result *&out) {
         if (rc == Errc::ok) session.err.clear();
         break;
     case Call::batch:
-        command_op_.reset();
+        batch_op_.reset();
         if (rc == Errc::ok) {
             if (stmt_ && !batch_array_rows_) stmt_->clear_batch();
             auto r = std::make_unique<Result>(nullptr, false, true);
@@ -1453,6 +1455,7 @@ Errc Connection::finish(Result *&out) {
             r->head.ok.last_insert_id = batch_insert_id_;
             r->head.ok.warnings = batch_warnings_;
             r->head.ok.status_flags = session.status_flags;
+            r->row_results_ = std::move(batch_units_);
             r->finished_ = true;
             out = r.release();
             session.err.clear();
@@ -1463,6 +1466,7 @@ Errc Connection::finish(Result *&out) {
         stmt_ = nullptr;
         batch_array_rows_ = 0;
         call_arrays_.clear();
+        batch_units_ = {};
         break;
     case Call::send:
         send_op_.reset();
@@ -1759,17 +1763,16 @@ Errc Connection::start_execute_batch(Statement &st) {
     if (st.batch_ends_.empty()) return session.err.set(Errc::argument, "the batch is empty (mywire_stmt_add_batch adds rows)");
     if (st.client_side_) return session.err.set(Errc::argument, "a client-side statement has no batches");
     if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
+    if (st.batch_indicators_ && !bulk_for(st))
+        return session.err.set(Errc::argument, no_bulk_indicators(st));
     stmt_ = &st;
-    batch_bulk_ = session.mariadb_caps & proto::mariadb_cap::stmt_bulk_operations;
+    start_batch(st);
     batch_array_rows_ = 0;
-    batch_next_ = 0;
-    batch_affected_ = batch_insert_id_ = 0;
-    batch_warnings_ = 0;
     if (Progress p = batch_step(); p == Progress::error) {
         stmt_ = nullptr;
         return session.err.code;
     }
-    return begin(Call::batch, command_op_.get());
+    return begin(Call::batch, batch_op_.get());
 }
 
 Errc Connection::start_execute_array(Statement &st, std::uint64_t rows) {
@@ -1798,7 +1801,7 @@ Errc Connection::start_execute_array(Statement &st, std::uint64_t rows) {
         if (wraps(a.values, a.value_step) || wraps(a.lengths, a.length_step) || wraps(a.indicators, a.indicator_step))
             return session.err.set(Errc::argument, "rows reach past the end of the address space");
     if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
-    bool bulk = session.mariadb_caps & proto::mariadb_cap::stmt_bulk_operations;
+    const bool bulk = bulk_for(st);
     // Every value is checked before the first request goes out: an argument
     // error applies no row.
     for (std::size_t i = 0; i < n; ++i) {
@@ -1810,29 +1813,56 @@ Errc Connection::start_execute_array(Statement &st, std::uint64_t rows) {
     }
     call_arrays_ = st.arrays_;
     stmt_ = &st;
-    batch_bulk_ = bulk;
+    start_batch(st);
     batch_array_rows_ = rows;
-    batch_next_ = 0;
-    batch_affected_ = batch_insert_id_ = 0;
-    batch_warnings_ = 0;
     if (Progress p = batch_step(); p == Progress::error) {
         stmt_ = nullptr;
         batch_array_rows_ = 0;
         return session.err.code;
     }
-    return begin(Call::batch, command_op_.get());
+    return begin(Call::batch, batch_op_.get());
 }
 
-// The next request of a batch call into command_op_ (error: session.err set).
+// Bulk execution when the server has it -- and, when the statement asks for
+// per-row results, only if the server can send them (MariaDB 11.5+); else
+// one COM_STMT_EXECUTE per row, whose OKs are the rows' results.
+bool Connection::bulk_for(const Statement &st) const {
+    if (!(session.mariadb_caps & proto::mariadb_cap::stmt_bulk_operations)) return false;
+    return !st.row_results_ || (session.mariadb_caps & proto::mariadb_cap::bulk_unit_results);
+}
+
+// Why DEFAULT and IGNORE cannot be sent (nothing was).
+std::string Connection::no_bulk_indicators(const Statement &st) const {
+    if (st.row_results_ && (session.mariadb_caps & proto::mariadb_cap::stmt_bulk_operations))
+        return "DEFAULT and IGNORE need bulk execution, and with per-row results (mywire_stmt_set_row_results) "
+               "that needs MariaDB 11.5+ (this server runs the rows one by one)";
+    return "DEFAULT and IGNORE need bulk execution, which only MariaDB has";
+}
+
+void Connection::start_batch(const Statement &st) {
+    batch_bulk_ = bulk_for(st);
+    batch_row_results_ = st.row_results_;
+    batch_units_.clear();
+    batch_next_ = 0;
+    batch_affected_ = batch_insert_id_ = 0;
+    batch_warnings_ = 0;
+}
+
+// The next request of a batch call into batch_op_ (error: session.err set).
 Connection::Progress Connection::batch_step() {
     Statement &st = *stmt_;
     std::uint8_t cmd;
+    std::uint64_t request_rows = 1;  // the rows this request carries
+    std::vector<proto::RowResult> *units = batch_row_results_ && batch_bulk_ ? &batch_units_ : nullptr;
+    const std::uint16_t flags = proto::bulk_flag::send_types | (units ? proto::bulk_flag::send_unit_results : 0);
     if (batch_array_rows_) {
         if (batch_bulk_) {
             std::size_t limit = std::min<std::size_t>(bulk_chunk, opts.max_allowed_packet / 2);
-            batch_next_ = st.build_array_bulk(bulk_request_, call_arrays_, batch_next_, batch_array_rows_, limit);
+            const std::uint64_t from = batch_next_;
+            batch_next_ = st.build_array_bulk(bulk_request_, call_arrays_, from, batch_array_rows_, limit, flags);
             command_cmd_ = proto::command::stmt_bulk_execute;
-            command_op_ = std::make_unique<proto::SimpleCommandOp>(&bulk_request_, proto::SimpleCommandOp::Reply::ok);
+            batch_op_ = std::make_unique<proto::BatchRequestOp>(&bulk_request_, batch_next_ - from, units,
+                                                                head_limits());
             return Progress::more;
         } else {
             st.load_array_row(call_arrays_, batch_next_);
@@ -1848,7 +1878,8 @@ Connection::Progress Connection::batch_step() {
         std::size_t start = batch_next_ ? st.batch_ends_[batch_next_ - 1] : 0, end = batch_next_ + 1;
         std::size_t limit = std::min<std::size_t>(bulk_chunk, opts.max_allowed_packet / 2);
         while (end < rows && st.batch_ends_[end] - start <= limit) ++end;
-        st.build_bulk(request_, batch_next_, end);
+        st.build_bulk(request_, batch_next_, end, flags);
+        request_rows = end - batch_next_;
         batch_next_ = end;
         cmd = proto::command::stmt_bulk_execute;
     } else {
@@ -1860,7 +1891,7 @@ Connection::Progress Connection::batch_step() {
         cmd = proto::command::stmt_execute;
     }
     command_cmd_ = cmd;
-    command_op_ = std::make_unique<proto::SimpleCommandOp>(cmd, request_, proto::SimpleCommandOp::Reply::ok);
+    batch_op_ = std::make_unique<proto::BatchRequestOp>(cmd, request_, request_rows, units, head_limits());
     return Progress::more;
 }
 

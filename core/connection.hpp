@@ -150,6 +150,8 @@ public:
     proto::Fast fast_form(unsigned i) const { return layout_.fast[i]; }
     bool has_row() const { return has_row_; }
     bool cursor() const { return cursor_stmt_ != nullptr || cursor_done_; }
+    // A batch's per-row results, when its statement asked for them (else empty).
+    const std::vector<proto::RowResult> &row_results() const { return row_results_; }
 
     // MYWIRE_ROW, MYWIRE_DONE, MYWIRE_WAIT_* (a non-blocking connection) or
     // an error code. Never throws: an exception (out of memory) ends the
@@ -195,6 +197,7 @@ private:
         }
     }
     Connection *conn_;  // null once the connection is gone
+    std::vector<proto::RowResult> row_results_;
     bool streaming_;
     bool binary_;  // binary protocol rows (a prepared statement's)
     proto::BinaryLayout layout_;
@@ -269,6 +272,9 @@ public:
                     const std::uint8_t *indicators);
     // Rows per COM_STMT_FETCH; 0 = no cursor.
     void set_cursor(std::uint32_t rows) { cursor_rows_ = rows; }
+    // Batches and column arrays report each row's affected rows and insert id.
+    void set_row_results(bool on) { row_results_ = on; }
+    bool row_results() const { return row_results_; }
     std::uint32_t cursor_rows() const { return cursor_rows_; }
     // Why the statement cannot be used now (sets err), or Errc::ok.
     Errc usable(Error &err) const;
@@ -310,7 +316,7 @@ private:
                        const std::vector<proto::QueryAttr> &attrs, bool query_attributes,
                        const std::string *known_types, std::string &types) const;
     // Batch rows [from, to) as one COM_STMT_BULK_EXECUTE payload.
-    void build_bulk(std::string &out, std::size_t from, std::size_t to) const;
+    void build_bulk(std::string &out, std::size_t from, std::size_t to, std::uint16_t flags) const;
     // Without bulk execution: row i into the parameters (for build_execute).
     Errc load_batch_row(std::size_t i, Error &err);
     // Array rows [from, ...) as one COM_STMT_BULK_EXECUTE packet, within
@@ -318,7 +324,8 @@ private:
     // header, the command byte, the payload (proto::SimpleCommandOp's framed
     // form: no copy on the way to the socket). Returns the end row.
     std::uint64_t build_array_bulk(std::vector<std::uint8_t> &out, const std::vector<proto::ParamArray> &arrays,
-                                   std::uint64_t from, std::uint64_t rows, std::size_t limit) const;
+                                   std::uint64_t from, std::uint64_t rows, std::size_t limit,
+                                   std::uint16_t flags) const;
     // Without bulk execution: array row i into the parameters.
     void load_array_row(const std::vector<proto::ParamArray> &arrays, std::uint64_t i);
     // Its open cursor's result ends (the rows not fetched give STATE).
@@ -335,6 +342,7 @@ private:
     std::string sent_types_;  // the types the server has (new-params-bound)
     bool types_known_ = false;
     std::uint32_t cursor_rows_ = 0;
+    bool row_results_ = false;  // set_row_results
     Result *cursor_result_ = nullptr;  // its open cursor's result
     // The batch: rows in bulk form (per parameter an indicator, then the
     // value), where each row ends, and the parameter types of the batch.
@@ -342,6 +350,7 @@ private:
     std::vector<std::size_t> batch_ends_;
     std::string batch_types_;
     std::vector<std::uint8_t> batch_typed_;  // a parameter's type is fixed by its first non-NULL value
+    bool batch_indicators_ = false;  // a row has DEFAULT or IGNORE (bulk execution only)
     // The column arrays bound: as many as params_ once one is bound (empty
     // otherwise); whatever replaces params_ (a prepare) clears them.
     std::vector<proto::ParamArray> arrays_;
@@ -732,6 +741,12 @@ private:
     std::uint64_t batch_affected_ = 0, batch_insert_id_ = 0;
     std::uint16_t batch_warnings_ = 0;
     bool batch_bulk_ = false;
+    bool batch_row_results_ = false;  // the statement asked for per-row results
+    std::vector<proto::RowResult> batch_units_;  // them, so far
+    std::unique_ptr<proto::BatchRequestOp> batch_op_;
+    bool bulk_for(const Statement &st) const;
+    void start_batch(const Statement &st);
+    std::string no_bulk_indicators(const Statement &st) const;
     Progress batch_step();
     // Statements.
     std::vector<Statement *> statements_;

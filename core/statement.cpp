@@ -185,11 +185,12 @@ Errc Statement::bind_array(unsigned i, int kind, const void *values, std::size_t
 }
 
 std::uint64_t Statement::build_array_bulk(std::vector<std::uint8_t> &out, const std::vector<proto::ParamArray> &arrays,
-                                          std::uint64_t from, std::uint64_t rows, std::size_t limit) const {
+                                          std::uint64_t from, std::uint64_t rows, std::size_t limit,
+                                          std::uint16_t flags) const {
     out.assign(proto::header_size, 0);
     out.push_back(proto::command::stmt_bulk_execute);
     append_le(out, id_, 4);
-    append_le(out, 128, 2);  // STMT_BULK_FLAG_CLIENT_SEND_TYPES
+    append_le(out, flags, 2);  // proto::bulk_flag: send_types always
     proto::append_bulk_types(out, arrays);
     return proto::append_bulk_rows(out, arrays, from, rows, limit);
 }
@@ -226,6 +227,7 @@ Errc Statement::add_batch(Error &err) {
             const proto::Param &p = params_[i];
             if (p.indicator) {
                 batch_.push_back(static_cast<char>(p.indicator));
+                if (p.indicator >= 2) batch_indicators_ = true;
             } else if (p.is_null()) {
                 batch_.push_back(1);
             } else {
@@ -249,16 +251,17 @@ Errc Statement::add_batch(Error &err) {
 }
 
 void Statement::clear_batch() noexcept {
+    batch_indicators_ = false;
     batch_.clear();
     batch_ends_.clear();
     batch_types_.clear();
     batch_typed_.clear();
 }
 
-void Statement::build_bulk(std::string &out, std::size_t from, std::size_t to) const {
+void Statement::build_bulk(std::string &out, std::size_t from, std::size_t to, std::uint16_t flags) const {
     out.clear();
     append_le(out, id_, 4);
-    append_le(out, 128, 2);  // STMT_BULK_FLAG_CLIENT_SEND_TYPES
+    append_le(out, flags, 2);  // proto::bulk_flag: send_types always
     for (std::size_t i = 0; i < params_.size(); ++i) {
         // A parameter NULL (or DEFAULT / IGNORE) in every row is sent as NULL-typed.
         out.push_back(batch_typed_[i] ? batch_types_[2 * i] : static_cast<char>(ft::null));
@@ -279,8 +282,7 @@ Errc Statement::load_batch_row(std::size_t row, Error &err) {
         p.bound = true;
         if (ind == 1) continue;
         if (ind != 0)
-            return err.set(Errc::argument, "the server has no bulk execution: DEFAULT and IGNORE "
-                                           "cannot be sent (row " + std::to_string(row) + ")");
+            return err.set(Errc::argument, "DEFAULT and IGNORE need bulk execution (row " + std::to_string(row) + ")");
         p.type = static_cast<std::uint8_t>(batch_types_[2 * i]);
         p.is_unsigned = batch_types_[2 * i + 1] != 0;
         std::string_view v;

@@ -329,6 +329,10 @@ int mywire_stmt_add_batch(mywire_stmt *stmt);
 uint64_t mywire_stmt_batch_size(const mywire_stmt *stmt);
 int mywire_stmt_clear_batch(mywire_stmt *stmt);
 int mywire_stmt_execute_batch(mywire_stmt *stmt, mywire_result **out);
+int mywire_stmt_set_row_results(mywire_stmt *stmt, int on);
+uint64_t mywire_row_result_count(const mywire_result *res);
+int mywire_row_result(const mywire_result *res, uint64_t k, uint64_t *affected_rows,
+                                 uint64_t *insert_id);
 enum mywire_array_type {
     MYWIRE_ARRAY_INT8 = 1,
     MYWIRE_ARRAY_INT16 = 2,

@@ -55,8 +55,14 @@ inline constexpr std::uint32_t com_multi = 1u << 1;
 inline constexpr std::uint32_t stmt_bulk_operations = 1u << 2;
 inline constexpr std::uint32_t extended_metadata = 1u << 3;
 inline constexpr std::uint32_t cache_metadata = 1u << 4;  // 10.6+
-inline constexpr std::uint32_t bulk_unit_results = 1u << 6;  // 11.5+
+inline constexpr std::uint32_t bulk_unit_results = 1u << 5;  // 11.5+ (MARIADB_CLIENT_BULK_UNIT_RESULTS, 1ULL << 37)
 }  // namespace mariadb_cap
+
+// COM_STMT_BULK_EXECUTE's flags (MariaDB).
+namespace bulk_flag {
+inline constexpr std::uint16_t send_unit_results = 64;  // a result set of (Id, Affected_rows) per row; needs bulk_unit_results
+inline constexpr std::uint16_t send_types = 128;        // the parameter types follow the flags
+}  // namespace bulk_flag
 
 namespace status {
 inline constexpr std::uint16_t in_trans = 0x0001;

@@ -152,7 +152,8 @@ Action HandshakeOp::on_greeting(Session &s, std::string_view payload) {
     // clearing CLIENT_MYSQL): bulk execution, and result metadata sent once
     // per prepared statement.
     if (!(hs.capabilities & cap::mysql)) {
-        std::uint32_t ext = mariadb_cap::stmt_bulk_operations;
+        // Per-row results of bulk execution are sent only when a request asks.
+        std::uint32_t ext = mariadb_cap::stmt_bulk_operations | mariadb_cap::bulk_unit_results;
         if (opts_.cache_metadata) ext |= mariadb_cap::cache_metadata;
         s.mariadb_caps = ext & hs.mariadb_capabilities;
     }
@@ -333,6 +334,7 @@ Action HandshakeOp::raw_plugin_data(Session &s, std::string_view payload) {
 // ----------------------------------------------------------- simple commands
 
 Action SimpleCommandOp::resume(Session &s) {
+    if (sent_ && reply_ == Reply::none) return Action::done;
     if (!sent_ && framed_) {
         sent_ = true;
         s.begin_command();
@@ -747,6 +749,114 @@ Action RowsOp::resume(Session &s) {
             return Action::done;
         }
     }
+}
+
+// ------------------------------------------------------------ batch requests
+
+namespace {
+bool same_name(const Column &c, std::string_view want) {
+    if (c.name_len != want.size()) return false;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        char a = c.name[i], b = want[i];
+        if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
+        if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
+        if (a != b) return false;
+    }
+    return true;
+}
+}  // namespace
+
+Action BatchRequestOp::resume(Session &s) {
+    if (phase_ == Phase::send) {
+        Action a = send_.resume(s);
+        if (a != Action::done) return a;
+        phase_ = Phase::head;
+        head_op_.emplace(head_, limits_);
+    }
+    for (;;) {
+        Action a = phase_ == Phase::head ? head_op_->resume(s) : rows_.resume(s);
+        if (a != Action::done) return a;
+        a = phase_ == Phase::head ? head_done(s) : rows_done(s);
+        if (a != Action::read) return a;
+    }
+}
+
+// Action::read: go on with the next phase (the rows, or the next result).
+Action BatchRequestOp::head_done(Session &s) {
+    if (!head_.columns.empty()) {
+        const std::vector<Column> &c = head_.columns;
+        units_result_ = false;
+        if (units_ && !refused_ && got_ == 0 && c.size() == 2) {
+            if (same_name(c[0], "Id") && same_name(c[1], "Affected_rows")) {
+                id_col_ = 0, affected_col_ = 1, units_result_ = true;
+            } else if (same_name(c[1], "Id") && same_name(c[0], "Affected_rows")) {
+                id_col_ = 1, affected_col_ = 0, units_result_ = true;
+            }
+        }
+        if (units_result_) {
+            layout_.build(c.data(), c.size());
+        } else {
+            refused_ = true;  // its rows are read and dropped
+        }
+        phase_ = Phase::rows;
+        return Action::read;
+    }
+    // An OK.
+    if (units_ && !refused_ && got_ == 0)
+        return s.err.set(Errc::protocol, "the server answered a bulk execution that asked for per-row results "
+                                         "with a plain OK"),
+               Action::error;
+    if (got_ == 0) ok = head_.ok;
+    return reply_part_done(s);
+}
+
+Action BatchRequestOp::rows_done(Session &s) {
+    if (units_result_) {
+        if (got_ != expected_)
+            return s.err.set(Errc::protocol, "the server sent per-row results for " + std::to_string(got_) +
+                                                 " rows of a bulk request of " + std::to_string(expected_)),
+                   Action::error;
+        std::uint64_t affected = ok.affected_rows, first_id = ok.last_insert_id;
+        ok = rows_.end_ok;
+        ok.affected_rows = affected;
+        ok.last_insert_id = first_id;
+    }
+    units_result_ = false;
+    return reply_part_done(s);
+}
+
+// One result of the reply has ended: the next one, or the end of the reply.
+Action BatchRequestOp::reply_part_done(Session &s) {
+    if (s.state == ConnState::more_results) {
+        phase_ = Phase::head;
+        head_op_.emplace(head_, limits_);
+        return Action::read;
+    }
+    if (refused_)
+        return s.err.set(Errc::argument, "a batch runs statements without a result set, and this one returned "
+                                         "rows (RETURNING?): they were read and dropped; the request's rows "
+                                         "were applied"),
+               Action::error;
+    return Action::done;
+}
+
+Errc BatchRequestOp::on_row(Session &s, std::string_view payload, Next &) {
+    if (!units_result_) return Errc::ok;  // a refused result's row: dropped
+    Value v[2];
+    if (parse_binary_row(payload, layout_, v, s.err) != Errc::ok) return s.err.code;
+    if (got_ == expected_)
+        return s.err.set(Errc::protocol, "the server sent more per-row results than the bulk request's " +
+                                             std::to_string(expected_) + " rows");
+    RowResult r;
+    if (to_uint64(head_.columns[id_col_], v[id_col_], true, r.insert_id) != Errc::ok ||
+        to_uint64(head_.columns[affected_col_], v[affected_col_], true, r.affected_rows) != Errc::ok)
+        return s.err.set(Errc::protocol, "a per-row result of a bulk execution is NULL or not a count (row " +
+                                             std::to_string(got_) + ")");
+    units_->push_back(r);
+    if (got_ == 0) ok.affected_rows = 0, ok.last_insert_id = r.insert_id;
+    ok.affected_rows += r.affected_rows;
+    ++got_;
+    return Errc::ok;
 }
 
 Action SendOnlyOp::resume(Session &s) {

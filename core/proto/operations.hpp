@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "proto/auth.hpp"
 #include "proto/framing.hpp"
 #include "proto/messages.hpp"
+#include "proto/values.hpp"
 
 namespace mywire::proto {
 
@@ -162,7 +164,8 @@ private:
 // set_option), or by one raw text packet (statistics).
 class SimpleCommandOp final : public Op {
 public:
-    enum class Reply { ok, text };
+    // none: done once the request is written (a caller reads the reply).
+    enum class Reply { ok, text, none };
     SimpleCommandOp(std::uint8_t cmd, std::string_view arg, Reply reply)
         : cmd_(cmd), arg_(arg), reply_(reply) {}
     // A command already laid out in *framed: header_size bytes of room for
@@ -366,6 +369,55 @@ private:
         return Errc::ok;
     }
     RowsOp rows_;
+};
+
+// One row's outcome in a batch, as MariaDB's per-row results
+// (COM_STMT_BULK_EXECUTE with SEND_UNIT_RESULTS, 11.5+) or one row's
+// COM_STMT_EXECUTE's OK report it.
+struct RowResult {
+    std::uint64_t affected_rows = 0;
+    std::uint64_t insert_id = 0;
+};
+
+// One request of a batch -- a COM_STMT_BULK_EXECUTE or one row's
+// COM_STMT_EXECUTE -- and its reply: an ERR (error), an OK (done, `ok`), or,
+// for a bulk request with SEND_UNIT_RESULTS, a result set with a row (Id,
+// Affected_rows) per parameter row, appended to *units (done; `ok` is the
+// end marker's, its affected rows the sum and its insert id the first row's).
+// The per-row results must be exactly `rows` (the request's rows), their
+// columns the two named ones (in either order, integer types): anything else
+// is Errc::protocol. A result set of any other shape (a statement with
+// RETURNING) is read to its end and refused with Errc::argument: the rows
+// were applied, the connection stays usable.
+class BatchRequestOp final : public Op, private RowSink {
+public:
+    BatchRequestOp(std::vector<std::uint8_t> *framed, std::uint64_t rows, std::vector<RowResult> *units,
+                   HeadLimits limits)
+        : send_(framed, SimpleCommandOp::Reply::none), rows_(*this), units_(units), expected_(rows), limits_(limits) {}
+    BatchRequestOp(std::uint8_t cmd, std::string_view arg, std::uint64_t rows, std::vector<RowResult> *units,
+                   HeadLimits limits)
+        : send_(cmd, arg, SimpleCommandOp::Reply::none), rows_(*this), units_(units), expected_(rows), limits_(limits) {}
+    Action resume(Session &s) override;
+    OkPacket ok;
+
+private:
+    Errc on_row(Session &s, std::string_view payload, Next &next) override;
+    Action head_done(Session &s);
+    Action rows_done(Session &s);
+    Action reply_part_done(Session &s);
+    SimpleCommandOp send_;
+    ResultHead head_;
+    std::optional<ResultHeadOp> head_op_;
+    RowsOp rows_;
+    std::vector<RowResult> *units_;
+    std::uint64_t expected_;
+    std::uint64_t got_ = 0;
+    HeadLimits limits_;
+    BinaryLayout layout_;
+    std::size_t id_col_ = 0, affected_col_ = 0;
+    bool units_result_ = false;  // the result set being read is the per-row results
+    bool refused_ = false;       // a result set of another shape came (RETURNING)
+    enum class Phase { send, head, rows } phase_ = Phase::send;
 };
 
 // A command with no reply (COM_QUIT; COM_STMT_CLOSE and COM_STMT_SEND_LONG_DATA

@@ -360,7 +360,7 @@ Errc check_param_array(ParamArray &a, std::uint64_t rows, std::size_t max_len, b
         std::uint8_t ind = a.indicator(row);
         if (ind > 3) return why = "an indicator that is none of MYWIRE_IND_*", Errc::argument;
         if (ind >= 2 && !bulk)
-            return why = "DEFAULT or IGNORE, which only MariaDB's bulk execution can send", Errc::argument;
+            return why = "DEFAULT or IGNORE, which only bulk execution can send (MariaDB; with per-row results, 11.5+)", Errc::argument;
         if (ind) continue;
         switch (a.kind) {
         case ParamArray::f32: {

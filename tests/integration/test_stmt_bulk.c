@@ -8,7 +8,9 @@
  * requests applied, the message says how far), a small max_allowed_packet,
  * and every bad argument giving ARGUMENT with no row applied and the
  * connection usable. The row-wise batch gets the same result for the same
- * rows. Servers without bulk execution: tests/scripted/test_bulk.py.
+ * rows. Per-row results (mywire_stmt_set_row_results), and a statement with
+ * RETURNING refused without losing the connection. Servers without bulk
+ * execution, and MariaDB 11.5's bulk per-row results: tests/scripted/test_bulk.py.
  */
 #include "it_common.h"
 
@@ -522,6 +524,100 @@ static void test_bad_arguments(void **state)
     mywire_conn_free(conn);
 }
 
+/* ------------------------------------------------------- per-row results */
+
+/* mywire_stmt_set_row_results: each row's affected rows and insert id. The
+ * MariaDB here (10.11) cannot send them with bulk execution (11.5+ can:
+ * tests/scripted/test_bulk.py), so the rows run one COM_STMT_EXECUTE each --
+ * the same rows applied, now with their results. */
+static void test_row_results(void **state)
+{
+    mywire_conn *conn = it_connect_socket();
+    (void)state;
+    it_exec(conn, "CREATE TEMPORARY TABLE bulk_auto (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
+    it_exec(conn, "INSERT INTO bulk_auto (id, v) VALUES (100, 0)");
+    mywire_stmt *ins = prepared(conn, "INSERT INTO bulk_auto (v) VALUES (?)");
+    IT_OK(conn, mywire_stmt_set_row_results(ins, 1));
+    int32_t v[3] = {1, 2, 3};
+    IT_OK(conn, mywire_stmt_bind_array(ins, 0, MYWIRE_ARRAY_INT32, v, 0, NULL, NULL));
+    long long before = bulk_requests(conn);
+    mywire_result *res = NULL;
+    IT_OK(conn, mywire_stmt_execute_array(ins, 3, &res));
+    assert_int_equal(bulk_requests(conn) - before, 3); /* one execute per row */
+    assert_int_equal(mywire_row_result_count(res), 3);
+    for (uint64_t k = 0; k < 3; ++k) {
+        uint64_t affected = 99, id = 99;
+        IT_OK(conn, mywire_row_result(res, k, &affected, &id));
+        assert_int_equal(affected, 1);
+        assert_int_equal(id, 101 + k);
+    }
+    assert_int_equal(mywire_row_result(res, 3, NULL, NULL), MYWIRE_ERROR_ARGUMENT);
+    assert_int_equal(mywire_affected_rows(res), 3);
+    assert_int_equal(mywire_insert_id(res), 101);
+    mywire_result_free(res);
+
+    /* Affected rows per row: an UPDATE matching 4, 0 and 2 rows. */
+    mywire_stmt *upd = prepared(conn, "UPDATE bulk_auto SET v = v + 10 WHERE v >= ?");
+    IT_OK(conn, mywire_stmt_set_row_results(upd, 1));
+    int32_t from[3] = {0, 1000, 12};
+    IT_OK(conn, mywire_stmt_bind_array(upd, 0, MYWIRE_ARRAY_INT32, from, 0, NULL, NULL));
+    IT_OK(conn, mywire_stmt_execute_array(upd, 3, &res));
+    uint64_t counts[3] = {0};
+    for (uint64_t k = 0; k < 3; ++k) IT_OK(conn, mywire_row_result(res, k, &counts[k], NULL));
+    assert_int_equal(counts[0], 4);
+    assert_int_equal(counts[1], 0);
+    assert_int_equal(counts[2], 2); /* v is 10, 11, 12, 13 after row 0 */
+    assert_int_equal(mywire_affected_rows(res), 6);
+    mywire_result_free(res);
+    mywire_stmt_free(upd);
+
+    /* The same through a batch; then off again: bulk execution, no row results. */
+    for (int k = 0; k < 2; ++k) {
+        IT_OK(conn, mywire_stmt_bind_int32(ins, 0, 10 + k));
+        IT_OK(conn, mywire_stmt_add_batch(ins));
+    }
+    IT_OK(conn, mywire_stmt_execute_batch(ins, &res));
+    assert_int_equal(mywire_row_result_count(res), 2);
+    uint64_t id = 0;
+    IT_OK(conn, mywire_row_result(res, 1, NULL, &id));
+    assert_int_equal(id, 105);
+    mywire_result_free(res);
+    IT_OK(conn, mywire_stmt_set_row_results(ins, 0));
+    int32_t w[2] = {20, 21};
+    IT_OK(conn, mywire_stmt_bind_array(ins, 0, MYWIRE_ARRAY_INT32, w, 0, NULL, NULL));
+    before = bulk_requests(conn);
+    IT_OK(conn, mywire_stmt_execute_array(ins, 2, &res));
+    assert_int_equal(bulk_requests(conn) - before, 1); /* one bulk request for both rows */
+    assert_int_equal(mywire_row_result_count(res), 0);
+    assert_int_equal(mywire_affected_rows(res), 2);
+    mywire_result_free(res);
+    assert_int_equal(mywire_row_result_count(NULL), 0);
+    assert_int_equal(mywire_stmt_set_row_results(NULL, 1), MYWIRE_ERROR_ARGUMENT);
+    mywire_stmt_free(ins);
+    mywire_conn_free(conn);
+}
+
+/* A statement with RETURNING returns rows, which a batch does not take: they
+ * are read and dropped, the call gives ARGUMENT, the rows were applied and the
+ * connection is usable (it used to be a protocol error that closed it). */
+static void test_returning_refused_cleanly(void **state)
+{
+    mywire_conn *conn = it_connect_socket();
+    (void)state;
+    it_exec(conn, "CREATE TEMPORARY TABLE bulk_ret (id INT AUTO_INCREMENT PRIMARY KEY, v INT)");
+    mywire_stmt *st = prepared(conn, "INSERT INTO bulk_ret (v) VALUES (?) RETURNING id, v");
+    int32_t v[3] = {7, 8, 9};
+    IT_OK(conn, mywire_stmt_bind_array(st, 0, MYWIRE_ARRAY_INT32, v, 0, NULL, NULL));
+    mywire_result *res = NULL;
+    assert_int_equal(mywire_stmt_execute_array(st, 3, &res), MYWIRE_ERROR_ARGUMENT);
+    assert_null(res);
+    assert_non_null(strstr(mywire_errmsg(conn), "RETURNING"));
+    assert_true(mywire_is_connected(conn));
+    assert_int_equal(it_scalar_ll(conn, "SELECT SUM(v) FROM bulk_ret"), 24);
+    mywire_stmt_free(st);
+    mywire_conn_free(conn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -532,6 +628,8 @@ int main(void)
         cmocka_unit_test(test_over_tls_and_zlib),
         cmocka_unit_test(test_nonblocking_continued_only_by_itself),
         cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_row_results),
+        cmocka_unit_test(test_returning_refused_cleanly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -91,6 +91,7 @@ COM_STMT_CLOSE = 0x19
 COM_STMT_RESET = 0x1A
 COM_STMT_BULK_EXECUTE = 0xFA
 PARAMETER_COUNT_AVAILABLE = 0x08  # COM_STMT_EXECUTE flags
+BULK_SEND_UNIT_RESULTS = 64  # COM_STMT_BULK_EXECUTE flags
 
 SERVER_STATUS_AUTOCOMMIT = 0x0002
 SERVER_MORE_RESULTS_EXISTS = 0x0008
@@ -905,6 +906,12 @@ class ScriptedServer:
         "need_reprepare"       the first COM_STMT_EXECUTE gets ER_NEED_REPREPARE (1615)
         "bulk_error"           the fault_arg-th COM_STMT_BULK_EXECUTE (default the
                                first) gets ER_DUP_ENTRY (1062)
+        "unit_results"         a bulk request asking for per-row results gets
+                               a wrong answer, fault_arg: "short" (one row
+                               fewer), "long" (one more), "ok" (a plain OK),
+                               "null" (a NULL Id), "returning" (a result set
+                               of other columns, as a statement with
+                               RETURNING returns)
         "tls_plain_err"        after the SSLRequest, a plaintext ERR packet
                                instead of a TLS ServerHello (fault_arg: text)
         "pre_tls_bytes"        bytes appended to the greeting in the same
@@ -1566,7 +1573,41 @@ class ScriptedServer:
         if self.fault == "bulk_error" and len(rec.bulks) == (self.fault_arg or 1):
             w.send_packets(err_packet(1062, "23000", "Duplicate entry '1' for key 'PRIMARY'"))
             return
+        if flags & BULK_SEND_UNIT_RESULTS:
+            if not self.ext & MARIADB_BULK_UNIT_RESULTS:
+                rec.events.append("unit results asked without the capability")
+                w.send_packets(err_packet(1835, "08S01", "Malformed communication packet"))
+                return
+            self._unit_results(w, rec, rows)
+            return
         w.send_packets(ok_packet(affected=len(rows), insert_id=10 * len(rec.bulks)))
+
+    def _unit_results(self, w, rec, rows):
+        """The per-row results of a bulk request (MariaDB 11.5+): a binary
+        result set (Id, Affected_rows), one row per parameter row; row k of
+        the n-th request has insert id 100 * n + k and affected rows k % 3
+        (so that a client cannot pass by counting)."""
+        fault = self.fault_arg if self.fault == "unit_results" else None
+        if fault == "ok":
+            w.send_packets(ok_packet(affected=len(rows), insert_id=10 * len(rec.bulks)))
+            return
+        n = len(rows) + (-1 if fault == "short" else 1 if fault == "long" else 0)
+        names = ("Val", "Other") if fault == "returning" else ("Id", "Affected_rows")
+        extended = bool(self.ext & MARIADB_EXTENDED_METADATA)
+        out = [lenenc(2) + (b"\x01" if self.ext & MARIADB_CACHE_METADATA else b"")]
+        for name in names:
+            out.append(column_def(name, col_type=8, charset=63, length=20, flags=0x21,
+                                  extended=extended))
+        if not self.deprecate_eof:
+            out.append(eof_packet())
+        base = 100 * len(rec.bulks)
+        for k in range(n):
+            if fault == "null" and k == 1:
+                out.append(b"\x00\x04" + struct.pack("<Q", k % 3))  # Id NULL (bit 2)
+            else:
+                out.append(b"\x00\x00" + struct.pack("<QQ", base + k, k % 3))
+        out.append(ok_packet(header=0xFE) if self.deprecate_eof else eof_packet())
+        w.send_packets(*out)
 
     def _answer(self, w, rec, spec):
         if spec is None:

@@ -12,10 +12,10 @@ use std::marker::{PhantomData, PhantomPinned};
 use std::os::raw::{c_char, c_int, c_uint, c_ulong, c_void};
 
 pub const MYWIRE_VERSION_MAJOR: c_uint = 0;
-pub const MYWIRE_VERSION_MINOR: c_uint = 6;
+pub const MYWIRE_VERSION_MINOR: c_uint = 7;
 pub const MYWIRE_VERSION_PATCH: c_uint = 0;
-pub const MYWIRE_VERSION_NUMBER: c_uint = 600;
-pub const MYWIRE_VERSION_STRING: &str = "0.6.0";
+pub const MYWIRE_VERSION_NUMBER: c_uint = 700;
+pub const MYWIRE_VERSION_STRING: &str = "0.7.0";
 
 // enum mywire_code
 pub const MYWIRE_OK: c_int = 0;
@@ -375,6 +375,9 @@ extern "C" {
     pub fn mywire_stmt_batch_size(stmt: *const mywire_stmt) -> u64;
     pub fn mywire_stmt_clear_batch(stmt: *mut mywire_stmt) -> c_int;
     pub fn mywire_stmt_execute_batch(stmt: *mut mywire_stmt, out: *mut *mut mywire_result) -> c_int;
+    pub fn mywire_stmt_set_row_results(stmt: *mut mywire_stmt, on: c_int) -> c_int;
+    pub fn mywire_row_result_count(res: *const mywire_result) -> u64;
+    pub fn mywire_row_result(res: *const mywire_result, k: u64, affected_rows: *mut u64, insert_id: *mut u64) -> c_int;
     pub fn mywire_stmt_bind_array(stmt: *mut mywire_stmt, index: c_uint, r#type: c_int, values: *const c_void, stride: usize, lengths: *const usize, indicators: *const u8) -> c_int;
     pub fn mywire_stmt_execute_array(stmt: *mut mywire_stmt, rows: u64, out: *mut *mut mywire_result) -> c_int;
     pub fn mywire_query_attributes_supported(conn: *const mywire_conn) -> c_int;
@@ -552,6 +555,9 @@ pub fn functions() -> Vec<(&'static str, usize, usize)> {
         ("mywire_stmt_batch_size", 1, (mywire_stmt_batch_size as unsafe extern "C" fn(_) -> _) as usize),
         ("mywire_stmt_clear_batch", 1, (mywire_stmt_clear_batch as unsafe extern "C" fn(_) -> _) as usize),
         ("mywire_stmt_execute_batch", 2, (mywire_stmt_execute_batch as unsafe extern "C" fn(_, _) -> _) as usize),
+        ("mywire_stmt_set_row_results", 2, (mywire_stmt_set_row_results as unsafe extern "C" fn(_, _) -> _) as usize),
+        ("mywire_row_result_count", 1, (mywire_row_result_count as unsafe extern "C" fn(_) -> _) as usize),
+        ("mywire_row_result", 4, (mywire_row_result as unsafe extern "C" fn(_, _, _, _) -> _) as usize),
         ("mywire_stmt_bind_array", 7, (mywire_stmt_bind_array as unsafe extern "C" fn(_, _, _, _, _, _, _) -> _) as usize),
         ("mywire_stmt_execute_array", 3, (mywire_stmt_execute_array as unsafe extern "C" fn(_, _, _) -> _) as usize),
         ("mywire_query_attributes_supported", 1, (mywire_query_attributes_supported as unsafe extern "C" fn(_) -> _) as usize),
