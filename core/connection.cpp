@@ -143,7 +143,7 @@ static Errc drop_text_row(proto::Session &s, std::string_view payload, std::size
     return rc == Errc::ok ? rc : s.err.set(Errc::protocol, "malformed row packet");
 }
 
-Errc StreamSink::on_row(proto::Session &s, std::string_view payload, Next &next) {
+[[gnu::always_inline]] inline Errc StreamSink::take_row(proto::Session &s, std::string_view payload, Next &next) {
     if (r_.binary_) {
         // The row is ours until the next fetch: its strings become C
         // strings where they lie, as a text row's do.
@@ -169,6 +169,13 @@ Errc StreamSink::on_row(proto::Session &s, std::string_view payload, Next &next)
     next = Next::pause;
     return Errc::ok;
 }
+
+Errc StreamSink::on_row(proto::Session &s, std::string_view payload, Next &next) {
+    return take_row(s, payload, next);
+}
+
+Result::Result(Connection *conn, bool streaming, bool binary)
+    : conn_(conn), streaming_(streaming), binary_(binary), stream_sink_(*this), rows_op_(stream_sink_) {}
 
 Errc StoreSink::on_row(proto::Session &s, std::string_view payload, Next &) {
     const std::size_t n = r_.values_.size();
@@ -217,6 +224,17 @@ Result::~Result() {
 
 void Result::discard() noexcept {
     if (conn_) conn_->discard(*this);
+}
+
+int Connection::fetch_row(Result &r) {
+    if (call_ == Call::none && active_ == &r) [[likely]] {
+        // The row is usually in the buffer already.
+        proto::Action a = r.rows_op_.step(session);
+        if (a == proto::Action::done && r.rows_op_.row) [[likely]]
+            return static_cast<int>(Outcome::row);
+        return fetch_go_on(r, a);
+    }
+    return fetch_other(r);
 }
 
 int Result::fetch() noexcept {
@@ -1551,7 +1569,7 @@ void Connection::end_of_batch(Result &r) noexcept {
     std::uint16_t st = r.rows_op_.end_ok.status_flags;
     if (r.cursor_stmt_ && (st & proto::status::cursor_exists) && !(st & proto::status::last_row_sent)) {
         // A batch ended; the cursor has more: the next fetch asks for them.
-        r.rows_op_ = proto::RowsOp(r.stream_sink_);
+        r.rows_op_ = proto::BasicRowsOp<StreamSink>(r.stream_sink_);
     } else {
         r.finished_ = true;
         if (r.cursor_stmt_) r.cursor_stmt_->cursor_result_ = nullptr;
@@ -1943,7 +1961,7 @@ int Connection::start_cursor_fetch(Result &r) {
         r.fetch_request_[k] = static_cast<std::uint8_t>(id >> (8 * k));
         r.fetch_request_[4 + k] = static_cast<std::uint8_t>(rows >> (8 * k));
     }
-    r.rows_op_ = proto::RowsOp(r.stream_sink_);
+    r.rows_op_ = proto::BasicRowsOp<StreamSink>(r.stream_sink_);
     r.fetch_op_.emplace(proto::command::stmt_fetch,
                         std::string_view(reinterpret_cast<const char *>(r.fetch_request_), 8), r.rows_op_);
     begin(Call::fetch, &*r.fetch_op_);
@@ -1953,7 +1971,35 @@ int Connection::start_cursor_fetch(Result &r) {
     return static_cast<int>(Outcome::wait_read);  // not returned: the caller steps the call
 }
 
-int Connection::fetch_row(Result &r) {
+// Where the streaming hot path (fetch_row, inline in Result::fetch) stopped
+// without a row -- more bytes needed, the end, an error: it goes on as a
+// fetch call from there.
+int Connection::fetch_go_on(Result &r, proto::Action a) {
+    begin(Call::fetch, &r.rows_op_, false);
+    fetching_ = &r;
+    Progress p;
+    if (a == proto::Action::error) {
+        p = on_op_error();
+    } else {
+        if (a == proto::Action::done)
+            op_done_ = true;  // the end marker
+        else
+            io_ = IoWant::read;
+        p = nonblocking ? step() : complete();
+    }
+    return fetch_finish(r, p);
+}
+
+int Connection::fetch_finish(Result &r, Progress p) {
+    if (p == Progress::wait_read) return static_cast<int>(Outcome::wait_read);
+    if (p == Progress::wait_write) return static_cast<int>(Outcome::wait_write);
+    Errc rc = finish();
+    if (rc != Errc::ok) return r.error_ ? r.error_ : static_cast<int>(rc);
+    if (!r.has_row_ && !r.finished_ && r.cursor_stmt_) return fetch_row(r);  // the next batch
+    return r.has_row_ ? static_cast<int>(Outcome::row) : static_cast<int>(Outcome::done);
+}
+
+int Connection::fetch_other(Result &r) {
     Progress p;
     if (call_ == Call::none && active_ != &r && r.cursor_stmt_) {
         // A cursor between batches: COM_STMT_FETCH for the next one.
@@ -1961,35 +2007,14 @@ int Connection::fetch_row(Result &r) {
         p = nonblocking ? step() : complete();
     } else if (call_ == Call::none) {
         if (active_ != &r) return r.error_ = static_cast<int>(session.err.set(Errc::state, "the result is no longer being read"));
-        // The hot path of streaming: the row is usually in the buffer
-        // already, and the rows operation takes it without a call being set
-        // up. Anything else -- more bytes needed, the end, an error -- goes on
-        // as a fetch call from where the operation stopped.
-        proto::Action a = r.rows_op_.resume(session);
-        if (a == proto::Action::done && r.rows_op_.row) return static_cast<int>(Outcome::row);
-        begin(Call::fetch, &r.rows_op_, false);
-        fetching_ = &r;
-        if (a == proto::Action::error) {
-            p = on_op_error();
-        } else {
-            if (a == proto::Action::done)
-                op_done_ = true;  // the end marker
-            else
-                io_ = IoWant::read;
-            p = nonblocking ? step() : complete();
-        }
+        return fetch_row(r);
     } else if (call_ != Call::fetch || fetching_ != &r) {
         return static_cast<int>(session.err.set(Errc::out_of_sync, "commands out of sync: another call is "
                                                                    "in progress on this connection"));
     } else {
         p = nonblocking ? step() : complete();
     }
-    if (p == Progress::wait_read) return static_cast<int>(Outcome::wait_read);
-    if (p == Progress::wait_write) return static_cast<int>(Outcome::wait_write);
-    Errc rc = finish();
-    if (rc != Errc::ok) return r.error_ ? r.error_ : static_cast<int>(rc);
-    if (!r.has_row_ && !r.finished_ && r.cursor_stmt_) return fetch_row(r);  // the next batch
-    return r.has_row_ ? static_cast<int>(Outcome::row) : static_cast<int>(Outcome::done);
+    return fetch_finish(r, p);
 }
 
 // ------------------------------------------------------ blocking wrappers

@@ -77,6 +77,8 @@ class StreamSink final : public proto::RowSink {
 public:
     explicit StreamSink(Result &r) : r_(r) {}
     Errc on_row(proto::Session &s, std::string_view payload, Next &next) override;
+    // The row itself, inlined into the streaming fetch (BasicRowsOp<StreamSink>).
+    inline Errc take_row(proto::Session &s, std::string_view payload, Next &next);
 
 private:
     Result &r_;
@@ -110,8 +112,9 @@ struct StmtCacheEntry;
 
 class Result {
 public:
-    Result(Connection *conn, bool streaming, bool binary = false)
-        : conn_(conn), streaming_(streaming), binary_(binary), stream_sink_(*this), rows_op_(stream_sink_) {}
+    // Out of line: only connection.cpp instantiates the streaming rows
+    // operation, whose row step (StreamSink::take_row) is defined there.
+    Result(Connection *conn, bool streaming, bool binary = false);
     ~Result();
 
     proto::ResultHead head;
@@ -222,7 +225,7 @@ private:
     std::uint64_t fetched_ = 0;
     std::vector<Value> values_;
     StreamSink stream_sink_;
-    proto::RowsOp rows_op_;  // streaming: reads one row per fetch
+    proto::BasicRowsOp<StreamSink> rows_op_;  // streaming: reads one row per fetch
     // buffered
     RowArena arena_;
     std::uint64_t stored_ = 0;
@@ -624,9 +627,15 @@ public:
     void discard(Result &r) noexcept;  // closes the connection if r was still reading rows
     // Stop the active streaming result early with a sticky error.
     void abandon_active(int code) noexcept;
+    // A streaming result's next row: the hot path (the row in the buffer,
+    // taken by its rows operation without a call set up) is short and
+    // inlines the operation; everything else goes on out of line.
     int fetch_row(Result &r);
 
 private:
+    int fetch_go_on(Result &r, proto::Action a);
+    int fetch_other(Result &r);
+    int fetch_finish(Result &r, Progress p);
     enum class IoWant { none, connecting, read, tls_handshake };
 
     Errc ready_for_command();

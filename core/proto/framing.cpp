@@ -54,6 +54,7 @@ FrameStatus PacketReader::next_slow(ReadBuffer &buf, std::uint8_t &seq, std::siz
     if (big_returned_) {
         big_.clear();
         big_returned_ = false;
+        plain_ = true;
     }
     for (;;) {
         std::string_view in = buf.pending();
@@ -99,6 +100,7 @@ FrameStatus PacketReader::next_slow(ReadBuffer &buf, std::uint8_t &seq, std::siz
         }
         big_.insert(big_.end(), data, data + len);
         assembling_ = true;
+        plain_ = false;
         if (len == max_frame) continue;  // more frames follow (maybe an empty one)
         assembling_ = false;
         big_returned_ = true;
@@ -113,6 +115,7 @@ void PacketReader::reset() {
     big_.shrink_to_fit();
     assembling_ = false;
     big_returned_ = false;
+    plain_ = true;
 }
 
 void frame_payload(std::vector<std::uint8_t> &out, std::size_t start, std::uint8_t &seq) {

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "proto/endian.hpp"
 #include "proto/errors.hpp"
 
 namespace mywire::proto {
@@ -42,6 +43,14 @@ public:
     // restore() puts it back.
     void terminate_at(const char *payload_end) {  // inline: once per streamed row
         restore();
+        auto *p = reinterpret_cast<std::uint8_t *>(const_cast<char *>(payload_end));
+        saved_ = *p;
+        *p = 0;
+        patched_ = p;
+    }
+    // terminate_at when nothing is patched (right after PacketReader::next,
+    // which restores first): the same without the restore.
+    void terminate_unpatched(const char *payload_end) {
         auto *p = reinterpret_cast<std::uint8_t *>(const_cast<char *>(payload_end));
         saved_ = *p;
         *p = 0;
@@ -84,14 +93,16 @@ public:
                      std::string_view &payload, Error &err) {
         // Fast path: a whole, unsplit, in-sequence packet is in the buffer.
         buf.restore();
-        if (!assembling_ && !big_returned_) {
+        if (plain_) {
             std::string_view in = buf.pending();
             if (in.size() >= header_size) {
-                auto *h = reinterpret_cast<const std::uint8_t *>(in.data());
-                std::size_t len = h[0] | (std::size_t(h[1]) << 8) | (std::size_t(h[2]) << 16);
-                if (len < max_frame && (h[3] == seq || !check_sequence_) && len <= max_packet &&
+                // The whole header in one load: 3 bytes of length, the sequence id.
+                const std::uint32_t h = load_le<std::uint32_t>(in.data());
+                const std::size_t len = h & 0xFFFFFF;
+                const auto id = static_cast<std::uint8_t>(h >> 24);
+                if (len < max_frame && (id == seq || !check_sequence_) && len <= max_packet &&
                     in.size() >= header_size + len) {
-                    seq = static_cast<std::uint8_t>(h[3] + 1);
+                    seq = static_cast<std::uint8_t>(id + 1);
                     buf.consume(header_size + len);
                     payload = std::string_view(in.data() + header_size, len);
                     return FrameStatus::packet;
@@ -101,13 +112,14 @@ public:
         return next_slow(buf, seq, max_packet, payload, err);
     }
     std::size_t need_hint() const { return need_; }
-    // NUL-terminate the payload last returned by next(), in place.
+    // NUL-terminate the payload last returned by next(), in place (nothing
+    // may have been terminated since that next()).
     void terminate_payload(ReadBuffer &buf, std::string_view payload) {
         if (big_returned_ && payload.data() == reinterpret_cast<const char *>(big_.data())) {
             big_.back() = 0;  // the spare byte next() appended
             return;
         }
-        buf.terminate_at(payload.data() + payload.size());
+        buf.terminate_unpatched(payload.data() + payload.size());  // next() restored
     }
     // Forget a partially reassembled packet (after an error).
     void reset();
@@ -124,6 +136,7 @@ private:
     std::vector<std::uint8_t> big_;  // reassembly of split packets
     bool assembling_ = false;
     bool big_returned_ = false;
+    bool plain_ = true;  // neither of the two: next()'s fast path may run
     bool check_sequence_ = true;
     std::size_t need_ = 0;
 };

@@ -228,8 +228,9 @@ Errc parse_text_row(std::string_view payload, std::size_t columns, Value *out);
 // The same, and every value but the last is NUL-terminated in place (the NUL
 // replaces the next value's length prefix once it has been read; the first
 // byte of the payload is overwritten too). The caller terminates the last
-// value, whose end is the payload's end. A failed parse leaves the payload
-// partly overwritten.
+// value, whose end is the payload's end; the byte after the payload must be
+// the caller's (it is read, and zeroed, when the row is short of values). A
+// failed parse leaves the payload partly overwritten.
 Errc parse_text_row_in_place(char *payload, std::size_t size, std::size_t columns, Value *out);
 
 // ---- commands (payloads, without framing)

@@ -705,7 +705,7 @@ Action RequestThenOp::resume(Session &s) {
 
 // Out of line: the loop below stays small enough to keep its state in
 // registers, which is most of a streamed row's cost.
-[[gnu::noinline]] bool RowsOp::end_or_error(Session &s, std::string_view payload, Action &a) {
+[[gnu::noinline]] bool RowsOpBase::end_or_error(Session &s, std::string_view payload, Action &a) {
     a = Action::error;
     if (payload.empty()) return s.err.set(Errc::protocol, "empty row packet"), true;
     if (std::uint8_t(payload[0]) == 0xFF) {
@@ -732,24 +732,6 @@ Action RequestThenOp::resume(Session &s) {
     return true;
 }
 
-Action RowsOp::resume(Session &s) {
-    row = false;
-    for (;;) {
-        std::string_view payload;
-        FrameStatus st = s.read_packet(payload);
-        if (st != FrameStatus::packet) [[unlikely]]
-            return need_read_or_error(s, st);
-        if (payload.empty() || std::uint8_t(payload[0]) >= 0xFE) [[unlikely]] {
-            if (Action a; end_or_error(s, payload, a)) return a;
-        }
-        RowSink::Next next = RowSink::Next::more;
-        if (sink_->on_row(s, payload, next) != Errc::ok) return Action::error;
-        if (next == RowSink::Next::pause) {
-            row = true;
-            return Action::done;
-        }
-    }
-}
 
 // ------------------------------------------------------------ batch requests
 

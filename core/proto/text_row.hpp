@@ -14,19 +14,27 @@ namespace mywire::proto {
 // for a truncated row, a bad length or trailing bytes (visit may have been
 // called for the values before the fault). With Terminate, each value gets a
 // NUL written over the first byte of what follows it (the next value's length
-// prefix, already read by then); the byte after the payload is the caller's.
+// prefix, already read by then), and the byte after the payload must be the
+// caller's, readable and writable (the streaming rows terminate their last
+// value there): a row with fewer values than columns reads it as a length
+// (and zeroes it) before failing, so that the loop needs no test of its own
+// for the end of the row before each length byte.
 template <bool Terminate, class Visit>
 inline Errc visit_text_row(const char *data, std::size_t size, std::size_t columns, Visit &&visit) {
     auto *p = reinterpret_cast<std::uint8_t *>(const_cast<char *>(data));
     auto *const end = p + size;
     // The hot loop of every text row: a value under 251 bytes costs one load,
-    // (a store,) two compares and the visit. p never passes end.
+    // (a store,) two compares and the visit. p never passes end, but with
+    // Terminate may reach end + 1 just before failing.
     for (std::size_t i = 0; i != columns; ++i) {
-        if (p == end) return Errc::protocol;
+        if constexpr (!Terminate) {
+            if (p == end) return Errc::protocol;
+        }
         std::size_t len = *p;
         if constexpr (Terminate) *p = 0;  // ends the previous value
         ++p;
         if (len >= 0xFB) [[unlikely]] {
+            if (p > end) return Errc::protocol;  // that was the byte after the row
             unsigned n;
             switch (len) {
             case 0xFB:
@@ -47,7 +55,8 @@ inline Errc visit_text_row(const char *data, std::size_t size, std::size_t colum
             p += len;
             continue;
         }
-        // As integers: p + len may lie past the row, and is then refused.
+        // As integers: p + len may lie past the row, and is then refused
+        // (p == end + 1 always is).
         const std::uintptr_t next = reinterpret_cast<std::uintptr_t>(p) + len;
         if (next > reinterpret_cast<std::uintptr_t>(end)) return Errc::protocol;
         visit(i, reinterpret_cast<const char *>(p), len);

@@ -685,7 +685,7 @@ void check_values(const Row &r, const Value *vals) {
 
 void test_text_row(void **) {
     Row r = sample_row();
-    Exact in(r.bytes.view());
+    Exact in(r.bytes.view(), 1);
     std::vector<Value> vals(r.columns());
     assert_errc(parse_text_row(in.view(), r.columns(), vals.data()), Errc::ok);
     check_values(r, vals.data());
@@ -752,7 +752,7 @@ void test_text_row_corrupted(void **) {
         Exact in(c.bytes.view());
         std::vector<Value> v(c.columns + 1);
         Errc rc = parse_text_row(in.view(), c.columns, v.data());
-        Exact in2(c.bytes.view());
+        Exact in2(c.bytes.view(), 1);
         Errc rc2 = parse_text_row_in_place(in2.data(), in2.size(), c.columns, v.data());
         if (rc != Errc::protocol || rc2 != Errc::protocol) {
             print_error("text row case '%s': got %d / %d (in place)\n", c.what, unit::ec(rc), unit::ec(rc2));
@@ -783,7 +783,7 @@ void test_text_row_in_place(void **) {
     }
     // Every prefix fails in place too.
     for (std::size_t n = 0; n < r.bytes.size(); ++n) {
-        Exact p(r.bytes.view().substr(0, n));
+        Exact p(r.bytes.view().substr(0, n), 1);
         std::vector<Value> v(r.columns());
         assert_errc(parse_text_row_in_place(p.data(), n, r.columns(), v.data()), Errc::protocol);
     }

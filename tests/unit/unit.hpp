@@ -121,6 +121,12 @@ public:
     explicit Exact(std::string_view bytes) : n_(bytes.size()), p_(new char[bytes.size() ? bytes.size() : 1]) {
         std::copy(bytes.begin(), bytes.end(), p_.get());
     }
+    // With `spare` bytes ('X') after the bytes, outside size(): for parsers
+    // that own the byte after the payload (parse_text_row_in_place).
+    Exact(std::string_view bytes, std::size_t spare) : n_(bytes.size()), p_(new char[bytes.size() + spare]) {
+        std::copy(bytes.begin(), bytes.end(), p_.get());
+        std::fill(p_.get() + n_, p_.get() + n_ + spare, 'X');
+    }
     std::string_view view() const { return {p_.get(), n_}; }
     char *data() { return p_.get(); }
     std::size_t size() const { return n_; }
