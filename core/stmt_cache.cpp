@@ -174,6 +174,7 @@ void Connection::give_back(Statement &st) noexcept {
     st.arrays_.clear();
     st.clear_batch();
     st.cursor_rows_ = 0;
+    st.row_results_ = false;
     e.leased = false;
     stmt_cache_.push_newest(e);
 }
