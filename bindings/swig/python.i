@@ -15,7 +15,9 @@
  *       With nowait=1 it returns MYWIRE_WAIT_* instead (asyncio).
  *   pyw_execute(stmt, conn, params, mode) -> (rc, result or None, message)
  *       bind a parameter sequence and execute, in one call.
- *   pyw_execute_batch(stmt, conn, seq_of_params) -> (rc, affected, insert_id, message)
+ *   pyw_execute_batch(stmt, conn, seq_of_params, row_results=0)
+ *       -> (rc, affected, insert_id, message, [(affected, insert_id), ...] or None)
+ *       the list (one tuple per row, in order) only with row_results true.
  *   pyw_bind(stmt, params) -> None or (rc, message)
  *   pyw_fetch(res, conn, maxrows, nowait, discard) -> (rc, [tuple, ...] or count)
  *       rows turned into tuples of Python values in C, typed by the columns.
@@ -535,9 +537,10 @@ static PyObject *pyw_execute(PyObject *self, PyObject *args)
     }
 }
 
-/* Run the batch collected so far; adds its counts. */
+/* Run the batch collected so far; adds its counts, and with row_results
+ * (a list) appends each row's (affected_rows, insert_id). */
 static int pyw_run_batch(pyw_op *o, int *interrupted, unsigned long long *affected,
-                         unsigned long long *insert_id, int *first)
+                         unsigned long long *insert_id, int *first, PyObject *row_results)
 {
     int rc;
     o->op = PYW_EXECUTE_BATCH;
@@ -546,6 +549,21 @@ static int pyw_run_batch(pyw_op *o, int *interrupted, unsigned long long *affect
     if (o->res) {
         *affected += mywire_affected_rows(o->res);
         if (*first) { *insert_id = mywire_insert_id(o->res); *first = 0; }
+        if (row_results && rc == MYWIRE_OK) {
+            uint64_t k, n = mywire_row_result_count(o->res);
+            for (k = 0; k < n; k++) {
+                uint64_t a = 0, id = 0;
+                PyObject *t;
+                mywire_row_result(o->res, k, &a, &id);
+                t = Py_BuildValue("(KK)", (unsigned long long)a, (unsigned long long)id);
+                if (!t || PyList_Append(row_results, t) < 0) {
+                    Py_XDECREF(t);
+                    rc = -1;  /* a Python exception is set */
+                    break;
+                }
+                Py_DECREF(t);
+            }
+        }
         mywire_result_free(o->res);
         o->res = NULL;
     }
@@ -554,19 +572,27 @@ static int pyw_run_batch(pyw_op *o, int *interrupted, unsigned long long *affect
 
 static PyObject *pyw_execute_batch(PyObject *self, PyObject *args)
 {
-    PyObject *st_o, *conn_o, *rows, *it, *row, *msg = NULL;
-    int rc = MYWIRE_OK, interrupted = 0, first = 1;
+    PyObject *st_o, *conn_o, *rows, *it, *row, *msg = NULL, *row_results = NULL;
+    int rc = MYWIRE_OK, interrupted = 0, first = 1, want_rows = 0;
     unsigned long long affected = 0, insert_id = 0;
     pyw_op o;
     (void)self;
     memset(&o, 0, sizeof o);
-    if (!PyArg_ParseTuple(args, "OOO:pyw_execute_batch", &st_o, &conn_o, &rows)) return NULL;
+    if (!PyArg_ParseTuple(args, "OOO|p:pyw_execute_batch", &st_o, &conn_o, &rows, &want_rows))
+        return NULL;
     if (pyw_ptr(st_o, (void **)&o.stmt, SWIGTYPE_p_mywire_stmt, "statement") < 0 ||
         pyw_ptr(conn_o, (void **)&o.conn, SWIGTYPE_p_mywire_conn, "connection") < 0)
         return NULL;
+    if (want_rows) {
+        /* asked for this call only: the statement (a lease of the cache) is
+         * given back with them off, so later batches keep bulk execution */
+        row_results = PyList_New(0);
+        if (!row_results) return NULL;
+        mywire_stmt_set_row_results(o.stmt, 1);
+    }
     mywire_stmt_clear_batch(o.stmt);
     it = PyObject_GetIter(rows);
-    if (!it) return NULL;
+    if (!it) goto fail;
     while ((row = PyIter_Next(it)) != NULL) {
         rc = pyw_bind_all(o.stmt, row, &msg);
         if (rc == MYWIRE_OK) {
@@ -574,7 +600,7 @@ static PyObject *pyw_execute_batch(PyObject *self, PyObject *args)
             if (rc == MYWIRE_ERROR_ARGUMENT && mywire_stmt_batch_size(o.stmt) > 0) {
                 /* A parameter changed its type (say int, then float): the
                  * rows so far go as one batch, a new one starts here. */
-                rc = pyw_run_batch(&o, &interrupted, &affected, &insert_id, &first);
+                rc = pyw_run_batch(&o, &interrupted, &affected, &insert_id, &first, row_results);
                 if (rc == MYWIRE_OK && !interrupted) {
                     mywire_stmt_clear_batch(o.stmt);
                     rc = pyw_bind_all(o.stmt, row, &msg);
@@ -594,13 +620,22 @@ static PyObject *pyw_execute_batch(PyObject *self, PyObject *args)
         mywire_stmt_clear_batch(o.stmt);
         Py_XDECREF(msg);
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "batch failed");
-        return NULL;
+        goto fail;
     }
     if (rc == MYWIRE_OK && mywire_stmt_batch_size(o.stmt) > 0)
-        rc = pyw_run_batch(&o, &interrupted, &affected, &insert_id, &first);
-    if (interrupted) return NULL;
+        rc = pyw_run_batch(&o, &interrupted, &affected, &insert_id, &first, row_results);
+    if (rc < 0 || interrupted) {
+        Py_XDECREF(msg);
+        goto fail;
+    }
     if (rc != MYWIRE_OK) mywire_stmt_clear_batch(o.stmt);
-    return Py_BuildValue("(iKKN)", rc, affected, insert_id, msg ? msg : (Py_INCREF(Py_None), Py_None));
+    if (want_rows) mywire_stmt_set_row_results(o.stmt, 0);
+    return Py_BuildValue("(iKKNN)", rc, affected, insert_id, msg ? msg : (Py_INCREF(Py_None), Py_None),
+                         row_results ? row_results : (Py_INCREF(Py_None), Py_None));
+fail:
+    if (want_rows) mywire_stmt_set_row_results(o.stmt, 0);
+    Py_XDECREF(row_results);
+    return NULL;
 }
 
 /* ---------------------------------------------------------------- rows */

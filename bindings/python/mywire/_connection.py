@@ -374,6 +374,7 @@ class Cursor:
         self.lastrowid = None
         self.warning_count = 0
         self.rownumber = None
+        self.row_results = None
         self._result = None
         self._rows = None
         self._pos = 0
@@ -390,6 +391,7 @@ class Cursor:
         self.description = None
         self.rowcount = -1
         self.lastrowid = None
+        self.row_results = None
         self.warning_count = 0
         self.rownumber = None
         self._rows = None
@@ -535,15 +537,21 @@ class Cursor:
         self._run(query, args)
         return self.rowcount
 
-    def executemany(self, query, seq_of_args):
+    def executemany(self, query, seq_of_args, *, row_results=False):
         """Run query once per parameter set. Statements without a result set
         (INSERT, UPDATE, DELETE, REPLACE) go as one batch: MariaDB's bulk
         execution (COM_STMT_BULK_EXECUTE), one execute per row elsewhere.
-        rowcount is the total of affected rows."""
+        rowcount is the total of affected rows.
+
+        With row_results=True, self.row_results is then a list of
+        (affected_rows, insert_id) tuples, one per parameter set, in order
+        (insert_id 0 when the row generated none); otherwise it is None.
+        Asking for them costs bulk execution on servers before MariaDB 11.5
+        (one COM_STMT_EXECUTE per row)."""
         ptr = self._conn()
         sql, names, count = self._format(ptr, query)
         if count == 0 or self.connection._client_side:
-            return self._execute_each(query, seq_of_args)
+            return self._execute_each(query, seq_of_args, row_results)
         self.connection._begin()
         self._reset()
         st = self.connection._statement(sql)
@@ -556,33 +564,43 @@ class Cursor:
                     rows = (self._params(a, names, count) for a in seq_of_args)
                 else:
                     rows = seq_of_args
-                rc, affected, insert_id, msg = _m.pyw_execute_batch(st, ptr, rows)
+                if row_results:
+                    rc, affected, insert_id, msg, per_row = \
+                        _m.pyw_execute_batch(st, ptr, rows, True)
+                else:
+                    rc, affected, insert_id, msg, per_row = _m.pyw_execute_batch(st, ptr, rows)
         finally:
             _m.mywire_stmt_free(st)
         if each:
-            return self._execute_each(query, seq_of_args)
+            return self._execute_each(query, seq_of_args, row_results)
         if rc != OK:
             if msg is not None:
                 raise client_error(rc, msg)
             raise conn_error(ptr, rc)
         self.rowcount = affected
         self.lastrowid = insert_id
+        self.row_results = per_row
         return affected
 
-    def _execute_each(self, query, seq_of_args):
+    def _execute_each(self, query, seq_of_args, row_results=False):
         """executemany one execute at a time: rowcount is the total,
-        lastrowid the first row's (as a batch gives them)."""
+        lastrowid the first row's (as a batch gives them); with row_results
+        the list of each execute's (rowcount, lastrowid or 0)."""
         total = 0
         first_id = None
+        per_row = [] if row_results else None
         for args in seq_of_args:
             self._run(query, args)
             if self.rowcount > 0:
                 total += self.rowcount
             if first_id is None and self.lastrowid:
                 first_id = self.lastrowid
+            if per_row is not None:
+                per_row.append((self.rowcount, self.lastrowid or 0))
         if self.description is None:
             self.rowcount = total
             self.lastrowid = first_id
+        self.row_results = per_row
         return total
 
     def callproc(self, procname, args=()):

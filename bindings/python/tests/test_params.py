@@ -173,6 +173,60 @@ class ParamsTest(unittest.TestCase):
         self.cur.executemany('SELECT %s', [(1,), (2,)])
         self.assertEqual(self.cur.fetchall(), [(2,)])
 
+    def stmt_executes(self):
+        self.cur.execute("SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS "
+                         "WHERE VARIABLE_NAME = 'COM_STMT_EXECUTE'")
+        return int(self.cur.fetchone()[0])
+
+    def test_executemany_row_results(self):
+        # Per-row (affected_rows, insert_id) with row_results=True: from the
+        # batch (prepare='server') or from one execute per row (the fallback:
+        # prepare='client', and statements without placeholders).
+        cur = self.cur
+        cur.execute('CREATE TEMPORARY TABLE t_rr (id INT PRIMARY KEY AUTO_INCREMENT, v INT)')
+        cur.execute('INSERT INTO t_rr (id, v) VALUES (100, 0)')
+        self.assertIsNone(cur.row_results)
+        n = cur.executemany('INSERT INTO t_rr (v) VALUES (%s)', [(1,), (2,), (3,)],
+                            row_results=True)
+        self.assertEqual(n, 3)
+        self.assertEqual(cur.row_results, [(1, 101), (1, 102), (1, 103)])
+        self.assertEqual((cur.rowcount, cur.lastrowid), (3, 101))
+        # An UPDATE matching 4, 0 and 2 rows (v is 10, 11, 12, 13 after the first).
+        cur.executemany('UPDATE t_rr SET v = v + 10 WHERE v >= %(v)s',
+                        iter([{'v': 0}, {'v': 1000}, {'v': 12}]), row_results=True)
+        self.assertEqual(cur.row_results, [(4, 0), (0, 0), (2, 0)])
+        self.assertEqual(cur.rowcount, 6)
+        # A parameter changing its type splits the batch: still one list, in order.
+        cur.executemany('INSERT INTO t_rr (v) VALUES (%s)', [(4,), ('5',), (6,)],
+                        row_results=True)
+        self.assertEqual(cur.row_results, [(1, 104), (1, 105), (1, 106)])
+        # No placeholders: one execute per row, the same list.
+        cur.executemany('INSERT INTO t_rr (v) VALUES (7)', [(), ()], row_results=True)
+        self.assertEqual(cur.row_results, [(1, 107), (1, 108)])
+        # Not asked for: None, and (server-side) bulk execution again for
+        # the cached statement that asked for them before.
+        before = self.stmt_executes() if self.prepare == 'server' else None
+        n = cur.executemany('INSERT INTO t_rr (v) VALUES (%s)', [(8,), (9,), (10,)])
+        self.assertEqual(n, 3)
+        self.assertIsNone(cur.row_results)
+        if before is not None:
+            self.assertEqual(self.stmt_executes() - before, 1)
+        cur.executemany('INSERT INTO t_rr (v) VALUES (%s)', [(11,)], row_results=True)
+        self.assertEqual(cur.row_results, [(1, 112)])
+        cur.execute('SELECT COUNT(*) FROM t_rr')
+        self.assertIsNone(cur.row_results)
+        self.assertEqual(cur.fetchone(), (13,))
+        cur.executemany('DELETE FROM t_rr WHERE v = %s', [(11,)], row_results=False)
+        self.assertIsNone(cur.row_results)
+        # A failing row raises; row_results is not left from a previous call.
+        cur.executemany('INSERT INTO t_rr (v) VALUES (%s)', [(1,)], row_results=True)
+        with self.assertRaises(mywire.IntegrityError):
+            cur.executemany('INSERT INTO t_rr (id, v) VALUES (%s, %s)', [(500, 1), (100, 1)],
+                            row_results=True)
+        self.assertIsNone(cur.row_results)
+        cur.executemany('INSERT INTO t_rr (v) VALUES (%s)', [], row_results=True)
+        self.assertEqual(cur.row_results, [])
+
     def test_unpreparable_statement_falls_back(self):
         # Not every statement is preparable; those go formatted on the client.
         self.cur.execute('DO %s', (1,))

@@ -124,7 +124,7 @@ mod value;
 
 pub use error::{Error, ErrorKind, Result};
 pub use result::{Column, FromValue, QueryResult, Row, Stream};
-pub use stmt::Statement;
+pub use stmt::{RowResult, Statement};
 pub use value::{Param, Time, TimeKind, ToParam};
 
 use std::cell::Cell;

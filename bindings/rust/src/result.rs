@@ -343,6 +343,9 @@ impl QueryResult {
     pub(crate) unsafe fn from_raw(res: *mut sys::mywire_result) -> QueryResult {
         QueryResult { res }
     }
+    pub(crate) fn as_raw(&self) -> *const sys::mywire_result {
+        self.res
+    }
 
     result_metadata!();
 

@@ -16,6 +16,16 @@ pub struct Statement<'c> {
     st: *mut sys::mywire_stmt,
     conn: &'c Connection,
     cursor: u32,
+    row_results: bool,
+}
+
+/// One batch row's result (see [`Statement::execute_batch_rows`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct RowResult {
+    /// The rows this row of parameters affected (for an UPDATE: changed).
+    pub affected_rows: u64,
+    /// The AUTO_INCREMENT value generated for this row, 0 when none.
+    pub insert_id: u64,
 }
 
 impl<'c> Statement<'c> {
@@ -27,7 +37,7 @@ impl<'c> Statement<'c> {
         if rc != sys::MYWIRE_OK {
             return Err(Error::client(rc, "cannot allocate a statement"));
         }
-        let stmt = Statement { st, conn, cursor: 0 };
+        let stmt = Statement { st, conn, cursor: 0, row_results: false };
         let rc = unsafe { sys::mywire_stmt_prepare(st, sql.as_ptr().cast(), sql.len()) };
         if rc != sys::MYWIRE_OK {
             return Err(Error::from_conn(conn.raw(), rc)); // stmt is freed by its drop
@@ -193,6 +203,49 @@ impl<'c> Statement<'c> {
         self.check(rc)?;
         let res = unsafe { QueryResult::from_raw(res) };
         Ok(res.affected_rows())
+    }
+
+    /// Ask for per-row results in the next batches (`mywire_stmt_set_row_results`):
+    /// [`execute_batch_rows`](Self::execute_batch_rows) needs them on. Off by
+    /// default. On a server without MariaDB 11.5's bulk per-row results the
+    /// rows then run one COM_STMT_EXECUTE each instead of in bulk requests
+    /// (so DEFAULT / IGNORE parameters are refused there).
+    pub fn set_row_results(&mut self, on: bool) -> Result<()> {
+        self.check(unsafe { sys::mywire_stmt_set_row_results(self.st, c_int::from(on)) })?;
+        self.row_results = on;
+        Ok(())
+    }
+    /// Whether per-row results are asked for ([`set_row_results`](Self::set_row_results)).
+    pub fn row_results(&self) -> bool {
+        self.row_results
+    }
+    /// Run the batch as [`execute_batch`](Self::execute_batch) does and
+    /// return each row's affected rows and insert id, one entry per batch
+    /// row, in order (their sum of `affected_rows` is what `execute_batch`
+    /// returns). Needs [`set_row_results(true)`](Self::set_row_results):
+    /// without it, an `Argument` error and nothing is sent (the batch is kept).
+    pub fn execute_batch_rows(&mut self) -> Result<Vec<RowResult>> {
+        if !self.row_results {
+            return Err(Error::argument("per-row results were not asked for: call set_row_results(true) first"));
+        }
+        self.conn.idle()?;
+        let mut res = std::ptr::null_mut();
+        let rc = unsafe { sys::mywire_stmt_execute_batch(self.st, &mut res) };
+        self.check(rc)?;
+        let res = unsafe { QueryResult::from_raw(res) };
+        let raw = res.as_raw();
+        // SAFETY: raw is live while res is.
+        let n = unsafe { sys::mywire_row_result_count(raw) };
+        let mut rows = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
+        for k in 0..n {
+            let mut r = RowResult::default();
+            let rc = unsafe { sys::mywire_row_result(raw, k, &mut r.affected_rows, &mut r.insert_id) };
+            if rc != sys::MYWIRE_OK {
+                return Err(Error::client(rc, "a per-row result cannot be read"));
+            }
+            rows.push(r);
+        }
+        Ok(rows)
     }
 
     /// COM_STMT_RESET (drops long data sent, closes a cursor).

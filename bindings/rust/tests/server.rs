@@ -4,7 +4,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use mywire::{Connection, ErrorKind, Options, Param, SslMode, Step, Time, TimeKind, ToParam};
+use mywire::{Connection, ErrorKind, Options, Param, RowResult, SslMode, Step, Time, TimeKind, ToParam};
 
 #[test]
 fn connect_tcp() {
@@ -508,6 +508,84 @@ fn a_cursor_dropped_half_read() {
         n += 1;
     }
     assert_eq!(n, 10);
+}
+
+fn stmt_executes(conn: &Connection) -> u64 {
+    scalar(
+        conn,
+        "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'COM_STMT_EXECUTE'",
+    )
+    .unwrap()
+    .parse()
+    .unwrap()
+}
+
+#[test]
+fn batch_row_results() {
+    let conn = connect();
+    let table = table("rowres");
+    conn.execute(&format!("CREATE OR REPLACE TABLE {table} (id INT AUTO_INCREMENT PRIMARY KEY, v INT)")).unwrap();
+    conn.execute(&format!("INSERT INTO {table} (id, v) VALUES (100, 0)")).unwrap();
+    let count = format!("SELECT COUNT(*) FROM {table}");
+    let mut ins = conn.prepare(&format!("INSERT INTO {table} (v) VALUES (?)")).unwrap();
+    for v in 1..=3i32 {
+        ins.add_batch(&[&v]).unwrap();
+    }
+    // Not asked for: refused before anything is sent, the batch kept.
+    assert!(!ins.row_results());
+    assert_eq!(ins.execute_batch_rows().unwrap_err().kind(), ErrorKind::Argument);
+    assert_eq!(ins.batch_size(), 3);
+    assert_eq!(scalar(&conn, &count).as_deref(), Some("1"));
+
+    // Each row's insert id, in order.
+    ins.set_row_results(true).unwrap();
+    assert!(ins.row_results());
+    let rows = ins.execute_batch_rows().unwrap();
+    let ids: Vec<u64> = rows.iter().map(|r| r.insert_id).collect();
+    assert_eq!(ids, [101, 102, 103]);
+    assert!(rows.iter().all(|r| r.affected_rows == 1), "{rows:?}");
+    assert_eq!(ins.batch_size(), 0);
+    assert_eq!(scalar(&conn, &count).as_deref(), Some("4"));
+
+    // Affected rows per row: an UPDATE matching 4, 0 and 2 rows.
+    let mut upd = conn.prepare(&format!("UPDATE {table} SET v = v + 10 WHERE v >= ?")).unwrap();
+    upd.set_row_results(true).unwrap();
+    for from in [0i32, 1000, 12] {
+        upd.add_batch(&[&from]).unwrap();
+    }
+    assert_eq!(
+        upd.execute_batch_rows().unwrap(),
+        vec![
+            RowResult { affected_rows: 4, insert_id: 0 },
+            RowResult { affected_rows: 0, insert_id: 0 },
+            RowResult { affected_rows: 2, insert_id: 0 }, // v is 10, 11, 12, 13 after row 0
+        ]
+    );
+    // execute_batch with them on still gives the total.
+    for from in [12i32, 1000] {
+        upd.add_batch(&[&from]).unwrap();
+    }
+    assert_eq!(upd.execute_batch().unwrap(), 2);
+
+    // A failing row: the server's error; the rows before it were applied.
+    ins.add_batch(&[&7i32]).unwrap();
+    conn.execute(&format!("ALTER TABLE {table} ADD UNIQUE (v)")).unwrap();
+    ins.add_batch(&[&7i32]).unwrap();
+    let err = ins.execute_batch_rows().unwrap_err();
+    assert_eq!(err.server_errno(), 1062);
+    assert_eq!(scalar(&conn, &format!("SELECT COUNT(*) FROM {table} WHERE v = 7")).as_deref(), Some("1"));
+    ins.clear_batch().unwrap();
+
+    // Off again: one bulk request for the whole batch, and execute_batch_rows refused.
+    ins.set_row_results(false).unwrap();
+    for v in [20i32, 21] {
+        ins.add_batch(&[&v]).unwrap();
+    }
+    assert_eq!(ins.execute_batch_rows().unwrap_err().kind(), ErrorKind::Argument);
+    let before = stmt_executes(&conn);
+    assert_eq!(ins.execute_batch().unwrap(), 2);
+    assert_eq!(stmt_executes(&conn) - before, 1);
+    conn.execute(&format!("DROP TABLE {table}")).unwrap();
 }
 
 #[test]
