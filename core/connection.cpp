@@ -150,7 +150,7 @@ static Errc drop_text_row(proto::Session &s, std::string_view payload, std::size
         if (proto::parse_binary_row_terminated(payload, r_.layout_, r_.values_.data(), s.err) != Errc::ok)
             return s.err.code;
         ++r_.fetched_;
-        r_.has_row_ = true;
+        r_.set_row(true);
         r_.row_changed();
         next = Next::pause;
         return Errc::ok;
@@ -165,7 +165,7 @@ static Errc drop_text_row(proto::Session &s, std::string_view payload, std::size
         return s.err.set(Errc::protocol, "malformed row packet");
     s.packets.terminate_payload(s.rbuf, payload);
     ++r_.fetched_;
-    r_.has_row_ = true;
+    r_.set_row(true);
     next = Next::pause;
     return Errc::ok;
 }
@@ -238,7 +238,7 @@ int Connection::fetch_row(Result &r) {
 }
 
 int Result::fetch() noexcept {
-    has_row_ = false;
+    set_row(false);
     if (!streaming_) {
         if (next_ >= stored_) return static_cast<int>(Outcome::done);
         const auto &blocks = arena_.blocks();
@@ -247,7 +247,7 @@ int Result::fetch() noexcept {
         const char *end = load_row(base + pos_.offset, values_.data(), values_.size());
         pos_.offset = static_cast<std::uint32_t>(end - base);
         ++next_;
-        has_row_ = true;
+        set_row(true);
         row_changed();
         return static_cast<int>(Outcome::row);
     }
@@ -268,7 +268,7 @@ int Result::fail_exception(Errc code) noexcept {
     // closes the connection; a result it no longer knows ends here.
     if (conn_) conn_->on_exception(code);
     finished_ = true;
-    has_row_ = false;
+    set_row(false);
     if (error_ == 0) error_ = static_cast<int>(code);
     return error_;
 }
@@ -293,7 +293,7 @@ Errc Result::seek(std::uint64_t index) noexcept {
     }
     next_ = index;
     pos_ = index < stored_ ? index_[index] : RowPos{static_cast<std::uint32_t>(arena_.blocks().size()), 0};
-    has_row_ = false;
+    set_row(false);
     return Errc::ok;
 }
 
@@ -460,7 +460,7 @@ void Connection::abandon_active(int code) noexcept {
         fetching_ = nullptr;
     }
     r->finished_ = true;
-    r->has_row_ = false;
+    r->set_row(false);
     if (r->error_ == 0) r->error_ = code;
     r->conn_ = nullptr;
 }
@@ -1607,7 +1607,7 @@ Errc Connection::start_next_result(bool streaming, bool &none) {
         Result *prev = active_;
         active_ = nullptr;
         prev->finished_ = true;
-        prev->has_row_ = false;
+        prev->set_row(false);
         prev->conn_ = nullptr;
         drain_sink_.columns = prev->values_.size();
         drain_sink_.binary = prev->binary_;
@@ -1995,8 +1995,8 @@ int Connection::fetch_finish(Result &r, Progress p) {
     if (p == Progress::wait_write) return static_cast<int>(Outcome::wait_write);
     Errc rc = finish();
     if (rc != Errc::ok) return r.error_ ? r.error_ : static_cast<int>(rc);
-    if (!r.has_row_ && !r.finished_ && r.cursor_stmt_) return fetch_row(r);  // the next batch
-    return r.has_row_ ? static_cast<int>(Outcome::row) : static_cast<int>(Outcome::done);
+    if (!r.has_row() && !r.finished_ && r.cursor_stmt_) return fetch_row(r);  // the next batch
+    return r.has_row() ? static_cast<int>(Outcome::row) : static_cast<int>(Outcome::done);
 }
 
 int Connection::fetch_other(Result &r) {

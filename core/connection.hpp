@@ -125,33 +125,33 @@ public:
     // The current row: text values (a binary result's are formatted on
     // first use into text_, valid until the next fetch).
     const Value *row() const {
-        if (!has_row_) return nullptr;
+        if (!cols_.all) return nullptr;
         return binary_ ? binary_text_row() : values_.data();
     }
     // One value as text; nullptr without a row or out of range.
     const Value *text_value(unsigned i) const {
-        if (!has_row_ || i >= values_.size()) return nullptr;
+        if (i >= cols_.all) return nullptr;
         return binary_ && !text_as_is(i) ? binary_text(i) : &values_[i];
     }
     // The value as it came: binary results keep the binary encoding.
     const Value *raw_value(unsigned i) const {
-        return has_row_ && i < values_.size() ? &values_[i] : nullptr;
+        return i < cols_.all ? &values_[i] : nullptr;
     }
     bool binary() const { return binary_; }
     // The typed getters' fast path: value i of the current row of a binary
     // result, not NULL; nullptr for anything else.
     const Value *binary_value(unsigned i) const {
-        return binary_ && has_row_ && i < values_.size() && values_[i].data ? &values_[i] : nullptr;
+        return i < cols_.bin && values_[i].data ? &values_[i] : nullptr;
     }
     // Value i of the current row when it is its own text, not NULL (a text
     // result's; a binary string's terminated in place); nullptr otherwise.
     const Value *as_is_text(unsigned i) const {
-        if (!has_row_ || i >= values_.size() || !values_[i].data) return nullptr;
+        if (i >= cols_.all || !values_[i].data) return nullptr;
         return !binary_ || text_as_is(i) ? &values_[i] : nullptr;
     }
     // A binary result's column's fast form for the typed getters.
     proto::Fast fast_form(unsigned i) const { return layout_.fast[i]; }
-    bool has_row() const { return has_row_; }
+    bool has_row() const { return cols_.all != 0; }
     bool cursor() const { return cursor_stmt_ != nullptr || cursor_done_; }
     // A batch's per-row results, when its statement asked for them (else empty).
     const std::vector<proto::RowResult> &row_results() const { return row_results_; }
@@ -221,7 +221,16 @@ private:
     std::optional<proto::RequestThenOp> fetch_op_;
     bool finished_ = false;  // all rows (and the end marker) read, or failed
     int error_ = 0;          // why a streaming result stopped early; sticky
-    bool has_row_ = false;
+    // The current row: while there is one, cols_.all is its column count
+    // (values_.size(), never 0: a result set has columns) and cols_.bin the
+    // same for a binary result (0 for a text one); both 0 without a row. So
+    // the getters' checks (a row, the index, the protocol) are one compare.
+    struct RowCols {
+        std::uint32_t all = 0, bin = 0;
+    };
+    RowCols cols_;    // the current row's
+    RowCols row_on_;  // cols_ with a row: set by prepare_rows with values_
+    void set_row(bool on) { cols_ = on ? row_on_ : RowCols{}; }
     std::uint64_t fetched_ = 0;
     std::vector<Value> values_;
     StreamSink stream_sink_;

@@ -16,6 +16,8 @@ namespace ft = proto::field_type;
 
 void Result::prepare_rows() {
     values_.assign(head.columns.size(), Value{nullptr, 0});
+    const auto n = static_cast<std::uint32_t>(values_.size());
+    row_on_ = RowCols{n, binary_ ? n : 0};
     if (!binary_) return;
     layout_.build(head.columns.data(), head.columns.size());
     // The text forms' buffers come with the first one asked for.

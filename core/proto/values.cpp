@@ -64,13 +64,36 @@ Fast fast_form(const Column &c, Wire w) {
 }
 }  // namespace
 
+namespace {
+std::uint8_t fixed_width(Wire w) {
+    switch (w) {
+    case Wire::int1: return 1;
+    case Wire::int2: return 2;
+    case Wire::int4:
+    case Wire::float4: return 4;
+    case Wire::int8:
+    case Wire::double8: return 8;
+    default: return 0;
+    }
+}
+}  // namespace
+
 void BinaryLayout::build(const Column *columns, std::size_t n) {
     wire.resize(n);
     fast.resize(n);
+    fixed.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
         wire[i] = binary_wire(columns[i].type);
         fast[i] = fast_form(columns[i], wire[i]);
+        fixed[i] = fixed_width(wire[i]);
     }
+}
+
+void BinaryLayout::set_wire(std::vector<Wire> w) {
+    wire = std::move(w);
+    fast.clear();
+    fixed.resize(wire.size());
+    for (std::size_t i = 0; i < wire.size(); ++i) fixed[i] = fixed_width(wire[i]);
 }
 
 namespace {
@@ -195,63 +218,60 @@ Errc parse_row(std::string_view payload, const BinaryLayout &layout, Value *out,
     for (std::size_t k = 0; k < bitmap_len; ++k) nulls |= bitmap[k] != 0;
 
     const Wire *wire = layout.wire.data();
+    const std::uint8_t *fixed = layout.fixed.data();
     for (std::size_t i = 0; i < n; ++i) {
         const std::size_t bit = i + 2;
         if (nulls && ((bitmap[bit >> 3] >> (bit & 7)) & 1)) {
             out[i] = Value{nullptr, 0};
             continue;
         }
-        const auto left = static_cast<std::size_t>(end - p);
-        std::size_t len;
-        switch (wire[i]) {
-        case Wire::int1: len = 1; break;
-        case Wire::int2: len = 2; break;
-        case Wire::int4:
-        case Wire::float4: len = 4; break;
-        case Wire::int8:
-        case Wire::double8: len = 8; break;
-        case Wire::date:
-        case Wire::datetime:
-            if (left == 0) return column_error(err, i, wire[i], "has no length byte");
-            len = *p++;
-            if (len != 0 && len != 4 && len != 7 && len != 11)
-                return column_error(err, i, wire[i], "has length", len);
-            break;
-        case Wire::time:
-            if (left == 0) return column_error(err, i, wire[i], "has no length byte");
-            len = *p++;
-            if (len != 0 && len != 8 && len != 12) return column_error(err, i, wire[i], "has length", len);
-            break;
-        case Wire::lenenc: {
-            if (left == 0) return column_error(err, i, wire[i], "has no length prefix");
-            std::uint64_t l = *p++;
-            if (l >= 0xFB) {
-                unsigned k;
-                switch (l) {
-                case 0xFC: k = 2; break;
-                case 0xFD: k = 3; break;
-                case 0xFE: k = 8; break;
-                default:  // 0xFB (NULL is in the bitmap) and 0xFF
-                    return column_error(err, i, wire[i], "has the invalid length prefix", l);
+        std::size_t len = fixed[i];  // integers, FLOAT, DOUBLE
+        if (len == 0) {
+            const auto left = static_cast<std::size_t>(end - p);
+            switch (wire[i]) {
+            case Wire::date:
+            case Wire::datetime:
+                if (left == 0) return column_error(err, i, wire[i], "has no length byte");
+                len = *p++;
+                if (len != 0 && len != 4 && len != 7 && len != 11)
+                    return column_error(err, i, wire[i], "has length", len);
+                break;
+            case Wire::time:
+                if (left == 0) return column_error(err, i, wire[i], "has no length byte");
+                len = *p++;
+                if (len != 0 && len != 8 && len != 12) return column_error(err, i, wire[i], "has length", len);
+                break;
+            case Wire::lenenc: {
+                if (left == 0) return column_error(err, i, wire[i], "has no length prefix");
+                std::uint64_t l = *p++;
+                if (l >= 0xFB) {
+                    unsigned k;
+                    switch (l) {
+                    case 0xFC: k = 2; break;
+                    case 0xFD: k = 3; break;
+                    case 0xFE: k = 8; break;
+                    default:  // 0xFB (NULL is in the bitmap) and 0xFF
+                        return column_error(err, i, wire[i], "has the invalid length prefix", l);
+                    }
+                    if (static_cast<std::size_t>(end - p) < k)
+                        return column_error(err, i, wire[i], "has a truncated length prefix");
+                    l = load_le(p, k);
+                    p += k;
                 }
-                if (static_cast<std::size_t>(end - p) < k)
-                    return column_error(err, i, wire[i], "has a truncated length prefix");
-                l = load_le(p, k);
-                p += k;
+                if (l > static_cast<std::uint64_t>(end - p))
+                    return column_error(err, i, wire[i], "runs past the end of the row: length", l);
+                len = static_cast<std::size_t>(l);
+                if (Terminate && len <= in_place_text_max) {
+                    // Its prefix is read: the value moves over the prefix's last
+                    // byte and ends with a NUL (terminate_binary_strings).
+                    out[i] = terminate_at_prefix(reinterpret_cast<char *>(const_cast<std::uint8_t *>(p)) - 1, len);
+                    p += len;
+                    continue;
+                }
+                break;
             }
-            if (l > static_cast<std::uint64_t>(end - p))
-                return column_error(err, i, wire[i], "runs past the end of the row: length", l);
-            len = static_cast<std::size_t>(l);
-            if (Terminate && len <= in_place_text_max) {
-                // Its prefix is read: the value moves over the prefix's last
-                // byte and ends with a NUL (terminate_binary_strings).
-                out[i] = terminate_at_prefix(reinterpret_cast<char *>(const_cast<std::uint8_t *>(p)) - 1, len);
-                p += len;
-                continue;
+            default: return column_error(err, i, wire[i], "has an unknown wire type");
             }
-            break;
-        }
-        default: return column_error(err, i, wire[i], "has an unknown wire type");
         }
         if (len > static_cast<std::size_t>(end - p))
             return column_error(err, i, wire[i], "runs past the end of the row: length", len);

@@ -63,7 +63,13 @@ enum class Fast : std::uint8_t { none, s1, s2, s4, s8, u1, u2, u4, u8, f4, d8, d
 struct BinaryLayout {
     std::vector<Wire> wire;
     std::vector<Fast> fast;
+    // A column's width when its wire form has a fixed one (integers, FLOAT,
+    // DOUBLE: 1, 2, 4, 8), else 0: the row walk takes those without a switch.
+    std::vector<std::uint8_t> fixed;
+    // wire (and fixed) from the columns' types, fast from their flags too.
     void build(const Column *columns, std::size_t n);
+    // Only the wire forms (fixed from them; fast stays empty): tests.
+    void set_wire(std::vector<Wire> w);
     std::size_t size() const { return wire.size(); }
 };
 

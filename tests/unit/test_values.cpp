@@ -48,7 +48,7 @@ std::string hex(std::string_view h) {
 
 Errc parse(std::string_view payload, const std::vector<Wire> &wires, std::vector<Value> &out, Error &err) {
     BinaryLayout layout;
-    layout.wire = wires;
+    layout.set_wire(wires);
     out.assign(wires.size() + 1, Value{"sentinel", 8});
     return parse_binary_row(payload, layout, out.data(), err);
 }
@@ -1008,7 +1008,7 @@ void test_terminate_in_place(void **) {
         wires.push_back(Wire::int4);
     }
     BinaryLayout layout;
-    layout.wire = wires;
+    layout.set_wire(wires);
     std::vector<Value> out(n);
     Error err;
     assert_int_equal(static_cast<int>(parse_binary_row(row, layout, out.data(), err)), static_cast<int>(Errc::ok));
