@@ -18,6 +18,7 @@
  *   pyw_execute_batch(stmt, conn, seq_of_params, row_results=0)
  *       -> (rc, affected, insert_id, message, [(affected, insert_id), ...] or None)
  *       the list (one tuple per row, in order) only with row_results true.
+ *   pyw_row_results(result) -> [(affected, insert_id), ...] (mywire_row_result)
  *   pyw_bind(stmt, params) -> None or (rc, message)
  *   pyw_fetch(res, conn, maxrows, nowait, discard) -> (rc, [tuple, ...] or count)
  *       rows turned into tuples of Python values in C, typed by the columns.
@@ -537,6 +538,39 @@ static PyObject *pyw_execute(PyObject *self, PyObject *args)
     }
 }
 
+/* Append each of res's per-row results to the list out as a tuple
+ * (affected_rows, insert_id); -1 with a Python exception set on failure. */
+static int pyw_append_row_results(mywire_result *res, PyObject *out)
+{
+    uint64_t k, n = mywire_row_result_count(res);
+    for (k = 0; k < n; k++) {
+        uint64_t a = 0, id = 0;
+        PyObject *t;
+        mywire_row_result(res, k, &a, &id);
+        t = Py_BuildValue("(KK)", (unsigned long long)a, (unsigned long long)id);
+        if (!t || PyList_Append(out, t) < 0) {
+            Py_XDECREF(t);
+            return -1;
+        }
+        Py_DECREF(t);
+    }
+    return 0;
+}
+
+/* pyw_row_results(res) -> [(affected_rows, insert_id), ...] */
+static PyObject *pyw_row_results(PyObject *self, PyObject *args)
+{
+    PyObject *res_o, *out;
+    mywire_result *res;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "O:pyw_row_results", &res_o)) return NULL;
+    if (pyw_ptr(res_o, (void **)&res, SWIGTYPE_p_mywire_result, "result") < 0) return NULL;
+    if (!res) { PyErr_SetString(PyExc_ValueError, "no result"); return NULL; }
+    if (!(out = PyList_New(0))) return NULL;
+    if (pyw_append_row_results(res, out) < 0) { Py_DECREF(out); return NULL; }
+    return out;
+}
+
 /* Run the batch collected so far; adds its counts, and with row_results
  * (a list) appends each row's (affected_rows, insert_id). */
 static int pyw_run_batch(pyw_op *o, int *interrupted, unsigned long long *affected,
@@ -549,21 +583,8 @@ static int pyw_run_batch(pyw_op *o, int *interrupted, unsigned long long *affect
     if (o->res) {
         *affected += mywire_affected_rows(o->res);
         if (*first) { *insert_id = mywire_insert_id(o->res); *first = 0; }
-        if (row_results && rc == MYWIRE_OK) {
-            uint64_t k, n = mywire_row_result_count(o->res);
-            for (k = 0; k < n; k++) {
-                uint64_t a = 0, id = 0;
-                PyObject *t;
-                mywire_row_result(o->res, k, &a, &id);
-                t = Py_BuildValue("(KK)", (unsigned long long)a, (unsigned long long)id);
-                if (!t || PyList_Append(row_results, t) < 0) {
-                    Py_XDECREF(t);
-                    rc = -1;  /* a Python exception is set */
-                    break;
-                }
-                Py_DECREF(t);
-            }
-        }
+        if (row_results && rc == MYWIRE_OK && pyw_append_row_results(o->res, row_results) < 0)
+            rc = -1;  /* a Python exception is set */
         mywire_result_free(o->res);
         o->res = NULL;
     }
@@ -1165,6 +1186,7 @@ static PyObject *pyw_cancel(PyObject *self, PyObject *args)
 %native(pyw_bind) PyObject *pyw_bind(PyObject *self, PyObject *args);
 %native(pyw_execute) PyObject *pyw_execute(PyObject *self, PyObject *args);
 %native(pyw_execute_batch) PyObject *pyw_execute_batch(PyObject *self, PyObject *args);
+%native(pyw_row_results) PyObject *pyw_row_results(PyObject *self, PyObject *args);
 %native(pyw_fetch) PyObject *pyw_fetch(PyObject *self, PyObject *args);
 %native(pyw_execute_load) PyObject *pyw_execute_load(PyObject *self, PyObject *args);
 %native(pyw_load) PyObject *pyw_load(PyObject *self, PyObject *args);

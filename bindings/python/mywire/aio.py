@@ -260,6 +260,7 @@ class AsyncCursor:
         self.description = None
         self.rowcount = -1
         self.lastrowid = None
+        self.row_results = None
         self.warning_count = 0
         self._result = None
         self._buffer = collections.deque()
@@ -318,6 +319,105 @@ class AsyncCursor:
             else:
                 self.description = desc
         return self.rowcount
+
+    async def executemany(self, query, seq_of_args, *, row_results=False):
+        """As Cursor.executemany, on the event loop: the parameter sets of a
+        statement without a result set go as batches (MariaDB's bulk
+        execution; a new batch where a parameter's type changes), anything
+        else runs one execute per set. rowcount is the total of affected
+        rows, lastrowid the first set's; with row_results=True,
+        self.row_results is a list of (affected_rows, insert_id) per set."""
+        conn = self.connection
+        ptr = self._ptr()
+        nbe = _m.mywire_server_status(ptr) & _m.MYWIRE_STATUS_NO_BACKSLASH_ESCAPES
+        try:
+            sql, names, count = _m.pyw_format(query, 1 if nbe else 0)
+        except ValueError as e:
+            raise ProgrammingError(0, str(e)) from None
+        if count == 0 or conn._client_side:
+            return await self._execute_each(query, seq_of_args, row_results)
+        totals = [0, None]  # affected rows, the first insert id
+        per_row = [] if row_results else None
+        async with conn._lock:
+            await conn._begin()
+            self.description = None
+            self.rowcount = -1
+            self.lastrowid = None
+            self.row_results = None
+            self._buffer.clear()
+            self._n = 0
+            self._result = None
+            st = await conn._statement(sql)
+            try:
+                if _m.mywire_stmt_column_count(st) != 0 or _m.mywire_stmt_is_client_side(st):
+                    each = True
+                else:
+                    each = False
+                    if row_results:
+                        _m.mywire_stmt_set_row_results(st, 1)
+                    for args in seq_of_args:
+                        params = _SyncCursor._params(None, args, names, count)
+                        rc = self._add_row(st, params)
+                        if rc == _m.MYWIRE_ERROR_ARGUMENT and _m.mywire_stmt_batch_size(st) > 0:
+                            # another type than the batch's: run it, then start a
+                            # new one (binding again: running row by row leaves
+                            # the last row sent bound)
+                            await self._run_batch(st, ptr, totals, per_row)
+                            rc = self._add_row(st, params)
+                        if rc != OK:
+                            raise conn_error(ptr, rc)
+                    if _m.mywire_stmt_batch_size(st) > 0:
+                        await self._run_batch(st, ptr, totals, per_row)
+            finally:
+                # back to the cache as it was lent: no batch, no row results
+                _m.mywire_stmt_clear_batch(st)
+                _m.mywire_stmt_set_row_results(st, 0)
+                _m.mywire_stmt_free(st)
+        if each:
+            return await self._execute_each(query, seq_of_args, row_results)
+        self.rowcount = totals[0]
+        self.lastrowid = totals[1]
+        self.row_results = per_row
+        return totals[0]
+
+    @staticmethod
+    def _add_row(st, params):
+        bound = _m.pyw_bind(st, params)
+        if bound is not None:
+            raise client_error(bound[0], bound[1])
+        return _m.mywire_stmt_add_batch(st)
+
+    async def _run_batch(self, st, ptr, totals, per_row):
+        rc, res = await self.connection._call(_m.PYW_EXECUTE_BATCH, st, None, 0)
+        if rc != OK:
+            raise conn_error(ptr, rc)
+        try:
+            totals[0] += _m.mywire_affected_rows(res)
+            if totals[1] is None:
+                totals[1] = _m.mywire_insert_id(res)
+            if per_row is not None:
+                per_row.extend(_m.pyw_row_results(res))
+        finally:
+            _m.mywire_result_free(res)
+
+    async def _execute_each(self, query, seq_of_args, row_results):
+        total, first_id = 0, None
+        per_row = [] if row_results else None
+        for args in seq_of_args:
+            await self.execute(query, args)
+            if self.description is not None:
+                await self.fetchall()
+            if self.rowcount > 0:
+                total += self.rowcount
+            if first_id is None and self.lastrowid:
+                first_id = self.lastrowid
+            if per_row is not None:
+                per_row.append((self.rowcount, self.lastrowid or 0))
+        if self.description is None:
+            self.rowcount = total
+            self.lastrowid = first_id
+        self.row_results = per_row
+        return total
 
     async def _more(self, n):
         """Read up to n more rows (n < 0: all) into the buffer."""

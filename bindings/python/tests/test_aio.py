@@ -44,6 +44,38 @@ class AioTest(unittest.TestCase):
                 conn.server_version
         run(main())
 
+    def test_executemany(self):
+        async def main():
+            conn = await mywire.aio.connect(**mwtest.tcp_args())
+            cur = conn.cursor()
+            await cur.execute('CREATE TEMPORARY TABLE t_aio_many (id INT AUTO_INCREMENT PRIMARY KEY, '
+                              'v VARCHAR(10), n INT)')
+            # One batch, then a second where a parameter's type changes (str -> int).
+            rows = [('a', 1), ('b', 2), (3, 3)]
+            self.assertEqual(await cur.executemany('INSERT INTO t_aio_many (v, n) VALUES (%s, %s)', rows,
+                                                   row_results=True), 3)
+            self.assertEqual((cur.rowcount, cur.lastrowid), (3, 1))
+            self.assertEqual(cur.row_results, [(1, 1), (1, 2), (1, 3)])
+            self.assertEqual(await conn.fetch('SELECT v, n FROM t_aio_many ORDER BY id'),
+                             [('a', 1), ('b', 2), ('3', 3)])
+            # Per-row affected counts of an UPDATE; without row_results: None.
+            await cur.executemany('UPDATE t_aio_many SET n = n + 10 WHERE n >= %s', [(0,), (100,), (12,)],
+                                  row_results=True)
+            self.assertEqual(cur.row_results, [(3, 0), (0, 0), (2, 0)])
+            self.assertEqual(cur.rowcount, 5)
+            await cur.executemany('UPDATE t_aio_many SET n = n + 1 WHERE id = %s', [(1,), (2,)])
+            self.assertIsNone(cur.row_results)
+            self.assertEqual(cur.rowcount, 2)
+            # A statement without parameters or with a result set: one execute per set.
+            self.assertEqual(await cur.executemany('SELECT %s', [(1,), (2,)], row_results=True), 2)
+            self.assertEqual(cur.row_results, [(1, 0), (1, 0)])
+            # A failing row: the error, and the connection goes on.
+            with self.assertRaises(mywire.Error):
+                await cur.executemany('INSERT INTO t_aio_many (id, v) VALUES (%s, %s)', [(1, 'dup')])
+            self.assertEqual(await conn.fetch('SELECT COUNT(*) FROM t_aio_many'), [(3,)])
+            await conn.close()
+        run(main())
+
     def test_statement_cache(self):
         from mywire import _mywire as _m
 
