@@ -359,6 +359,33 @@ class Connection(_ConnectionBase):
         return self._ptr is not None and bool(_m.mywire_is_connected(self._ptr))
 
 
+class _EachTotals:
+    """executemany one execute at a time, as a batch reports it: rowcount
+    the total of affected rows, lastrowid the first row's; with row_results
+    the list of each execute's (rowcount, lastrowid or 0). Shared by the
+    blocking and the asyncio cursor."""
+
+    def __init__(self, row_results):
+        self.total = 0
+        self.first_id = None
+        self.per_row = [] if row_results else None
+
+    def add(self, cur):
+        if cur.rowcount > 0:
+            self.total += cur.rowcount
+        if self.first_id is None and cur.lastrowid:
+            self.first_id = cur.lastrowid
+        if self.per_row is not None:
+            self.per_row.append((cur.rowcount, cur.lastrowid or 0))
+
+    def finish(self, cur):
+        if cur.description is None:
+            cur.rowcount = self.total
+            cur.lastrowid = self.first_id
+        cur.row_results = self.per_row
+        return self.total
+
+
 class Cursor:
     """A PEP 249 cursor. execute() reads the whole result into a list (the
     rows are converted in C straight from the socket, so the C side holds
@@ -583,25 +610,12 @@ class Cursor:
         return affected
 
     def _execute_each(self, query, seq_of_args, row_results=False):
-        """executemany one execute at a time: rowcount is the total,
-        lastrowid the first row's (as a batch gives them); with row_results
-        the list of each execute's (rowcount, lastrowid or 0)."""
-        total = 0
-        first_id = None
-        per_row = [] if row_results else None
+        """executemany one execute at a time (see _EachTotals)."""
+        totals = _EachTotals(row_results)
         for args in seq_of_args:
             self._run(query, args)
-            if self.rowcount > 0:
-                total += self.rowcount
-            if first_id is None and self.lastrowid:
-                first_id = self.lastrowid
-            if per_row is not None:
-                per_row.append((self.rowcount, self.lastrowid or 0))
-        if self.description is None:
-            self.rowcount = total
-            self.lastrowid = first_id
-        self.row_results = per_row
-        return total
+            totals.add(self)
+        return totals.finish(self)
 
     def callproc(self, procname, args=()):
         """CALL procname with args (as a prepared statement); the procedure's

@@ -26,7 +26,7 @@ import asyncio
 import collections
 
 from . import _mywire as _m
-from ._connection import _Result, _ConnectionBase, Cursor as _SyncCursor, _client_statement
+from ._connection import _Result, _ConnectionBase, Cursor as _SyncCursor, _EachTotals, _client_statement
 from ._errors import ProgrammingError, conn_error, client_error
 
 __all__ = ['connect', 'AsyncConnection', 'AsyncCursor']
@@ -401,23 +401,13 @@ class AsyncCursor:
             _m.mywire_result_free(res)
 
     async def _execute_each(self, query, seq_of_args, row_results):
-        total, first_id = 0, None
-        per_row = [] if row_results else None
+        totals = _EachTotals(row_results)
         for args in seq_of_args:
             await self.execute(query, args)
             if self.description is not None:
-                await self.fetchall()
-            if self.rowcount > 0:
-                total += self.rowcount
-            if first_id is None and self.lastrowid:
-                first_id = self.lastrowid
-            if per_row is not None:
-                per_row.append((self.rowcount, self.lastrowid or 0))
-        if self.description is None:
-            self.rowcount = total
-            self.lastrowid = first_id
-        self.row_results = per_row
-        return total
+                await self.fetchall()  # rowcount: the rows
+            totals.add(self)
+        return totals.finish(self)
 
     async def _more(self, n):
         """Read up to n more rows (n < 0: all) into the buffer."""
