@@ -78,6 +78,15 @@ std::uint8_t fixed_width(Wire w) {
 }
 }  // namespace
 
+namespace {
+void size_bitmap(BinaryLayout &l) {
+    const std::size_t n = l.size();
+    l.bitmap_len = (n + 7 + 2) / 8;
+    const unsigned used_in_last = static_cast<unsigned>((n + 2) - 8 * (l.bitmap_len - 1));  // 1..8
+    l.past_last = static_cast<std::uint8_t>(0xFFu << used_in_last);
+}
+}  // namespace
+
 void BinaryLayout::build(const Column *columns, std::size_t n) {
     wire.resize(n);
     fast.resize(n);
@@ -87,6 +96,7 @@ void BinaryLayout::build(const Column *columns, std::size_t n) {
         fast[i] = fast_form(columns[i], wire[i]);
         fixed[i] = fixed_width(wire[i]);
     }
+    size_bitmap(*this);
 }
 
 void BinaryLayout::set_wire(std::vector<Wire> w) {
@@ -94,6 +104,7 @@ void BinaryLayout::set_wire(std::vector<Wire> w) {
     fast.clear();
     fixed.resize(wire.size());
     for (std::size_t i = 0; i < wire.size(); ++i) fixed[i] = fixed_width(wire[i]);
+    size_bitmap(*this);
 }
 
 namespace {
@@ -198,32 +209,23 @@ inline Value terminate_at_prefix(char *d, std::size_t len) {
 
 namespace {
 
-template <bool Terminate>
-Errc parse_row(std::string_view payload, const BinaryLayout &layout, Value *out, Error &err) {
+// The values of a row after its header and bitmap. Nulls: the row has a
+// NULL somewhere (the bitmap is looked at per column); without, runs of
+// fixed-width columns take one bounds check.
+template <bool Terminate, bool Nulls>
+[[gnu::always_inline]] inline Errc walk_row(const std::uint8_t *p, const std::uint8_t *const end,
+                                            [[maybe_unused]] const std::uint8_t *bitmap, const BinaryLayout &layout, Value *out,
+                                            Error &err) {
     const std::size_t n = layout.size();
-    const auto *p = reinterpret_cast<const std::uint8_t *>(payload.data());
-    const auto *const end = p + payload.size();
-    const std::size_t bitmap_len = (n + 7 + 2) / 8;
-    if (payload.empty() || p[0] != 0x00) return row_error(err, "the header byte is not 0x00");
-    if (payload.size() - 1 < bitmap_len) return row_error(err, "shorter than its NULL bitmap");
-    const std::uint8_t *bitmap = p + 1;
-    if (bitmap[0] & 0x03) return row_error(err, "the two reserved bits of the NULL bitmap are set");
-    // Bits n+2 .. 8*bitmap_len-1 stand for no column.
-    const unsigned used_in_last = static_cast<unsigned>((n + 2) - 8 * (bitmap_len - 1));  // 1..8
-    if (used_in_last < 8 && (bitmap[bitmap_len - 1] >> used_in_last) != 0)
-        return row_error(err, "the NULL bitmap has bits set past the last column");
-    p = bitmap + bitmap_len;
-    // Most rows have no NULL: then no column looks at the bitmap.
-    bool nulls = false;
-    for (std::size_t k = 0; k < bitmap_len; ++k) nulls |= bitmap[k] != 0;
-
     const Wire *wire = layout.wire.data();
     const std::uint8_t *fixed = layout.fixed.data();
     for (std::size_t i = 0; i < n; ++i) {
-        const std::size_t bit = i + 2;
-        if (nulls && ((bitmap[bit >> 3] >> (bit & 7)) & 1)) {
-            out[i] = Value{nullptr, 0};
-            continue;
+        if constexpr (Nulls) {
+            const std::size_t bit = i + 2;
+            if ((bitmap[bit >> 3] >> (bit & 7)) & 1) {
+                out[i] = Value{nullptr, 0};
+                continue;
+            }
         }
         std::size_t len = fixed[i];  // integers, FLOAT, DOUBLE
         if (len == 0) {
@@ -281,6 +283,27 @@ Errc parse_row(std::string_view payload, const BinaryLayout &layout, Value *out,
     if (p != end) return row_error(err, "bytes left after the last value");
     return Errc::ok;
 }
+
+template <bool Terminate>
+Errc parse_row(std::string_view payload, const BinaryLayout &layout, Value *out, Error &err) {
+    const auto *p = reinterpret_cast<const std::uint8_t *>(payload.data());
+    const auto *const end = p + payload.size();
+    const std::size_t bitmap_len = layout.bitmap_len;
+    if (payload.empty() || p[0] != 0x00) return row_error(err, "the header byte is not 0x00");
+    if (payload.size() - 1 < bitmap_len) return row_error(err, "shorter than its NULL bitmap");
+    const std::uint8_t *bitmap = p + 1;
+    if (bitmap[0] & 0x03) return row_error(err, "the two reserved bits of the NULL bitmap are set");
+    // Bits n+2 .. 8*bitmap_len-1 stand for no column.
+    if (bitmap[bitmap_len - 1] & layout.past_last)
+        return row_error(err, "the NULL bitmap has bits set past the last column");
+    p = bitmap + bitmap_len;
+    // Most rows have no NULL: then no column looks at the bitmap.
+    bool nulls = false;
+    for (std::size_t k = 0; k < bitmap_len; ++k) nulls |= bitmap[k] != 0;
+    return nulls ? walk_row<Terminate, true>(p, end, bitmap, layout, out, err)
+                 : walk_row<Terminate, false>(p, end, bitmap, layout, out, err);
+}
+
 
 }  // namespace
 

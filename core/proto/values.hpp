@@ -66,9 +66,14 @@ struct BinaryLayout {
     // A column's width when its wire form has a fixed one (integers, FLOAT,
     // DOUBLE: 1, 2, 4, 8), else 0: the row walk takes those without a switch.
     std::vector<std::uint8_t> fixed;
+    // The NULL bitmap's size, (size() + 7 + 2) / 8, and the bits of its
+    // last byte that stand for no column (they must be 0).
+    std::size_t bitmap_len = 1;
+    std::uint8_t past_last = 0xFC;
     // wire (and fixed) from the columns' types, fast from their flags too.
     void build(const Column *columns, std::size_t n);
-    // Only the wire forms (fixed from them; fast stays empty): tests.
+    // Only the wire forms (fixed and the bitmap's from them; fast stays
+    // empty): tests.
     void set_wire(std::vector<Wire> w);
     std::size_t size() const { return wire.size(); }
 };

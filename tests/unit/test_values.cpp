@@ -1040,7 +1040,7 @@ void test_terminate_in_place(void **) {
     }
     // NULL values stay NULL.
     std::string nulls = std::string(1, '\0') + std::string(1, '\x04');  // column 0 NULL
-    layout.wire = {Wire::lenenc};
+    layout.set_wire({Wire::lenenc});
     Value one{"x", 1};
     assert_int_equal(static_cast<int>(parse_binary_row(nulls, layout, &one, err)), static_cast<int>(Errc::ok));
     terminate_binary_strings(layout, &one);
