@@ -18,6 +18,8 @@
  *             through the non-blocking APIs: mywire_set_nonblocking +
  *             MYWIRE_WAIT_*, against libmariadb's MYSQL_OPT_NONBLOCK +
  *             mysql_real_query_start/_cont + mysql_store_result_start/_cont.
+ *             A third participant, the floor, runs the same selects through
+ *             the same poll() loop with no client library (see below).
  *             Targets: client CPU per query <= 0.7x, throughput >= 1.0x.
  *   pipeline  --points point selects (20000), the same ones as point and
  *             nb-point: mywire sends them in pipelines of PIPELINE_BATCH (100;
@@ -27,6 +29,8 @@
  *             mysql_store_result + mysql_fetch_row + mysql_free_result).
  *             Every result must be exactly one row holding the value of its
  *             id ("point-ID-" and 32 hex digits). One block is one batch.
+ *             The floor, the third participant, sends a batch's packets in
+ *             one send() and reads the answers with no client library.
  *             Targets: client CPU per query <= 0.5x, throughput >= 3x.
  *   stmt-stream   N rows x 6 columns of a prepared statement, in the binary
  *             protocol, read one at a time by a consumer that wants typed
@@ -118,7 +122,13 @@
  *   some sample.
  *   Stream from the replay server also runs a third participant, the floor:
  *   the same bytes read with bare recv() into a 1 MiB buffer, no parsing and
- *   no client library (see below).
+ *   no client library (see below). nb-point and pipeline have a floor too
+ *   (A B C C B A ...): on connections that mywire opened (untimed), the exact
+ *   COM_QUERY packets sent with send() and the responses read with recv()
+ *   into 1 MiB, only the packet headers walked to find where each ends (see
+ *   "floor of point selects"). With nb-point's three participants holding
+ *   3 x --nb-conns connections, the server's max_connections is raised to
+ *   that (plus 16) when lower.
  *
  * Memory (buffered)
  *   In the forked child, after connecting, the RSS high-water mark is reset
@@ -137,6 +147,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
 #include <sched.h>
@@ -159,7 +170,8 @@
 #include "mywire.h"
 
 /* The third participant: FLOOR, no client library, with stream from the
- * replay server (see the floor section); ROW_BY_ROW, mywire executing one row
+ * replay server (see the floor section), nb-point and pipeline (see the floor
+ * of point selects); ROW_BY_ROW, mywire executing one row
  * at a time, with stmt-bulk; and BATCH, the fourth with stmt-bulk: mywire's
  * row-wise batch API. */
 enum client { MYWIRE, MARIADB, FLOOR, ROW_BY_ROW = FLOOR, BATCH };
@@ -267,8 +279,10 @@ struct line {
      * known: MYWIRE_BENCH_SERVER_PID), summed, and the units of those blocks. */
     double srv_cpu[2];
     uint64_t srv_units[2];
-    struct series s[4]; /* by enum client; FLOOR only for stream from the replay server, BATCH
-                           only for stmt-bulk */
+    struct series s[4]; /* by enum client; FLOOR only for stream from the replay server,
+                           nb-point and pipeline, BATCH only for stmt-bulk */
+    const char *floor_what; /* what the floor does, for the report */
+    int point_floor;        /* the floor is that of the point selects (pfloor_*) */
 };
 
 static void fail(const char *fmt, ...)
@@ -489,6 +503,8 @@ struct worker {
 
 static int floor_begin(struct worker *w);
 static int floor_step(struct worker *w, uint64_t want, uint64_t *done);
+static int pfloor_begin(struct worker *w);
+static int pfloor_step(struct worker *w, uint64_t want, uint64_t *done);
 static int stmt_begin(struct worker *w);
 
 /* The name of participant c in job's messages. */
@@ -511,6 +527,8 @@ static int is_stmt(enum workload w)
 static int worker_begin(struct worker *w)
 {
     w->fd = -1;
+    if (w->client == FLOOR && w->job->workload == W_PIPELINE)
+        return pfloor_begin(w);
     if (w->client == FLOOR && w->job->workload != W_STMT_BULK)
         return floor_begin(w);
     if (w->job->workload == W_CONNECT || w->job->workload == W_TLS_CONNECT)
@@ -529,6 +547,13 @@ static void worker_end(struct worker *w)
     mywire_result_free(w->mr);
     mywire_pipeline_free(w->pl);
     mywire_stmt_free(w->ms);
+    if (w->mc && w->fd >= 0) {
+        /* pipeline's floor: the socket is mywire's, non-blocking again for it */
+        int flags = fcntl(w->fd, F_GETFL);
+        if (flags >= 0)
+            fcntl(w->fd, F_SETFL, flags | O_NONBLOCK);
+        w->fd = -1;
+    }
     mywire_conn_free(w->mc);
     if (w->r)
         mysql_free_result(w->r);
@@ -1346,6 +1371,8 @@ static int worker_step(struct worker *w, uint64_t want, uint64_t *done)
     case W_POINT:
         return w->client == MYWIRE ? mw_point_step(w, want, done) : my_point_step(w, want, done);
     case W_PIPELINE: /* libmariadb: one by one, as in point */
+        if (w->client == FLOOR)
+            return pfloor_step(w, want, done);
         return w->client == MYWIRE ? mw_pipeline_step(w, want, done) : my_point_step(w, want, done);
     case W_CONNECT:
     case W_TLS_CONNECT:
@@ -1413,8 +1440,10 @@ static int series_add(struct series *s, double cpu, double wall)
 static int run_interleaved(const struct config *cfg, const struct job *job, uint64_t block,
                            struct line *out)
 {
+    /* pipeline's third: the floor of point selects */
     unsigned nclients = job->workload == W_STMT_BULK                   ? 4
                         : job->workload == W_STREAM && job->ep->replay ? 3
+                        : job->workload == W_PIPELINE                  ? 3
                                                                        : 2;
     for (unsigned rep = 0; rep < cfg->reps; rep++) {
         struct worker w[4];
@@ -1732,6 +1761,342 @@ static int floor_step(struct worker *w, uint64_t want, uint64_t *done)
     return 0;
 }
 
+/* ------------------------------------------------ floor of point selects */
+
+/* The floor of nb-point and pipeline: the same point selects on the real
+ * MariaDB with no client library in the timed part. Each floor connection is
+ * opened by mywire (untimed, blocking, as mw_open does: over the unix socket,
+ * so neither TLS nor compression, which is checked), and then the floor does
+ * its own I/O on mywire_socket(): the exact COM_QUERY packet (sequence id 0)
+ * by send(), the response by recv(), of which it walks only the packet
+ * headers and the first byte of each payload to find where the response ends
+ * (pwalk): no value is parsed. mywire gets the connection back in step and
+ * only closes it.
+ *
+ * A 1-row text result is the column count, the column definitions (their
+ * payload starting with 0x03, "def"), without CLIENT_DEPRECATE_EOF an EOF
+ * packet, the rows (a lenenc string first: < 0xFB), and the terminator: an
+ * EOF, or with CLIENT_DEPRECATE_EOF (mywire asks for it) an OK packet with the
+ * 0xFE header -- both 0xFE with a payload shorter than 9 bytes. An error
+ * packet (0xFF) also ends a response (and fails the run), an OK (0x00) as the
+ * first packet too. Which of the two framings the server uses is learnt once
+ * per process, untimed (pfloor_calibrate), and the response checked there
+ * against the value it must hold and against the server's own count of the
+ * bytes it sent; anything else (a sequence id out of turn, a packet of a kind
+ * out of place, bytes after the last response expected) fails the run. */
+
+struct pwalk {
+    unsigned char hdr[4];
+    unsigned hdr_have; /* header bytes of the next packet seen */
+    uint32_t left;     /* payload bytes of the current packet still to come */
+    int ending;        /* the current packet ends a response */
+    unsigned char seq; /* the sequence id the next packet must have */
+    unsigned phase, ncols, defs, terms;
+    unsigned eofs; /* terminators per result set: 2 without CLIENT_DEPRECATE_EOF, 1 with; 0: learn */
+    uint64_t responses, rows, errors;
+};
+enum { PW_HEAD, PW_DEFS, PW_ROWS };
+static unsigned pfloor_eofs; /* the framing learnt by pfloor_calibrate; 0: not yet */
+
+static void pwalk_init(struct pwalk *fw)
+{
+    memset(fw, 0, sizeof *fw);
+    fw->seq = 1; /* the response to a command sent with sequence id 0 */
+    fw->eofs = pfloor_eofs;
+}
+
+/* One packet, from its first byte: 1 if it ends the response, 0 if not, -1
+ * if it is not what a point select's response has there. */
+static int pwalk_packet(struct pwalk *fw, unsigned first, uint32_t plen)
+{
+    switch (fw->phase) {
+    case PW_HEAD:
+        if (first == 0xFF || first == 0x00) {
+            fw->errors += first == 0xFF;
+            return 1;
+        }
+        if (first >= 0xFB) /* a column count of more than 1 byte: not a point select */
+            return -1;
+        fw->ncols = first;
+        fw->defs = 0;
+        fw->phase = PW_DEFS;
+        return 0;
+    case PW_DEFS:
+        if (first != 0x03)
+            return -1;
+        if (++fw->defs == fw->ncols) {
+            fw->phase = PW_ROWS;
+            fw->terms = 0;
+        }
+        return 0;
+    default:
+        if (first == 0xFF) {
+            fw->errors++;
+            fw->phase = PW_HEAD;
+            return 1;
+        }
+        int term = first == 0xFE && plen < 9;
+        if (fw->eofs == 0) /* learning: the packet after the definitions tells */
+            fw->eofs = term ? 2 : 1;
+        if (term) {
+            if (++fw->terms < fw->eofs)
+                return 0; /* the EOF after the column definitions */
+            fw->phase = PW_HEAD;
+            return 1;
+        }
+        if (first >= 0xFB || fw->terms + 1 != fw->eofs)
+            return -1; /* a NULL, or a row before the definitions' EOF */
+        fw->rows++;
+        return 0;
+    }
+}
+
+/* Walks n received bytes; returns the responses they completed, or -1 when
+ * the framing is not a point select's or bytes follow the max-th response. */
+static int pwalk_feed(struct pwalk *fw, const unsigned char *p, size_t n, unsigned max)
+{
+    size_t pos = 0;
+    unsigned done = 0;
+    for (;;) {
+        if (fw->left > 0) {
+            if (pos == n)
+                break;
+            size_t k = n - pos < fw->left ? n - pos : fw->left;
+            pos += k;
+            fw->left -= (uint32_t)k;
+            if (fw->left > 0)
+                break;
+        }
+        if (fw->ending) {
+            fw->ending = 0;
+            fw->seq = 1;
+            done++;
+        }
+        if (pos == n)
+            break;
+        if (fw->hdr_have == 0 && done == max)
+            return -1;
+        unsigned first;
+        if (fw->hdr_have == 0 && n - pos >= 5) {
+            memcpy(fw->hdr, p + pos, 4);
+            first = p[pos + 4];
+            pos += 5;
+        } else {
+            while (fw->hdr_have < 4 && pos < n)
+                fw->hdr[fw->hdr_have++] = p[pos++];
+            if (pos == n)
+                break; /* the header, or the payload's first byte, in the next receive */
+            first = p[pos++];
+        }
+        fw->hdr_have = 0;
+        uint32_t plen = fw->hdr[0] | (uint32_t)fw->hdr[1] << 8 | (uint32_t)fw->hdr[2] << 16;
+        if (fw->hdr[3] != fw->seq++ || plen == 0 || plen == 0xFFFFFF)
+            return -1; /* out of turn, empty, or continued: not a point select's */
+        fw->left = plen - 1;
+        if ((fw->ending = pwalk_packet(fw, first, plen)) < 0)
+            return -1;
+    }
+    fw->responses += done;
+    return (int)done;
+}
+
+/* The COM_QUERY packet of sql: header (sequence id 0) and payload. */
+static size_t pfloor_packet(unsigned char *out, const char *sql, size_t len)
+{
+    out[0] = (unsigned char)(len + 1);
+    out[1] = (unsigned char)((len + 1) >> 8);
+    out[2] = (unsigned char)((len + 1) >> 16);
+    out[3] = 0;
+    out[4] = 3; /* COM_QUERY */
+    memcpy(out + 5, sql, len);
+    return len + 5;
+}
+
+/* The point select's packet fits in this (the queries are char[64]). */
+#define PFLOOR_PACKET 72
+
+/* Untimed: the server's count of the bytes it sent on this connection (as of
+ * before this statement's own answer). */
+static int mw_bytes_sent(mywire_conn *mc, uint64_t *out)
+{
+    static const char sql[] = "SHOW SESSION STATUS LIKE 'Bytes_sent'";
+    mywire_result *res = NULL;
+    const char *v = NULL;
+    size_t len = 0;
+    char digits[32];
+    int rc = mywire_query(mc, sql, sizeof sql - 1, MYWIRE_BUFFERED, &res);
+    if (rc == MYWIRE_OK && (rc = mywire_fetch(res)) == MYWIRE_ROW) {
+        v = mywire_get(res, 1, &len);
+        rc = mywire_fetch(res);
+    }
+    mywire_result_free(res);
+    if (rc != MYWIRE_DONE || !v || len == 0 || len >= sizeof digits) {
+        fail("floor: %s: %s", sql, rc != MYWIRE_DONE ? mywire_errmsg(mc) : "no value");
+        return -1;
+    }
+    memcpy(digits, v, len);
+    digits[len] = '\0';
+    *out = strtoull(digits, NULL, 10);
+    return 0;
+}
+
+static uint64_t decimal_digits(uint64_t v)
+{
+    uint64_t d = 1;
+    while (v >= 10) {
+        v /= 10;
+        d++;
+    }
+    return d;
+}
+
+/* Untimed, once per process: one point select through the floor's own I/O,
+ * the framing learnt (pfloor_eofs), the row's value checked and the bytes the
+ * walk took compared with what the server counts as sent (Bytes_sent before
+ * and after, the size of the SHOW's own answer measured by one more SHOW). */
+static int pfloor_calibrate(const struct job *job, mywire_conn *mc, int fd)
+{
+    uint64_t b0, b1, b2;
+    if (mw_bytes_sent(mc, &b0) != 0 || mw_bytes_sent(mc, &b1) != 0)
+        return -1;
+    /* The SHOW's answer is a fixed size plus the value's digits. */
+    uint64_t show_base = b1 - b0 - decimal_digits(b0);
+    const char *sql = job->point_sql[0];
+    unsigned char pkt[PFLOOR_PACKET], buf[4096];
+    size_t plen = pfloor_packet(pkt, sql, strlen(sql)), got = 0;
+    if (write_all(fd, pkt, plen) != 0) {
+        fail("floor: sending the query failed");
+        return -1;
+    }
+    struct pwalk fw;
+    pwalk_init(&fw);
+    fw.eofs = 0; /* learn */
+    int r = 0;
+    while (r == 0) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 10000) != 1) {
+            fail("floor: no (complete) answer to %s in 10 s", sql);
+            return -1;
+        }
+        ssize_t k = recv(fd, buf + got, sizeof buf - got, MSG_DONTWAIT);
+        if (k < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (k <= 0 || (r = pwalk_feed(&fw, buf + got, (size_t)k, 1)) < 0) {
+            fail("floor: %s", k <= 0 ? "the server closed the connection"
+                                     : "the answer is not framed as a point select's");
+            return -1;
+        }
+        got += (size_t)k;
+        if (r == 0 && got == sizeof buf) {
+            fail("floor: the answer to %s is larger than %zu bytes", sql, sizeof buf);
+            return -1;
+        }
+    }
+    /* The row: the packet after the count, the definitions and (without
+     * DEPRECATE_EOF) their EOF. Its value must be id 1's. */
+    unsigned want_index = 1 + fw.ncols + (fw.eofs == 2), index = 0;
+    const unsigned char *row = NULL;
+    size_t row_len = 0;
+    for (size_t pos = 0; pos + 4 <= got; index++) {
+        size_t len = buf[pos] | (size_t)buf[pos + 1] << 8 | (size_t)buf[pos + 2] << 16;
+        if (index == want_index) {
+            row = buf + pos + 4;
+            row_len = len;
+        }
+        pos += 4 + len;
+    }
+    if (mw_bytes_sent(mc, &b2) != 0)
+        return -1;
+    uint64_t server_bytes = b2 - b1 - (show_base + decimal_digits(b1));
+    if (fw.responses != 1 || fw.errors != 0 || fw.rows != 1 || fw.ncols != 1 || !row ||
+        row_len < 1 || row[0] + 1u != row_len ||
+        !point_value_ok(0, (const char *)row + 1, row[0]) || server_bytes != got) {
+        fail("floor: the answer to %s: %llu responses, %llu errors, %llu rows, %u columns, "
+             "%zu bytes (the server counts %llu): not a point select's as expected",
+             sql, (unsigned long long)fw.responses, (unsigned long long)fw.errors,
+             (unsigned long long)fw.rows, fw.ncols, got, (unsigned long long)server_bytes);
+        return -1;
+    }
+    pfloor_eofs = fw.eofs;
+    return 0;
+}
+
+/* Untimed: a floor connection, opened by mywire; *fd is its socket
+ * (non-blocking, as mywire leaves it), which stays mywire's to close. */
+static int pfloor_open(const struct job *job, mywire_conn **mc, int *fd)
+{
+    if (!(*mc = mw_open(job->ep)))
+        return -1;
+    *fd = mywire_socket(*mc);
+    if (*fd < 0 || mywire_tls_active(*mc) || strcmp(mywire_compression(*mc), "none") != 0) {
+        fail("floor: mywire's connection to %s is %s: the floor cannot read it", job->ep->label,
+             *fd < 0 ? "without a socket" : mywire_tls_active(*mc) ? "TLS" : "compressed");
+        return -1;
+    }
+    if (pfloor_eofs == 0 && pfloor_calibrate(job, *mc, *fd) != 0)
+        return -1;
+    return 0;
+}
+
+/* pipeline's floor, untimed: the connection, its socket made blocking (as
+ * the stream floor's), the receive buffer. */
+static int pfloor_begin(struct worker *w)
+{
+    w->buf = malloc(FLOOR_BUF);
+    if (!w->buf || pfloor_open(w->job, &w->mc, &w->fd) != 0)
+        return -1;
+    int flags = fcntl(w->fd, F_GETFL);
+    if (flags < 0 || fcntl(w->fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        fail("floor: fcntl: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* pipeline's floor: one batch of `want` selects (at most PIPELINE_BATCH), their
+ * COM_QUERY packets in one send(), then recv() into 1 MiB until as many
+ * responses have ended, each exactly one row. */
+static int pfloor_step(struct worker *w, uint64_t want, uint64_t *done)
+{
+    unsigned char out[PIPELINE_BATCH * PFLOOR_PACKET];
+    uint64_t n = want;
+    if (n > w->job->count - w->units)
+        n = w->job->count - w->units;
+    if (n > PIPELINE_BATCH)
+        n = PIPELINE_BATCH;
+    size_t len = 0;
+    for (uint64_t k = 0; k < n; k++) {
+        const char *sql = w->job->point_sql[(w->units + k) % POINT_TABLE_ROWS];
+        len += pfloor_packet(out + len, sql, strlen(sql));
+    }
+    if (write_all(w->fd, out, len) != 0) {
+        fail("floor: sending the batch failed");
+        return -1;
+    }
+    struct pwalk fw;
+    pwalk_init(&fw);
+    for (uint64_t ended = 0; ended < n;) {
+        ssize_t k = recv(w->fd, w->buf, FLOOR_BUF, 0);
+        if (k < 0 && errno == EINTR)
+            continue;
+        int r = k > 0 ? pwalk_feed(&fw, w->buf, (size_t)k, (unsigned)(n - ended)) : 0;
+        if (k <= 0 || r < 0) {
+            fail("floor: %s", k <= 0 ? "the server closed the connection"
+                                     : "the answers are not framed as point selects'");
+            return -1;
+        }
+        ended += (uint64_t)r;
+    }
+    if (fw.errors != 0 || fw.rows != n) {
+        fail("floor: %llu point selects: %llu errors, %llu rows", (unsigned long long)n,
+             (unsigned long long)fw.errors, (unsigned long long)fw.rows);
+        return -1;
+    }
+    *done = n;
+    w->finished = w->units + n == w->job->count;
+    return 0;
+}
+
 /* ----------------------------------------------------------- buffered */
 
 struct buffered_sample {
@@ -2020,9 +2385,12 @@ static int check_transport(const struct endpoint *ep, struct line *l)
 
 /* nb-point: one thread drives nb_conns connections per client through the
  * non-blocking API, each running its point selects one after the other. The
- * clients take turns in blocks (every connection runs NB_BLOCK selects), A B B
- * A ...; each block is one sample. Both clients keep their connections open
- * for the whole repetition. */
+ * clients and the floor take turns in blocks (every connection runs NB_BLOCK
+ * selects), A B C C B A ...; each block is one sample. All keep their
+ * connections open for the whole repetition. The floor (see "floor of point
+ * selects") runs through the same poll() loop: per connection one send() of
+ * the COM_QUERY packet, then recv() (into 1 MiB) whenever poll() says
+ * readable, until the walk of the packet headers sees the response end. */
 #define NB_BLOCK 100
 
 struct nbconn {
@@ -2036,6 +2404,12 @@ struct nbconn {
     unsigned left;  /* selects still to run in this block */
     unsigned next;  /* index of the next query */
     uint64_t checksum;
+    /* FLOOR: mywire's socket (status: MYWIRE_WAIT_READ or _WRITE), the
+     * response's framing, the COM_QUERY packet being sent */
+    int fd;
+    struct pwalk walk;
+    unsigned char out[PFLOOR_PACKET];
+    size_t out_len, out_sent;
 };
 
 struct nbside {
@@ -2044,6 +2418,8 @@ struct nbside {
     struct nbconn *conns;
     unsigned n;
     uint64_t queries, checksum;
+    unsigned char *buf;                /* FLOOR: the receive buffer (FLOOR_BUF) */
+    uint64_t responses, rows, errors; /* FLOOR: what the walks saw */
 };
 
 static const char *nb_sql(struct nbconn *c, const struct job *job, size_t *len)
@@ -2127,8 +2503,65 @@ static int nb_my_advance(struct nbconn *c, const struct job *job)
     return 1;
 }
 
+/* The floor: sends (the rest of) c->out. Returns 1 (waiting), or -1. */
+static int nb_floor_send(struct nbconn *c)
+{
+    while (c->out_sent < c->out_len) {
+        ssize_t k = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            c->status = MYWIRE_WAIT_WRITE;
+            return 1;
+        }
+        if (k <= 0) {
+            fail("floor nb point select: send: %s", strerror(errno));
+            return -1;
+        }
+        c->out_sent += (size_t)k;
+    }
+    c->status = MYWIRE_WAIT_READ;
+    return 1;
+}
+
+static int nb_floor_query(struct nbconn *c, const struct job *job)
+{
+    size_t len;
+    const char *sql = nb_sql(c, job, &len);
+    c->out_len = pfloor_packet(c->out, sql, len);
+    c->out_sent = 0;
+    return nb_floor_send(c);
+}
+
+/* The floor, when poll() said ready: the rest of the packet out, or one
+ * recv() walked; at the response's end, the next query. */
+static int nb_floor_resume(struct nbside *side, struct nbconn *c)
+{
+    if (c->status == MYWIRE_WAIT_WRITE)
+        return nb_floor_send(c);
+    ssize_t k = recv(c->fd, side->buf, FLOOR_BUF, MSG_DONTWAIT);
+    if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return 1;
+    int r = k > 0 ? pwalk_feed(&c->walk, side->buf, (size_t)k, 1) : 0;
+    if (k <= 0 || r < 0) {
+        fail("floor nb point select: %s",
+             k < 0    ? strerror(errno)
+             : k == 0 ? "the server closed the connection"
+                      : "the answer is not framed as a point select's");
+        return -1;
+    }
+    if (r == 0)
+        return 1;
+    if (--c->left == 0)
+        return 0;
+    return nb_floor_query(c, side->job);
+}
+
 static int nb_start(struct nbside *side, struct nbconn *c)
 {
+    if (side->client == FLOOR)
+        return nb_floor_query(c, side->job);
     size_t len;
     const char *sql = nb_sql(c, side->job, &len);
     if (side->client == MYWIRE) {
@@ -2142,6 +2575,8 @@ static int nb_start(struct nbside *side, struct nbconn *c)
 
 static int nb_resume(struct nbside *side, struct nbconn *c, short revents)
 {
+    if (side->client == FLOOR)
+        return nb_floor_resume(side, c);
     if (side->client == MYWIRE) {
         c->status = mywire_query(c->mc, NULL, 0, 0, &c->mr); /* the same call again */
         return nb_mw_advance(c, side->job);
@@ -2170,8 +2605,8 @@ static int nb_block(struct nbside *side, unsigned per_conn, struct pollfd *p, un
     while (active > 0) {
         for (unsigned k = 0; k < active; k++) {
             struct nbconn *c = &side->conns[idx[k]];
-            if (side->client == MYWIRE) {
-                p[k].fd = mywire_socket(c->mc);
+            if (side->client == MYWIRE || side->client == FLOOR) {
+                p[k].fd = side->client == FLOOR ? c->fd : mywire_socket(c->mc);
                 p[k].events = c->status == MYWIRE_WAIT_WRITE ? POLLOUT : POLLIN;
             } else {
                 if (c->status & MYSQL_WAIT_TIMEOUT) {
@@ -2220,22 +2655,35 @@ static void nb_close(struct nbside *side)
         if (c->m)
             mysql_close(c->m);
         side->checksum += c->checksum;
+        side->responses += c->walk.responses;
+        side->rows += c->walk.rows;
+        side->errors += c->walk.errors;
     }
     free(side->conns);
     side->conns = NULL;
+    free(side->buf);
+    side->buf = NULL;
 }
 
-/* Untimed: the connections, connected blocking, then made non-blocking. */
+/* Untimed: the connections, connected blocking, then made non-blocking (the
+ * floor's: mywire's, whose sockets are non-blocking already). */
 static int nb_open(struct nbside *side, const struct config *cfg)
 {
     side->n = cfg->nb_conns;
     side->conns = calloc(side->n, sizeof *side->conns);
     if (!side->conns)
         return -1;
+    if (side->client == FLOOR && !(side->buf = malloc(FLOOR_BUF)))
+        return -1;
     for (unsigned i = 0; i < side->n; i++) {
         struct nbconn *c = &side->conns[i];
         c->next = i * 37; /* the connections do not all read the same rows */
-        if (side->client == MYWIRE) {
+        c->fd = -1;
+        if (side->client == FLOOR) {
+            if (pfloor_open(side->job, &c->mc, &c->fd) != 0)
+                return -1;
+            pwalk_init(&c->walk);
+        } else if (side->client == MYWIRE) {
             if (!(c->mc = mw_open(side->job->ep)))
                 return -1;
             int rc = mywire_set_nonblocking(c->mc, 1);
@@ -2255,18 +2703,21 @@ static int run_nb_point(const struct config *cfg, const struct job *job, struct 
     struct pollfd *p = calloc(cfg->nb_conns, sizeof *p);
     unsigned *idx = calloc(cfg->nb_conns, sizeof *idx);
     int rc = (p && idx) ? 0 : -1;
+    /* mywire, libmariadb and the floor (not with --client) */
+    const unsigned nclients = 3;
     for (unsigned rep = 0; rc == 0 && rep < cfg->reps; rep++) {
-        struct nbside side[2];
+        struct nbside side[3];
         memset(side, 0, sizeof side);
-        for (unsigned c = 0; c < 2; c++) {
+        for (unsigned c = 0; c < nclients; c++) {
             side[c].client = (enum client)c;
             side[c].job = job;
             if (rc == 0 && (cfg->only_client < 0 || (int)c == cfg->only_client))
                 rc = nb_open(&side[c], cfg);
         }
         unsigned blocks = (cfg->nb_queries + NB_BLOCK - 1) / NB_BLOCK;
-        for (unsigned b = 0; rc == 0 && b < 2 * blocks; b++) {
-            enum client c = (enum client)((b / 2) % 2 ? 1 - b % 2 : b % 2);
+        for (unsigned b = 0; rc == 0 && b < nclients * blocks; b++) {
+            unsigned round = b / nclients, place = b % nclients;
+            enum client c = (enum client)(round % 2 ? nclients - 1 - place : place);
             if (!side[c].conns)
                 continue;
             unsigned done_per_conn = (unsigned)(side[c].queries / cfg->nb_conns);
@@ -2280,24 +2731,36 @@ static int run_nb_point(const struct config *cfg, const struct job *job, struct 
             if (rc != 0)
                 break;
             double q = (double)per * cfg->nb_conns;
-            out->srv_cpu[c] += server_cpu_now() - s0;
-            out->srv_units[c] += (uint64_t)per * cfg->nb_conns;
+            if (c < 2) {
+                out->srv_cpu[c] += server_cpu_now() - s0;
+                out->srv_units[c] += (uint64_t)per * cfg->nb_conns;
+            }
             rc = series_add(&out->s[c], cpu / q, wall / q);
             if (cfg->verbose)
                 fprintf(stderr, "    %-10s cpu %9.3f us/op  wall %9.3f us/op\n", client_name[c],
                         cpu / q * 1e6, wall / q * 1e6);
         }
-        for (unsigned c = 0; c < 2; c++)
+        for (unsigned c = 0; c < nclients; c++)
             nb_close(&side[c]);
         if (rc != 0)
             break;
         uint64_t want = (uint64_t)cfg->nb_conns * cfg->nb_queries;
-        for (unsigned c = 0; c < 2; c++) {
+        for (unsigned c = 0; c < nclients; c++) {
             if ((cfg->only_client < 0 || (int)c == cfg->only_client) && side[c].queries != want) {
                 fail("%s %s: %llu selects, expected %llu", client_name[c], out->label,
                      (unsigned long long)side[c].queries, (unsigned long long)want);
                 rc = -1;
             }
+        }
+        /* The floor has no values to sum: its walks must have seen one
+         * response of one row per select, and no error. */
+        if (rc == 0 && cfg->only_client < 0 &&
+            (side[FLOOR].responses != want || side[FLOOR].rows != want || side[FLOOR].errors)) {
+            fail("floor %s: %llu responses, %llu rows, %llu errors; expected %llu, %llu, 0",
+                 out->label, (unsigned long long)side[FLOOR].responses,
+                 (unsigned long long)side[FLOOR].rows, (unsigned long long)side[FLOOR].errors,
+                 (unsigned long long)want, (unsigned long long)want);
+            rc = -1;
         }
         if (rc == 0 && cfg->only_client < 0 && side[MYWIRE].checksum != side[MARIADB].checksum) {
             fail("%s: the clients read different values (sums %llu and %llu)", out->label,
@@ -2490,15 +2953,25 @@ static int print_report(const struct config *cfg, struct line *lines, unsigned n
         struct line *l = &lines[i];
         if (!l->ok || l->row_by_row || l->s[FLOOR].n == 0)
             continue;
-        char f[32], m[32];
-        format_cost(f, sizeof f, l, median(l->s[FLOOR].cpu, l->s[FLOOR].n));
-        format_cost(m, sizeof m, l, l->s[FLOOR].cpu[0]);
+        char f[32], m[32], fw[32];
         double fl = median(l->s[FLOOR].cpu, l->s[FLOOR].n);
-        printf("floor of %s: the same bytes by bare recv() into 1 MiB, no parsing,\n"
-               "  interleaved with the clients: median %s, min %s; above the floor:\n"
-               "  mywire +%.2f ns/row, libmariadb +%.2f ns/row (%.2fx mywire's)\n",
-               l->label, f, m, (med[i][MYWIRE] - fl) * 1e9, (med[i][MARIADB] - fl) * 1e9,
-               (med[i][MARIADB] - fl) / (med[i][MYWIRE] - fl));
+        double flw = median(l->s[FLOOR].wall, l->s[FLOOR].n);
+        format_cost(f, sizeof f, l, fl);
+        format_cost(m, sizeof m, l, l->s[FLOOR].cpu[0]); /* sorted by median() */
+        format_cost(fw, sizeof fw, l, flw);
+        printf("floor of %s:\n  %s,\n"
+               "  interleaved with the clients: median %s (wall %s), min %s; above the floor:\n"
+               "  mywire +%.2f %s/%s, libmariadb +%.2f %s/%s (%.2fx mywire's);\n"
+               "  floor / libmariadb: CPU %.2fx (mywire's target %.2fx), wall %.2fx\n",
+               l->label, l->floor_what ? l->floor_what : "no client library", f, fw, m,
+               (med[i][MYWIRE] - fl) * l->scale, l->scale_name, l->unit,
+               (med[i][MARIADB] - fl) * l->scale, l->scale_name, l->unit,
+               (med[i][MARIADB] - fl) / (med[i][MYWIRE] - fl), fl / med[i][MARIADB], l->target,
+               flw / wmed[i][MARIADB]);
+        if (l->point_floor && pfloor_eofs)
+            printf("  framing seen on the wire: a 1-row result ends with %s\n",
+                   pfloor_eofs == 1 ? "an OK packet with the 0xFE header (CLIENT_DEPRECATE_EOF)"
+                                    : "an EOF packet (no CLIENT_DEPRECATE_EOF), after another");
     }
 
     for (unsigned i = 0; i < n; i++)
@@ -2556,13 +3029,23 @@ static int setup_exec(MYSQL *m, const char *sql)
 
 /* The tables on the real server, filled server-side from the sequence engine
  * (stmt-bulk's are filled by the clients). */
-static int setup_tables(const struct config *cfg, int points, int rows, int bulk)
+/* connections: how many the benchmark holds at once; max_connections is
+ * raised to that (and a margin) when lower -- nb-point's three participants
+ * hold 3 x --nb-conns, more than MariaDB's default of 151. */
+static int setup_tables(const struct config *cfg, int points, int rows, int bulk,
+                        unsigned connections)
 {
     MYSQL *m = my_open(&cfg->real_ep);
     if (!m)
         return -1;
     int rc = 0;
-    if (points) {
+    if (connections) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "SET GLOBAL max_connections = GREATEST(@@max_connections, %u)",
+                 connections + 16);
+        rc = setup_exec(m, sql);
+    }
+    if (points && rc == 0) {
         char sql[256];
         snprintf(sql, sizeof sql,
                  "INSERT INTO bench_point SELECT seq, CONCAT('point-', seq, '-', MD5(seq)) "
@@ -2861,7 +3344,8 @@ int main(int argc, char **argv)
         fail("mysql_library_init failed");
         return 1;
     }
-    if (need_real && setup_tables(&cfg, want_point, want_real_rows, want_bulk) != 0)
+    if (need_real && setup_tables(&cfg, want_point, want_real_rows, want_bulk,
+                                  want_nb_point ? 3 * cfg.nb_conns : 0) != 0)
         return 1;
 
     struct line lines[MAX_LINES];
@@ -2887,6 +3371,7 @@ int main(int argc, char **argv)
             snprintf(l->label, sizeof l->label, "%s %llu rows (%s)", workload_name[w],
                      (unsigned long long)cfg.rows, sources[i]->label);
             l->has_mem = w == W_BUFFERED;
+            l->floor_what = "the same bytes by bare recv() into 1 MiB, no parsing";
             struct job job = {.workload = (enum workload)w, .ep = sources[i],
                               .sql = source_sql[i], .count = cfg.rows};
             measure(&cfg, &job, l);
@@ -2945,6 +3430,10 @@ int main(int argc, char **argv)
         l->wall_target = 1.0;
         snprintf(l->label, sizeof l->label, "nb point %ux%u (mariadb)", cfg.nb_conns,
                  cfg.nb_queries);
+        l->point_floor = 1;
+        l->floor_what = "mywire's sockets driven by the same poll() loop, per select one\n"
+                        "  send() of the COM_QUERY packet and recv() into 1 MiB until the\n"
+                        "  packet headers show the response's end, no parsing";
         struct job job = {.workload = W_NB_POINT, .ep = &cfg.real_ep, .point_sql = point_sql,
                           .count = (uint64_t)cfg.nb_conns * cfg.nb_queries};
         measure(&cfg, &job, l);
@@ -2954,6 +3443,10 @@ int main(int argc, char **argv)
         l->wall_target = 1.0 / 3.0;
         snprintf(l->label, sizeof l->label, "pipeline x%u by %u (mariadb)", cfg.points,
                  PIPELINE_BATCH);
+        l->point_floor = 1;
+        l->floor_what = "on a socket of mywire's, the COM_QUERY packets of a batch in one\n"
+                        "  send(), recv() into 1 MiB until the packet headers show as many\n"
+                        "  responses ended, no parsing";
         struct job job = {.workload = W_PIPELINE, .ep = &cfg.real_ep, .point_sql = point_sql,
                           .count = cfg.points};
         measure(&cfg, &job, l);

@@ -14,9 +14,14 @@
 #                      of N rows that mywire-bench fills first
 #   zlib-stream        the same over TCP with zlib compression and no TLS
 #   nb-point           64 connections x 2000 point selects from one thread through
-#                      the non-blocking APIs (mywire_set_nonblocking / MYSQL_OPT_NONBLOCK)
+#                      the non-blocking APIs (mywire_set_nonblocking / MYSQL_OPT_NONBLOCK),
+#                      and a floor through the same poll() loop: bare send()/recv() of
+#                      the same packets on connections mywire opened, no parsing
+#                      (max_connections is raised to 3 x 64 + 16 if lower)
 #   pipeline           20000 point selects: mywire in pipelines of 100
-#                      (mywire_pipeline_run), libmariadb one by one
+#                      (mywire_pipeline_run), libmariadb one by one, and a floor
+#                      sending each batch's 100 packets in one send() and reading
+#                      the answers with bare recv(), no parsing
 #   stmt-stream        N binary rows x 6 columns of a prepared statement from the
 #                      replay server (and with --real from the MariaDB's table),
 #                      read through typed getters / mysql_stmt_bind_result
