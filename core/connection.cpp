@@ -228,13 +228,20 @@ void Result::discard() noexcept {
 
 int Connection::fetch_row(Result &r) {
     if (call_ == Call::none && active_ == &r) [[likely]] {
-        // The row is usually in the buffer already.
-        proto::Action a = r.rows_op_.step(session);
+        // The row is usually in the buffer already, whole: taken here with
+        // nothing called for the framing; anything else is fetch_step's.
+        proto::Action a = r.rows_op_.step_row(session);
         if (a == proto::Action::done && r.rows_op_.row) [[likely]]
             return static_cast<int>(Outcome::row);
-        return fetch_go_on(r, a);
+        return a == proto::Action::read ? fetch_step(r) : fetch_go_on(r, a);
     }
     return fetch_other(r);
+}
+
+[[gnu::noinline]] int Connection::fetch_step(Result &r) {
+    proto::Action a = r.rows_op_.step(session);
+    if (a == proto::Action::done && r.rows_op_.row) return static_cast<int>(Outcome::row);
+    return fetch_go_on(r, a);
 }
 
 int Result::fetch() noexcept {

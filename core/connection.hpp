@@ -643,6 +643,7 @@ public:
 
 private:
     int fetch_go_on(Result &r, proto::Action a);
+    int fetch_step(Result &r);  // the rows operation's whole step (not only a row in the buffer)
     int fetch_other(Result &r);
     int fetch_finish(Result &r, Progress p);
     enum class IoWant { none, connecting, read, tls_handshake };

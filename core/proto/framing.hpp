@@ -111,6 +111,26 @@ public:
         }
         return next_slow(buf, seq, max_packet, payload, err);
     }
+    // next()'s fast path alone, for a row: true with `payload` set when a
+    // whole, unsplit, in-sequence packet is in the buffer and its first byte
+    // is below 0xFE (not an end marker or an error: a row of a result set);
+    // false with nothing consumed otherwise (then next() decides).
+    bool next_row(ReadBuffer &buf, std::uint8_t &seq, std::size_t max_packet, std::string_view &payload) {
+        buf.restore();
+        if (!plain_) return false;
+        std::string_view in = buf.pending();
+        if (in.size() <= header_size) return false;
+        const std::uint32_t h = load_le<std::uint32_t>(in.data());
+        const std::size_t len = h & 0xFFFFFF;
+        const auto id = static_cast<std::uint8_t>(h >> 24);
+        if (len == 0 || len >= max_frame || (id != seq && check_sequence_) || len > max_packet ||
+            in.size() < header_size + len || static_cast<std::uint8_t>(in[header_size]) >= 0xFE)
+            return false;
+        seq = static_cast<std::uint8_t>(id + 1);
+        buf.consume(header_size + len);
+        payload = std::string_view(in.data() + header_size, len);
+        return true;
+    }
     std::size_t need_hint() const { return need_; }
     // NUL-terminate the payload last returned by next(), in place (nothing
     // may have been terminated since that next()).

@@ -378,6 +378,28 @@ public:
         }
     }
 
+    // step()'s first row alone, inline, with no call out for framing: a
+    // whole row packet in the buffer goes to the sink (done, `row` set when
+    // it paused; error). Anything else (no whole packet, an end marker, a
+    // split packet, compression) is left for step(): Action::read, nothing
+    // consumed. The streaming fetch tries it first.
+    [[gnu::always_inline]] Action step_row(Session &s) {
+        row = false;
+        std::string_view payload;
+        if (!s.packets.next_row(s.rbuf, s.seq, s.max_packet, payload)) return Action::read;
+        RowSink::Next next = RowSink::Next::more;
+        if (sink_->take_row(s, payload, next) != Errc::ok) return Action::error;
+        if (next != RowSink::Next::pause) [[unlikely]]
+            return step_on(s);
+        row = true;
+        return Action::done;
+    }
+
+private:
+    [[gnu::noinline]] Action step_on(Session &s) { return step(s); }
+
+public:
+
 private:
     Sink *sink_;
 };

@@ -65,7 +65,7 @@ Fast fast_form(const Column &c, Wire w) {
 }  // namespace
 
 namespace {
-std::uint8_t fixed_width(Wire w) {
+std::uint8_t step_of(Wire w) {
     switch (w) {
     case Wire::int1: return 1;
     case Wire::int2: return 2;
@@ -73,8 +73,12 @@ std::uint8_t fixed_width(Wire w) {
     case Wire::float4: return 4;
     case Wire::int8:
     case Wire::double8: return 8;
-    default: return 0;
+    case Wire::date:
+    case Wire::datetime: return step::date;
+    case Wire::time: return step::time;
+    case Wire::lenenc: return step::lenenc;
     }
+    return step::unknown;
 }
 }  // namespace
 
@@ -90,11 +94,11 @@ void size_bitmap(BinaryLayout &l) {
 void BinaryLayout::build(const Column *columns, std::size_t n) {
     wire.resize(n);
     fast.resize(n);
-    fixed.resize(n);
+    step.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
         wire[i] = binary_wire(columns[i].type);
         fast[i] = fast_form(columns[i], wire[i]);
-        fixed[i] = fixed_width(wire[i]);
+        step[i] = step_of(wire[i]);
     }
     size_bitmap(*this);
 }
@@ -102,8 +106,8 @@ void BinaryLayout::build(const Column *columns, std::size_t n) {
 void BinaryLayout::set_wire(std::vector<Wire> w) {
     wire = std::move(w);
     fast.clear();
-    fixed.resize(wire.size());
-    for (std::size_t i = 0; i < wire.size(); ++i) fixed[i] = fixed_width(wire[i]);
+    step.resize(wire.size());
+    for (std::size_t i = 0; i < wire.size(); ++i) step[i] = step_of(wire[i]);
     size_bitmap(*this);
 }
 
@@ -218,7 +222,7 @@ template <bool Terminate, bool Nulls>
                                             Error &err) {
     const std::size_t n = layout.size();
     const Wire *wire = layout.wire.data();
-    const std::uint8_t *fixed = layout.fixed.data();
+    const std::uint8_t *steps = layout.step.data();
     for (std::size_t i = 0; i < n; ++i) {
         if constexpr (Nulls) {
             const std::size_t bit = i + 2;
@@ -227,23 +231,22 @@ template <bool Terminate, bool Nulls>
                 continue;
             }
         }
-        std::size_t len = fixed[i];  // integers, FLOAT, DOUBLE
-        if (len == 0) {
+        std::size_t len = steps[i];  // integers, FLOAT, DOUBLE: their width
+        if (len > 8) {
             const auto left = static_cast<std::size_t>(end - p);
-            switch (wire[i]) {
-            case Wire::date:
-            case Wire::datetime:
+            switch (len) {
+            case step::date:
                 if (left == 0) return column_error(err, i, wire[i], "has no length byte");
                 len = *p++;
                 if (len != 0 && len != 4 && len != 7 && len != 11)
                     return column_error(err, i, wire[i], "has length", len);
                 break;
-            case Wire::time:
+            case step::time:
                 if (left == 0) return column_error(err, i, wire[i], "has no length byte");
                 len = *p++;
                 if (len != 0 && len != 8 && len != 12) return column_error(err, i, wire[i], "has length", len);
                 break;
-            case Wire::lenenc: {
+            case step::lenenc: {
                 if (left == 0) return column_error(err, i, wire[i], "has no length prefix");
                 std::uint64_t l = *p++;
                 if (l >= 0xFB) {
@@ -298,8 +301,8 @@ Errc parse_row(std::string_view payload, const BinaryLayout &layout, Value *out,
         return row_error(err, "the NULL bitmap has bits set past the last column");
     p = bitmap + bitmap_len;
     // Most rows have no NULL: then no column looks at the bitmap.
-    bool nulls = false;
-    for (std::size_t k = 0; k < bitmap_len; ++k) nulls |= bitmap[k] != 0;
+    bool nulls = bitmap[0] != 0;  // up to 6 columns: the whole bitmap
+    for (std::size_t k = 1; k < bitmap_len; ++k) nulls |= bitmap[k] != 0;
     return nulls ? walk_row<Terminate, true>(p, end, bitmap, layout, out, err)
                  : walk_row<Terminate, false>(p, end, bitmap, layout, out, err);
 }

@@ -59,20 +59,26 @@ Wire binary_wire(unsigned type);
 // The temporal columns by their wire form, for mywire_get_time.
 enum class Fast : std::uint8_t { none, s1, s2, s4, s8, u1, u2, u4, u8, f4, d8, date, datetime, time };
 
+// BinaryLayout::step's codes for the columns without a fixed width.
+namespace step {
+inline constexpr std::uint8_t date = 16, time = 17, lenenc = 18, unknown = 19;
+}
+
 // Per-result decoding plan for binary rows (built once per result head).
 struct BinaryLayout {
     std::vector<Wire> wire;
     std::vector<Fast> fast;
-    // A column's width when its wire form has a fixed one (integers, FLOAT,
-    // DOUBLE: 1, 2, 4, 8), else 0: the row walk takes those without a switch.
-    std::vector<std::uint8_t> fixed;
+    // What the row walk does per column, from one byte: a fixed width
+    // (integers, FLOAT, DOUBLE: 1, 2, 4, 8), taken without a switch, or one
+    // of the step:: codes below (all above 8).
+    std::vector<std::uint8_t> step;
     // The NULL bitmap's size, (size() + 7 + 2) / 8, and the bits of its
     // last byte that stand for no column (they must be 0).
     std::size_t bitmap_len = 1;
     std::uint8_t past_last = 0xFC;
-    // wire (and fixed) from the columns' types, fast from their flags too.
+    // wire (and step) from the columns' types, fast from their flags too.
     void build(const Column *columns, std::size_t n);
-    // Only the wire forms (fixed and the bitmap's from them; fast stays
+    // Only the wire forms (step and the bitmap's from them; fast stays
     // empty): tests.
     void set_wire(std::vector<Wire> w);
     std::size_t size() const { return wire.size(); }
