@@ -91,24 +91,7 @@ public:
     // error with `err` set.
     FrameStatus next(ReadBuffer &buf, std::uint8_t &seq, std::size_t max_packet,
                      std::string_view &payload, Error &err) {
-        // Fast path: a whole, unsplit, in-sequence packet is in the buffer.
-        buf.restore();
-        if (plain_) {
-            std::string_view in = buf.pending();
-            if (in.size() >= header_size) {
-                // The whole header in one load: 3 bytes of length, the sequence id.
-                const std::uint32_t h = load_le<std::uint32_t>(in.data());
-                const std::size_t len = h & 0xFFFFFF;
-                const auto id = static_cast<std::uint8_t>(h >> 24);
-                if (len < max_frame && (id == seq || !check_sequence_) && len <= max_packet &&
-                    in.size() >= header_size + len) {
-                    seq = static_cast<std::uint8_t>(id + 1);
-                    buf.consume(header_size + len);
-                    payload = std::string_view(in.data() + header_size, len);
-                    return FrameStatus::packet;
-                }
-            }
-        }
+        if (take_whole<false>(buf, seq, max_packet, payload)) return FrameStatus::packet;
         return next_slow(buf, seq, max_packet, payload, err);
     }
     // next()'s fast path alone, for a row: true with `payload` set when a
@@ -116,20 +99,7 @@ public:
     // is below 0xFE (not an end marker or an error: a row of a result set);
     // false with nothing consumed otherwise (then next() decides).
     bool next_row(ReadBuffer &buf, std::uint8_t &seq, std::size_t max_packet, std::string_view &payload) {
-        buf.restore();
-        if (!plain_) return false;
-        std::string_view in = buf.pending();
-        if (in.size() <= header_size) return false;
-        const std::uint32_t h = load_le<std::uint32_t>(in.data());
-        const std::size_t len = h & 0xFFFFFF;
-        const auto id = static_cast<std::uint8_t>(h >> 24);
-        if (len == 0 || len >= max_frame || (id != seq && check_sequence_) || len > max_packet ||
-            in.size() < header_size + len || static_cast<std::uint8_t>(in[header_size]) >= 0xFE)
-            return false;
-        seq = static_cast<std::uint8_t>(id + 1);
-        buf.consume(header_size + len);
-        payload = std::string_view(in.data() + header_size, len);
-        return true;
+        return take_whole<true>(buf, seq, max_packet, payload);
     }
     std::size_t need_hint() const { return need_; }
     // NUL-terminate the payload last returned by next(), in place (nothing
@@ -151,6 +121,28 @@ public:
     std::size_t reassembly_capacity() const { return big_.capacity(); }
 
 private:
+    // The fast path of next() and next_row(): a whole, unsplit, in-sequence
+    // packet is in the buffer (Row: and its first byte is below 0xFE) --
+    // taken, true; else nothing consumed, false.
+    template <bool Row>
+    [[gnu::always_inline]] bool take_whole(ReadBuffer &buf, std::uint8_t &seq, std::size_t max_packet,
+                                           std::string_view &payload) {
+        buf.restore();
+        if (!plain_) return false;
+        std::string_view in = buf.pending();
+        if (in.size() < header_size) return false;
+        // The whole header in one load: 3 bytes of length, the sequence id.
+        const std::uint32_t h = load_le<std::uint32_t>(in.data());
+        const std::size_t len = h & 0xFFFFFF;
+        const auto id = static_cast<std::uint8_t>(h >> 24);
+        if (len >= max_frame || (id != seq && check_sequence_) || len > max_packet || in.size() < header_size + len)
+            return false;
+        if (Row && (len == 0 || static_cast<std::uint8_t>(in[header_size]) >= 0xFE)) return false;
+        seq = static_cast<std::uint8_t>(id + 1);
+        buf.consume(header_size + len);
+        payload = std::string_view(in.data() + header_size, len);
+        return true;
+    }
     FrameStatus next_slow(ReadBuffer &buf, std::uint8_t &seq, std::size_t max_packet,
                           std::string_view &payload, Error &err);
     std::vector<std::uint8_t> big_;  // reassembly of split packets

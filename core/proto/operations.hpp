@@ -396,11 +396,7 @@ public:
     }
 
 private:
-    [[gnu::noinline]] Action step_on(Session &s) { return step(s); }
-
-public:
-
-private:
+    [[gnu::noinline]] Action step_on(Session &s) { return step(s); }  // step_row's rare rest
     Sink *sink_;
 };
 using RowsOp = BasicRowsOp<RowSink>;

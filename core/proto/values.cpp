@@ -80,9 +80,7 @@ std::uint8_t step_of(Wire w) {
     }
     return step::unknown;
 }
-}  // namespace
 
-namespace {
 void size_bitmap(BinaryLayout &l) {
     const std::size_t n = l.size();
     l.bitmap_len = (n + 7 + 2) / 8;
@@ -214,8 +212,8 @@ inline Value terminate_at_prefix(char *d, std::size_t len) {
 namespace {
 
 // The values of a row after its header and bitmap. Nulls: the row has a
-// NULL somewhere (the bitmap is looked at per column); without, runs of
-// fixed-width columns take one bounds check.
+// NULL somewhere, so the bitmap is looked at per column; without (most
+// rows), no column looks at it.
 template <bool Terminate, bool Nulls>
 [[gnu::always_inline]] inline Errc walk_row(const std::uint8_t *p, const std::uint8_t *const end,
                                             [[maybe_unused]] const std::uint8_t *bitmap, const BinaryLayout &layout, Value *out,
@@ -300,13 +298,11 @@ Errc parse_row(std::string_view payload, const BinaryLayout &layout, Value *out,
     if (bitmap[bitmap_len - 1] & layout.past_last)
         return row_error(err, "the NULL bitmap has bits set past the last column");
     p = bitmap + bitmap_len;
-    // Most rows have no NULL: then no column looks at the bitmap.
     bool nulls = bitmap[0] != 0;  // up to 6 columns: the whole bitmap
     for (std::size_t k = 1; k < bitmap_len; ++k) nulls |= bitmap[k] != 0;
     return nulls ? walk_row<Terminate, true>(p, end, bitmap, layout, out, err)
                  : walk_row<Terminate, false>(p, end, bitmap, layout, out, err);
 }
-
 
 }  // namespace
 

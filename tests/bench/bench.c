@@ -1597,6 +1597,18 @@ static int read_small_packet(int fd)
     return body[0];
 }
 
+/* The COM_QUERY packet of sql: header (sequence id 0) and payload. */
+static size_t query_packet(unsigned char *out, const char *sql, size_t len)
+{
+    out[0] = (unsigned char)(len + 1);
+    out[1] = (unsigned char)((len + 1) >> 8);
+    out[2] = (unsigned char)((len + 1) >> 16);
+    out[3] = 0;
+    out[4] = 3; /* COM_QUERY */
+    memcpy(out + 5, sql, len);
+    return len + 5;
+}
+
 static int floor_send_query(struct worker *w)
 {
     const char *sql = w->job->sql;
@@ -1604,11 +1616,7 @@ static int floor_send_query(struct worker *w)
     unsigned char query[256];
     if (sql_len + 5 > sizeof query)
         return -1;
-    query[0] = (unsigned char)(sql_len + 1);
-    query[1] = query[2] = query[3] = 0;
-    query[4] = 3; /* COM_QUERY */
-    memcpy(query + 5, sql, sql_len);
-    if (write_all(w->fd, query, sql_len + 5) != 0) {
+    if (write_all(w->fd, query, query_packet(query, sql, sql_len)) != 0) {
         fail("floor: sending the query failed");
         return -1;
     }
@@ -1900,18 +1908,6 @@ static int pwalk_feed(struct pwalk *fw, const unsigned char *p, size_t n, unsign
     return (int)done;
 }
 
-/* The COM_QUERY packet of sql: header (sequence id 0) and payload. */
-static size_t pfloor_packet(unsigned char *out, const char *sql, size_t len)
-{
-    out[0] = (unsigned char)(len + 1);
-    out[1] = (unsigned char)((len + 1) >> 8);
-    out[2] = (unsigned char)((len + 1) >> 16);
-    out[3] = 0;
-    out[4] = 3; /* COM_QUERY */
-    memcpy(out + 5, sql, len);
-    return len + 5;
-}
-
 /* The point select's packet fits in this (the queries are char[64]). */
 #define PFLOOR_PACKET 72
 
@@ -1963,7 +1959,7 @@ static int pfloor_calibrate(const struct job *job, mywire_conn *mc, int fd)
     uint64_t show_base = b1 - b0 - decimal_digits(b0);
     const char *sql = job->point_sql[0];
     unsigned char pkt[PFLOOR_PACKET], buf[4096];
-    size_t plen = pfloor_packet(pkt, sql, strlen(sql)), got = 0;
+    size_t plen = query_packet(pkt, sql, strlen(sql)), got = 0;
     if (write_all(fd, pkt, plen) != 0) {
         fail("floor: sending the query failed");
         return -1;
@@ -2067,7 +2063,7 @@ static int pfloor_step(struct worker *w, uint64_t want, uint64_t *done)
     size_t len = 0;
     for (uint64_t k = 0; k < n; k++) {
         const char *sql = w->job->point_sql[(w->units + k) % POINT_TABLE_ROWS];
-        len += pfloor_packet(out + len, sql, strlen(sql));
+        len += query_packet(out + len, sql, strlen(sql));
     }
     if (write_all(w->fd, out, len) != 0) {
         fail("floor: sending the batch failed");
@@ -2529,7 +2525,7 @@ static int nb_floor_query(struct nbconn *c, const struct job *job)
 {
     size_t len;
     const char *sql = nb_sql(c, job, &len);
-    c->out_len = pfloor_packet(c->out, sql, len);
+    c->out_len = query_packet(c->out, sql, len);
     c->out_sent = 0;
     return nb_floor_send(c);
 }
