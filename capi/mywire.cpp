@@ -508,7 +508,7 @@ int mywire_next_result(mywire_conn *conn, int mode, mywire_result **out) {
 }
 
 void mywire_result_free(mywire_result *res) {
-    delete R(res);  // noexcept: a failed drain closes the connection instead
+    Result::release(R(res));  // noexcept: a failed drain closes the connection instead
 }
 
 unsigned mywire_column_count(const mywire_result *res) { return res ? R(res)->column_count() : 0; }
@@ -609,7 +609,7 @@ int64_t mywire_timeout_ms(const mywire_conn *conn) { return conn ? C(conn)->time
 void mywire_result_discard(mywire_result *res) {
     if (!res) return;
     R(res)->discard();  // noexcept: never drains, never blocks
-    delete R(res);
+    Result::release(R(res));
 }
 
 void mywire_conn_discard(mywire_conn *conn) {

@@ -54,7 +54,7 @@ Errc kill_query(Options o, std::uint64_t connection_id) {
     if (rc == Errc::ok) {
         Result *r = nullptr;
         rc = side.query("KILL QUERY " + std::to_string(connection_id), false, r);
-        delete r;
+        Result::release(r);
     }
     side.close();
     return rc;

@@ -80,6 +80,32 @@ void RowArena::clear() {
     bytes_ = 0;
 }
 
+void RowArena::keep_first() noexcept {
+    if (blocks_.empty() || blocks_[0].size != first_block) return clear();
+    for (std::size_t i = 1; i < blocks_.size(); ++i) {
+        if (blocks_[i].size >= huge_page)
+            ::munmap(blocks_[i].data, blocks_[i].size);
+        else
+            std::free(blocks_[i].data);
+    }
+    blocks_.resize(1);
+    blocks_[0].used = 0;
+    left_ = first_block;
+    next_block_ = 2 * first_block;  // as after the first block's allocation
+    bytes_ = first_block;
+}
+
+void RowArena::take(RowArena &o) noexcept {
+    blocks_ = std::move(o.blocks_);
+    left_ = o.left_;
+    next_block_ = o.next_block_;
+    bytes_ = o.bytes_;
+    o.blocks_.clear();
+    o.left_ = 0;
+    o.next_block_ = first_block;
+    o.bytes_ = 0;
+}
+
 namespace {
 
 // Stored form of a row (see RowArena): per value a 4-byte length (all ones
@@ -174,8 +200,11 @@ Errc StreamSink::on_row(proto::Session &s, std::string_view payload, Next &next)
     return take_row(s, payload, next);
 }
 
-Result::Result(Connection *conn, bool streaming, bool binary)
-    : conn_(conn), streaming_(streaming), binary_(binary), stream_sink_(*this), rows_op_(stream_sink_) {}
+Result::Result(Connection *conn, bool streaming, bool binary) : stream_sink_(*this), rows_op_(stream_sink_) {
+    conn_ = conn;
+    streaming_ = streaming;
+    binary_ = binary;
+}
 
 Errc StoreSink::on_row(proto::Session &s, std::string_view payload, Next &) {
     const std::size_t n = r_.values_.size();
@@ -220,6 +249,82 @@ Errc DiscardSink::on_row(proto::Session &s, std::string_view payload, Next &) {
 Result::~Result() {
     if (cursor_stmt_) cursor_stmt_->cursor_result_ = nullptr;
     if (conn_) conn_->detach(*this);
+}
+
+// ---------------------------------------------------------- result reuse
+
+namespace {
+
+// This thread's kept result (Result::release): one per thread, so no lock.
+// Trivially destructible, so reaching it costs one lookup and no guard;
+// KeptFree frees the result when the thread ends.
+struct KeptSlot {
+    Result *result = nullptr;
+    bool registered = false;  // this thread has its KeptFree
+    bool gone = false;        // the thread is ending: nothing is kept any more
+};
+thread_local KeptSlot kept_slot;
+
+// Out of line: inlined, the compiler looks the thread-local up again at
+// each use.
+[[gnu::noinline]] KeptSlot &kept() { return kept_slot; }
+
+struct KeptFree {
+    ~KeptFree() {
+        KeptSlot &k = kept();
+        k.gone = true;
+        delete std::exchange(k.result, nullptr);
+    }
+};
+
+// Results with more columns than this are not kept: what is kept stays a
+// few KiB.
+constexpr std::size_t keep_columns_max = 64;
+
+}  // namespace
+
+std::unique_ptr<Result> Result::make(Connection *conn, bool streaming, bool binary) {
+    KeptSlot &k = kept();
+    if (!k.result) return std::make_unique<Result>(conn, streaming, binary);
+    std::unique_ptr<Result> r(std::exchange(k.result, nullptr));
+    r->conn_ = conn;
+    r->streaming_ = streaming;
+    r->binary_ = binary;
+    return r;
+}
+
+void Result::reset() noexcept {
+    static_cast<ResultState &>(*this) = ResultState{};
+    head.clear();
+    values_.clear();
+    text_.clear();
+    text_store_.clear();
+    text_made_.clear();
+    std::vector<proto::RowResult>().swap(row_results_);
+    std::vector<RowPos>().swap(index_);
+    fetch_op_.reset();
+    rows_op_ = proto::BasicRowsOp<StreamSink>(stream_sink_);
+    arena_.keep_first();
+}
+
+void Result::release(Result *r) noexcept {
+    if (!r) return;
+    KeptSlot &k = kept();
+    // Tied to a connection or a cursor, its destructor has work to do.
+    bool keep = !k.result && !k.gone && !r->conn_ && !r->cursor_stmt_ &&
+                r->head.columns.capacity() <= keep_columns_max && r->values_.capacity() <= keep_columns_max &&
+                r->text_store_.capacity() <= keep_columns_max && r->layout_.wire.capacity() <= keep_columns_max &&
+                r->head.names.capacity() <= keep_columns_max * proto::ColumnCollector::names_per_column;
+    if (keep && !k.registered) {
+        thread_local KeptFree free_at_exit;  // constructed (and registered) once per thread
+        k.registered = true;
+    }
+    if (!keep) {
+        delete r;
+        return;
+    }
+    r->reset();
+    k.result = r;
 }
 
 void Result::discard() noexcept {
@@ -904,7 +1009,7 @@ bool Connection::pipeline_next(Progress &p) {
             PipelineStep &st = steps[send_next_];
             switch (st.kind) {
             case Kind::query: {
-                st.current = std::make_unique<Result>(nullptr, false);
+                st.current = Result::make(nullptr, false);
                 auto op = std::make_unique<proto::ResultHeadOp>(st.current->head, head_limits());
                 op->set_query(st.arg, proto::ResultHeadOp::query_prefix(session));  // no attributes
                 st.op = std::move(op);
@@ -939,7 +1044,7 @@ bool Connection::pipeline_next(Progress &p) {
                     if (last_prepare_sent_ == st.depends) last_prepare_sent_ = PipelineStep::none;
                     break;
                 }
-                st.current = std::make_unique<Result>(nullptr, false, true);
+                st.current = Result::make(nullptr, false, true);
                 auto op = std::make_unique<proto::ResultHeadOp>(st.current->head, head_limits());
                 op->set_request(cmd::stmt_execute, st.arg);
                 op->set_cached_columns(st.cols);
@@ -1117,7 +1222,7 @@ Connection::Progress Connection::pipeline_op_done() {
     if (state() == State::more_results) {
         // A multi-statement query: its next result (read and dropped once
         // the step is over the limit).
-        st.current = std::make_unique<Result>(nullptr, false, binary);
+        st.current = Result::make(nullptr, false, binary);
         st.later_result = true;
         st.op = std::make_unique<proto::ResultHeadOp>(st.current->head, head_limits());
         op_ = st.op.get();
@@ -1475,7 +1580,7 @@ Errc Connection::finish(Result *&out) {
         batch_op_.reset();
         if (rc == Errc::ok) {
             if (stmt_ && !batch_array_rows_) stmt_->clear_batch();
-            auto r = std::make_unique<Result>(nullptr, false, true);
+            auto r = Result::make(nullptr, false, true);
             r->head.ok.affected_rows = batch_affected_;
             r->head.ok.last_insert_id = batch_insert_id_;
             r->head.ok.warnings = batch_warnings_;
@@ -1591,7 +1696,7 @@ void Connection::end_of_batch(Result &r) noexcept {
 Errc Connection::start_query(std::string_view sql, bool streaming) {
     if (Errc rc = ready_for_command(); rc != Errc::ok) return rc;
     reply_binary_ = false;
-    pending_ = std::make_unique<Result>(this, streaming);
+    pending_ = Result::make(this, streaming);
     head_op_.emplace(pending_->head, head_limits());
     take_query_attrs();
     if (call_attrs_.empty()) {
@@ -1625,7 +1730,7 @@ Errc Connection::start_next_result(bool streaming, bool &none) {
         if (state() == State::ready) return none = true, Errc::ok;
         if (state() != State::more_results) return ready_for_command();
     }
-    pending_ = std::make_unique<Result>(this, streaming, reply_binary_);
+    pending_ = Result::make(this, streaming, reply_binary_);
     head_op_.emplace(pending_->head, head_limits());
     return begin(Call::next_result, &*head_op_, false);
 }
@@ -1634,7 +1739,7 @@ Errc Connection::start_next_result(bool streaming, bool &none) {
 
 // The result and head operation of an execute whose request is in request_.
 void Connection::execute_head(Statement &st, bool streaming) {
-    pending_ = std::make_unique<Result>(this, streaming, true);
+    pending_ = Result::make(this, streaming, true);
     head_op_.emplace(pending_->head, head_limits());
     head_op_->set_request(proto::command::stmt_execute, request_);
     head_op_->set_cached_columns(&st.columns_);

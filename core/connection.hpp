@@ -40,6 +40,11 @@ public:
     RowArena() = default;
     RowArena(const RowArena &) = delete;
     RowArena &operator=(const RowArena &) = delete;
+    RowArena(RowArena &&o) noexcept { take(o); }
+    RowArena &operator=(RowArena &&o) noexcept {
+        if (this != &o) clear(), take(o);
+        return *this;
+    }
     ~RowArena() { clear(); }
 
     // Room for n bytes at the end of the last block; valid until the arena
@@ -53,8 +58,12 @@ public:
     std::uint64_t bytes() const { return bytes_; }
     const std::vector<Block> &blocks() const { return blocks_; }
     void clear();
+    // Empty again, but a first block of the first size stays (with the
+    // list's room), for the next small result (Result::release).
+    void keep_first() noexcept;
 
 private:
+    void take(RowArena &o) noexcept;  // o's blocks, o left empty
     std::vector<Block> blocks_;
     std::size_t left_ = 0;
     // Small results stay small: a one-row result (a pipeline holds thousands)
@@ -110,12 +119,57 @@ public:
 class Statement;
 struct StmtCacheEntry;
 
-class Result {
+// A result's plain state. A kept result that is used again (Result::make)
+// starts from these defaults, all at once: a field added here needs no
+// code to be reset. Whatever owns memory is Result's own, further below.
+struct ResultState {
+    Connection *conn_ = nullptr;  // null once the connection is gone
+    bool streaming_ = false;
+    bool binary_ = false;  // binary protocol rows (a prepared statement's)
+    bool finished_ = false;  // all rows (and the end marker) read, or failed
+    mutable bool text_all_ = false;
+    int error_ = 0;  // why a streaming result stopped early; sticky
+    std::uint32_t row_generation_ = 1;  // see Result::row_changed
+    // A cursor (COM_STMT_FETCH): the statement whose cursor it reads, while
+    // more rows may be fetched; cursor_done_ once the last batch ended.
+    Statement *cursor_stmt_ = nullptr;
+    bool cursor_done_ = false;
+    std::uint8_t fetch_request_[8] = {};
+    // fetched_ once every row of the current batch was read (its end marker
+    // may still be unread: the next command reads it first).
+    std::uint64_t batch_end_ = 0;
+    // The current row: while there is one, cols_.all is its column count
+    // (values_.size(), never 0: a result set has columns) and cols_.bin the
+    // same for a binary result (0 for a text one); both 0 without a row. So
+    // the getters' checks (a row, the index, the protocol) are one compare.
+    struct RowCols {
+        std::uint32_t all = 0, bin = 0;
+    };
+    RowCols cols_;    // the current row's
+    RowCols row_on_;  // cols_ with a row: set by prepare_rows with values_
+    std::uint64_t fetched_ = 0;
+    // buffered
+    std::uint64_t stored_ = 0;
+    std::uint64_t next_ = 0;  // index of the row the next fetch returns
+    RowPos pos_;              // where that row is
+};
+
+class Result : private ResultState {
 public:
     // Out of line: only connection.cpp instantiates the streaming rows
     // operation, whose row step (StreamSink::take_row) is defined there.
     Result(Connection *conn, bool streaming, bool binary = false);
     ~Result();
+    Result(const Result &) = delete;
+    Result &operator=(const Result &) = delete;
+
+    // A new result: the one release kept on this thread, if any, so that a
+    // point select's result costs no allocation.
+    static std::unique_ptr<Result> make(Connection *conn, bool streaming, bool binary = false);
+    // Frees r (nullptr: nothing). A small result no longer tied to a
+    // connection or a cursor is kept instead, with its buffers' room, for
+    // the next make on this thread (one per thread, freed when it ends).
+    static void release(Result *r) noexcept;
 
     proto::ResultHead head;
 
@@ -199,47 +253,20 @@ private:
             }
         }
     }
-    Connection *conn_;  // null once the connection is gone
+    void set_row(bool on) { cols_ = on ? row_on_ : RowCols{}; }
+    // Back to a new result's state, keeping the buffers' room (release).
+    void reset() noexcept;
     std::vector<proto::RowResult> row_results_;
-    bool streaming_;
-    bool binary_;  // binary protocol rows (a prepared statement's)
     proto::BinaryLayout layout_;
     // Text forms of a binary row's values, made on demand.
     mutable std::vector<Value> text_;
     mutable std::vector<std::string> text_store_;
     mutable std::vector<std::uint32_t> text_made_;
-    std::uint32_t row_generation_ = 1;
-    mutable bool text_all_ = false;
-    // A cursor (COM_STMT_FETCH): the statement whose cursor it reads, while
-    // more rows may be fetched; cursor_done_ once the last batch ended.
-    Statement *cursor_stmt_ = nullptr;
-    bool cursor_done_ = false;
-    std::uint8_t fetch_request_[8] = {};
-    // fetched_ once every row of the current batch was read (its end marker
-    // may still be unread: the next command reads it first).
-    std::uint64_t batch_end_ = 0;
     std::optional<proto::RequestThenOp> fetch_op_;
-    bool finished_ = false;  // all rows (and the end marker) read, or failed
-    int error_ = 0;          // why a streaming result stopped early; sticky
-    // The current row: while there is one, cols_.all is its column count
-    // (values_.size(), never 0: a result set has columns) and cols_.bin the
-    // same for a binary result (0 for a text one); both 0 without a row. So
-    // the getters' checks (a row, the index, the protocol) are one compare.
-    struct RowCols {
-        std::uint32_t all = 0, bin = 0;
-    };
-    RowCols cols_;    // the current row's
-    RowCols row_on_;  // cols_ with a row: set by prepare_rows with values_
-    void set_row(bool on) { cols_ = on ? row_on_ : RowCols{}; }
-    std::uint64_t fetched_ = 0;
     std::vector<Value> values_;
     StreamSink stream_sink_;
     proto::BasicRowsOp<StreamSink> rows_op_;  // streaming: reads one row per fetch
-    // buffered
-    RowArena arena_;
-    std::uint64_t stored_ = 0;
-    std::uint64_t next_ = 0;  // index of the row the next fetch returns
-    RowPos pos_;              // where that row is
+    RowArena arena_;  // buffered: the rows
     std::vector<RowPos> index_;  // built on the first seek
 };
 

@@ -409,9 +409,9 @@ Errc ColumnCollector::begin(Session &s, ResultHead &head, std::uint64_t n) {
     head.columns.clear();
     head.columns.reserve(n);
     head.names.clear();
-    head.names.reserve(n * 32);
-    offsets_.clear();
-    offsets_.reserve(n * 5);
+    // A column's five strings are usually short: room for them at once
+    // (bounded by max_columns, whatever the server claims).
+    head.names.reserve(n * names_per_column);
     return Errc::ok;
 }
 
@@ -419,29 +419,28 @@ Errc ColumnCollector::add(Session &s, ResultHead &head, std::string_view payload
     full = false;
     ColumnDef d;
     if (parse_column_def(payload, d) != Errc::ok) return s.err.set(Errc::protocol, "malformed column definition");
-    // The server decides how much metadata it sends: bound it.
-    std::size_t strings = 0;
-    for (std::string_view v : {d.name, d.org_name, d.table, d.org_table, d.schema}) {
+    // The server decides how much metadata it sends: bound it. The strings
+    // are stored in this order, each followed by a NUL.
+    const std::string_view strings[5] = {d.name, d.org_name, d.table, d.org_table, d.schema};
+    std::size_t bytes = 0;
+    for (std::string_view v : strings) {
         if (v.size() > max_column_string)
             return s.err.set(Errc::limit, "a column definition carries a name of " + std::to_string(v.size()) +
                                               " bytes (at most " + std::to_string(max_column_string) + ")");
-        strings += v.size() + 1;
+        bytes += v.size() + 1;
     }
-    std::size_t cost = head.names.size() + strings +
-                       (head.columns.size() + 1) * (sizeof(Column) + 5 * sizeof(std::size_t));
+    std::size_t cost = head.names.size() + bytes + (head.columns.size() + 1) * (sizeof(Column) + 5 * sizeof(std::size_t));
     if (cost > limits_.max_metadata_bytes)
         return s.err.set(Errc::limit, "the result's column definitions exceed max_metadata_bytes (" +
                                           std::to_string(limits_.max_metadata_bytes) + ")");
-    auto add = [&](std::string_view v) {
-        offsets_.push_back(head.names.size());
-        head.names.insert(head.names.end(), v.begin(), v.end());
-        head.names.push_back('\0');
-    };
-    add(d.name);
-    add(d.org_name);
-    add(d.table);
-    add(d.org_table);
-    add(d.schema);
+    std::size_t at = head.names.size();
+    head.names.resize(at + bytes);
+    char *out = head.names.data() + at;
+    for (std::string_view v : strings) {
+        if (!v.empty()) std::memcpy(out, v.data(), v.size());
+        out += v.size();
+        *out++ = '\0';
+    }
     Column c{};
     c.type = d.type;
     c.flags = d.flags;
@@ -455,15 +454,20 @@ Errc ColumnCollector::add(Session &s, ResultHead &head, std::string_view payload
     c.schema_len = d.schema.size();
     head.columns.push_back(c);
     if (head.columns.size() < expected_) return Errc::ok;
-    const char *base = head.names.data();
-    for (std::size_t i = 0; i < head.columns.size(); ++i) {
-        Column &col = head.columns[i];
-        const std::size_t *o = &offsets_[i * 5];
-        col.name = base + o[0];
-        col.org_name = base + o[1];
-        col.table = base + o[2];
-        col.org_table = base + o[3];
-        col.schema = base + o[4];
+    // All in: names no longer moves. Each column's strings follow the
+    // previous column's, in the order above.
+    const char *p = head.names.data();
+    auto next = [&p](std::size_t len) {
+        const char *v = p;
+        p += len + 1;
+        return v;
+    };
+    for (Column &col : head.columns) {
+        col.name = next(col.name_len);
+        col.org_name = next(col.org_name_len);
+        col.table = next(col.table_len);
+        col.org_table = next(col.org_table_len);
+        col.schema = next(col.schema_len);
     }
     full = true;
     return Errc::ok;

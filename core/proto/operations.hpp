@@ -202,6 +202,15 @@ struct ResultHead {
     std::vector<char> names;  // storage for the column strings
     bool metadata_cached = false;  // the server skipped the column definitions (MariaDB metadata caching)
     bool cursor = false;           // an execute opened a cursor: rows come with COM_STMT_FETCH
+    // Empty again; the vectors keep their room.
+    void clear() noexcept {
+        ok = {};
+        info.clear();
+        columns.clear();
+        names.clear();
+        metadata_cached = false;
+        cursor = false;
+    }
 };
 // A deep copy (the column strings point into to.names).
 void copy_head(const ResultHead &from, ResultHead &to);
@@ -218,6 +227,8 @@ class ColumnCollector {
 public:
     // Longest string (name, table, schema, ...) a column definition may carry.
     static constexpr std::size_t max_column_string = 64 * 1024;
+    // Room reserved per column for its five strings (more is made if need be).
+    static constexpr std::size_t names_per_column = 64;
     explicit ColumnCollector(HeadLimits limits) : limits_(limits) {}
     // Expect n definitions into head (cleared).
     Errc begin(Session &s, ResultHead &head, std::uint64_t n);
@@ -227,9 +238,6 @@ public:
 private:
     HeadLimits limits_;
     std::uint64_t expected_ = 0;
-    // Offsets of each column's five strings in head.names; the pointers are
-    // set once all columns have come (names may move while it grows).
-    std::vector<std::size_t> offsets_;
 };
 
 // Reads the first packets of a result: OK, ERR or a column count and the

@@ -1154,6 +1154,89 @@ static void test_local_infile_is_refused(void **state)
     mywire_conn_free(conn);
 }
 
+/* A freed small result is kept and used again for the next one (on the same
+ * thread): nothing of the one before may show through. Each result here is
+ * made right after the previous one was freed, so each reuses it. */
+static void test_reused_results_start_afresh(void **state)
+{
+    (void)state;
+    mywire_conn *conn = it_connect_tcp();
+    it_exec(conn, "CREATE TEMPORARY TABLE it_q_reuse (id INT PRIMARY KEY, v VARCHAR(10))");
+    it_exec(conn, "INSERT INTO it_q_reuse VALUES (1, 'one'), (2, 'two'), (3, NULL)");
+
+    /* Two columns, three rows, seeked (an index is built), one row left unread. */
+    mywire_result *res = it_query(conn, "SELECT id, v FROM it_q_reuse ORDER BY id", MYWIRE_BUFFERED);
+    assert_int_equal(mywire_row_count(res), 3);
+    IT_OK(conn, mywire_seek(res, 1));
+    IT_ROW(res);
+    IT_VAL(res, 1, "two");
+    mywire_result_free(res);
+
+    /* No columns: an UPDATE with its info text. */
+    res = it_query(conn, "UPDATE it_q_reuse SET v = 'uno' WHERE id = 1", MYWIRE_BUFFERED);
+    assert_int_equal(mywire_column_count(res), 0);
+    assert_int_equal(mywire_row_count(res), 0);
+    assert_int_equal(mywire_affected_rows(res), 1);
+    assert_non_null(strstr(mywire_info(res), "Rows matched: 1"));
+    assert_null(mywire_column_at(res, 0));
+    IT_DONE(res);
+    assert_null(mywire_get(res, 0, NULL));
+    mywire_result_free(res);
+
+    /* One column, one row: its own name, value, counts and no info. */
+    res = it_query(conn, "SELECT v AS only_v FROM it_q_reuse WHERE id = 1", MYWIRE_BUFFERED);
+    assert_int_equal(mywire_column_count(res), 1);
+    assert_int_equal(mywire_row_count(res), 1);
+    assert_int_equal(mywire_affected_rows(res), 0);
+    assert_string_equal(mywire_info(res), "");
+    assert_string_equal(mywire_column_at(res, 0)->name, "only_v");
+    assert_null(mywire_column_at(res, 1));
+    assert_null(mywire_get(res, 0, NULL)); /* no row yet */
+    IT_ROW(res);
+    IT_VAL(res, 0, "uno");
+    assert_null(mywire_get(res, 1, NULL));
+    IT_DONE(res);
+    assert_int_equal(mywire_seek(res, 2), MYWIRE_ERROR_ARGUMENT);
+    mywire_result_free(res);
+
+    /* Streaming after buffered: rows counted from 0, read from the server. */
+    res = it_query(conn, "SELECT id FROM it_q_reuse ORDER BY id", MYWIRE_STREAMING);
+    assert_int_equal(mywire_row_count(res), 0);
+    for (int i = 1; i <= 3; i++) {
+        char want[4];
+        snprintf(want, sizeof want, "%d", i);
+        IT_ROW(res);
+        IT_VAL(res, 0, want);
+    }
+    IT_DONE(res);
+    assert_int_equal(mywire_row_count(res), 3);
+    mywire_result_free(res);
+
+    /* A prepared statement's (binary) result after text ones, then text again. */
+    mywire_stmt *st = NULL;
+    IT_OK(conn, mywire_stmt_new(conn, &st));
+    static const char ps[] = "SELECT id, v FROM it_q_reuse WHERE id = 3";
+    IT_OK(conn, mywire_stmt_prepare(st, ps, strlen(ps)));
+    IT_OK(conn, mywire_stmt_execute(st, MYWIRE_BUFFERED, &res));
+    IT_ROW(res);
+    int64_t id = 0;
+    IT_OK(conn, mywire_get_int64(res, 0, &id));
+    assert_int_equal(id, 3);
+    assert_null(mywire_get(res, 1, NULL));
+    IT_VAL(res, 0, "3");
+    IT_DONE(res);
+    mywire_result_free(res);
+    mywire_stmt_free(st);
+
+    res = it_query(conn, "SELECT 'text' AS t", MYWIRE_BUFFERED);
+    IT_ROW(res);
+    IT_VAL(res, 0, "text");
+    assert_string_equal(mywire_column_at(res, 0)->name, "t");
+    IT_DONE(res);
+    mywire_result_free(res);
+    mywire_conn_free(conn);
+}
+
 static void test_buffered_values_stay_valid(void **state)
 {
     (void)state;
@@ -1231,6 +1314,7 @@ int main(void)
         cmocka_unit_test(test_signal_passes_error_fields_through),
         cmocka_unit_test(test_local_infile_is_refused),
         cmocka_unit_test(test_buffered_values_stay_valid),
+        cmocka_unit_test(test_reused_results_start_afresh),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
