@@ -2,7 +2,7 @@
 
 namespace mywire::proto {
 
-bool Reader::lenenc(std::uint64_t &v) {
+bool Reader::lenenc_long(std::uint64_t &v) {
     std::uint8_t first;
     if (!u8(first)) return false;
     if (first < 0xFB) {
@@ -42,7 +42,7 @@ bool Reader::skip(std::size_t n) {
     return true;
 }
 
-bool Reader::lenenc_str(std::string_view &v) {
+bool Reader::lenenc_str_long(std::string_view &v) {
     std::uint64_t n;
     if (!lenenc(n)) return false;
     if (n > remaining()) return fail();

@@ -35,16 +35,30 @@ public:
 
     // A length-encoded integer. 0xFB (NULL) and 0xFF (error marker) are not
     // integers and fail here; callers that allow NULL check for 0xFB first.
-    bool lenenc(std::uint64_t &v);
+    bool lenenc(std::uint64_t &v) {
+        if (ok_ && p_ != end_ && *p_ < 0xFB) return v = *p_++, true;  // one byte: inline
+        return lenenc_long(v);
+    }
     bool bytes(std::size_t n, std::string_view &v);
     bool skip(std::size_t n);
-    bool lenenc_str(std::string_view &v);
+    bool lenenc_str(std::string_view &v) {
+        // A string under 251 bytes (a name, a short value): inline.
+        if (ok_ && p_ != end_ && *p_ < 0xFB && *p_ < remaining()) {
+            std::size_t n = *p_++;
+            v = std::string_view(reinterpret_cast<const char *>(p_), n);
+            p_ += n;
+            return true;
+        }
+        return lenenc_str_long(v);
+    }
     // A string up to a NUL byte, which must be present; the NUL is consumed.
     bool nul_str(std::string_view &v);
     // Everything that is left.
     std::string_view rest();
 
 private:
+    bool lenenc_long(std::uint64_t &v);         // any form (out of line)
+    bool lenenc_str_long(std::string_view &v);  // any form (out of line)
     template <class T>
     bool fixed(T &v, unsigned n) {
         if (!ok_ || remaining() < n) return fail();
