@@ -176,6 +176,25 @@ void test_lenenc_str(void **) {
     Reader rw(whole.view());
     assert_true(rw.lenenc_str(v));
     assert_int_equal(v.size(), 300);
+
+    // The longest one-byte length (250, read inline): cut anywhere, it fails;
+    // a failed reader fails the short form too.
+    Bytes s250;
+    s250.lenstr(std::string(250, 's')).lenstr("k");
+    for (std::size_t n = 0; n < 251; ++n) {
+        Exact p(s250.view().substr(0, n));
+        Reader rp(p.view());
+        assert_false(rp.lenenc_str(v));
+        std::uint64_t x = 0;
+        assert_false(rp.lenenc(x));
+    }
+    Exact both(s250.view());
+    Reader r2(both.view());
+    assert_true(r2.lenenc_str(v));
+    assert_int_equal(v.size(), 250);
+    assert_true(r2.lenenc_str(v));
+    assert_sv_equal(v, "k");
+    assert_true(r2.empty());
 }
 
 void test_nul_str(void **) {
