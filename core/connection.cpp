@@ -1521,7 +1521,13 @@ Connection::Progress Connection::step() {
 Connection::Progress Connection::complete() {
     for (;;) {
         Progress p = step();
-        if (p == Progress::done || p == Progress::error) return p;
+        if (p == Progress::done || p == Progress::error) {
+            // An abort that came while that step ran wins, even though the
+            // step may have read the call's end meanwhile (as the ERR of a
+            // KILL QUERY sent after mywire_abort): the call had not returned.
+            if (waker_.pending() && waker_.take()) return on_abort();
+            return p;
+        }
         const bool w = p == Progress::wait_write;
         if (io_ == IoWant::connecting) {
             // The connector's fds, until its next timer (it fails itself at
