@@ -381,6 +381,21 @@ Action SimpleCommandOp::resume(Session &s) {
 
 // ------------------------------------------------------------- result heads
 
+namespace {
+
+// f(pointer, length) for each of a column's five strings, in the order they
+// are stored in (see ColumnCollector::add).
+template <class F>
+void each_string(Column &c, F f) {
+    f(c.name, c.name_len);
+    f(c.org_name, c.org_name_len);
+    f(c.table, c.table_len);
+    f(c.org_table, c.org_table_len);
+    f(c.schema, c.schema_len);
+}
+
+}  // namespace
+
 void copy_head(const ResultHead &from, ResultHead &to) {
     to.ok = from.ok;
     to.info = from.info;
@@ -390,14 +405,7 @@ void copy_head(const ResultHead &from, ResultHead &to) {
     to.cursor = from.cursor;
     const char *old_base = from.names.data();
     const char *base = to.names.data();
-    auto move = [&](const char *p) { return base + (p - old_base); };
-    for (Column &c : to.columns) {
-        c.name = move(c.name);
-        c.org_name = move(c.org_name);
-        c.table = move(c.table);
-        c.org_table = move(c.org_table);
-        c.schema = move(c.schema);
-    }
+    for (Column &c : to.columns) each_string(c, [&](const char *&v, std::size_t) { v = base + (v - old_base); });
 }
 
 Errc ColumnCollector::begin(Session &s, ResultHead &head, std::uint64_t n) {
@@ -457,18 +465,7 @@ Errc ColumnCollector::add(Session &s, ResultHead &head, std::string_view payload
     // All in: names no longer moves. Each column's strings follow the
     // previous column's, in the order above.
     const char *p = head.names.data();
-    auto next = [&p](std::size_t len) {
-        const char *v = p;
-        p += len + 1;
-        return v;
-    };
-    for (Column &col : head.columns) {
-        col.name = next(col.name_len);
-        col.org_name = next(col.org_name_len);
-        col.table = next(col.table_len);
-        col.org_table = next(col.org_table_len);
-        col.schema = next(col.schema_len);
-    }
+    for (Column &col : head.columns) each_string(col, [&p](const char *&v, std::size_t len) { v = p, p += len + 1; });
     full = true;
     return Errc::ok;
 }
