@@ -67,13 +67,15 @@ char *RowArena::allocate(std::size_t n) {
     return p;
 }
 
+void RowArena::free_block(const Block &b) noexcept {
+    if (b.size >= huge_page)
+        ::munmap(b.data, b.size);
+    else
+        std::free(b.data);
+}
+
 void RowArena::clear() {
-    for (Block &b : blocks_) {
-        if (b.size >= huge_page)
-            ::munmap(b.data, b.size);
-        else
-            std::free(b.data);
-    }
+    for (const Block &b : blocks_) free_block(b);
     blocks_.clear();
     left_ = 0;
     next_block_ = first_block;
@@ -82,28 +84,12 @@ void RowArena::clear() {
 
 void RowArena::keep_first() noexcept {
     if (blocks_.empty() || blocks_[0].size != first_block) return clear();
-    for (std::size_t i = 1; i < blocks_.size(); ++i) {
-        if (blocks_[i].size >= huge_page)
-            ::munmap(blocks_[i].data, blocks_[i].size);
-        else
-            std::free(blocks_[i].data);
-    }
+    for (std::size_t i = 1; i < blocks_.size(); ++i) free_block(blocks_[i]);
     blocks_.resize(1);
     blocks_[0].used = 0;
     left_ = first_block;
     next_block_ = 2 * first_block;  // as after the first block's allocation
     bytes_ = first_block;
-}
-
-void RowArena::take(RowArena &o) noexcept {
-    blocks_ = std::move(o.blocks_);
-    left_ = o.left_;
-    next_block_ = o.next_block_;
-    bytes_ = o.bytes_;
-    o.blocks_.clear();
-    o.left_ = 0;
-    o.next_block_ = first_block;
-    o.bytes_ = 0;
 }
 
 namespace {

@@ -40,11 +40,6 @@ public:
     RowArena() = default;
     RowArena(const RowArena &) = delete;
     RowArena &operator=(const RowArena &) = delete;
-    RowArena(RowArena &&o) noexcept { take(o); }
-    RowArena &operator=(RowArena &&o) noexcept {
-        if (this != &o) clear(), take(o);
-        return *this;
-    }
     ~RowArena() { clear(); }
 
     // Room for n bytes at the end of the last block; valid until the arena
@@ -63,7 +58,7 @@ public:
     void keep_first() noexcept;
 
 private:
-    void take(RowArena &o) noexcept;  // o's blocks, o left empty
+    static void free_block(const Block &b) noexcept;
     std::vector<Block> blocks_;
     std::size_t left_ = 0;
     // Small results stay small: a one-row result (a pipeline holds thousands)
