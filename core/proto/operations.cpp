@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "proto/endian.hpp"
+
 namespace mywire::proto {
 
 namespace {
@@ -384,14 +386,42 @@ Action SimpleCommandOp::resume(Session &s) {
 namespace {
 
 // f(pointer, length) for each of a column's five strings, in the order they
-// are stored in (see ColumnCollector::add).
+// are stored in (see ColumnCollector::add), which is the packet's.
 template <class F>
 void each_string(Column &c, F f) {
-    f(c.name, c.name_len);
-    f(c.org_name, c.org_name_len);
+    f(c.schema, c.schema_len);
     f(c.table, c.table_len);
     f(c.org_table, c.org_table_len);
-    f(c.schema, c.schema_len);
+    f(c.name, c.name_len);
+    f(c.org_name, c.org_name_len);
+}
+
+// The usual column definition: all six strings shorter than 251 bytes, so
+// each has a one-byte length and the five kept ones (all but the catalog) lie
+// back to back in the packet, in each_string's order, each followed by one
+// byte: the next one's length, the last the fixed fields' length. Sets d as
+// parse_column_def would and returns where the five begin; nullptr for
+// anything else, which parse_column_def then judges.
+const char *parse_short_column_def(std::string_view payload, ColumnDef &d) {
+    auto *p = reinterpret_cast<const std::uint8_t *>(payload.data());
+    auto *const end = p + payload.size();
+    std::string_view *const strings[6] = {&d.catalog, &d.schema, &d.table, &d.org_table, &d.name, &d.org_name};
+    for (std::string_view *v : strings) {
+        if (p == end) return nullptr;
+        const std::size_t len = *p++;
+        if (len >= 0xFB || static_cast<std::size_t>(end - p) < len) return nullptr;
+        *v = {reinterpret_cast<const char *>(p), len};
+        p += len;
+    }
+    if (p == end) return nullptr;
+    const std::size_t fixed = *p++;
+    if (fixed < 10 || fixed >= 0xFB || static_cast<std::size_t>(end - p) < fixed) return nullptr;
+    d.charset = load_le<std::uint16_t>(p);
+    d.length = load_le<std::uint32_t>(p + 2);
+    d.type = p[6];
+    d.flags = load_le<std::uint16_t>(p + 7);
+    d.decimals = p[9];
+    return d.schema.data();
 }
 
 }  // namespace
@@ -426,10 +456,12 @@ Errc ColumnCollector::begin(Session &s, ResultHead &head, std::uint64_t n) {
 Errc ColumnCollector::add(Session &s, ResultHead &head, std::string_view payload, bool &full) {
     full = false;
     ColumnDef d;
-    if (parse_column_def(payload, d) != Errc::ok) return s.err.set(Errc::protocol, "malformed column definition");
+    const char *contiguous = parse_short_column_def(payload, d);
+    if (!contiguous && parse_column_def(payload, d) != Errc::ok)
+        return s.err.set(Errc::protocol, "malformed column definition");
     // The server decides how much metadata it sends: bound it. The strings
-    // are stored in this order, each followed by a NUL.
-    const std::string_view strings[5] = {d.name, d.org_name, d.table, d.org_table, d.schema};
+    // are stored in each_string's order, each followed by a NUL.
+    const std::string_view strings[5] = {d.schema, d.table, d.org_table, d.name, d.org_name};
     std::size_t bytes = 0;
     for (std::string_view v : strings) {
         if (v.size() > max_column_string)
@@ -444,10 +476,16 @@ Errc ColumnCollector::add(Session &s, ResultHead &head, std::string_view payload
     std::size_t at = head.names.size();
     head.names.resize(at + bytes);
     char *out = head.names.data() + at;
-    for (std::string_view v : strings) {
-        if (!v.empty()) std::memcpy(out, v.data(), v.size());
-        out += v.size();
-        *out++ = '\0';
+    if (contiguous) {
+        // One copy, then each string's following byte (a length) becomes its NUL.
+        std::memcpy(out, contiguous, bytes);
+        for (std::string_view v : strings) out += v.size(), *out++ = '\0';
+    } else {
+        for (std::string_view v : strings) {
+            if (!v.empty()) std::memcpy(out, v.data(), v.size());
+            out += v.size();
+            *out++ = '\0';
+        }
     }
     Column c{};
     c.type = d.type;

@@ -155,7 +155,74 @@ void query_error_and_oddities(Feed feed) {
     }
 }
 
+// Column definitions take one of two paths: every string under 251 bytes
+// (one copy of the five kept strings) or any longer one (string by string).
+// Both give the same metadata, in any mix; a definition short of its fixed
+// fields, or with a fixed-length byte under 10, is malformed either way.
+void query_column_strings(Feed feed) {
+    const std::string long_name(300, 'L'), long_table(251, 'T');
+    Query q(modern_caps);
+    Transport t(feed);
+    t.client(Bytes().u8(0x03).str("q").str(), 0);
+    t.server("\x04", 1);
+    t.server(column("id", "items", 0x03, 0x1003), 2);
+    t.server(column(long_name, "items", 0xFD), 3);
+    t.server(Bytes().lenstr("").lenstr("").lenstr("").lenstr("").lenstr("").lenstr("")
+                 .lenenc(0x0C).u16(63).u32(1).u8(0x08).u16(0).u8(0).u16(0).str(), 4);
+    t.server(column("n", long_table, 0x0F), 5);
+    ResultHeadOp op(q.head, 10);
+    op.set_query("q");
+    assert_int_equal(static_cast<int>(t.run(op, q.s)), static_cast<int>(Action::done));
+    assert_int_equal(q.head.columns.size(), 4);
+    struct Want {
+        std::string name, org_name, table, org_table, schema;
+        unsigned type, flags, charset;
+        std::uint32_t length;
+    } want[4] = {{"id", "id_org", "items", "items_org", "shop", 0x03, 0x1003, 45, 44},
+                 {long_name, long_name + "_org", "items", "items_org", "shop", 0xFD, 0, 45, 44},
+                 {"", "", "", "", "", 0x08, 0, 63, 1},
+                 {"n", "n_org", long_table, long_table + "_org", "shop", 0x0F, 0, 45, 44}};
+    for (int i = 0; i < 4; ++i) {
+        const mywire::Column &c = q.head.columns[i];
+        const Want &w = want[i];
+        const std::pair<const char *, std::size_t> got[5] = {{c.name, c.name_len}, {c.org_name, c.org_name_len},
+                                                             {c.table, c.table_len}, {c.org_table, c.org_table_len},
+                                                             {c.schema, c.schema_len}};
+        const std::string *exp[5] = {&w.name, &w.org_name, &w.table, &w.org_table, &w.schema};
+        for (int k = 0; k < 5; ++k) {
+            assert_sv_equal(std::string_view(got[k].first, got[k].second), *exp[k]);
+            assert_int_equal(std::strlen(got[k].first), exp[k]->size());  // NUL-terminated
+        }
+        assert_int_equal(c.type, w.type);
+        assert_int_equal(c.flags, w.flags);
+        assert_int_equal(c.charset, w.charset);
+        assert_int_equal(c.length, w.length);
+    }
+    t.assert_finished(q.s);
+
+    const std::string good = column("v", "t", 0x0F);
+    const std::string broken[] = {
+        good.substr(0, good.size() - 3),                                   // short of its fixed fields
+        Bytes().lenstr("def").lenstr("s").lenstr("t").lenstr("t").lenstr("v").lenstr("v").lenenc(0x09)
+            .u16(45).u32(44).u8(0x0F).u16(0).u8(0).str(),                // fixed length under 10
+        Bytes().lenstr("def").lenstr("s").lenstr("t").u8(0x20).str("ab").str(),  // a string past the end
+        Bytes().lenstr("def").lenstr("s").str(),                           // strings missing
+    };
+    for (const std::string &b : broken) {
+        Query q2(modern_caps);
+        Transport t2(feed);
+        t2.client(Bytes().u8(0x03).str("q").str(), 0);
+        t2.server("\x01", 1);
+        t2.server(b, 2);
+        ResultHeadOp op2(q2.head, 10);
+        op2.set_query("q");
+        assert_int_equal(static_cast<int>(t2.run(op2, q2.s)), static_cast<int>(Action::error));
+        assert_errc(q2.s.err.code, Errc::protocol);
+    }
+}
+
 FEEDS(query_metadata_limits)
+FEEDS(query_column_strings)
 FEEDS(query_ok_with_info)
 FEEDS(query_err_result)
 FEEDS(query_too_many_columns)
@@ -166,6 +233,7 @@ FEEDS(query_error_and_oddities)
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_query_metadata_limits),
+        cmocka_unit_test(test_query_column_strings),
         cmocka_unit_test(test_query_ok_with_info),
         cmocka_unit_test(test_query_err_result),
         cmocka_unit_test(test_query_too_many_columns),
