@@ -83,7 +83,10 @@ private:
 // and the statement requests' (core/statement.cpp) encoding.
 template <class Out>
 void append_le(Out &out, std::uint64_t v, unsigned n) {
-    for (unsigned i = 0; i < n; ++i) out.push_back(static_cast<typename Out::value_type>(v >> (8 * i)));
+    // The bytes first, then one append (one capacity check, not n).
+    typename Out::value_type bytes[8];
+    for (unsigned i = 0; i < n && i < 8; ++i) bytes[i] = static_cast<typename Out::value_type>(v >> (8 * i));
+    out.insert(out.end(), bytes, bytes + (n < 8 ? n : 8));
 }
 template <class Out>
 void append_lenenc(Out &out, std::uint64_t v) {
