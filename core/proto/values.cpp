@@ -102,7 +102,7 @@ void BinaryLayout::build(const Column *columns, std::size_t n) {
 }
 
 void BinaryLayout::set_wire(std::vector<Wire> w) {
-    wire = std::move(w);
+    wire.assign(w.data(), w.size());
     fast.clear();
     step.resize(wire.size());
     for (std::size_t i = 0; i < wire.size(); ++i) step[i] = step_of(wire[i]);

@@ -16,6 +16,7 @@
 
 #include "proto/endian.hpp"
 #include "proto/errors.hpp"
+#include "proto/small_array.hpp"
 #include "proto/types.hpp"
 
 namespace mywire::proto {
@@ -66,12 +67,14 @@ inline constexpr std::uint8_t date = 16, time = 17, lenenc = 18, unknown = 19;
 
 // Per-result decoding plan for binary rows (built once per result head).
 struct BinaryLayout {
-    std::vector<Wire> wire;
-    std::vector<Fast> fast;
+    // Up to `local_columns` columns without an allocation.
+    static constexpr std::size_t local_columns = 16;
+    SmallArray<Wire, local_columns> wire;
+    SmallArray<Fast, local_columns> fast;
     // What the row walk does per column, from one byte: a fixed width
     // (integers, FLOAT, DOUBLE: 1, 2, 4, 8), taken without a switch, or one
     // of the step:: codes below (all above 8).
-    std::vector<std::uint8_t> step;
+    SmallArray<std::uint8_t, local_columns> step;
     // The NULL bitmap's size, (size() + 7 + 2) / 8, and the bits of its
     // last byte that stand for no column (they must be 0).
     std::size_t bitmap_len = 1;

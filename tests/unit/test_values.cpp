@@ -1047,6 +1047,62 @@ void test_terminate_in_place(void **) {
     assert_null(one.data);
 }
 
+// BinaryLayout's arrays: up to N elements in the object, more on the heap;
+// copies and moves keep the contents, either way.
+void test_small_array(void **) {
+    using A = SmallArray<std::uint8_t, 4>;
+    A a;
+    assert_int_equal(a.size(), 0);
+    assert_int_equal(a.capacity(), 4);
+    a.resize(3);
+    for (std::size_t i = 0; i < 3; ++i) assert_int_equal(a[i], 0);  // value-initialised
+    a[0] = 7, a[2] = 9;
+    const std::uint8_t *local = a.data();
+    a.resize(4);
+    assert_ptr_equal(a.data(), local);  // still in the object
+    a.resize(10);                        // to the heap, contents kept, the rest zero
+    assert_true(a.capacity() >= 10);
+    assert_int_equal(a[0], 7);
+    assert_int_equal(a[2], 9);
+    for (std::size_t i = 3; i < 10; ++i) assert_int_equal(a[i], 0);
+    a[9] = 5;
+    A b = a;  // a heap copy
+    assert_int_equal(b.size(), 10);
+    assert_ptr_not_equal(b.data(), a.data());
+    assert_int_equal(b[9], 5);
+    A c = std::move(b);  // steals the heap block
+    assert_int_equal(c.size(), 10);
+    assert_int_equal(c[9], 5);
+    assert_int_equal(b.size(), 0);
+    A d;
+    const std::uint8_t two[2] = {1, 2};
+    d.assign(two, 2);
+    A e = std::move(d);  // a local one copied
+    assert_int_equal(e.size(), 2);
+    assert_int_equal(e[1], 2);
+    c = e;  // shrinks the size, keeps c's heap capacity
+    assert_int_equal(c.size(), 2);
+    assert_int_equal(c[0], 1);
+    c = c;
+    assert_int_equal(c.size(), 2);
+    c.clear();
+    assert_true(c.empty());
+
+    // A layout past local_columns works as one within it.
+    std::vector<Column> cols(BinaryLayout::local_columns + 3);
+    for (Column &col : cols) col = Column{}, col.type = 8;  // LONGLONG
+    BinaryLayout l;
+    l.build(cols.data(), cols.size());
+    assert_int_equal(l.size(), cols.size());
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+        assert_true(l.wire[i] == Wire::int8);
+        assert_int_equal(l.step[i], 8);
+    }
+    BinaryLayout copy = l;
+    assert_int_equal(copy.size(), cols.size());
+    assert_true(copy.wire[cols.size() - 1] == Wire::int8);
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wire_of_types),
@@ -1069,6 +1125,7 @@ int main() {
         cmocka_unit_test(test_parity),
         cmocka_unit_test(test_fast_getters),
         cmocka_unit_test(test_terminate_in_place),
+        cmocka_unit_test(test_small_array),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
