@@ -21,6 +21,7 @@
 #include "proto/operations.hpp"
 #include "proto/params.hpp"
 #include "proto/reader.hpp"
+#include "proto/small_array.hpp"
 #include "proto/values.hpp"
 
 namespace mywire {
@@ -258,7 +259,8 @@ private:
     mutable std::vector<std::string> text_store_;
     mutable std::vector<std::uint32_t> text_made_;
     std::optional<proto::RequestThenOp> fetch_op_;
-    std::vector<Value> values_;
+    // The current row's values; up to 16 columns without an allocation.
+    proto::SmallArray<Value, 16> values_;
     StreamSink stream_sink_;
     proto::BasicRowsOp<StreamSink> rows_op_;  // streaming: reads one row per fetch
     RowArena arena_;  // buffered: the rows

@@ -15,7 +15,8 @@ namespace ft = proto::field_type;
 // ------------------------------------------------------------ binary text
 
 void Result::prepare_rows() {
-    values_.assign(head.columns.size(), Value{nullptr, 0});
+    values_.clear();
+    values_.resize(head.columns.size());  // all {nullptr, 0}
     const auto n = static_cast<std::uint32_t>(values_.size());
     row_on_ = RowCols{n, binary_ ? n : 0};
     if (!binary_) return;
