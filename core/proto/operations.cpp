@@ -2,8 +2,6 @@
 
 #include <cstring>
 
-#include "proto/endian.hpp"
-
 namespace mywire::proto {
 
 namespace {
@@ -396,32 +394,16 @@ void each_string(Column &c, F f) {
     f(c.org_name, c.org_name_len);
 }
 
-// The usual column definition: all six strings shorter than 251 bytes, so
-// each has a one-byte length and the five kept ones (all but the catalog) lie
-// back to back in the packet, in each_string's order, each followed by one
-// byte: the next one's length, the last the fixed fields' length. Sets d as
-// parse_column_def would and returns where the five begin; nullptr for
-// anything else, which parse_column_def then judges.
-const char *parse_short_column_def(std::string_view payload, ColumnDef &d) {
-    auto *p = reinterpret_cast<const std::uint8_t *>(payload.data());
-    auto *const end = p + payload.size();
-    std::string_view *const strings[6] = {&d.catalog, &d.schema, &d.table, &d.org_table, &d.name, &d.org_name};
-    for (std::string_view *v : strings) {
-        if (p == end) return nullptr;
-        const std::size_t len = *p++;
-        if (len >= 0xFB || static_cast<std::size_t>(end - p) < len) return nullptr;
-        *v = {reinterpret_cast<const char *>(p), len};
-        p += len;
-    }
-    if (p == end) return nullptr;
-    const std::size_t fixed = *p++;
-    if (fixed < 10 || fixed >= 0xFB || static_cast<std::size_t>(end - p) < fixed) return nullptr;
-    d.charset = load_le<std::uint16_t>(p);
-    d.length = load_le<std::uint32_t>(p + 2);
-    d.type = p[6];
-    d.flags = load_le<std::uint16_t>(p + 7);
-    d.decimals = p[9];
-    return d.schema.data();
+// Where a column's five kept strings begin when they lie back to back in the
+// packet, in each_string's order, each followed by exactly one byte (the next
+// one's one-byte length, the last the fixed fields' length, which
+// parse_column_def has read): the usual definition, all strings under 251
+// bytes. nullptr otherwise.
+const char *contiguous_strings(const ColumnDef &d) {
+    const std::string_view s[5] = {d.schema, d.table, d.org_table, d.name, d.org_name};
+    for (int i = 0; i < 4; ++i)
+        if (s[i].data() + s[i].size() + 1 != s[i + 1].data()) return nullptr;
+    return s[0].data();
 }
 
 }  // namespace
@@ -456,9 +438,8 @@ Errc ColumnCollector::begin(Session &s, ResultHead &head, std::uint64_t n) {
 Errc ColumnCollector::add(Session &s, ResultHead &head, std::string_view payload, bool &full) {
     full = false;
     ColumnDef d;
-    const char *contiguous = parse_short_column_def(payload, d);
-    if (!contiguous && parse_column_def(payload, d) != Errc::ok)
-        return s.err.set(Errc::protocol, "malformed column definition");
+    if (parse_column_def(payload, d) != Errc::ok) return s.err.set(Errc::protocol, "malformed column definition");
+    const char *contiguous = contiguous_strings(d);
     // The server decides how much metadata it sends: bound it. The strings
     // are stored in each_string's order, each followed by a NUL.
     const std::string_view strings[5] = {d.schema, d.table, d.org_table, d.name, d.org_name};

@@ -155,7 +155,7 @@ void query_error_and_oddities(Feed feed) {
     }
 }
 
-// Column definitions take one of two paths: every string under 251 bytes
+// Column definitions are stored one of two ways: every string under 251 bytes
 // (one copy of the five kept strings) or any longer one (string by string).
 // Both give the same metadata, in any mix; a definition short of its fixed
 // fields, or with a fixed-length byte under 10, is malformed either way.
