@@ -347,8 +347,9 @@ private:
     Errc build_pipelined_execute(std::string &out, Error &err, bool query_attributes) const;
     Errc check_params(Error &err, bool pipelined) const;
     // The execute request: id, flags, iteration count, [parameter count],
-    // the parameter block (proto::append_param_block); types: the types sent.
-    void write_execute(std::string &out, std::uint32_t id, std::uint8_t flags,
+    // the parameter block (proto::append_param_block). True when the types
+    // went out, which `types` then holds.
+    bool write_execute(std::string &out, std::uint32_t id, std::uint8_t flags,
                        const std::vector<proto::QueryAttr> &attrs, bool query_attributes,
                        const std::string *known_types, std::string &types) const;
     // Batch rows [from, to) as one COM_STMT_BULK_EXECUTE payload.

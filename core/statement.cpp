@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "connection.hpp"
+#include "proto/endian.hpp"
 #include "proto/reader.hpp"
 #include "proto/sqlformat.hpp"
 
@@ -326,18 +327,18 @@ Errc Statement::check_params(Error &err, bool pipelined) const {
     return Errc::ok;
 }
 
-void Statement::write_execute(std::string &out, std::uint32_t id, std::uint8_t flags,
+bool Statement::write_execute(std::string &out, std::uint32_t id, std::uint8_t flags,
                               const std::vector<proto::QueryAttr> &attrs, bool query_attributes,
                               const std::string *known_types, std::string &types) const {
-    out.clear();
-    append_le(out, id, 4);
     // With query attributes the parameter count is always sent (it covers
     // the statement's parameters and the attributes after them).
     if (query_attributes) flags |= proto::execute_parameter_count_available;
-    out.push_back(static_cast<char>(flags));
-    append_le(out, 1, 4);  // iteration count
+    out.resize(9);
+    proto::store_le(id, 4, &out[0]);
+    out[4] = static_cast<char>(flags);
+    proto::store_le(1, 4, &out[5]);  // iteration count
     if (query_attributes) proto::append_lenenc(out, params_.size() + attrs.size());
-    proto::append_param_block(out, params_, attrs, query_attributes, known_types, types);
+    return proto::append_param_block(out, params_, attrs, query_attributes, known_types, types);
 }
 
 Errc Statement::build_execute(std::string &out, Error &err, const std::vector<proto::QueryAttr> &attrs,
@@ -347,9 +348,9 @@ Errc Statement::build_execute(std::string &out, Error &err, const std::vector<pr
         return err.set(Errc::internal, "query attributes for a server without them");
     // New-params-bound: the types go out only when the server does not have them.
     std::string types;
-    write_execute(out, id_, cursor_rows_ ? 0x01 : 0x00,  // 0x01: CURSOR_TYPE_READ_ONLY
-                  attrs, query_attributes, types_known_ ? &sent_types_ : nullptr, types);
-    sent_types_ = std::move(types);
+    if (write_execute(out, id_, cursor_rows_ ? 0x01 : 0x00,  // 0x01: CURSOR_TYPE_READ_ONLY
+                      attrs, query_attributes, types_known_ ? &sent_types_ : nullptr, types))
+        sent_types_ = std::move(types);
     return Errc::ok;
 }
 

@@ -24,6 +24,25 @@ unsigned width_of(unsigned type) {
     }
 }
 
+char *put_lenenc(char *p, std::uint64_t v) {
+    auto le = [&](unsigned n) {
+        for (unsigned i = 0; i < n; ++i) *p++ = static_cast<char>(v >> (8 * i));
+    };
+    if (v < 251) {
+        *p++ = static_cast<char>(v);
+    } else if (v < (1u << 16)) {
+        *p++ = static_cast<char>(0xFC);
+        le(2);
+    } else if (v < (1u << 24)) {
+        *p++ = static_cast<char>(0xFD);
+        le(3);
+    } else {
+        *p++ = static_cast<char>(0xFE);
+        le(8);
+    }
+    return p;
+}
+
 bool valid_decimal(std::string_view t) {
     std::size_t i = 0;
     if (i < t.size() && (t[i] == '-' || t[i] == '+')) ++i;
@@ -182,60 +201,112 @@ Errc encode_indicator(Param &p, std::uint8_t indicator) {
     return set(p, ft::null, false, {}, indicator);
 }
 
-void append_param_value(std::string &out, const Param &p) {
+namespace {
+
+// Bytes of p's value in an execute request (not NULL, not long data).
+std::size_t param_value_size(const Param &p) {
     switch (p.type) {
     case ft::tiny:
     case ft::short_:
     case ft::long_:
     case ft::longlong:
     case ft::float_:
-    case ft::double_:
-        out += p.bytes;
-        break;
+    case ft::double_: return p.bytes.size();
     case ft::date:
     case ft::time:
-    case ft::datetime:
-        out.push_back(static_cast<char>(p.bytes.size()));
-        out += p.bytes;
-        break;
-    default:  // length-encoded
-        append_lenenc(out, p.bytes.size());
-        out += p.bytes;
+    case ft::datetime: return 1 + p.bytes.size();
+    default: return lenenc_size(p.bytes.size()) + p.bytes.size();  // length-encoded
     }
 }
 
-void append_param_block(std::string &out, const std::vector<Param> &params, const std::vector<QueryAttr> &attrs,
+// Writes p's value (param_value_size(p) bytes) at w; returns its end.
+char *put_param_value(char *w, const Param &p) {
+    switch (p.type) {
+    case ft::tiny:
+    case ft::short_:
+    case ft::long_:
+    case ft::longlong:
+    case ft::float_:
+    case ft::double_: break;
+    case ft::date:
+    case ft::time:
+    case ft::datetime: *w++ = static_cast<char>(p.bytes.size()); break;
+    default: w = put_lenenc(w, p.bytes.size());
+    }
+    if (!p.bytes.empty()) std::memcpy(w, p.bytes.data(), p.bytes.size());
+    return w + p.bytes.size();
+}
+
+// Whether the server's types (`known`: per parameter its type, unsigned
+// flag and, when named, its empty name) are those of params.
+bool same_types(const std::vector<Param> &params, bool named, const std::string &known) {
+    const std::size_t step = named ? 3 : 2;
+    if (known.size() != step * params.size()) return false;
+    const char *k = known.data();
+    for (const Param &p : params) {
+        if (static_cast<std::uint8_t>(k[0]) != p.type ||
+            static_cast<std::uint8_t>(k[1]) != (p.is_unsigned ? 0x80 : 0x00) || (named && k[2] != 0))
+            return false;
+        k += step;
+    }
+    return true;
+}
+
+}  // namespace
+
+void append_param_value(std::string &out, const Param &p) {
+    const std::size_t at = out.size();
+    out.resize(at + param_value_size(p));
+    put_param_value(out.data() + at, p);
+}
+
+bool append_param_block(std::string &out, const std::vector<Param> &params, const std::vector<QueryAttr> &attrs,
                         bool named, const std::string *known_types, std::string &types) {
     const std::size_t n = params.size(), total = n + attrs.size();
     types.clear();
-    if (total == 0) return;
+    if (total == 0) return false;
     auto value = [&](std::size_t i) -> const Param & { return i < n ? params[i] : attrs[i - n].value; };
-    types.reserve(total * (named ? 3 : 2));
-    for (std::size_t i = 0; i < total; ++i) {
-        const Param &p = value(i);
-        types.push_back(static_cast<char>(p.type));
-        types.push_back(static_cast<char>(p.is_unsigned ? 0x80 : 0x00));
-        if (!named) continue;
-        std::string_view name = i < n ? std::string_view() : std::string_view(attrs[i - n].name);
-        append_lenenc(types, name.size());
-        types.append(name.data(), name.size());
-    }
-    std::size_t bitmap = out.size();
-    out.append((total + 7) / 8, '\0');
     // New-params-bound: the types go out only when the server does not have
     // them; attributes always carry theirs (and their names).
-    bool send_types = !known_types || !attrs.empty() || types != *known_types;
-    out.push_back(send_types ? 1 : 0);
-    if (send_types) out += types;
+    const bool send_types = !known_types || !attrs.empty() || !same_types(params, named, *known_types);
+    if (send_types) {
+        types.reserve(total * (named ? 3 : 2));
+        for (std::size_t i = 0; i < total; ++i) {
+            const Param &p = value(i);
+            types.push_back(static_cast<char>(p.type));
+            types.push_back(static_cast<char>(p.is_unsigned ? 0x80 : 0x00));
+            if (!named) continue;
+            std::string_view name = i < n ? std::string_view() : std::string_view(attrs[i - n].name);
+            append_lenenc(types, name.size());
+            types.append(name.data(), name.size());
+        }
+    }
+    // The block's size first, then every byte written in place.
+    const std::size_t bitmap_size = (total + 7) / 8;
+    std::size_t size = bitmap_size + 1 + types.size();
+    for (std::size_t i = 0; i < total; ++i) {
+        const Param &p = value(i);
+        if (!p.is_null() && !p.long_data) size += param_value_size(p);
+    }
+    const std::size_t at = out.size();
+    out.resize(at + size);  // the NULL bitmap starts all zero
+    char *const bitmap = out.data() + at;
+    char *w = bitmap + bitmap_size;
+    *w++ = send_types ? 1 : 0;
+    if (send_types) {
+        std::memcpy(w, types.data(), types.size());
+        w += types.size();
+    }
     for (std::size_t i = 0; i < total; ++i) {
         const Param &p = value(i);
         if (p.is_null()) {
-            out[bitmap + i / 8] = static_cast<char>(out[bitmap + i / 8] | (1 << (i % 8)));
+            bitmap[i / 8] = static_cast<char>(bitmap[i / 8] | (1 << (i % 8)));
             continue;
         }
         if (p.long_data) continue;  // sent with COM_STMT_SEND_LONG_DATA
-        append_param_value(out, p);
+        w = put_param_value(w, p);
     }
+    return send_types;
 }
 
 // ------------------------------------------------------------ arrays
@@ -292,25 +363,6 @@ std::uint8_t wire_indicator(const ParamArray &a, std::uint64_t row) {
     std::uint8_t ind = a.indicator(row);
     if (ind == 0 && (a.kind == ParamArray::str || a.kind == ParamArray::bytes) && !a.data(row)) return 1;
     return ind;
-}
-
-char *put_lenenc(char *p, std::uint64_t v) {
-    auto le = [&](unsigned n) {
-        for (unsigned i = 0; i < n; ++i) *p++ = static_cast<char>(v >> (8 * i));
-    };
-    if (v < 251) {
-        *p++ = static_cast<char>(v);
-    } else if (v < (1u << 16)) {
-        *p++ = static_cast<char>(0xFC);
-        le(2);
-    } else if (v < (1u << 24)) {
-        *p++ = static_cast<char>(0xFD);
-        le(3);
-    } else {
-        *p++ = static_cast<char>(0xFE);
-        le(8);
-    }
-    return p;
 }
 
 // A fixed-width value of the caller's (host order) as little-endian bytes.

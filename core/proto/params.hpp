@@ -126,10 +126,11 @@ struct QueryAttr {
 // new-params-bound flag, the types (each followed by its lenenc name when
 // `named`: the statement's own parameters have empty names), the values
 // (long data skipped: the server has it). Nothing when there are neither
-// params nor attrs. The types go out unless `known_types` equals this
-// block's type part (which is left in `types`, for the next comparison) and
-// there are no attributes.
-void append_param_block(std::string &out, const std::vector<Param> &params, const std::vector<QueryAttr> &attrs,
+// params nor attrs. The types go out unless there are no attributes and
+// `known_types` (the type part the server has) matches params. Returns
+// whether they went out; then `types` holds them, for the next comparison
+// (else it is left empty).
+bool append_param_block(std::string &out, const std::vector<Param> &params, const std::vector<QueryAttr> &attrs,
                         bool named, const std::string *known_types, std::string &types);
 
 // CLIENT_QUERY_ATTRIBUTES' prefix of a COM_QUERY payload (before the SQL

@@ -710,15 +710,70 @@ void execute_request_bytes(void **) {
     assert_errc(encode_bytes(params[2], field_type::string, "ab"), Errc::ok);
     const std::vector<QueryAttr> none;
     std::string out, types;
-    append_param_block(out, params, none, false, nullptr, types);
+    assert_true(append_param_block(out, params, none, false, nullptr, types));
     // bitmap (the second NULL), new-params-bound, 3 types, the two values.
     std::string want = Bytes().u8(0x02).u8(1).u8(8).u8(0).u8(6).u8(0).u8(0xFE).u8(0).u64(7).lenstr("ab").str();
     assert_sv_equal(out, want);
-    // Same types again: flag 0, no types.
+    assert_sv_equal(types, Bytes().u8(8).u8(0).u8(6).u8(0).u8(0xFE).u8(0).str());
+    // Same types again: flag 0, no types, appended after what out holds.
     std::string known = types;
+    out.assign("head");
+    assert_false(append_param_block(out, params, none, false, &known, types));
+    assert_sv_equal(out, Bytes().str("head").u8(0x02).u8(0).u64(7).lenstr("ab").str());
+    assert_int_equal(types.size(), 0);
+    // Another value of the same type: still no types.
+    assert_errc(encode_int(params[0], -2, field_type::longlong), Errc::ok);
     out.clear();
-    append_param_block(out, params, none, false, &known, types);
-    assert_sv_equal(out, Bytes().u8(0x02).u8(0).u64(7).lenstr("ab").str());
+    assert_false(append_param_block(out, params, none, false, &known, types));
+    assert_sv_equal(out, Bytes().u8(0x02).u8(0).u64(static_cast<std::uint64_t>(-2)).lenstr("ab").str());
+    // A type or an unsigned flag changed, one parameter fewer or more: the
+    // types go out again.
+    {
+        std::vector<Param> other = params;
+        assert_errc(encode_uint(other[0], 7, field_type::longlong), Errc::ok);
+        out.clear();
+        assert_true(append_param_block(out, other, none, false, &known, types));
+        assert_int_equal(static_cast<unsigned char>(out[1]), 1);
+        assert_int_equal(static_cast<unsigned char>(types[1]), 0x80);
+        other = params;
+        assert_errc(encode_int(other[0], 7, field_type::long_), Errc::ok);
+        out.clear();
+        assert_true(append_param_block(out, other, none, false, &known, types));
+        assert_sv_equal(out, Bytes().u8(0x02).u8(1).u8(3).u8(0).u8(6).u8(0).u8(0xFE).u8(0).u32(7).lenstr("ab").str());
+        other.pop_back();
+        out.clear();
+        assert_true(append_param_block(out, other, none, false, &known, types));
+        other = params;
+        other.emplace_back();
+        assert_errc(encode_null(other.back()), Errc::ok);
+        out.clear();
+        assert_true(append_param_block(out, other, none, false, &known, types));
+        assert_sv_equal(out.substr(0, 2), Bytes().u8(0x0A).u8(1).str());
+    }
+    assert_errc(encode_int(params[0], 7, field_type::longlong), Errc::ok);
+    // Every value form: length-encoded long text (0xFC prefix), a temporal
+    // with its length byte, a double.
+    {
+        std::vector<Param> forms(3);
+        assert_errc(encode_bytes(forms[0], field_type::blob, std::string(300, 'x')), Errc::ok);
+        Time t{};
+        t.kind = time_kind::date;
+        t.year = 2026;
+        t.month = 12;
+        t.day = 7;
+        assert_errc(encode_time(forms[1], t), Errc::ok);
+        assert_errc(encode_double(forms[2], 0.5), Errc::ok);
+        out.clear();
+        append_param_block(out, forms, none, false, nullptr, types);
+        std::string tail = Bytes().u8(0xFC).u16(300).str() + std::string(300, 'x') +
+                           Bytes().u8(4).u16(2026).u8(12).u8(7).u64(0x3FE0000000000000ull).str();
+        assert_int_equal(out.size(), 2 + 6 + tail.size());
+        assert_sv_equal(out.substr(8), tail);
+        // append_param_value writes the same bytes, one value at a time.
+        std::string one;
+        for (const Param &p : forms) append_param_value(one, p);
+        assert_sv_equal(one, tail);
+    }
     // With query attributes (named): the parameters' names are empty, the
     // attribute follows with its name; types always sent.
     std::vector<QueryAttr> attrs(1);
@@ -727,8 +782,12 @@ void execute_request_bytes(void **) {
     std::string named_known;
     append_param_block(named_known, params, none, true, nullptr, types);
     named_known = types;
+    // Named without attributes, types known: not sent again either.
     out.clear();
-    append_param_block(out, params, attrs, true, &named_known, types);
+    assert_false(append_param_block(out, params, none, true, &named_known, types));
+    assert_sv_equal(out, Bytes().u8(0x02).u8(0).u64(7).lenstr("ab").str());
+    out.clear();
+    assert_true(append_param_block(out, params, attrs, true, &named_known, types));
     want = Bytes().u8(0x02).u8(1).u8(8).u8(0).u8(0).u8(6).u8(0).u8(0).u8(0xFE).u8(0).u8(0)
                .u8(2).u8(0x80).lenstr("tenant").u64(7).lenstr("ab").u16(300).str();
     assert_sv_equal(out, want);
