@@ -281,6 +281,13 @@ std::unique_ptr<Result> Result::make(Connection *conn, bool streaming, bool bina
 
 void Result::reset() noexcept {
     static_cast<ResultState &>(*this) = ResultState{};
+    // A statement's columns stay at hand: its next execute whose definitions
+    // the server skips takes them back instead of copying them again.
+    if (head.stamp != 0) {
+        spare_head_.columns.swap(head.columns);
+        spare_head_.names.swap(head.names);
+        spare_head_.stamp = head.stamp;
+    }
     head.clear();
     values_.clear();
     text_.clear();
@@ -839,6 +846,7 @@ Connection::Progress Connection::on_prepare_done() {
     st.prepared_ = true;
     st.params_head_ = std::move(prep_params_);
     st.columns_ = std::move(prep_columns_);  // vectors move: the column pointers stay valid
+    st.columns_.stamp = proto::new_head_stamp();
     prep_params_ = proto::ResultHead{};
     prep_columns_ = proto::ResultHead{};
     // An explicit prepare unbinds every parameter (the header's promise; long
@@ -1115,7 +1123,10 @@ void Connection::pipeline_prepared(PipelineStep &st) {
     st.prepared = true;
     Statement *s = st.stmt;
     if (!s) {  // freed meanwhile: its executes sent already read with these columns
-        if (st.cols) *st.cols = std::move(*st.prep_columns);
+        if (st.cols) {
+            *st.cols = std::move(*st.prep_columns);
+            st.cols->stamp = proto::new_head_stamp();
+        }
         queue_stmt_close(ok.statement_id);
         return;
     }
@@ -1128,6 +1139,7 @@ void Connection::pipeline_prepared(PipelineStep &st) {
     s->client_side_ = false;
     s->params_head_ = std::move(*st.prep_params);
     s->columns_ = std::move(*st.prep_columns);  // vectors move: the column pointers stay valid
+    s->columns_.stamp = proto::new_head_stamp();
     if (s->params_.size() != ok.params) s->params_.assign(ok.params, proto::Param{});
     s->arrays_.clear();
     s->types_known_ = false;
@@ -1177,6 +1189,7 @@ Connection::Progress Connection::pipeline_op_done() {
         // New definitions: the ones later executions may skip.
         proto::copy_head(r.head, st.stmt->columns_);
         st.stmt->columns_.cursor = false;
+        st.stmt->columns_.stamp = proto::new_head_stamp();
     }
     if (store_op_ && op_ == &*store_op_) {
         r.finished_ = true;
@@ -1334,6 +1347,7 @@ Connection::Progress Connection::on_op_done() {
                 // New definitions: the ones later executions may skip.
                 proto::copy_head(r.head, stmt_->columns_);
                 stmt_->columns_.cursor = false;
+                stmt_->columns_.stamp = proto::new_head_stamp();
             }
         }
         if (r.head.columns.empty()) {
@@ -1735,6 +1749,7 @@ void Connection::execute_head(Statement &st, bool streaming) {
     head_op_.emplace(pending_->head, head_limits());
     head_op_->set_request(proto::command::stmt_execute, request_);
     head_op_->set_cached_columns(&st.columns_);
+    head_op_->set_spare_head(&pending_->spare_head_);
     head_op_->set_cursor(st.cursor_rows_ > 0);
 }
 

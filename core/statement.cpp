@@ -21,7 +21,12 @@ void Result::prepare_rows() {
     const auto n = static_cast<std::uint32_t>(values_.size());
     row_on_ = RowCols{n, binary_ ? n : 0};
     if (!binary_) return;
-    layout_.build(head.columns.data(), head.columns.size());
+    // The same stamp, the same columns: the layout built for them stands.
+    if (head.stamp == 0 || head.stamp != layout_stamp_) {
+        layout_stamp_ = 0;  // until built
+        layout_.build(head.columns.data(), head.columns.size());
+        layout_stamp_ = head.stamp;
+    }
     // The text forms' buffers come with the first one asked for.
     text_.clear();
     text_store_.clear();

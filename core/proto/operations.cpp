@@ -1,5 +1,6 @@
 #include "proto/operations.hpp"
 
+#include <atomic>
 #include <cstring>
 
 namespace mywire::proto {
@@ -408,7 +409,13 @@ const char *contiguous_strings(const ColumnDef &d) {
 
 }  // namespace
 
+std::uint64_t new_head_stamp() noexcept {
+    static std::atomic<std::uint64_t> last{0};
+    return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
 void copy_head(const ResultHead &from, ResultHead &to) {
+    to.stamp = from.stamp;
     to.ok = from.ok;
     to.info = from.info;
     to.names = from.names;
@@ -426,6 +433,7 @@ Errc ColumnCollector::begin(Session &s, ResultHead &head, std::uint64_t n) {
                                           " columns, more than max_columns (" +
                                           std::to_string(limits_.max_columns) + ")");
     expected_ = n;
+    head.stamp = 0;  // parsed columns are no statement's definitions
     head.columns.clear();
     head.columns.reserve(n);
     head.names.clear();
@@ -532,6 +540,7 @@ Action ResultHeadOp::resume(Session &s) {
         if (st != FrameStatus::packet) return need_read_or_error(s, st);
         if (phase_ == Phase::first) {
             if (payload.empty()) return s.err.set(Errc::protocol, "empty result packet"), Action::error;
+            head_.stamp = 0;  // whatever comes, not (yet) a statement's columns
             std::uint8_t first = std::uint8_t(payload[0]);
             if (first == 0xFF) {
                 s.state = ConnState::ready;  // an ERR ends the command; the connection stays usable
@@ -559,7 +568,15 @@ Action ResultHeadOp::resume(Session &s) {
                     return s.err.set(Errc::protocol, "the server skipped the column definitions of a "
                                                      "result whose columns the client does not know"),
                            Action::error;
-                copy_head(*cached_, head_);
+                if (spare_ && cached_->stamp != 0 && spare_->stamp == cached_->stamp) {
+                    // The same definitions as this result's last ones.
+                    head_.columns.swap(spare_->columns);
+                    head_.names.swap(spare_->names);
+                    head_.stamp = spare_->stamp;
+                    spare_->clear();
+                } else {
+                    copy_head(*cached_, head_);
+                }
                 head_.ok = OkPacket{};
                 head_.info.clear();
                 head_.metadata_cached = true;

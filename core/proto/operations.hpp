@@ -202,6 +202,10 @@ struct ResultHead {
     std::vector<char> names;  // storage for the column strings
     bool metadata_cached = false;  // the server skipped the column definitions (MariaDB metadata caching)
     bool cursor = false;           // an execute opened a cursor: rows come with COM_STMT_FETCH
+    // Nonzero: these columns are a statement's definitions as of one prepare
+    // or metadata change (new_head_stamp), or a copy of them (copy_head
+    // carries it). Two heads with the same stamp have the same columns.
+    std::uint64_t stamp = 0;
     // Empty again; the vectors keep their room.
     void clear() noexcept {
         ok = {};
@@ -210,10 +214,13 @@ struct ResultHead {
         names.clear();
         metadata_cached = false;
         cursor = false;
+        stamp = 0;
     }
 };
-// A deep copy (the column strings point into to.names).
+// A deep copy (the column strings point into to.names), stamp included.
 void copy_head(const ResultHead &from, ResultHead &to);
+// A stamp no head has had (process-wide, thread-safe).
+std::uint64_t new_head_stamp() noexcept;
 
 // Limits on what a server may send as metadata.
 struct HeadLimits {
@@ -266,6 +273,10 @@ public:
     // The column definitions a server that caches metadata may skip (a
     // prepared statement's); copied into the head when it does.
     void set_cached_columns(const ResultHead *cached) { cached_ = cached; }
+    // A head this result held before (Result::reset keeps a stamped one):
+    // when it has the cached columns' stamp, its columns are taken over
+    // instead of copied again.
+    void set_spare_head(ResultHead *spare) { spare_ = spare; }
     // The request asked for a cursor: a result set's head is followed by an
     // EOF/OK that says whether the server opened one (head.cursor).
     void set_cursor(bool requested) { cursor_ = requested; }
@@ -282,6 +293,7 @@ private:
     bool send_ = false;
     bool cursor_ = false;
     const ResultHead *cached_ = nullptr;
+    ResultHead *spare_ = nullptr;
     enum class Phase { first, columns, columns_eof, cursor_eof } phase_ = Phase::first;
 };
 

@@ -1212,6 +1212,59 @@ static void test_metadata_caching(void **state)
     check_meta_run(conn, st, 0, 2, "extra", "77");
     check_meta_run(conn, st, 1, 2, "extra", "77");
 
+    /* Results reuse the columns of the result freed before them when both
+     * are copies of the same statement's definitions. Two statements with as
+     * many columns but other names and types, run in turn; a re-prepare of
+     * one handle with other columns; a type changed under the statement:
+     * each result has its own statement's columns, and its values decode
+     * by them (an INT read as a string or the reverse would not). */
+    mywire_stmt *sa = prepare(conn, "SELECT id, extra FROM " T("it_stmt_meta"));
+    mywire_stmt *sb = prepare(conn, "SELECT CONCAT('b', id) AS bs, extra * 1.5e0 AS bd FROM " T("it_stmt_meta"));
+    for (int round = 0; round < 3; round++) {
+        for (int which = 0; which < 2; which++) {
+            mywire_result *res = execute(conn, which ? sb : sa, MYWIRE_STREAMING);
+            assert_int_equal(mywire_column_count(res), 2);
+            const mywire_column *c0 = mywire_column_at(res, 0), *c1 = mywire_column_at(res, 1);
+            assert_string_equal(c0->name, which ? "bs" : "id");
+            assert_string_equal(c1->name, which ? "bd" : "extra");
+            assert_int_equal(c0->type, which ? MYWIRE_TYPE_VAR_STRING : MYWIRE_TYPE_LONG);
+            assert_int_equal(c1->type, which ? MYWIRE_TYPE_DOUBLE : MYWIRE_TYPE_LONG);
+            IT_ROW(res);
+            IT_VAL(res, 0, which ? "b1" : "1");
+            IT_VAL(res, 1, which ? "115.5" : "77");
+            IT_DONE(res);
+            mywire_result_free(res);
+        }
+    }
+    const char *other = "SELECT 'x' AS px, 2.5e0 AS py";
+    IT_OK(conn, mywire_stmt_prepare(sa, other, strlen(other)));
+    for (int round = 0; round < 2; round++) {
+        mywire_result *res = execute(conn, sa, MYWIRE_STREAMING);
+        assert_string_equal(mywire_column_at(res, 0)->name, "px");
+        assert_string_equal(mywire_column_at(res, 1)->name, "py");
+        IT_ROW(res);
+        IT_VAL(res, 0, "x");
+        IT_VAL(res, 1, "2.5");
+        IT_DONE(res);
+        mywire_result_free(res);
+    }
+    it_exec(conn, "ALTER TABLE " T("it_stmt_meta") " MODIFY extra VARCHAR(5)");
+    it_exec(conn, "UPDATE " T("it_stmt_meta") " SET extra = 'e77'");
+    for (int round = 0; round < 3; round++) {
+        mywire_result *res = execute(conn, st, MYWIRE_STREAMING);
+        assert_int_equal(mywire_result_metadata_cached(res), round == 0 ? 0 : 1);
+        assert_int_equal(mywire_column_at(res, 1)->type, MYWIRE_TYPE_VAR_STRING);
+        IT_ROW(res);
+        IT_VAL(res, 0, "1");
+        IT_VAL(res, 1, "e77");
+        IT_DONE(res);
+        mywire_result_free(res);
+    }
+    mywire_stmt_free(sa);
+    mywire_stmt_free(sb);
+    it_exec(conn, "UPDATE " T("it_stmt_meta") " SET extra = '77'");
+    it_exec(conn, "ALTER TABLE " T("it_stmt_meta") " MODIFY extra INT DEFAULT 77");
+
     /* Off: always sent. */
     mywire_conn *off = it_new();
     IT_OK(off, mywire_set_option(off, "cache_metadata", "0"));
