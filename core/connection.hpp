@@ -254,9 +254,11 @@ private:
     void reset() noexcept;
     std::vector<proto::RowResult> row_results_;
     proto::BinaryLayout layout_;
-    std::uint64_t layout_stamp_ = 0;  // the head whose columns layout_ is for (0: none known)
-    // The head of an earlier execute, kept by reset (ResultHeadOp::set_spare_head).
-    proto::ResultHead spare_head_;
+    // The columns of an earlier execute, kept by reset
+    // (ResultHeadOp::set_spare_head), and the stamp of the columns layout_
+    // was built for. Behind a pointer, made when the result is first kept:
+    // see max_result_size.
+    std::unique_ptr<proto::SpareColumns> spare_head_;
     // Text forms of a binary row's values, made on demand.
     mutable std::vector<Value> text_;
     mutable std::vector<std::string> text_store_;

@@ -22,10 +22,12 @@ void Result::prepare_rows() {
     row_on_ = RowCols{n, binary_ ? n : 0};
     if (!binary_) return;
     // The same stamp, the same columns: the layout built for them stands.
-    if (head.stamp == 0 || head.stamp != layout_stamp_) {
-        layout_stamp_ = 0;  // until built
+    // (Known only for a result kept for reuse, the one whose next execute
+    // may reuse it.)
+    if (!spare_head_ || head.stamp == 0 || head.stamp != spare_head_->layout_stamp) {
+        if (spare_head_) spare_head_->layout_stamp = 0;  // until built
         layout_.build(head.columns.data(), head.columns.size());
-        layout_stamp_ = head.stamp;
+        if (spare_head_) spare_head_->layout_stamp = head.stamp;
     }
     // The text forms' buffers come with the first one asked for.
     text_.clear();

@@ -573,7 +573,7 @@ Action ResultHeadOp::resume(Session &s) {
                     head_.columns.swap(spare_->columns);
                     head_.names.swap(spare_->names);
                     head_.stamp = spare_->stamp;
-                    spare_->clear();
+                    spare_->stamp = 0;
                 } else {
                     copy_head(*cached_, head_);
                 }

@@ -217,6 +217,13 @@ struct ResultHead {
         stamp = 0;
     }
 };
+// The columns of a head, set aside for a later head with the same stamp.
+struct SpareColumns {
+    std::vector<Column> columns;
+    std::vector<char> names;
+    std::uint64_t stamp = 0;
+    std::uint64_t layout_stamp = 0;  // the stamp of the columns a result's binary layout was built for
+};
 // A deep copy (the column strings point into to.names), stamp included.
 void copy_head(const ResultHead &from, ResultHead &to);
 // A stamp no head has had (process-wide, thread-safe).
@@ -276,7 +283,7 @@ public:
     // A head this result held before (Result::reset keeps a stamped one):
     // when it has the cached columns' stamp, its columns are taken over
     // instead of copied again.
-    void set_spare_head(ResultHead *spare) { spare_ = spare; }
+    void set_spare_head(SpareColumns *spare) { spare_ = spare; }
     // The request asked for a cursor: a result set's head is followed by an
     // EOF/OK that says whether the server opened one (head.cursor).
     void set_cursor(bool requested) { cursor_ = requested; }
@@ -293,7 +300,7 @@ private:
     bool send_ = false;
     bool cursor_ = false;
     const ResultHead *cached_ = nullptr;
-    ResultHead *spare_ = nullptr;
+    SpareColumns *spare_ = nullptr;
     enum class Phase { first, columns, columns_eof, cursor_eof } phase_ = Phase::first;
 };
 
