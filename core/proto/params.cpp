@@ -203,34 +203,40 @@ Errc encode_indicator(Param &p, std::uint8_t indicator) {
 
 namespace {
 
-// Bytes of p's value in an execute request (not NULL, not long data).
-std::size_t param_value_size(const Param &p) {
+// How a parameter's value goes on the wire: its bytes as they are (integers,
+// FLOAT, DOUBLE), after a length byte (temporals), or length-encoded.
+enum class ValueForm { fixed, temporal, lenenc };
+
+ValueForm form_of(const Param &p) {
     switch (p.type) {
     case ft::tiny:
     case ft::short_:
     case ft::long_:
     case ft::longlong:
     case ft::float_:
-    case ft::double_: return p.bytes.size();
+    case ft::double_: return ValueForm::fixed;
     case ft::date:
     case ft::time:
-    case ft::datetime: return 1 + p.bytes.size();
-    default: return lenenc_size(p.bytes.size()) + p.bytes.size();  // length-encoded
+    case ft::datetime: return ValueForm::temporal;
+    default: return ValueForm::lenenc;
+    }
+}
+
+// Bytes of p's value in an execute request (not NULL, not long data).
+std::size_t param_value_size(const Param &p) {
+    const std::size_t n = p.bytes.size();
+    switch (form_of(p)) {
+    case ValueForm::fixed: return n;
+    case ValueForm::temporal: return 1 + n;
+    default: return lenenc_size(n) + n;
     }
 }
 
 // Writes p's value (param_value_size(p) bytes) at w; returns its end.
 char *put_param_value(char *w, const Param &p) {
-    switch (p.type) {
-    case ft::tiny:
-    case ft::short_:
-    case ft::long_:
-    case ft::longlong:
-    case ft::float_:
-    case ft::double_: break;
-    case ft::date:
-    case ft::time:
-    case ft::datetime: *w++ = static_cast<char>(p.bytes.size()); break;
+    switch (form_of(p)) {
+    case ValueForm::fixed: break;
+    case ValueForm::temporal: *w++ = static_cast<char>(p.bytes.size()); break;
     default: w = put_lenenc(w, p.bytes.size());
     }
     if (!p.bytes.empty()) std::memcpy(w, p.bytes.data(), p.bytes.size());
