@@ -429,6 +429,25 @@ Connection::~Connection() {
 
 // ------------------------------------------------------------ statements
 
+namespace {
+
+// A statement's column definitions, new from a prepare: a new stamp, so no
+// result holding a copy of earlier ones passes for a copy of these.
+void take_definitions(proto::ResultHead &to, proto::ResultHead &&from) {
+    to = std::move(from);  // vectors move: the column pointers stay valid
+    to.stamp = proto::new_head_stamp();
+}
+
+// The same, for definitions an execute's reply brought (they changed on the
+// server): the ones later executions may skip.
+void copy_definitions(proto::ResultHead &to, const proto::ResultHead &from) {
+    proto::copy_head(from, to);
+    to.cursor = false;
+    to.stamp = proto::new_head_stamp();
+}
+
+}  // namespace
+
 void Connection::add_statement(Statement *st) { statements_.push_back(st); }
 
 void Connection::remove_statement(Statement *st) noexcept {
@@ -856,8 +875,7 @@ Connection::Progress Connection::on_prepare_done() {
     st.epoch_ = epoch_;
     st.prepared_ = true;
     st.params_head_ = std::move(prep_params_);
-    st.columns_ = std::move(prep_columns_);  // vectors move: the column pointers stay valid
-    st.columns_.stamp = proto::new_head_stamp();
+    take_definitions(st.columns_, std::move(prep_columns_));
     prep_params_ = proto::ResultHead{};
     prep_columns_ = proto::ResultHead{};
     // An explicit prepare unbinds every parameter (the header's promise; long
@@ -1134,10 +1152,7 @@ void Connection::pipeline_prepared(PipelineStep &st) {
     st.prepared = true;
     Statement *s = st.stmt;
     if (!s) {  // freed meanwhile: its executes sent already read with these columns
-        if (st.cols) {
-            *st.cols = std::move(*st.prep_columns);
-            st.cols->stamp = proto::new_head_stamp();
-        }
+        if (st.cols) take_definitions(*st.cols, std::move(*st.prep_columns));
         queue_stmt_close(ok.statement_id);
         return;
     }
@@ -1149,8 +1164,7 @@ void Connection::pipeline_prepared(PipelineStep &st) {
     s->prepared_ = true;
     s->client_side_ = false;
     s->params_head_ = std::move(*st.prep_params);
-    s->columns_ = std::move(*st.prep_columns);  // vectors move: the column pointers stay valid
-    s->columns_.stamp = proto::new_head_stamp();
+    take_definitions(s->columns_, std::move(*st.prep_columns));
     if (s->params_.size() != ok.params) s->params_.assign(ok.params, proto::Param{});
     s->arrays_.clear();
     s->types_known_ = false;
@@ -1197,10 +1211,7 @@ Connection::Progress Connection::pipeline_op_done() {
     if (binary && !st.later_result && op_ == st.op.get() && st.stmt && !r.head.metadata_cached &&
         session.cache_metadata() && !r.head.columns.empty() &&
         (st.depends == PipelineStep::none || pipe_->steps[st.depends].prepared)) {
-        // New definitions: the ones later executions may skip.
-        proto::copy_head(r.head, st.stmt->columns_);
-        st.stmt->columns_.cursor = false;
-        st.stmt->columns_.stamp = proto::new_head_stamp();
+        copy_definitions(st.stmt->columns_, r.head);
     }
     if (store_op_ && op_ == &*store_op_) {
         r.finished_ = true;
@@ -1355,10 +1366,7 @@ Connection::Progress Connection::on_op_done() {
         if (call_ == Call::execute && stmt_) {
             stmt_->types_known_ = true;  // the server has the parameter types now
             if (!r.head.metadata_cached && session.cache_metadata() && !r.head.columns.empty()) {
-                // New definitions: the ones later executions may skip.
-                proto::copy_head(r.head, stmt_->columns_);
-                stmt_->columns_.cursor = false;
-                stmt_->columns_.stamp = proto::new_head_stamp();
+                copy_definitions(stmt_->columns_, r.head);
             }
         }
         if (r.head.columns.empty()) {

@@ -395,13 +395,12 @@ void each_string(Column &c, F f) {
     f(c.org_name, c.org_name_len);
 }
 
-// Where a column's five kept strings begin when they lie back to back in the
-// packet, in each_string's order, each followed by exactly one byte (the next
-// one's one-byte length, the last the fixed fields' length, which
-// parse_column_def has read): the usual definition, all strings under 251
+// Where a column's five kept strings (s, in each_string's order, as they
+// came from parse_column_def) begin when they lie back to back in the packet,
+// each followed by exactly one byte (the next one's one-byte length, the last
+// the fixed fields' length): the usual definition, all strings under 251
 // bytes. nullptr otherwise.
-const char *contiguous_strings(const ColumnDef &d) {
-    const std::string_view s[5] = {d.schema, d.table, d.org_table, d.name, d.org_name};
+const char *contiguous_strings(const std::string_view (&s)[5]) {
     for (int i = 0; i < 4; ++i)
         if (s[i].data() + s[i].size() + 1 != s[i + 1].data()) return nullptr;
     return s[0].data();
@@ -433,7 +432,6 @@ Errc ColumnCollector::begin(Session &s, ResultHead &head, std::uint64_t n) {
                                           " columns, more than max_columns (" +
                                           std::to_string(limits_.max_columns) + ")");
     expected_ = n;
-    head.stamp = 0;  // parsed columns are no statement's definitions
     head.columns.clear();
     head.columns.reserve(n);
     head.names.clear();
@@ -447,10 +445,10 @@ Errc ColumnCollector::add(Session &s, ResultHead &head, std::string_view payload
     full = false;
     ColumnDef d;
     if (parse_column_def(payload, d) != Errc::ok) return s.err.set(Errc::protocol, "malformed column definition");
-    const char *contiguous = contiguous_strings(d);
     // The server decides how much metadata it sends: bound it. The strings
     // are stored in each_string's order, each followed by a NUL.
     const std::string_view strings[5] = {d.schema, d.table, d.org_table, d.name, d.org_name};
+    const char *contiguous = contiguous_strings(strings);
     std::size_t bytes = 0;
     for (std::string_view v : strings) {
         if (v.size() > max_column_string)
@@ -540,7 +538,7 @@ Action ResultHeadOp::resume(Session &s) {
         if (st != FrameStatus::packet) return need_read_or_error(s, st);
         if (phase_ == Phase::first) {
             if (payload.empty()) return s.err.set(Errc::protocol, "empty result packet"), Action::error;
-            head_.stamp = 0;  // whatever comes, not (yet) a statement's columns
+            head_.stamp = 0;  // whatever comes (parsed columns too), not (yet) a statement's definitions
             std::uint8_t first = std::uint8_t(payload[0]);
             if (first == 0xFF) {
                 s.state = ConnState::ready;  // an ERR ends the command; the connection stays usable

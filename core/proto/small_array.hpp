@@ -1,7 +1,7 @@
 // A resizable array of a trivially copyable type that holds up to N elements
-// in itself and only more on the heap: BinaryLayout's per-column codes, so
-// that the result of a statement with a few columns allocates nothing for
-// them (a pipeline of 2,000 executes makes 2,000 such results).
+// in itself and only more on the heap: BinaryLayout's per-column codes and a
+// result's current row, so that a result of a few columns allocates nothing
+// for them (a pipeline of 2,000 executes makes 2,000 such results).
 #pragma once
 
 #include <cstddef>
