@@ -21,6 +21,15 @@ void ReadBuffer::reallocate(std::size_t n) {
 
 void ReadBuffer::prepare(std::size_t want) {
     restore();
+    // Nothing pending: the next bytes go to the start again, where the last
+    // reply's lines are still in the cache, rather than on through the
+    // buffer into cold ones (a connection of small replies walked its whole
+    // 64 KiB, and the kernel's copy and our first loads each missed).
+    if (begin_ == end_) {
+        begin_ = end_ = 0;
+        // A large packet passed; give the memory back.
+        if (size_ > 4 * initial_ + 1 && want <= initial_) return reallocate(initial_ + 1);
+    }
     if (space_size() >= want) return;
     std::size_t pending_bytes = end_ - begin_;
     std::size_t needed = pending_bytes + want + 1;

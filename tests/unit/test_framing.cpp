@@ -443,6 +443,28 @@ void test_read_buffer_large_growth(void **) {
     assert_int_equal(buf.pending().size(), 100);
 }
 
+// Once nothing is pending, the next bytes go to the start of the buffer
+// again (its lines are still cached), not on through it; bytes still pending
+// stay where they are.
+void test_read_buffer_rewinds_when_empty(void **) {
+    ReadBuffer buf(64);
+    buf.prepare(8);
+    const std::uint8_t *start = buf.space();
+    buf.append("first reply");
+    buf.consume(buf.pending().size());
+    buf.prepare(8);
+    assert_ptr_equal(buf.space(), start);
+    buf.append("second");
+    buf.consume(3);
+    buf.prepare(8);  // "ond" pending, room enough after it: not moved
+    assert_sv_equal(buf.pending(), "ond");
+    assert_ptr_equal(buf.space(), start + 6);
+    buf.consume(3);
+    buf.prepare(8);
+    assert_ptr_equal(buf.space(), start);
+    assert_sv_equal(buf.pending(), "");
+}
+
 }  // namespace
 
 // S9: reassembly keeps at most the limit (not twice the packet), and the
@@ -490,6 +512,7 @@ int main() {
         cmocka_unit_test(test_terminate_reassembled),
         cmocka_unit_test(test_read_buffer),
         cmocka_unit_test(test_read_buffer_large_growth),
+        cmocka_unit_test(test_read_buffer_rewinds_when_empty),
         cmocka_unit_test(test_reassembly_buffer_is_bounded_and_released),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
