@@ -27,8 +27,7 @@ void ReadBuffer::prepare(std::size_t want) {
     // 64 KiB, and the kernel's copy and our first loads each missed).
     if (begin_ == end_) {
         begin_ = end_ = 0;
-        // A large packet passed; give the memory back.
-        if (size_ > 4 * initial_ + 1 && want <= initial_) return reallocate(initial_ + 1);
+        if (oversized(want + 1)) return reallocate(initial_ + 1);
     }
     if (space_size() >= want) return;
     std::size_t pending_bytes = end_ - begin_;
@@ -37,8 +36,7 @@ void ReadBuffer::prepare(std::size_t want) {
         if (pending_bytes) std::memmove(buf_.get(), buf_.get() + begin_, pending_bytes);
         begin_ = 0;
         end_ = pending_bytes;
-        // A large packet passed; give the memory back.
-        if (size_ > 4 * initial_ + 1 && needed <= initial_ + 1) reallocate(initial_ + 1);
+        if (oversized(needed)) reallocate(initial_ + 1);
         return;
     }
     // Doubling keeps small reads cheap; past 4 MiB (a big packet, or a bomb

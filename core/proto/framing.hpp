@@ -70,6 +70,10 @@ public:
 private:
     // Move the pending bytes to the start of a new buffer of n bytes.
     void reallocate(std::size_t n);
+    // A large packet passed (the buffer holds over 4x its initial size) and
+    // `needed` bytes, the spare one included, fit in the initial size: then
+    // prepare gives the memory back.
+    bool oversized(std::size_t needed) const { return size_ > 4 * initial_ + 1 && needed <= initial_ + 1; }
 
     // Allocated on first use and never zero-filled: a connection that is
     // created and connected pays for no memset of its buffer.
