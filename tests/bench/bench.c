@@ -32,6 +32,12 @@
  *             The floor, the third participant, sends a batch's packets in
  *             one send() and reads the answers with no client library.
  *             Targets: client CPU per query <= 0.5x, throughput >= 3x.
+ *             With --delay-socket (run.sh --delay-us N) pipeline and
+ *             stmt-pipeline run a second time through mywire-bench-delay
+ *             (tests/bench/delay_proxy.c), which holds every chunk N us each
+ *             way: loopback has next to no round trip for a pipeline to save,
+ *             and the one CPU that client and server share caps the throughput
+ *             at 1 / (client + server CPU per query); a network has one.
  *   stmt-stream   N rows x 6 columns of a prepared statement, in the binary
  *             protocol, read one at a time by a consumer that wants typed
  *             values: mywire_stmt_execute(MYWIRE_STREAMING) + mywire_fetch +
@@ -244,6 +250,12 @@ struct config {
     int tls_verify;          /* --tls-verify */
     struct endpoint tls_ep;  /* real MariaDB over TCP with TLS */
     struct endpoint zlib_ep; /* real MariaDB over TCP with zlib */
+    /* --delay-socket / --delay-us: the real MariaDB through mywire-bench-delay,
+     * which holds every chunk delay_us in each direction (run.sh --delay-us) */
+    const char *delay_socket;
+    unsigned delay_us;
+    struct endpoint delay_ep;
+    char delay_label[48];
 };
 
 /* What one workload needs to know. */
@@ -283,6 +295,8 @@ struct line {
                            nb-point and pipeline, BATCH only for stmt-bulk */
     const char *floor_what; /* what the floor does, for the report */
     int point_floor;        /* the floor is that of the point selects (pfloor_*) */
+    int direct;             /* through the delaying proxy: 1 + the index of the
+                               same workload's line without it (0: not delayed) */
 };
 
 static void fail(const char *fmt, ...)
@@ -2831,13 +2845,13 @@ static int print_report(const struct config *cfg, struct line *lines, unsigned n
     printf("\nmywire %s vs libmariadb %s, %u repetitions, running on CPU %s\n"
            "client CPU (user+sys of this process) per row/op: MEDIAN of the samples\n\n",
            mywire_version(), mysql_get_client_info(), cfg->reps, cpus);
-    printf("%-34s %15s %15s %7s %8s %5s\n", "workload", "mywire", "libmariadb", "ratio",
+    printf("%-44s %15s %15s %7s %8s %5s\n", "workload", "mywire", "libmariadb", "ratio",
            "target", "");
     double med[MAX_LINES][2], min[MAX_LINES][2], wmed[MAX_LINES][2];
     for (unsigned i = 0; i < n; i++) {
         struct line *l = &lines[i];
         if (!l->ok) {
-            printf("%-34s %15s\n", l->label, "FAILED");
+            printf("%-44s %15s\n", l->label, "FAILED");
             continue;
         }
         for (unsigned c = 0; c < 2; c++) {
@@ -2852,23 +2866,23 @@ static int print_report(const struct config *cfg, struct line *lines, unsigned n
             format_cost(b, sizeof b, l, med[i][MARIADB]);
         snprintf(t, sizeof t, "<= %.2f", l->target);
         if (cfg->only_client >= 0) {
-            printf("%-34s %15s %15s\n", l->label, a, b);
+            printf("%-44s %15s %15s\n", l->label, a, b);
             continue;
         }
         if (!l->s[MYWIRE].n || !l->s[MARIADB].n) { /* a participant not run */
-            printf("%-34s %15s %15s %7s %8s %5s\n", l->label, a, b, "-", t, "n/a");
+            printf("%-44s %15s %15s %7s %8s %5s\n", l->label, a, b, "-", t, "n/a");
             continue;
         }
         double ratio = med[i][MYWIRE] / med[i][MARIADB];
         int met = ratio <= l->target;
         missed |= !met;
-        printf("%-34s %15s %15s %7.2f %8s %5s\n", l->label, a, b, ratio, t, met ? "ok" : "MISS");
+        printf("%-44s %15s %15s %7.2f %8s %5s\n", l->label, a, b, ratio, t, met ? "ok" : "MISS");
     }
 
     if (cfg->only_client >= 0)
         return 0;
     printf("\nfor information: minimum CPU sample, median wall time, samples per client\n");
-    printf("%-34s %13s %13s %6s %13s %13s %6s %5s\n", "workload", "mywire min", "mariadb min",
+    printf("%-44s %13s %13s %6s %13s %13s %6s %5s\n", "workload", "mywire min", "mariadb min",
            "ratio", "mywire wall", "mariadb wall", "ratio", "n");
     for (unsigned i = 0; i < n; i++) {
         struct line *l = &lines[i];
@@ -2879,7 +2893,7 @@ static int print_report(const struct config *cfg, struct line *lines, unsigned n
         format_cost(b, sizeof b, l, min[i][MARIADB]);
         format_cost(c, sizeof c, l, wmed[i][MYWIRE]);
         format_cost(d, sizeof d, l, wmed[i][MARIADB]);
-        printf("%-34s %13s %13s %6.2f %13s %13s %6.2f %5u\n", l->label, a, b,
+        printf("%-44s %13s %13s %6.2f %13s %13s %6.2f %5u\n", l->label, a, b,
                min[i][MYWIRE] / min[i][MARIADB], c, d, wmed[i][MYWIRE] / wmed[i][MARIADB],
                l->s[MYWIRE].n);
     }
@@ -2895,6 +2909,17 @@ static int print_report(const struct config *cfg, struct line *lines, unsigned n
                "%.0f/s: %.2fx (target >= %.2fx) %s\n",
                l->label, 1.0 / wmed[i][MYWIRE], 1.0 / wmed[i][MARIADB], q, 1.0 / l->wall_target,
                met ? "ok" : "MISS");
+    }
+
+    for (unsigned i = 0; i < n; i++) {
+        const struct line *l = &lines[i], *d = l->direct ? &lines[l->direct - 1] : NULL;
+        if (!d || !l->ok || !d->ok || !l->s[MARIADB].n || !d->s[MARIADB].n)
+            continue;
+        printf("round trip through mywire-bench-delay (%u us each way), as\n"
+               "  libmariadb's one-by-one queries see it: %.1f us a query through it, %.1f us\n"
+               "  without it, so %.1f us more a round trip\n",
+               cfg->delay_us, wmed[i][MARIADB] * 1e6, wmed[l->direct - 1][MARIADB] * 1e6,
+               (wmed[i][MARIADB] - wmed[l->direct - 1][MARIADB]) * 1e6);
     }
 
     for (unsigned i = 0; have_server_clock && i < n; i++) {
@@ -2984,7 +3009,7 @@ static int print_report(const struct config *cfg, struct line *lines, unsigned n
            "child\n(target: mywire <= libmariadb); held = malloc in-use delta after the last "
            "row, before the free\n(mywire maps its large row blocks itself, outside malloc: "
            "its held figure leaves them out)\n");
-    printf("%-34s %12s %12s %7s %5s %12s %12s\n", "workload", "mywire peak", "mariadb peak",
+    printf("%-44s %12s %12s %7s %5s %12s %12s\n", "workload", "mywire peak", "mariadb peak",
            "ratio", "", "mywire held", "mariadb held");
     for (unsigned i = 0; i < n; i++) {
         struct line *l = &lines[i];
@@ -3004,7 +3029,7 @@ static int print_report(const struct config *cfg, struct line *lines, unsigned n
                 missed |= q > 1.0;
             }
         }
-        printf("%-34s %12s %12s %7s %5s %12s %12s\n", l->label, pm, pl, ratio, verdict, hm, hl);
+        printf("%-44s %12s %12s %7s %5s %12s %12s\n", l->label, pm, pl, ratio, verdict, hm, hl);
     }
     return missed;
 }
@@ -3112,6 +3137,10 @@ static void usage(FILE *f)
           "                      (chain and name) against $MYWIRE_TEST_CERTS/ca.pem, the\n"
           "                      CA of tests/server/mariadb.sh; default: neither does\n"
           "  --tls-ca FILE       the same against FILE\n"
+          "  --delay-socket P    pipeline, stmt-pipeline: run them a second time on\n"
+          "                      the MariaDB reached through the socket P of\n"
+          "                      mywire-bench-delay (run.sh --delay-us starts it)\n"
+          "  --delay-us N        the delay that proxy adds each way (for the label)\n"
           "  --quick             --rows 100000 --points 2000 --connects 200 --nb-queries 200\n"
           "  --replay-socket P   the replay server's socket\n"
           "                      (default $MYWIRE_BENCH_REPLAY_SOCKET)\n"
@@ -3213,6 +3242,14 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         } else if (strcmp(a, "--replay-socket") == 0 && next) {
             cfg->replay_ep.socket = next;
             i++;
+        } else if (strcmp(a, "--delay-socket") == 0 && next) {
+            cfg->delay_socket = next;
+            i++;
+        } else if (strcmp(a, "--delay-us") == 0) {
+            if (parse_count(a, next, 10000000, &v))
+                return -1;
+            cfg->delay_us = (unsigned)v;
+            i++;
         } else if (strcmp(a, "--tls-ca") == 0 && next) {
             cfg->tls_ca = next;
             i++;
@@ -3277,6 +3314,10 @@ int main(int argc, char **argv)
     };
     if (parse_args(argc, argv, &cfg) != 0)
         return 2;
+    if (cfg.delay_us && !cfg.delay_socket) {
+        fail("--delay-us is the delay of the proxy at --delay-socket (run.sh --delay-us starts one)");
+        return 2;
+    }
     server_clock_init();
     static char test_ca[4096];
     if (cfg.tls_verify && !cfg.tls_ca) {
@@ -3294,6 +3335,12 @@ int main(int argc, char **argv)
     cfg.zlib_ep = cfg.real_ep;
     cfg.zlib_ep.label = "mariadb+zlib";
     cfg.zlib_ep.zlib = 1;
+    if (cfg.delay_socket) {
+        cfg.delay_ep = cfg.real_ep;
+        cfg.delay_ep.socket = cfg.delay_socket;
+        snprintf(cfg.delay_label, sizeof cfg.delay_label, "mariadb+%uus", cfg.delay_us);
+        cfg.delay_ep.label = cfg.delay_label;
+    }
     const char *tcp_host = getenv("MYWIRE_TEST_HOST"), *tcp_port = getenv("MYWIRE_TEST_PORT");
     cfg.tls_ep.host = cfg.zlib_ep.host = tcp_host;
     if (tcp_port) {
@@ -3404,12 +3451,17 @@ int main(int argc, char **argv)
         struct job job = {.workload = W_STMT_POINT, .ep = &cfg.real_ep, .count = cfg.points};
         measure(&cfg, &job, l);
     }
-    if (want_stmt_pipeline) {
+    /* The pipelines also through the delaying proxy when there is one: a
+     * pipeline saves round trips, and over loopback a round trip is cheap. */
+    const struct endpoint *pipe_eps[2] = {&cfg.real_ep, &cfg.delay_ep};
+    unsigned npipe_eps = cfg.delay_socket ? 2 : 1;
+    for (unsigned e = 0; want_stmt_pipeline && e < npipe_eps; e++) {
         struct line *l = new_line(lines, &n, "op", 1.0);
         l->wall_target = 1.0 / 3.0;
-        snprintf(l->label, sizeof l->label, "stmt-pipeline x%u by %u (mariadb)", cfg.points,
-                 STMT_PIPELINE_BATCH);
-        struct job job = {.workload = W_STMT_PIPELINE, .ep = &cfg.real_ep, .count = cfg.points};
+        snprintf(l->label, sizeof l->label, "stmt-pipeline x%u by %u (%s)", cfg.points,
+                 STMT_PIPELINE_BATCH, pipe_eps[e]->label);
+        struct job job = {.workload = W_STMT_PIPELINE, .ep = pipe_eps[e], .count = cfg.points};
+        l->direct = e ? (int)(l - lines) : 0; /* the line before is the direct one */
         measure(&cfg, &job, l);
     }
     if (want_bulk) {
@@ -3434,17 +3486,18 @@ int main(int argc, char **argv)
                           .count = (uint64_t)cfg.nb_conns * cfg.nb_queries};
         measure(&cfg, &job, l);
     }
-    if (want_pipeline) {
+    for (unsigned e = 0; want_pipeline && e < npipe_eps; e++) {
         struct line *l = new_line(lines, &n, "op", 0.5);
         l->wall_target = 1.0 / 3.0;
-        snprintf(l->label, sizeof l->label, "pipeline x%u by %u (mariadb)", cfg.points,
-                 PIPELINE_BATCH);
+        snprintf(l->label, sizeof l->label, "pipeline x%u by %u (%s)", cfg.points,
+                 PIPELINE_BATCH, pipe_eps[e]->label);
         l->point_floor = 1;
         l->floor_what = "on a socket of mywire's, the COM_QUERY packets of a batch in one\n"
                         "  send(), recv() into 1 MiB until the packet headers show as many\n"
                         "  responses ended, no parsing";
-        struct job job = {.workload = W_PIPELINE, .ep = &cfg.real_ep, .point_sql = point_sql,
+        struct job job = {.workload = W_PIPELINE, .ep = pipe_eps[e], .point_sql = point_sql,
                           .count = cfg.points};
+        l->direct = e ? (int)(l - lines) : 0;
         measure(&cfg, &job, l);
     }
     if (want_connect) {

@@ -14,9 +14,15 @@ pin=()
 [[ $cpu != none ]] && pin=(taskset -c "$cpu")
 bench_name=$(basename "$0")
 replay_pid=
+delay_pid=
 db_started=0
 
 bench_cleanup() {
+    if [[ -n $delay_pid ]]; then
+        kill "$delay_pid" 2>/dev/null || true
+        wait "$delay_pid" 2>/dev/null || true
+        cat "$tmp/delay.err" >&2 2>/dev/null || true
+    fi
     if [[ -n $replay_pid ]]; then
         kill "$replay_pid" 2>/dev/null || true
         wait "$replay_pid" 2>/dev/null || true
@@ -77,4 +83,22 @@ bench_wait_replay() {
     done
     grep -q '^ready' "$tmp/replay.out" || { echo "$bench_name: replay server not ready" >&2; exit 1; }
     export MYWIRE_BENCH_REPLAY_SOCKET=$tmp/replay.sock
+}
+
+# mywire-bench-delay in front of the MariaDB's socket (run.sh --delay-us US),
+# pinned with the benchmark and the server: on this VM a wakeup across CPUs
+# costs ~100 us each way, which would swamp the delay asked for. Its socket:
+# $tmp/delay.sock.
+bench_start_delay() {  # US
+    "${pin[@]}" "$build/tests/bench/mywire-bench-delay" "$tmp/delay.sock" "$MYWIRE_TEST_SOCKET" "$1" \
+        >"$tmp/delay.out" 2>"$tmp/delay.err" &
+    delay_pid=$!
+    for ((t = 0; t < 50; t++)); do
+        grep -q '^ready' "$tmp/delay.out" 2>/dev/null && return
+        kill -0 "$delay_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "$bench_name: mywire-bench-delay did not start:" >&2
+    cat "$tmp/delay.err" >&2
+    exit 1
 }

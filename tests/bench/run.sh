@@ -32,6 +32,13 @@
 #                      mywire row by row, interleaved
 #   stmt-pipeline      the 20000 executes of stmt-point: mywire in pipelines of 2000
 #                      (mywire_pipeline_add_execute), libmariadb one by one
+# --delay-us N (pipeline, stmt-pipeline): also run them through mywire-bench-delay
+#   (tests/bench/delay_proxy.c), a proxy in front of the MariaDB's socket that holds
+#   every chunk N us in each direction, as a network would (e.g. --delay-us 50: a
+#   100 us round trip, a LAN in one data centre). run.sh pins it with the
+#   benchmark and the server; its CPU time is not the client's. The report gives
+#   the round trip it added, as libmariadb's one-by-one queries saw it:
+#   tests/bench/run.sh --only pipeline,stmt-pipeline --delay-us 50
 # stmt-* are not in the default set either (stmt-bulk with its row-by-row
 # baseline takes long), e.g.
 #   tests/bench/run.sh --only stmt-stream,stmt-point,stmt-bulk --reps 5
@@ -65,6 +72,7 @@ rows=1000000
 only=stream,buffered,point,connect
 use_replay=1
 real=0
+delay_us=
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
     case ${args[i]} in
@@ -73,6 +81,7 @@ for ((i = 0; i < ${#args[@]}; i++)); do
         --quick) rows=100000 ;;
         --no-replay) use_replay=0 ;;
         --real) real=1 ;;
+        --delay-us) delay_us=${args[i + 1]:-}; i=$((i + 1)) ;;
         --help | -h) use_replay=0; only= ;;
     esac
 done
@@ -91,9 +100,14 @@ if [[ $need_replay == 1 ]]; then
     fi
     bench_start_replay "$rows"
 fi
-bench_build mywire-bench
+bench_build mywire-bench mywire-bench-delay
 bench=$build/tests/bench/mywire-bench
 [[ $need_db == 1 ]] && bench_start_db
+extra=()
+if [[ -n $delay_us ]]; then
+    bench_start_delay "$delay_us"
+    extra=(--delay-socket "$tmp/delay.sock")
+fi
 [[ $need_replay == 1 ]] && bench_wait_replay
 
 buildtype=$(meson introspect "$build" --buildoptions 2>/dev/null |
@@ -104,4 +118,4 @@ if [[ $cpu == none ]]; then
 else
     echo "run.sh: $bench (buildtype $buildtype), pinned to CPU $cpu with the servers it started" >&2
 fi
-"${pin[@]}" "$bench" "$@"
+"${pin[@]}" "$bench" "$@" "${extra[@]}"
