@@ -3197,38 +3197,31 @@ static int parse_only(const char *list, unsigned *mask)
 
 static int parse_args(int argc, char **argv, struct config *cfg)
 {
-    uint64_t v;
+    /* The options that take a count: name, largest value, where it goes. */
+    const struct {
+        const char *name;
+        uint64_t max;
+        unsigned *to;
+    } counts[] = {
+        {"--points", 100000000, &cfg->points},     {"--connects", 1000000, &cfg->connects},
+        {"--nb-conns", 1000, &cfg->nb_conns},      {"--nb-queries", 100000000, &cfg->nb_queries},
+        {"--reps", 64, &cfg->reps},                {"--delay-us", 10000000, &cfg->delay_us},
+    };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--rows") == 0) {
+        size_t k = 0;
+        while (k < sizeof counts / sizeof counts[0] && strcmp(a, counts[k].name) != 0)
+            k++;
+        if (k < sizeof counts / sizeof counts[0]) {
+            uint64_t v;
+            if (parse_count(a, next, counts[k].max, &v))
+                return -1;
+            *counts[k].to = (unsigned)v;
+            i++;
+        } else if (strcmp(a, "--rows") == 0) {
             if (parse_count(a, next, 1000000000ull, &cfg->rows))
                 return -1;
-            i++;
-        } else if (strcmp(a, "--points") == 0) {
-            if (parse_count(a, next, 100000000, &v))
-                return -1;
-            cfg->points = (unsigned)v;
-            i++;
-        } else if (strcmp(a, "--connects") == 0) {
-            if (parse_count(a, next, 1000000, &v))
-                return -1;
-            cfg->connects = (unsigned)v;
-            i++;
-        } else if (strcmp(a, "--nb-conns") == 0) {
-            if (parse_count(a, next, 1000, &v))
-                return -1;
-            cfg->nb_conns = (unsigned)v;
-            i++;
-        } else if (strcmp(a, "--nb-queries") == 0) {
-            if (parse_count(a, next, 100000000, &v))
-                return -1;
-            cfg->nb_queries = (unsigned)v;
-            i++;
-        } else if (strcmp(a, "--reps") == 0) {
-            if (parse_count(a, next, 64, &v))
-                return -1;
-            cfg->reps = (unsigned)v;
             i++;
         } else if (strcmp(a, "--only") == 0) {
             if (parse_only(next, &cfg->workloads))
@@ -3244,11 +3237,6 @@ static int parse_args(int argc, char **argv, struct config *cfg)
             i++;
         } else if (strcmp(a, "--delay-socket") == 0 && next) {
             cfg->delay_socket = next;
-            i++;
-        } else if (strcmp(a, "--delay-us") == 0) {
-            if (parse_count(a, next, 10000000, &v))
-                return -1;
-            cfg->delay_us = (unsigned)v;
             i++;
         } else if (strcmp(a, "--tls-ca") == 0 && next) {
             cfg->tls_ca = next;
