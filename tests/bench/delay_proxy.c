@@ -14,8 +14,8 @@
  * at most, on stderr. One thread, ppoll() with nanosecond timeouts (timer
  * slack 1 ns), and for the last SPIN_NS before a chunk is due a loop of
  * zero-timeout looks and sched_yield(): run.sh pins it to the benchmark's CPU,
- * where it must not take the CPU from the client or the server. It runs as a process of its own so that its CPU time is
- * nobody's client CPU.
+ * where it must not take the CPU from the client or the server. It runs as a
+ * process of its own so that its CPU time is nobody's client CPU.
  * Not a general proxy: no TCP, bounded by MAX_PAIRS connections. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -257,7 +257,9 @@ int main(int argc, char **argv)
                     ev |= POLLOUT;
                 else if (out->head && out->head->due < next_due)
                     next_due = out->head->due;
-                pfd[n].fd = p->fd[s];
+                /* Nothing to wait for on it (its side ended, nothing blocked
+                 * towards it): left out, or its POLLHUP would end every wait. */
+                pfd[n].fd = ev ? p->fd[s] : -1;
                 pfd[n].events = ev;
                 owner[n++] = i * 2 + s;
             }
@@ -292,7 +294,7 @@ int main(int argc, char **argv)
             }
             struct pair *p = &pairs[owner[k] / 2];
             int s = owner[k] % 2;
-            if (pfd[k].revents & (POLLIN | POLLHUP | POLLERR))
+            if ((pfd[k].revents & (POLLIN | POLLHUP | POLLERR)) && !p->d[s].eof)
                 dir_read(&p->d[s], delay);
         }
         now = now_ns();
