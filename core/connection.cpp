@@ -169,13 +169,15 @@ static Errc drop_text_row(proto::Session &s, std::string_view payload, std::size
     }
     // The hot path of streaming: one pass over the row, in place. Every
     // value but the last ends at the next one's (overwritten) prefix; the
-    // last ends at the payload's end, terminated in the spare byte.
+    // last ends at the payload's end, terminated in the spare byte -- first,
+    // so that nothing about the payload is live across the walk (a short
+    // row reads that NUL as a length and fails all the same).
+    s.packets.terminate_payload(s.rbuf, payload);
     Value *out = r_.values_.data();
     if (proto::visit_text_row<true>(payload.data(), payload.size(), r_.values_.size(),
                                     [out](std::size_t i, const char *d, std::size_t n) { out[i] = {d, n}; }) !=
         Errc::ok)
         return s.err.set(Errc::protocol, "malformed row packet");
-    s.packets.terminate_payload(s.rbuf, payload);
     ++r_.fetched_;
     r_.set_row(true);
     next = Next::pause;
