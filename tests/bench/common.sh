@@ -17,16 +17,17 @@ replay_pid=
 delay_pid=
 db_started=0
 
+bench_stop() {  # PID
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
 bench_cleanup() {
     if [[ -n $delay_pid ]]; then
-        kill "$delay_pid" 2>/dev/null || true
-        wait "$delay_pid" 2>/dev/null || true
-        cat "$tmp/delay.err" >&2 2>/dev/null || true
+        bench_stop "$delay_pid"
+        cat "$tmp/delay.err" >&2 2>/dev/null || true # what it forwarded, how late
     fi
-    if [[ -n $replay_pid ]]; then
-        kill "$replay_pid" 2>/dev/null || true
-        wait "$replay_pid" 2>/dev/null || true
-    fi
+    [[ -n $replay_pid ]] && bench_stop "$replay_pid"
     if [[ $db_started == 1 ]]; then
         "$root/tests/server/mariadb.sh" stop "$tmp/db" >/dev/null 2>&1 || true
     fi
@@ -71,17 +72,25 @@ bench_start_db() {
     export MYWIRE_BENCH_SERVER_PID
 }
 
-bench_wait_replay() {
-    for ((t = 0; t < 600; t++)); do
-        grep -q '^ready' "$tmp/replay.out" && break
-        if ! kill -0 "$replay_pid" 2>/dev/null; then
-            echo "$bench_name: the replay server exited:" >&2
-            cat "$tmp/replay.err" >&2
+# Waits until the helper process PID has printed "ready" to $tmp/NAME.out,
+# polling every 0.2 s for at most SECONDS; exits with its $tmp/NAME.err when it
+# dies first or never gets there.
+bench_wait_ready() {  # WHAT PID NAME SECONDS
+    for ((t = 0; t < $4 * 5; t++)); do
+        grep -q '^ready' "$tmp/$3.out" 2>/dev/null && return
+        if ! kill -0 "$2" 2>/dev/null; then
+            echo "$bench_name: $1 exited:" >&2
+            cat "$tmp/$3.err" >&2
             exit 1
         fi
         sleep 0.2
     done
-    grep -q '^ready' "$tmp/replay.out" || { echo "$bench_name: replay server not ready" >&2; exit 1; }
+    echo "$bench_name: $1 not ready after $4 s" >&2
+    exit 1
+}
+
+bench_wait_replay() {
+    bench_wait_ready "the replay server" "$replay_pid" replay 120
     export MYWIRE_BENCH_REPLAY_SOCKET=$tmp/replay.sock
 }
 
@@ -93,12 +102,5 @@ bench_start_delay() {  # US
     "${pin[@]}" "$build/tests/bench/mywire-bench-delay" "$tmp/delay.sock" "$MYWIRE_TEST_SOCKET" "$1" \
         >"$tmp/delay.out" 2>"$tmp/delay.err" &
     delay_pid=$!
-    for ((t = 0; t < 50; t++)); do
-        grep -q '^ready' "$tmp/delay.out" 2>/dev/null && return
-        kill -0 "$delay_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "$bench_name: mywire-bench-delay did not start:" >&2
-    cat "$tmp/delay.err" >&2
-    exit 1
+    bench_wait_ready mywire-bench-delay "$delay_pid" delay 5
 }
